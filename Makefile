@@ -1,0 +1,78 @@
+# Shifan: `make demo` sets everything up and serves the demo; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages: CJK fonts (the application book's PDF), Chromium (browser tests),
+# poppler (PDF checks), gettext (translations).
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-arphic-gkai00mp fonts-wqy-zenhei poppler-utils gettext
+
+DEMO_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
+
+.PHONY: help install system-packages demo serve test test-fast lint format typecheck clean messages
+
+help:
+	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT)"
+	@echo "make test   run the whole test suite (unit, service, permission and browser tests)"
+	@echo "make lint   ruff and mypy"
+
+install: system-packages $(VENV)/.installed node_modules/.installed
+
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "Installing Debian packages: $$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else \
+			echo "Missing Debian packages (run as root or install them): $$missing"; \
+		fi; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+var:
+	mkdir -p var
+
+demo: install var
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
+	$(DEMO_ENV) $(PY) manage.py load_demo
+	@echo "Serving http://$(HOST):$(PORT) (Ctrl-C stops the server and the background worker)"
+	@$(DEMO_ENV) $(PY) manage.py db_worker --queue-name '*' >var/worker.log 2>&1 & worker=$$!; \
+	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	$(DEMO_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+serve: install var
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
+	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy src/shifan
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+messages: install
+	cd src/shifan && ../../$(PY) ../../manage.py makemessages -l en --no-obsolete && ../../$(PY) ../../manage.py compilemessages -l en
+
+clean:
+	rm -rf var test-output .pytest_cache

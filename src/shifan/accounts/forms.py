@@ -1,0 +1,319 @@
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.urls import reverse_lazy
+
+from shifan.accounts.models import ExpertiseField, Organisation, OrganisationNature, Role, User
+from shifan.accounts.services import duplicate_organisation_message
+from shifan.core import reference, uscc
+from shifan.core.forms import StyledForm, StyledFormMixin
+
+
+class CreditCodeField(forms.CharField):
+    """A 统一社会信用代码: normalised, checked, with the reason in Chinese when it is wrong."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 40)  # room for spaces and full-width input before normalising
+        kwargs.setdefault("label", "统一社会信用代码")
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"autocomplete": "off", "spellcheck": "false", "data-credit-code": ""})
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if not value:
+            return ""
+        try:
+            return uscc.validate(value)
+        except uscc.CreditCodeError as error:
+            raise forms.ValidationError(error.message, code=error.code) from error
+
+
+class CityCountyMixin(forms.Form):
+    city_code = forms.ChoiceField(label="所在城市", choices=())
+    county_code = forms.ChoiceField(label="区县", choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["city_code"].choices = [("", "请选择城市"), *reference.city_choices()]
+        grouped = [
+            (city.name, [(county.code, county.name) for county in reference.counties(city.code)])
+            for city in reference.cities()
+        ]
+        self.fields["county_code"].choices = [("", "请选择区县"), *grouped]
+        # app.js narrows the county list to the chosen city.
+        self.fields["county_code"].widget.attrs["data-county-for"] = "id_city_code"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        city_code, county_code = cleaned.get("city_code"), cleaned.get("county_code")
+        if city_code and county_code and reference.county(county_code).city_code != city_code:
+            self.add_error("county_code", "所选区县不属于所选城市，请重新选择。")
+        return cleaned
+
+
+def _password_errors(form: forms.Form, field: str, password: str, user: User | None) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except forms.ValidationError as error:
+        form.add_error(field, error)
+
+
+class RegistrationForm(StyledFormMixin, CityCountyMixin):
+    name = forms.CharField(label="单位名称", max_length=200, help_text="与营业执照或登记证书一致。")
+    credit_code = CreditCodeField(help_text="18位，见营业执照或登记证书。")
+    address = forms.CharField(label="注册地址", max_length=300)
+    nature = forms.ChoiceField(
+        label="单位性质",
+        choices=OrganisationNature.choices,
+        help_text="示范平台的运营主体可以是事业单位或社会组织。",
+    )
+    contact_name = forms.CharField(label="联系人", max_length=100)
+    contact_phone = forms.CharField(label="联系电话", max_length=30)
+    contact_email = forms.EmailField(label="联系邮箱")
+    admin_name = forms.CharField(label="您的姓名", max_length=100)
+    admin_email = forms.EmailField(label="登录邮箱", help_text="用于登录和接收通知。")
+    admin_phone = forms.CharField(label="您的手机号", max_length=30)
+    password1 = forms.CharField(
+        label="密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    field_order = [
+        "name",
+        "credit_code",
+        "nature",
+        "city_code",
+        "county_code",
+        "address",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "admin_name",
+        "admin_email",
+        "admin_phone",
+        "password1",
+        "password2",
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Check the code as it is typed, and again when the city changes (htmx; the server checks on send).
+        live_check = {
+            "hx-get": reverse_lazy("accounts:credit_code_check"),
+            "hx-target": "#credit-code-check",
+            "hx-include": "#id_credit_code, #id_city_code",
+            "hx-sync": "this:replace",
+        }
+        self.fields["credit_code"].widget.attrs.update(
+            live_check, **{"hx-trigger": "input changed delay:400ms, change"}
+        )
+        self.fields["city_code"].widget.attrs.update(live_check, **{"hx-trigger": "change"})
+
+    def clean_credit_code(self) -> str:
+        code = self.cleaned_data["credit_code"]
+        existing = Organisation.objects.filter(credit_code=code).first()
+        if existing is not None:
+            raise forms.ValidationError(duplicate_organisation_message(existing), code="duplicate")
+        return code
+
+    def clean_admin_email(self) -> str:
+        email = self.cleaned_data["admin_email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("该电子邮箱已有账号，请直接登录或使用其他邮箱。")
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "两次输入的密码不一致。")
+        elif password1:
+            candidate = User(email=cleaned.get("admin_email", ""), name=cleaned.get("admin_name", ""))
+            _password_errors(self, "password1", password1, candidate)
+        return cleaned
+
+    def credit_code_warnings(self) -> list[uscc.CreditCodeWarning]:
+        code, city_code = self.cleaned_data.get("credit_code"), self.cleaned_data.get("city_code")
+        return uscc.warnings(code, city_code) if code else []
+
+
+class OrganisationForm(StyledFormMixin, CityCountyMixin):
+    name = forms.CharField(label="单位名称", max_length=200)
+    nature = forms.ChoiceField(label="单位性质", choices=OrganisationNature.choices)
+    address = forms.CharField(label="注册地址", max_length=300)
+    contact_name = forms.CharField(label="联系人", max_length=100)
+    contact_phone = forms.CharField(label="联系电话", max_length=30)
+    contact_email = forms.EmailField(label="联系邮箱")
+
+    field_order = ["name", "nature", "city_code", "county_code", "address", "contact_name", "contact_phone"]
+
+
+class LoginForm(StyledFormMixin, AuthenticationForm):
+    error_messages = {
+        "invalid_login": (
+            "邮箱或密码不正确。连续输错 %(limit)s 次，账号和所在网络地址将被锁定 %(minutes)s 分钟。"
+        ),
+        "inactive": "该账号已停用，请联系管理员。",
+    }
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        return forms.ValidationError(
+            self.error_messages["invalid_login"],
+            code="invalid_login",
+            params={
+                "limit": settings.AXES_FAILURE_LIMIT,
+                "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+            },
+        )
+
+
+class InvitationForm(StyledForm):
+    name = forms.CharField(label="姓名", max_length=100)
+    email = forms.EmailField(label="电子邮箱")
+
+
+class AcceptInvitationForm(StyledForm):
+    name = forms.CharField(label="姓名", max_length=100)
+    phone = forms.CharField(label="手机号", max_length=30)
+    password1 = forms.CharField(
+        label="密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", "两次输入的密码不一致。")
+        elif password1:
+            _password_errors(
+                self, "password1", password1, User(email=self.email, name=cleaned.get("name", ""))
+            )
+        return cleaned
+
+
+class ReasonForm(StyledForm):
+    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+
+
+class OptionalReasonForm(StyledForm):
+    reason = forms.CharField(label="理由（可选）", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class RegionOverrideForm(StyledForm):
+    region_key = forms.ChoiceField(label="所属区域", choices=())
+    reason = forms.CharField(label="调整理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region_key"].choices = [
+            ("", "按所在城市（不调整）"),
+            *((region.key, region.name) for region in reference.regions()),
+        ]
+        self.fields["region_key"].required = False
+
+
+class OfficerForm(StyledForm):
+    role = forms.ChoiceField(
+        label="角色",
+        choices=[
+            (Role.CITY_OFFICER, Role.CITY_OFFICER.label),
+            (Role.PROVINCE_OFFICER, Role.PROVINCE_OFFICER.label),
+        ],
+    )
+    city_code = forms.ChoiceField(label="所属城市（地市工信局必填）", choices=(), required=False)
+    name = forms.CharField(label="姓名", max_length=100)
+    email = forms.EmailField(label="电子邮箱")
+    phone = forms.CharField(label="联系电话", max_length=30, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["city_code"].choices = [("", "—"), *reference.city_choices()]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("role") == Role.CITY_OFFICER and not cleaned.get("city_code"):
+            self.add_error("city_code", "地市工信局账号必须选择城市。")
+        return cleaned
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("该电子邮箱已有账号。")
+        return email
+
+
+class ExpertProfileForm(StyledForm):
+    employer = forms.CharField(label="工作单位", max_length=200)
+    employer_credit_code = CreditCodeField(label="工作单位统一社会信用代码", required=False)
+    city_code = forms.ChoiceField(label="所在城市", choices=(), required=False)
+    title = forms.CharField(label="职称", max_length=100, required=False)
+    fields = forms.MultipleChoiceField(
+        label="专业领域", choices=ExpertiseField.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    industries = forms.MultipleChoiceField(
+        label="熟悉行业（制造业大类）",
+        choices=(),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["city_code"].choices = [("", "广东省外或不适用"), *reference.city_choices()]
+        self.fields["industries"].choices = reference.industry_choices(manufacturing_only=True)
+
+
+class ExpertForm(ExpertProfileForm):
+    name = forms.CharField(label="姓名", max_length=100)
+    email = forms.EmailField(label="电子邮箱")
+    phone = forms.CharField(label="联系电话", max_length=30)
+
+    field_order = ["name", "email", "phone", "employer", "employer_credit_code", "city_code", "title"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("该电子邮箱已有账号。")
+        return email
+
+
+class ConflictForm(StyledForm):
+    credit_code = CreditCodeField(label="回避单位统一社会信用代码")
+    organisation_name = forms.CharField(
+        label="回避单位名称",
+        max_length=200,
+        required=False,
+        help_text="已在本系统注册的单位可不填，系统自动补全。",
+    )
+    reason = forms.CharField(
+        label="回避理由", max_length=300, help_text="如：曾任职、亲属任职、近三年有业务往来。"
+    )
+
+
+class TokenForm(StyledForm):
+    token = forms.CharField(
+        label="验证码",
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text="输入身份验证器应用显示的6位数字；也可输入一个恢复码。",
+    )

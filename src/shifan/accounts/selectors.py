@@ -1,0 +1,134 @@
+"""Role-scoped reads of organisations, people and the audit trail.
+
+This is the one place that decides who sees which organisation or account. Views fetch objects
+only through these functions, so an id outside the reader's row is simply not found (404).
+"""
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from shifan.accounts.models import ExpertProfile, Invitation, Membership, Organisation, Role, User
+from shifan.core.models import AuditEvent
+
+
+def organisations_visible_to(user: User) -> QuerySet[Organisation]:
+    """Return the organisations the user may see: all (province), one city's, or its own."""
+    queryset = Organisation.objects.all()
+    if user.is_province_officer:
+        return queryset
+    if user.is_city_officer:
+        return queryset.filter(city_code=user.city_code)
+    if user.is_applicant:
+        return queryset.filter(memberships__user=user)
+    return queryset.none()
+
+
+def organisation_for(user: User, pk: int) -> Organisation:
+    try:
+        return organisations_visible_to(user).get(pk=pk)
+    except Organisation.DoesNotExist as error:
+        raise Http404 from error
+
+
+def organisation_search(
+    user: User, *, query: str = "", city_code: str = "", warnings_only: bool = False
+) -> QuerySet[Organisation]:
+    queryset = organisations_visible_to(user).annotate(member_count=Count("memberships"))
+    if query:
+        queryset = queryset.filter(Q(name__icontains=query) | Q(credit_code__icontains=query.upper()))
+    if city_code:
+        queryset = queryset.filter(city_code=city_code)
+    if warnings_only:
+        # The warnings themselves are computed in Python; a code whose area digits do not
+        # start with the city's four digits is the cheap database-side approximation.
+        mismatched = [
+            organisation.pk
+            for organisation in queryset.only("pk", "credit_code", "city_code")
+            if organisation.credit_code_warnings
+        ]
+        queryset = queryset.filter(pk__in=mismatched)
+    return queryset.order_by("city_code", "name")
+
+
+def membership_of(user: User) -> Membership | None:
+    if not user.is_authenticated or not user.is_applicant:
+        return None
+    return Membership.objects.select_related("organisation").filter(user=user).first()
+
+
+def members_of(organisation: Organisation) -> QuerySet[Membership]:
+    return organisation.memberships.select_related("user").order_by("-is_admin", "created_at")
+
+
+def member_of_own_organisation(user: User, pk: int) -> Membership:
+    """Return a membership of the user's own organisation, else 404."""
+    membership = membership_of(user)
+    if membership is None:
+        raise Http404
+    try:
+        return members_of(membership.organisation).get(pk=pk)
+    except Membership.DoesNotExist as error:
+        raise Http404 from error
+
+
+def invitations_of(organisation: Organisation) -> QuerySet[Invitation]:
+    return organisation.invitations.select_related("invited_by").order_by("-created_at")
+
+
+def invitation_of_own_organisation(user: User, pk: int) -> Invitation:
+    membership = membership_of(user)
+    if membership is None:
+        raise Http404
+    try:
+        return invitations_of(membership.organisation).get(pk=pk)
+    except Invitation.DoesNotExist as error:
+        raise Http404 from error
+
+
+def invitation_by_token(token: str) -> Invitation:
+    try:
+        return Invitation.objects.select_related("organisation").get(token=token)
+    except Invitation.DoesNotExist as error:
+        raise Http404 from error
+
+
+def accounts_visible_to(user: User, *, role: str = "", query: str = "") -> QuerySet[User]:
+    """Return officer and expert accounts for a province officer; nothing for anyone else."""
+    if not user.is_province_officer:
+        return User.objects.none()
+    queryset = User.objects.exclude(role=Role.APPLICANT).select_related("expert_profile")
+    if role:
+        queryset = queryset.filter(role=role)
+    if query:
+        queryset = queryset.filter(Q(name__icontains=query) | Q(email__icontains=query))
+    return queryset.order_by("role", "city_code", "name")
+
+
+def account_for(user: User, pk: int) -> User:
+    try:
+        return accounts_visible_to(user).get(pk=pk)
+    except User.DoesNotExist as error:
+        raise Http404 from error
+
+
+def expert_profile_of(user: User) -> ExpertProfile:
+    if not user.is_expert:
+        raise Http404
+    profile, _created = ExpertProfile.objects.get_or_create(user=user, defaults={"employer": ""})
+    return profile
+
+
+def audit_events_visible_to(user: User, *, action: str = "", query: str = "") -> QuerySet[AuditEvent]:
+    if not user.is_province_officer:
+        return AuditEvent.objects.none()
+    queryset = AuditEvent.objects.all()
+    if action:
+        queryset = queryset.filter(action__startswith=action)
+    if query:
+        queryset = queryset.filter(Q(actor_label__icontains=query) | Q(target_label__icontains=query))
+    return queryset
+
+
+def organisation_counts_by_city() -> dict[str, int]:
+    rows = Organisation.objects.values("city_code").annotate(count=Count("id"))
+    return {row["city_code"]: row["count"] for row in rows}

@@ -1,0 +1,520 @@
+"""Every change to organisations, people and roles, each with its audit event.
+
+Services take keyword-only arguments and an `actor`, run in one transaction, write the audit
+event inside it, and queue mail for after the commit. They raise `AccountError` with a Chinese
+message for anything a rule forbids; forms check the same rules first to show the message
+beside the field.
+"""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.contrib.auth.tokens import default_token_generator
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from shifan.accounts.models import (
+    DeclaredConflict,
+    ExpertProfile,
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationNature,
+    Role,
+    User,
+)
+from shifan.core import reference, uscc
+from shifan.core.mail import queue_mail
+from shifan.core.services import record_event
+
+INVITATION_VALID_DAYS = 7
+
+
+class AccountError(Exception):
+    """Raised when a change to organisations or accounts breaks a rule; `message` is for the user."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def nature_from_credit_code(code: str) -> str:
+    """Return the organisation nature implied by the registration authority (position 1)."""
+    return {
+        "9": OrganisationNature.ENTERPRISE,
+        "1": OrganisationNature.INSTITUTION,
+        "5": OrganisationNature.SOCIAL,
+    }.get(code[:1], OrganisationNature.OTHER)
+
+
+def duplicate_organisation_message(organisation: Organisation) -> str:
+    return (
+        f"统一社会信用代码 {organisation.credit_code} 已由“{organisation.name}”注册，"
+        "一个代码只能注册一个单位。"
+        "如您是该单位的申报人，请联系单位管理员在“单位成员”页面邀请您加入。"
+    )
+
+
+def _check_email_free(email: str) -> None:
+    if User.objects.filter(email__iexact=email).exists():
+        raise AccountError("该电子邮箱已有账号，请直接登录或使用其他邮箱。", field="email")
+
+
+def _set_password_link(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return reverse("accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+
+
+@transaction.atomic
+def register_organisation(
+    *,
+    name: str,
+    credit_code: str,
+    city_code: str,
+    county_code: str,
+    address: str,
+    contact_name: str,
+    contact_phone: str,
+    contact_email: str,
+    admin_name: str,
+    admin_email: str,
+    admin_phone: str,
+    admin_password: str,
+    nature: str = "",
+) -> Membership:
+    """Register an organisation with its first member as administrator."""
+    code = uscc.validate(credit_code)
+    reference.city(city_code)
+    if reference.county(county_code).city_code != city_code:
+        raise AccountError("所选区县不属于所选城市。", field="county_code")
+    existing = Organisation.objects.filter(credit_code=code).first()
+    if existing is not None:
+        raise AccountError(duplicate_organisation_message(existing), field="credit_code")
+    _check_email_free(admin_email)
+    organisation = Organisation(
+        name=name.strip(),
+        credit_code=code,
+        nature=nature or nature_from_credit_code(code),
+        city_code=city_code,
+        county_code=county_code,
+        address=address.strip(),
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
+        contact_email=contact_email.strip().lower(),
+    )
+    organisation.full_clean()
+    try:
+        # A savepoint, so that losing a race on the unique code leaves the transaction usable.
+        with transaction.atomic():
+            organisation.save()
+    except IntegrityError as error:
+        raise AccountError(
+            duplicate_organisation_message(Organisation.objects.get(credit_code=code)), field="credit_code"
+        ) from error
+    user = User.objects.create_user(
+        admin_email, admin_password, name=admin_name.strip(), phone=admin_phone.strip(), role=Role.APPLICANT
+    )
+    membership = Membership.objects.create(user=user, organisation=organisation, is_admin=True)
+    warnings = [warning.message for warning in organisation.credit_code_warnings]
+    record_event(
+        actor=user,
+        action="organisation.registered",
+        target=organisation,
+        organisation_id=organisation.pk,
+        city_code=city_code,
+        after={"credit_code": code, "city_code": city_code, "warnings": warnings},
+    )
+    return membership
+
+
+ORGANISATION_EDITABLE_FIELDS = (
+    "name",
+    "nature",
+    "city_code",
+    "county_code",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
+
+
+@transaction.atomic
+def update_organisation(*, actor: User, organisation: Organisation, **changes: str) -> Organisation:
+    """Change an organisation's details; the credit code never changes."""
+    unknown = set(changes) - set(ORGANISATION_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {sorted(unknown)}")
+    if not _is_admin_of(actor, organisation) and not actor.is_province_officer:
+        raise AccountError("只有单位管理员可以修改单位信息。")
+    city_code = changes.get("city_code", organisation.city_code)
+    county_code = changes.get("county_code", organisation.county_code)
+    if reference.county(county_code).city_code != city_code:
+        raise AccountError("所选区县不属于所选城市。", field="county_code")
+    before = {key: getattr(organisation, key) for key in changes}
+    for key, value in changes.items():
+        setattr(organisation, key, value.strip() if isinstance(value, str) else value)
+    organisation.full_clean()
+    changed = {
+        key: getattr(organisation, key) for key in changes if getattr(organisation, key) != before[key]
+    }
+    if not changed:
+        return organisation
+    organisation.save(update_fields=[*changed, "updated_at"])
+    record_event(
+        actor=actor,
+        action="organisation.updated",
+        target=organisation,
+        organisation_id=organisation.pk,
+        city_code=organisation.city_code,
+        before={key: before[key] for key in changed},
+        after=changed,
+    )
+    return organisation
+
+
+@transaction.atomic
+def override_region(*, actor: User, organisation: Organisation, region_key: str, reason: str) -> Organisation:
+    """Set (or clear, with an empty key) the region an organisation counts in, with the reason."""
+    if not actor.is_province_officer:
+        raise AccountError("只有省工信厅可以调整单位所属区域。")
+    if region_key and region_key not in {region.key for region in reference.regions()}:
+        raise AccountError("未知区域。", field="region_key")
+    if not reason.strip():
+        raise AccountError("请填写调整理由。", field="reason")
+    before = {"region": organisation.region_key, "override": organisation.region_override}
+    organisation.region_override = region_key
+    organisation.region_override_reason = reason.strip()
+    organisation.save(update_fields=["region_override", "region_override_reason", "updated_at"])
+    record_event(
+        actor=actor,
+        action="organisation.region_overridden",
+        target=organisation,
+        organisation_id=organisation.pk,
+        city_code=organisation.city_code,
+        reason=reason.strip(),
+        before=before,
+        after={"region": organisation.region_key, "override": region_key},
+    )
+    return organisation
+
+
+def _is_admin_of(user: User, organisation: Organisation) -> bool:
+    return Membership.objects.filter(user=user, organisation=organisation, is_admin=True).exists()
+
+
+@transaction.atomic
+def invite_member(*, actor: User, organisation: Organisation, email: str, name: str) -> Invitation:
+    """Invite a person by e-mail to join the organisation as 申报人."""
+    if not _is_admin_of(actor, organisation):
+        raise AccountError("只有单位管理员可以邀请成员。")
+    email = email.strip().lower()
+    existing_user = User.objects.filter(email__iexact=email).first()
+    if existing_user is not None:
+        if Membership.objects.filter(user=existing_user, organisation=organisation).exists():
+            raise AccountError("此人已是本单位成员。", field="email")
+        raise AccountError(
+            "该邮箱已注册为其他账号，一个账号只能属于一个单位，请使用其他邮箱。", field="email"
+        )
+    pending = organisation.invitations.filter(
+        email__iexact=email, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    )
+    if pending.exists():
+        raise AccountError("已向该邮箱发出邀请，尚未接受。如需重发，请先撤销原邀请。", field="email")
+    invitation = Invitation.objects.create(
+        organisation=organisation,
+        email=email,
+        name=name.strip(),
+        invited_by=actor,
+        expires_at=timezone.now() + timedelta(days=INVITATION_VALID_DAYS),
+    )
+    record_event(
+        actor=actor,
+        action="member.invited",
+        target=invitation,
+        target_label=f"{name}（{email}）",
+        organisation_id=organisation.pk,
+        city_code=organisation.city_code,
+    )
+    queue_mail(
+        to=[email],
+        subject=f"{organisation.name} 邀请您加入广东省服务型制造示范申报",
+        template="accounts/mail/invitation.txt",
+        context={
+            "invitation": invitation,
+            "link": reverse("accounts:invitation_accept", kwargs={"token": invitation.token}),
+            "days": INVITATION_VALID_DAYS,
+        },
+    )
+    return invitation
+
+
+@transaction.atomic
+def revoke_invitation(*, actor: User, invitation: Invitation) -> Invitation:
+    if not _is_admin_of(actor, invitation.organisation):
+        raise AccountError("只有单位管理员可以撤销邀请。")
+    if not invitation.is_pending:
+        raise AccountError("该邀请已不是待接受状态，无需撤销。")
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at", "updated_at"])
+    record_event(
+        actor=actor,
+        action="member.invitation_revoked",
+        target=invitation,
+        target_label=invitation.email,
+        organisation_id=invitation.organisation_id,
+        city_code=invitation.organisation.city_code,
+    )
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(*, invitation: Invitation, name: str, phone: str, password: str) -> Membership:
+    """Create the invited person's account and membership."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise AccountError("该邀请已失效（已接受、已撤销或已过期），请联系单位管理员重新邀请。")
+    _check_email_free(invitation.email)
+    user = User.objects.create_user(
+        invitation.email, password, name=name.strip(), phone=phone.strip(), role=Role.APPLICANT
+    )
+    membership = Membership.objects.create(user=user, organisation=invitation.organisation)
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at", "updated_at"])
+    record_event(
+        actor=user,
+        action="member.joined",
+        target=membership,
+        target_label=str(user),
+        organisation_id=invitation.organisation_id,
+        city_code=invitation.organisation.city_code,
+    )
+    return membership
+
+
+@transaction.atomic
+def remove_member(*, actor: User, membership: Membership, reason: str = "") -> None:
+    """Remove a member; the account is deactivated since it belongs to this organisation only."""
+    organisation = membership.organisation
+    if not _is_admin_of(actor, organisation):
+        raise AccountError("只有单位管理员可以移除成员。")
+    if membership.user_id == actor.pk:
+        raise AccountError("不能移除自己。如需更换管理员，请先将管理员权限交给其他成员。")
+    user = membership.user
+    label = str(user)
+    membership.delete()
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    record_event(
+        actor=actor,
+        action="member.removed",
+        target=user,
+        target_label=label,
+        organisation_id=organisation.pk,
+        city_code=organisation.city_code,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def transfer_admin(*, actor: User, membership: Membership) -> Membership:
+    """Make another member the organisation's administrator (one administrator at a time)."""
+    organisation = membership.organisation
+    if not _is_admin_of(actor, organisation):
+        raise AccountError("只有单位管理员可以转交管理员权限。")
+    if membership.user_id == actor.pk:
+        raise AccountError("您已是单位管理员。")
+    Membership.objects.filter(organisation=organisation, is_admin=True).update(is_admin=False)
+    membership.is_admin = True
+    membership.save(update_fields=["is_admin", "updated_at"])
+    record_event(
+        actor=actor,
+        action="member.admin_transferred",
+        target=membership.user,
+        organisation_id=organisation.pk,
+        city_code=organisation.city_code,
+    )
+    return membership
+
+
+def _require_province(actor: User) -> None:
+    if not actor.is_province_officer:
+        raise AccountError("只有省工信厅可以管理官员和专家账号。")
+
+
+def _send_activation(user: User, actor: User) -> None:
+    queue_mail(
+        to=[user.email],
+        subject="您的广东省服务型制造示范管理系统账号已开通",
+        template="accounts/mail/account_created.txt",
+        context={"user": user, "actor": actor, "link": _set_password_link(user)},
+    )
+
+
+@transaction.atomic
+def create_officer(
+    *, actor: User, role: str, name: str, email: str, phone: str = "", city_code: str = ""
+) -> User:
+    """Create a city or province officer account; the person sets a password from the e-mailed link."""
+    _require_province(actor)
+    if role not in {Role.CITY_OFFICER, Role.PROVINCE_OFFICER}:
+        raise AccountError("官员账号只能是地市工信局或省工信厅。", field="role")
+    if role == Role.CITY_OFFICER:
+        if not city_code:
+            raise AccountError("地市工信局账号必须选择城市。", field="city_code")
+        reference.city(city_code)
+    else:
+        city_code = ""
+    email = email.strip().lower()
+    _check_email_free(email)
+    user = User.objects.create_user(
+        email, None, name=name.strip(), phone=phone.strip(), role=role, city_code=city_code
+    )
+    record_event(
+        actor=actor,
+        action="account.created",
+        target=user,
+        city_code=city_code,
+        after={"role": role, "city_code": city_code},
+    )
+    _send_activation(user, actor)
+    return user
+
+
+@transaction.atomic
+def create_expert(
+    *,
+    actor: User,
+    name: str,
+    email: str,
+    phone: str,
+    employer: str,
+    employer_credit_code: str = "",
+    city_code: str = "",
+    title: str = "",
+    fields: Iterable[str] = (),
+    industries: Iterable[str] = (),
+) -> ExpertProfile:
+    """Create an expert account with its profile."""
+    _require_province(actor)
+    email = email.strip().lower()
+    _check_email_free(email)
+    code = uscc.validate(employer_credit_code) if employer_credit_code.strip() else ""
+    user = User.objects.create_user(
+        email, None, name=name.strip(), phone=phone.strip(), role=Role.EXPERT, city_code=city_code
+    )
+    profile = ExpertProfile.objects.create(
+        user=user,
+        employer=employer.strip(),
+        employer_credit_code=code,
+        city_code=city_code,
+        title=title.strip(),
+        fields=sorted(set(fields)),
+        industries=sorted(set(industries)),
+    )
+    record_event(
+        actor=actor,
+        action="account.created",
+        target=user,
+        after={"role": Role.EXPERT, "employer": profile.employer, "employer_credit_code": code},
+    )
+    _send_activation(user, actor)
+    return profile
+
+
+EXPERT_EDITABLE_FIELDS = ("employer", "employer_credit_code", "city_code", "title", "fields", "industries")
+
+
+@transaction.atomic
+def update_expert_profile(*, actor: User, profile: ExpertProfile, **changes: object) -> ExpertProfile:
+    """Change an expert's profile (the expert or a province officer)."""
+    if actor.pk != profile.user_id and not actor.is_province_officer:
+        raise AccountError("只能修改自己的专家信息。")
+    unknown = set(changes) - set(EXPERT_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {sorted(unknown)}")
+    if "employer_credit_code" in changes and changes["employer_credit_code"]:
+        changes["employer_credit_code"] = uscc.validate(str(changes["employer_credit_code"]))
+    before = {key: getattr(profile, key) for key in changes}
+    for key, value in changes.items():
+        setattr(profile, key, value)
+    changed = {key: getattr(profile, key) for key in changes if getattr(profile, key) != before[key]}
+    if not changed:
+        return profile
+    profile.save(update_fields=[*changed, "updated_at"])
+    record_event(
+        actor=actor,
+        action="expert.profile_updated",
+        target=profile.user,
+        before={key: before[key] for key in changed},
+        after=changed,
+    )
+    return profile
+
+
+@transaction.atomic
+def declare_conflict(
+    *, actor: User, profile: ExpertProfile, credit_code: str, organisation_name: str, reason: str
+) -> DeclaredConflict:
+    """Record an expert's own declaration of a conflict of interest with an organisation."""
+    if actor.pk != profile.user_id:
+        raise AccountError("回避申明只能由专家本人提出。")
+    code = uscc.validate(credit_code)
+    if profile.declared_conflicts.filter(credit_code=code).exists():
+        raise AccountError("已申明对该单位回避。", field="credit_code")
+    if not organisation_name.strip():
+        known = Organisation.objects.filter(credit_code=code).values_list("name", flat=True).first()
+        organisation_name = known or ""
+    if not organisation_name:
+        raise AccountError("请填写单位名称。", field="organisation_name")
+    conflict = DeclaredConflict.objects.create(
+        expert=profile, credit_code=code, organisation_name=organisation_name.strip(), reason=reason.strip()
+    )
+    record_event(
+        actor=actor,
+        action="expert.conflict_declared",
+        target=conflict,
+        reason=reason.strip(),
+        after={"credit_code": code, "organisation_name": conflict.organisation_name},
+    )
+    return conflict
+
+
+@transaction.atomic
+def withdraw_conflict(*, actor: User, conflict: DeclaredConflict) -> None:
+    if actor.pk != conflict.expert.user_id:
+        raise AccountError("回避申明只能由专家本人撤回。")
+    record_event(
+        actor=actor,
+        action="expert.conflict_withdrawn",
+        target=conflict,
+        before={"credit_code": conflict.credit_code, "organisation_name": conflict.organisation_name},
+    )
+    conflict.delete()
+
+
+@transaction.atomic
+def set_account_active(*, actor: User, user: User, active: bool, reason: str) -> User:
+    """Disable or re-enable an officer or expert account."""
+    _require_province(actor)
+    if user.pk == actor.pk:
+        raise AccountError("不能停用自己的账号。")
+    if not reason.strip():
+        raise AccountError("请填写理由。", field="reason")
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    record_event(
+        actor=actor,
+        action="account.enabled" if active else "account.disabled",
+        target=user,
+        city_code=user.city_code,
+        reason=reason.strip(),
+    )
+    return user

@@ -1,0 +1,53 @@
+from django.urls import path
+
+from shifan.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("register/", views.RegistrationView.as_view(), name="register"),
+    path("register/check-credit-code/", views.CreditCodeCheckView.as_view(), name="credit_code_check"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("two-factor/setup/", views.TwoFactorSetupView.as_view(), name="two_factor_setup"),
+    path("two-factor/verify/", views.TwoFactorVerifyView.as_view(), name="two_factor_verify"),
+    path("two-factor/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery_codes"),
+    path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation_accept"),
+    path("organisation/", views.OwnOrganisationView.as_view(), name="own_organisation"),
+    path("organisation/edit/", views.OwnOrganisationEditView.as_view(), name="own_organisation_edit"),
+    path("organisation/members/<int:pk>/remove/", views.MemberRemoveView.as_view(), name="member_remove"),
+    path(
+        "organisation/members/<int:pk>/make-admin/",
+        views.MemberMakeAdminView.as_view(),
+        name="member_make_admin",
+    ),
+    path(
+        "organisation/invitations/<int:pk>/revoke/",
+        views.InvitationRevokeView.as_view(),
+        name="invitation_revoke",
+    ),
+    path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
+    path("organisations/<int:pk>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
+    path(
+        "organisations/<int:pk>/region/", views.OrganisationRegionView.as_view(), name="organisation_region"
+    ),
+    path("manage/accounts/", views.AccountListView.as_view(), name="account_list"),
+    path("manage/accounts/new-officer/", views.OfficerCreateView.as_view(), name="officer_create"),
+    path("manage/accounts/new-expert/", views.ExpertCreateView.as_view(), name="expert_create"),
+    path("manage/accounts/<int:pk>/", views.AccountDetailView.as_view(), name="account_detail"),
+    path("manage/audit/", views.AuditListView.as_view(), name="audit_list"),
+    path("expert/profile/", views.ExpertProfileView.as_view(), name="expert_profile"),
+    path("expert/conflicts/", views.ConflictDeclareView.as_view(), name="conflict_declare"),
+    path(
+        "expert/conflicts/<int:pk>/withdraw/", views.ConflictWithdrawView.as_view(), name="conflict_withdraw"
+    ),
+]

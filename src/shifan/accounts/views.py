@@ -1,0 +1,746 @@
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import AccessMixin
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from shifan.accounts import rules, selectors, services, two_factor
+from shifan.accounts.forms import (
+    AcceptInvitationForm,
+    ConflictForm,
+    ExpertForm,
+    ExpertProfileForm,
+    InvitationForm,
+    LoginForm,
+    OfficerForm,
+    OptionalReasonForm,
+    OrganisationForm,
+    ReasonForm,
+    RegionOverrideForm,
+    RegistrationForm,
+    TokenForm,
+)
+from shifan.accounts.models import Role, User
+from shifan.accounts.services import AccountError
+from shifan.core import reference, uscc
+
+PAGE_SIZE = 25
+
+
+class RoleRequiredMixin(AccessMixin):
+    """Let in only the given roles: others get 403, anonymous users the login page."""
+
+    allowed_roles: tuple[str, ...] = ()
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if request.user.role not in self.allowed_roles:  # type: ignore[union-attr]
+            raise PermissionDenied("您的角色无权访问此页面。")
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def form_error_from(form: Any, error: AccountError) -> None:
+    """Show a service's refusal beside the field it names, or above the form."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, error.message)
+
+
+def paginate(request: HttpRequest, queryset: Any) -> Any:
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def render_view(view_class: type[View], request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    """Render another page's GET with a bound form, so its errors show beside the fields."""
+    view = view_class()
+    view.setup(request)
+    return view.get(request, **kwargs)  # type: ignore[attr-defined,no-any-return]
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+# Login, logout, passwords
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/mail/password_reset.txt"
+    subject_template_name = "accounts/mail/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+    extra_email_context = {"site_url": settings.SITE_URL}
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        messages.success(self.request, "密码已修改。")
+        return super().form_valid(form)
+
+
+# Two-factor login
+
+
+class TwoFactorSetupView(View):
+    """Show a new TOTP secret as a QR code; confirming a code activates it and issues recovery codes."""
+
+    template_name = "accounts/two_factor_setup.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(settings.LOGIN_URL)
+        if two_factor.has_confirmed_device(request.user) and not request.user.is_verified():  # type: ignore[union-attr]
+            # A second device may only be set up after passing the first.
+            return redirect("accounts:two_factor_verify")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        device = two_factor.pending_totp_device(request.user)  # type: ignore[arg-type]
+        return self._render(request, device, TokenForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        device = two_factor.pending_totp_device(request.user)  # type: ignore[arg-type]
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            codes = two_factor.confirm_totp_device(
+                actor=request.user,  # type: ignore[arg-type]
+                device=device,
+                token=form.cleaned_data["token"],
+            )
+            if codes is not None:
+                from django_otp import login as otp_login
+
+                otp_login(request, device)
+                request.session["recovery_codes"] = codes
+                return redirect(
+                    f"{reverse('accounts:recovery_codes')}?next={safe_next(request, reverse('home'))}"
+                )
+            form.add_error("token", "验证码不正确或已过期，请核对手机时间后重新输入。")
+        return self._render(request, device, form)
+
+    def _render(self, request: HttpRequest, device: Any, form: TokenForm) -> HttpResponse:
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "qr_svg": two_factor.qr_svg(device),
+                "secret": two_factor.secret_base32(device),
+                "next": safe_next(request, ""),
+            },
+        )
+
+
+class TwoFactorVerifyView(View):
+    template_name = "accounts/two_factor_verify.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(settings.LOGIN_URL)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": TokenForm(), "next": safe_next(request, "")})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = TokenForm(request.POST)
+        if form.is_valid():
+            device = two_factor.verify_token(request.user, form.cleaned_data["token"])  # type: ignore[arg-type]
+            if device is not None:
+                from django_otp import login as otp_login
+
+                otp_login(request, device)
+                return redirect(safe_next(request, reverse("home")))
+            form.add_error("token", "验证码不正确或已过期，请重新输入。")
+        return render(request, self.template_name, {"form": form, "next": safe_next(request, "")})
+
+
+class RecoveryCodesView(View):
+    """Show fresh recovery codes once (after setup), or issue new ones on request."""
+
+    template_name = "accounts/recovery_codes.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(settings.LOGIN_URL)
+        if not request.user.requires_two_factor:  # type: ignore[union-attr]
+            raise PermissionDenied("您的账号无需两步验证。")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        codes = request.session.pop("recovery_codes", None)
+        return render(
+            request,
+            self.template_name,
+            {
+                "codes": codes,
+                "remaining": two_factor.remaining_recovery_codes(request.user),
+                "next": safe_next(request, reverse("home")),
+            },  # type: ignore[arg-type]
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.is_verified():  # type: ignore[union-attr]
+            raise PermissionDenied("请先完成两步验证。")
+        codes = two_factor.issue_recovery_codes(actor=request.user)  # type: ignore[arg-type]
+        request.session["recovery_codes"] = codes
+        return redirect("accounts:recovery_codes")
+
+
+# Registration and membership
+
+
+class RegistrationView(FormView):  # type: ignore[type-arg]
+    form_class = RegistrationForm
+    template_name = "accounts/register.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            return redirect("home")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form: RegistrationForm) -> HttpResponse:
+        data = form.cleaned_data
+        try:
+            membership = services.register_organisation(
+                name=data["name"],
+                credit_code=data["credit_code"],
+                nature=data["nature"],
+                city_code=data["city_code"],
+                county_code=data["county_code"],
+                address=data["address"],
+                contact_name=data["contact_name"],
+                contact_phone=data["contact_phone"],
+                contact_email=data["contact_email"],
+                admin_name=data["admin_name"],
+                admin_email=data["admin_email"],
+                admin_phone=data["admin_phone"],
+                admin_password=data["password1"],
+            )
+        except AccountError as error:
+            form_error_from(form, error)
+            return self.form_invalid(form)
+        login(self.request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(self.request, f"“{membership.organisation.name}”注册成功，您是本单位管理员。")
+        for warning in membership.organisation.credit_code_warnings:
+            messages.warning(self.request, f"请注意：{warning.message} 审核人员会看到此提示。")
+        return redirect("home")
+
+
+class CreditCodeCheckView(View):
+    """Answer the registration form's live check of a credit code (htmx), before sending."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        raw = request.GET.get("credit_code", "").strip()
+        city_code = request.GET.get("city_code", "")
+        context: dict[str, Any] = {"raw": raw}
+        if raw:
+            try:
+                code = uscc.validate(raw)
+            except uscc.CreditCodeError as error:
+                context["error"] = error.message
+            else:
+                if city_code and city_code not in {city.code for city in reference.cities()}:
+                    city_code = ""
+                context["warnings"] = uscc.warnings(code, city_code or None)
+                context["ok"] = True
+        return render(request, "accounts/_credit_code_check.html", context)
+
+
+class InvitationAcceptView(View):
+    template_name = "accounts/invitation_accept.html"
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        invitation = selectors.invitation_by_token(token)
+        form = AcceptInvitationForm(initial={"name": invitation.name}, email=invitation.email)
+        return render(request, self.template_name, {"invitation": invitation, "form": form})
+
+    def post(self, request: HttpRequest, token: str) -> HttpResponse:
+        invitation = selectors.invitation_by_token(token)
+        form = AcceptInvitationForm(request.POST, email=invitation.email)
+        if form.is_valid():
+            try:
+                membership = services.accept_invitation(
+                    invitation=invitation,
+                    name=form.cleaned_data["name"],
+                    phone=form.cleaned_data["phone"],
+                    password=form.cleaned_data["password1"],
+                )
+            except AccountError as error:
+                form_error_from(form, error)
+            else:
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, f"欢迎加入“{membership.organisation.name}”。")
+                return redirect("home")
+        return render(request, self.template_name, {"invitation": invitation, "form": form})
+
+
+class ApplicantMixin(RoleRequiredMixin):
+    allowed_roles = (Role.APPLICANT,)
+
+    def membership(self) -> Any:
+        membership = selectors.membership_of(self.request.user)  # type: ignore[attr-defined]
+        if membership is None:
+            raise PermissionDenied("您的账号不属于任何单位。")
+        return membership
+
+
+class OwnOrganisationView(ApplicantMixin, View):
+    template_name = "accounts/own_organisation.html"
+
+    def get(self, request: HttpRequest, invite_form: InvitationForm | None = None) -> HttpResponse:
+        membership = self.membership()
+        organisation = membership.organisation
+        can_manage, manage_reason = rules.can_manage_members(request.user, organisation)  # type: ignore[arg-type]
+        return render(
+            request,
+            self.template_name,
+            {
+                "organisation": organisation,
+                "membership": membership,
+                "members": selectors.members_of(organisation),
+                "invitations": selectors.invitations_of(organisation)[:20],
+                "can_manage": can_manage,
+                "manage_reason": manage_reason,
+                "invite_form": invite_form or InvitationForm(),
+            },
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        """Invite a member."""
+        organisation = self.membership().organisation
+        form = InvitationForm(request.POST)
+        if form.is_valid():
+            try:
+                invitation = services.invite_member(
+                    actor=request.user,  # type: ignore[arg-type]
+                    organisation=organisation,
+                    email=form.cleaned_data["email"],
+                    name=form.cleaned_data["name"],
+                )
+            except AccountError as error:
+                form_error_from(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"邀请邮件已发送至 {invitation.email}，{services.INVITATION_VALID_DAYS}天内有效。",
+                )
+                return redirect("accounts:own_organisation")
+        return self.get(request, invite_form=form)
+
+
+class OwnOrganisationEditView(ApplicantMixin, View):
+    template_name = "accounts/organisation_edit.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        organisation = self.membership().organisation
+        allowed, reason = rules.can_edit_organisation(request.user, organisation)  # type: ignore[arg-type]
+        if not allowed:
+            raise PermissionDenied(reason)
+        initial = {field: getattr(organisation, field) for field in services.ORGANISATION_EDITABLE_FIELDS}
+        return render(
+            request,
+            self.template_name,
+            {"form": OrganisationForm(initial=initial), "organisation": organisation},
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        organisation = self.membership().organisation
+        allowed, reason = rules.can_edit_organisation(request.user, organisation)  # type: ignore[arg-type]
+        if not allowed:
+            raise PermissionDenied(reason)
+        form = OrganisationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_organisation(
+                    actor=request.user, organisation=organisation, **form.cleaned_data
+                )  # type: ignore[arg-type]
+            except AccountError as error:
+                form_error_from(form, error)
+            else:
+                messages.success(request, "单位信息已保存。")
+                return redirect("accounts:own_organisation")
+        return render(request, self.template_name, {"form": form, "organisation": organisation})
+
+
+class MemberRemoveView(ApplicantMixin, View):
+    template_name = "accounts/member_remove.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        member = selectors.member_of_own_organisation(request.user, pk)  # type: ignore[arg-type]
+        return render(request, self.template_name, {"member": member, "form": OptionalReasonForm()})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        member = selectors.member_of_own_organisation(request.user, pk)  # type: ignore[arg-type]
+        form = OptionalReasonForm(request.POST)
+        if form.is_valid():
+            try:
+                services.remove_member(
+                    actor=request.user, membership=member, reason=form.cleaned_data["reason"]
+                )  # type: ignore[arg-type]
+            except AccountError as error:
+                form_error_from(form, error)
+            else:
+                messages.success(request, f"已移除成员 {member.user.name}，其账号已停用。")
+                return redirect("accounts:own_organisation")
+        return render(request, self.template_name, {"member": member, "form": form})
+
+
+class MemberMakeAdminView(ApplicantMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        member = selectors.member_of_own_organisation(request.user, pk)  # type: ignore[arg-type]
+        try:
+            services.transfer_admin(actor=request.user, membership=member)  # type: ignore[arg-type]
+        except AccountError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"已将单位管理员转交给 {member.user.name}。")
+        return redirect("accounts:own_organisation")
+
+
+class InvitationRevokeView(ApplicantMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        invitation = selectors.invitation_of_own_organisation(request.user, pk)  # type: ignore[arg-type]
+        try:
+            services.revoke_invitation(actor=request.user, invitation=invitation)  # type: ignore[arg-type]
+        except AccountError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"已撤销对 {invitation.email} 的邀请。")
+        return redirect("accounts:own_organisation")
+
+
+# Officers: organisations
+
+
+class OfficerMixin(RoleRequiredMixin):
+    allowed_roles = (Role.CITY_OFFICER, Role.PROVINCE_OFFICER)
+
+
+class OrganisationListView(OfficerMixin, View):
+    template_name = "accounts/organisation_list.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        user: User = request.user  # type: ignore[assignment]
+        query = request.GET.get("q", "").strip()
+        city_code = request.GET.get("city", "") if user.is_province_officer else ""
+        warnings_only = request.GET.get("warnings") == "1"
+        queryset = selectors.organisation_search(
+            user, query=query, city_code=city_code, warnings_only=warnings_only
+        )
+        return render(
+            request,
+            self.template_name,
+            {
+                "page": paginate(request, queryset),
+                "query": query,
+                "city": city_code,
+                "warnings_only": warnings_only,
+                "cities": reference.cities(),
+            },
+        )
+
+
+class OrganisationDetailView(OfficerMixin, View):
+    template_name = "accounts/organisation_detail.html"
+
+    def get(
+        self, request: HttpRequest, pk: int, region_form: RegionOverrideForm | None = None
+    ) -> HttpResponse:
+        organisation = selectors.organisation_for(request.user, pk)  # type: ignore[arg-type]
+        can_override, _reason = rules.can_override_region(request.user)  # type: ignore[arg-type]
+        return render(
+            request,
+            self.template_name,
+            {
+                "organisation": organisation,
+                "members": selectors.members_of(organisation),
+                "can_override": can_override,
+                "region_form": region_form
+                or RegionOverrideForm(initial={"region_key": organisation.region_override}),
+            },
+        )
+
+
+class OrganisationRegionView(RoleRequiredMixin, View):
+    allowed_roles = (Role.PROVINCE_OFFICER,)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        organisation = selectors.organisation_for(request.user, pk)  # type: ignore[arg-type]
+        form = RegionOverrideForm(request.POST)
+        if form.is_valid():
+            try:
+                services.override_region(
+                    actor=request.user,  # type: ignore[arg-type]
+                    organisation=organisation,
+                    region_key=form.cleaned_data["region_key"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except AccountError as error:
+                form_error_from(form, error)
+            else:
+                messages.success(
+                    request, f"已将“{organisation.name}”的所属区域设为{organisation.region_name}。"
+                )
+                return redirect("accounts:organisation_detail", pk=pk)
+        return render_view(OrganisationDetailView, request, pk=pk, region_form=form)
+
+
+# Province officers: accounts and the audit trail
+
+
+class ProvinceMixin(RoleRequiredMixin):
+    allowed_roles = (Role.PROVINCE_OFFICER,)
+
+
+class AccountListView(ProvinceMixin, View):
+    template_name = "accounts/account_list.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        role = request.GET.get("role", "")
+        query = request.GET.get("q", "").strip()
+        queryset = selectors.accounts_visible_to(request.user, role=role, query=query)  # type: ignore[arg-type]
+        roles = [(value, label) for value, label in Role.choices if value != Role.APPLICANT]
+        return render(
+            request,
+            self.template_name,
+            {"page": paginate(request, queryset), "role": role, "query": query, "roles": roles},
+        )
+
+
+class OfficerCreateView(ProvinceMixin, FormView):  # type: ignore[type-arg]
+    form_class = OfficerForm
+    template_name = "accounts/officer_form.html"
+
+    def form_valid(self, form: OfficerForm) -> HttpResponse:
+        try:
+            user = services.create_officer(actor=self.request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except AccountError as error:
+            form_error_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"已创建账号 {user}，设置密码的链接已发送到其邮箱。")
+        return redirect("accounts:account_detail", pk=user.pk)
+
+
+class ExpertCreateView(ProvinceMixin, FormView):  # type: ignore[type-arg]
+    form_class = ExpertForm
+    template_name = "accounts/expert_form.html"
+
+    def form_valid(self, form: ExpertForm) -> HttpResponse:
+        try:
+            profile = services.create_expert(actor=self.request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except AccountError as error:
+            form_error_from(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"已创建专家账号 {profile.user}，设置密码的链接已发送到其邮箱。")
+        return redirect("accounts:account_detail", pk=profile.user_id)
+
+
+class AccountDetailView(ProvinceMixin, View):
+    template_name = "accounts/account_detail.html"
+
+    def get(self, request: HttpRequest, pk: int, form: ReasonForm | None = None) -> HttpResponse:
+        account = selectors.account_for(request.user, pk)  # type: ignore[arg-type]
+        events = selectors.audit_events_visible_to(request.user).filter(
+            target_type="accounts.user", target_id=str(pk)
+        )  # type: ignore[arg-type]
+        return render(
+            request,
+            self.template_name,
+            {"account": account, "form": form or ReasonForm(), "events": events[:20]},
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account = selectors.account_for(request.user, pk)  # type: ignore[arg-type]
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_account_active(
+                    actor=request.user,  # type: ignore[arg-type]
+                    user=account,
+                    active=request.POST.get("active") == "1",
+                    reason=form.cleaned_data["reason"],
+                )
+            except AccountError as error:
+                form_error_from(form, error)
+            else:
+                messages.success(request, f"账号 {account} 已{'启用' if account.is_active else '停用'}。")
+                return redirect("accounts:account_detail", pk=pk)
+        return self.get(request, pk, form=form)
+
+
+AUDIT_ACTION_GROUPS = [
+    ("organisation.", "单位"),
+    ("member.", "单位成员"),
+    ("account.", "账号与登录"),
+    ("expert.", "专家"),
+]
+
+
+class AuditListView(ProvinceMixin, View):
+    template_name = "accounts/audit_list.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        action = request.GET.get("action", "")
+        query = request.GET.get("q", "").strip()
+        queryset = selectors.audit_events_visible_to(request.user, action=action, query=query)  # type: ignore[arg-type]
+        return render(
+            request,
+            self.template_name,
+            {
+                "page": paginate(request, queryset),
+                "action": action,
+                "query": query,
+                "action_choices": AUDIT_ACTION_GROUPS,
+            },
+        )
+
+
+# Experts: own profile and declared conflicts
+
+
+class ExpertMixin(RoleRequiredMixin):
+    allowed_roles = (Role.EXPERT,)
+
+
+class ExpertProfileView(ExpertMixin, View):
+    template_name = "accounts/expert_profile.html"
+
+    def get(
+        self,
+        request: HttpRequest,
+        form: ExpertProfileForm | None = None,
+        conflict_form: ConflictForm | None = None,
+    ) -> HttpResponse:
+        profile = selectors.expert_profile_of(request.user)  # type: ignore[arg-type]
+        initial = {field: getattr(profile, field) for field in services.EXPERT_EDITABLE_FIELDS}
+        return render(
+            request,
+            self.template_name,
+            {
+                "profile": profile,
+                "form": form or ExpertProfileForm(initial=initial),
+                "conflict_form": conflict_form or ConflictForm(),
+                "conflicts": profile.declared_conflicts.all(),
+            },
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        profile = selectors.expert_profile_of(request.user)  # type: ignore[arg-type]
+        form = ExpertProfileForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_expert_profile(actor=request.user, profile=profile, **form.cleaned_data)  # type: ignore[arg-type]
+            except AccountError as error:
+                form_error_from(form, error)
+            else:
+                messages.success(request, "专家信息已保存。")
+                return redirect("accounts:expert_profile")
+        return self.get(request, form=form)
+
+
+class ConflictDeclareView(ExpertMixin, View):
+    def post(self, request: HttpRequest) -> HttpResponse:
+        profile = selectors.expert_profile_of(request.user)  # type: ignore[arg-type]
+        form = ConflictForm(request.POST)
+        if form.is_valid():
+            try:
+                conflict = services.declare_conflict(actor=request.user, profile=profile, **form.cleaned_data)  # type: ignore[arg-type]
+            except AccountError as error:
+                form_error_from(form, error)
+            else:
+                messages.success(request, f"已申明对“{conflict.organisation_name}”回避。")
+                return redirect("accounts:expert_profile")
+        return render_view(ExpertProfileView, request, conflict_form=form)
+
+
+class ConflictWithdrawView(ExpertMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        profile = selectors.expert_profile_of(request.user)  # type: ignore[arg-type]
+        conflict = profile.declared_conflicts.filter(pk=pk).first()
+        if conflict is None:
+            raise Http404
+        services.withdraw_conflict(actor=request.user, conflict=conflict)  # type: ignore[arg-type]
+        messages.success(request, f"已撤回对“{conflict.organisation_name}”的回避申明。")
+        return redirect("accounts:expert_profile")
+
+
+# Home: each role lands on its own page with what it has to do.
+
+
+class HomeView(TemplateView):
+    def get_template_names(self) -> list[str]:
+        user = self.request.user
+        if not user.is_authenticated:
+            return ["accounts/home_public.html"]
+        return [f"accounts/home_{user.role}.html"]  # type: ignore[union-attr]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        if not user.is_authenticated:
+            return context
+        if user.is_applicant:  # type: ignore[union-attr]
+            membership = selectors.membership_of(user)  # type: ignore[arg-type]
+            context["membership"] = membership
+            if membership is not None:
+                context["organisation"] = membership.organisation
+                context["members"] = selectors.members_of(membership.organisation)
+        elif user.is_city_officer:  # type: ignore[union-attr]
+            organisations = selectors.organisations_visible_to(user)  # type: ignore[arg-type]
+            context["organisation_count"] = organisations.count()
+            context["recent_organisations"] = organisations.order_by("-created_at")[:8]
+            context["warning_count"] = sum(
+                1 for o in organisations.only("credit_code", "city_code") if o.credit_code_warnings
+            )
+        elif user.is_province_officer:  # type: ignore[union-attr]
+            counts = selectors.organisation_counts_by_city()
+            context["city_rows"] = [(city, counts.get(city.code, 0)) for city in reference.cities()]
+            context["organisation_total"] = sum(counts.values())
+            context["recent_events"] = selectors.audit_events_visible_to(user)[:8]  # type: ignore[arg-type]
+            context["officer_count"] = selectors.accounts_visible_to(user).exclude(role=Role.EXPERT).count()  # type: ignore[arg-type]
+            context["expert_count"] = selectors.accounts_visible_to(user, role=Role.EXPERT).count()  # type: ignore[arg-type]
+        elif user.is_expert:  # type: ignore[union-attr]
+            context["profile"] = selectors.expert_profile_of(user)  # type: ignore[arg-type]
+        return context

@@ -1,0 +1,66 @@
+"""The append-only audit trail and the base model every domain model shares."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Audit events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """One change, by one actor, written in the same transaction as the change itself."""
+
+    occurred_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Kept beside the foreign key so the trail still reads right if the person is renamed.
+    actor_label = models.CharField(_("操作人"), max_length=200, blank=True)
+    action = models.CharField(_("操作"), max_length=80, db_index=True)
+    target_type = models.CharField(_("对象类型"), max_length=80, blank=True)
+    target_id = models.CharField(_("对象编号"), max_length=64, blank=True, db_index=True)
+    target_label = models.CharField(_("对象"), max_length=300, blank=True)
+    organisation_id = models.BigIntegerField(_("单位编号"), null=True, blank=True, db_index=True)
+    city_code = models.CharField(_("城市"), max_length=6, blank=True, db_index=True)
+    reason = models.TextField(_("理由"), blank=True)
+    before = models.JSONField(_("变更前"), null=True, blank=True)
+    after = models.JSONField(_("变更后"), null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("Audit events are append-only.")

@@ -1,0 +1,298 @@
+"""Load the demo data through the same services real users go through, so the audit trail,
+warnings and permissions in the demo are the real ones. Running it twice changes nothing."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from shifan.accounts import services
+from shifan.accounts.models import ExpertiseField, Organisation, OrganisationNature, Role, User
+from shifan.core import reference, uscc
+
+DEMO_PASSWORD = "Shifan-Demo-2024"
+DEMO_DOMAIN = "shifan.example"
+
+ENTERPRISE_TRADES = [
+    "精工机械",
+    "智能家电",
+    "新材料科技",
+    "电子信息",
+    "医疗器械",
+    "汽车零部件",
+    "服装科技",
+    "食品科技",
+    "陶瓷建材",
+    "电气设备",
+    "智能装备",
+    "精密模具",
+    "照明科技",
+    "家具制造",
+    "化工科技",
+    "包装印刷",
+    "五金制品",
+    "船舶装备",
+    "玩具文创",
+    "新能源科技",
+    "仪器仪表",
+]
+PLATFORM_TRADES = [
+    ("工业互联网平台", OrganisationNature.ENTERPRISE),
+    ("共享制造服务", OrganisationNature.ENTERPRISE),
+    ("供应链协同服务", OrganisationNature.ENTERPRISE),
+    ("检验检测中心", OrganisationNature.INSTITUTION),
+    ("工业设计促进会", OrganisationNature.SOCIAL),
+    ("产业服务平台", OrganisationNature.ENTERPRISE),
+    ("远程运维服务", OrganisationNature.ENTERPRISE),
+]
+PLATFORM_SUFFIX = {
+    OrganisationNature.ENTERPRISE: "有限公司",
+    OrganisationNature.INSTITUTION: "",
+    OrganisationNature.SOCIAL: "",
+}
+AUTHORITY_FOR_NATURE = {
+    OrganisationNature.ENTERPRISE: "91",
+    OrganisationNature.INSTITUTION: "12",
+    OrganisationNature.SOCIAL: "51",
+}
+EXPERTS = [
+    (
+        "周建国",
+        "华南理工大学",
+        "12440000455416093Y",
+        "440100",
+        "教授",
+        ["工业设计服务", "定制化服务", "制造业"],
+    ),
+    ("吴敏", "广东工业大学", "12440000455855011D", "440100", "教授", ["供应链管理", "共享制造", "平台经济"]),
+    (
+        "郑海涛",
+        "深圳市标准技术研究院",
+        "12440300455755573A",
+        "440300",
+        "高级工程师",
+        ["检验检测认证", "绿色制造服务"],
+    ),
+    (
+        "孙丽娟",
+        "广东省社会科学院",
+        "12440000455859231B",
+        "440100",
+        "研究员",
+        ["生产性金融服务", "财务与投融资"],
+    ),
+    (
+        "何志强",
+        "佛山科学技术学院",
+        "12440600455950178C",
+        "440600",
+        "副教授",
+        ["全生命周期管理", "数字化转型", "制造业"],
+    ),
+    ("冯雪梅", "汕头大学", "12440000455860122E", "440500", "教授", ["总集成总承包", "平台经济"]),
+    (
+        "许文斌",
+        "广东省电子信息行业协会",
+        "51440000502381002F",
+        "440100",
+        "高级经济师",
+        ["数字化转型", "平台经济"],
+    ),
+    (
+        "曾晓东",
+        "中山大学",
+        "12100000455354420G",
+        "440100",
+        "教授",
+        ["工业设计服务", "财务与投融资", "制造业"],
+    ),
+]
+
+
+@dataclass
+class DemoAccount:
+    role: str
+    email: str
+    name: str
+    note: str
+
+
+def _email(local: str) -> str:
+    return f"{local}@{DEMO_DOMAIN}"
+
+
+def _make_demo(user: User) -> None:
+    user.set_password(DEMO_PASSWORD)
+    user.is_demo = True
+    user.save(update_fields=["password", "is_demo"])
+
+
+def _ensure_user(email: str, **fields: object) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email, DEMO_PASSWORD, is_demo=True, **fields)
+    return user
+
+
+def _code(authority: str, area: str, serial: int) -> str:
+    body = f"MA{serial:05d}" + "X"  # eight characters: MA + five digits + X
+    return uscc.compose(authority=authority, area=area, body=body)
+
+
+def _register(
+    *,
+    name: str,
+    code: str,
+    nature: str,
+    city: reference.City,
+    county_code: str,
+    admin_local: str,
+    admin_name: str,
+) -> Organisation:
+    organisation = Organisation.objects.filter(credit_code=code).first()
+    if organisation is not None:
+        return organisation
+    membership = services.register_organisation(
+        name=name,
+        credit_code=code,
+        nature=nature,
+        city_code=city.code,
+        county_code=county_code,
+        address=f"广东省{city.name}{reference.county(county_code).name}示范路{len(name)}号",
+        contact_name=admin_name,
+        contact_phone=f"138{int(city.code) % 100000:05d}{len(name) % 1000:03d}",
+        contact_email=_email(admin_local),
+        admin_name=admin_name,
+        admin_email=_email(admin_local),
+        admin_phone=f"139{int(city.code) % 100000:05d}{len(name) % 1000:03d}",
+        admin_password=DEMO_PASSWORD,
+    )
+    _make_demo(membership.user)
+    return membership.organisation
+
+
+@transaction.atomic
+def load_demo() -> list[DemoAccount]:
+    """Create (or find) the demo accounts and organisations; return the accounts to print."""
+    accounts: list[DemoAccount] = []
+    province = _ensure_user(
+        _email("province"), name="林晓华", role=Role.PROVINCE_OFFICER, phone="020-83130000"
+    )
+    accounts.append(
+        DemoAccount("省工信厅", province.email, province.name, "全省单位、官员与专家账号、审计记录")
+    )
+
+    for city in reference.cities():
+        officer = _ensure_user(
+            _email(city.slug),
+            name=f"{city.short_name}工信局审核员",
+            role=Role.CITY_OFFICER,
+            city_code=city.code,
+        )
+        accounts.append(
+            DemoAccount(f"地市工信局（{city.name}）", officer.email, officer.name, "本市注册单位")
+        )
+
+    for number, (name, employer, employer_code, city_code, title, fields) in enumerate(EXPERTS, start=1):
+        email = _email(f"expert{number:02d}")
+        if not User.objects.filter(email=email).exists():
+            profile = services.create_expert(
+                actor=province,
+                name=name,
+                email=email,
+                phone=f"1370000{number:04d}",
+                employer=employer,
+                employer_credit_code=uscc.compose(
+                    authority=employer_code[:2], area=employer_code[2:8], body=employer_code[8:16]
+                ),
+                city_code=city_code,
+                title=title,
+                fields=[field for field in fields if field in ExpertiseField.values],
+                industries=["34", "35", "39"] if "制造业" in fields else [],
+            )
+            _make_demo(profile.user)
+        accounts.append(DemoAccount("评审专家", email, name, employer))
+
+    for index, city in enumerate(reference.cities()):
+        county = reference.counties(city.code)[0]
+        trade = ENTERPRISE_TRADES[index % len(ENTERPRISE_TRADES)]
+        _register(
+            name=f"{city.short_name}{trade}股份有限公司",
+            code=_code("91", city.code, 10000 + index),
+            nature=OrganisationNature.ENTERPRISE,
+            city=city,
+            county_code=county.code,
+            admin_local=f"e-{city.slug}",
+            admin_name=f"{city.short_name}企业申报人",
+        )
+        platform_trade, nature = PLATFORM_TRADES[index % len(PLATFORM_TRADES)]
+        _register(
+            name=f"{city.short_name}{platform_trade}{PLATFORM_SUFFIX[nature]}",
+            code=_code(AUTHORITY_FOR_NATURE[nature], city.code, 20000 + index),
+            nature=nature,
+            city=city,
+            county_code=reference.counties(city.code)[-1].code,
+            admin_local=f"p-{city.slug}",
+            admin_name=f"{city.short_name}平台申报人",
+        )
+    accounts.append(
+        DemoAccount("申报单位（每市一家企业）", _email("e-guangzhou"), "广州企业申报人", "e-<城市拼音>@…")
+    )
+    accounts.append(
+        DemoAccount("申报单位（每市一家平台）", _email("p-shantou"), "汕头平台申报人", "p-<城市拼音>@…")
+    )
+
+    _load_edge_cases(province)
+    return accounts
+
+
+def _load_edge_cases(province: User) -> None:
+    """Organisations whose codes or regions a reviewer must look at twice."""
+    shenzhen, meizhou, shanwei = reference.city("440300"), reference.city("441400"), reference.city("441500")
+    # Registered in Beijing, operating in Shenzhen: accepted with a warning for reviewers.
+    _register(
+        name="深圳北辰智能制造有限公司",
+        code=_code("91", "110108", 30001),
+        nature=OrganisationNature.ENTERPRISE,
+        city=shenzhen,
+        county_code=reference.counties("440300")[1].code,
+        admin_local="e-shenzhen-beijing-code",
+        admin_name="深圳北辰申报人",
+    )
+    # An old area code (441421, the former 梅县) stays valid forever.
+    _register(
+        name="梅州客都电子有限公司",
+        code=_code("91", "441421", 30002),
+        nature=OrganisationNature.ENTERPRISE,
+        city=meizhou,
+        county_code=reference.counties("441400")[0].code,
+        admin_local="e-meizhou-old-code",
+        admin_name="梅州客都申报人",
+    )
+    # 深汕特别合作区: in 汕尾, run by 深圳, counted in the 珠三角 by the province.
+    shenshan = _register(
+        name="深汕湾智能装备有限公司",
+        code=_code("91", "441500", 30003),
+        nature=OrganisationNature.ENTERPRISE,
+        city=shanwei,
+        county_code=reference.counties("441500")[0].code,
+        admin_local="e-shenshan",
+        admin_name="深汕湾申报人",
+    )
+    if not shenshan.region_override:
+        services.override_region(
+            actor=province,
+            organisation=shenshan,
+            region_key=reference.PRD_REGION_KEY,
+            reason="位于深汕特别合作区，由深圳市管理，按珠三角地区执行主营业务收入门槛。",
+        )
+    # A second member in one organisation, to show membership management.
+    guangzhou = Organisation.objects.get(credit_code=_code("91", "440100", 10000))
+    if not User.objects.filter(email=_email("e-guangzhou-2")).exists():
+        admin = guangzhou.memberships.get(is_admin=True).user
+        invitation = services.invite_member(
+            actor=admin, organisation=guangzhou, email=_email("e-guangzhou-2"), name="广州企业申报人二"
+        )
+        membership = services.accept_invitation(
+            invitation=invitation, name="广州企业申报人二", phone="13900001111", password=DEMO_PASSWORD
+        )
+        _make_demo(membership.user)

@@ -1,0 +1,10 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from shifan.accounts.views import HomeView
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("shifan.accounts.urls")),
+]
