@@ -9,3 +9,26 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from shifan.accounts import signals  # noqa: F401  (records logins in the audit trail)
+        from shifan.core.audit import register_action_labels
+
+        register_action_labels(
+            {
+                "organisation.registered": "单位注册",
+                "organisation.updated": "修改单位信息",
+                "organisation.region_overridden": "调整所属区域",
+                "member.invited": "邀请成员",
+                "member.invitation_revoked": "撤销邀请",
+                "member.joined": "成员加入",
+                "member.removed": "移除成员",
+                "member.admin_transferred": "转交管理员",
+                "account.created": "创建账号",
+                "account.enabled": "启用账号",
+                "account.disabled": "停用账号",
+                "account.logged_in": "登录",
+                "account.two_factor_enabled": "启用两步验证",
+                "account.recovery_codes_issued": "生成恢复码",
+                "expert.profile_updated": "修改专家信息",
+                "expert.conflict_declared": "申明回避",
+                "expert.conflict_withdrawn": "撤回回避申明",
+            }
+        )

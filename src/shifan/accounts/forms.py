@@ -5,11 +5,12 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 from shifan.accounts.models import ExpertiseField, Organisation, OrganisationNature, Role, User
 from shifan.accounts.services import duplicate_organisation_message
 from shifan.core import reference, uscc
-from shifan.core.forms import StyledForm, StyledFormMixin
+from shifan.core.forms import StyledForm, StyledFormMixin, set_choices
 
 
 class CreditCodeField(forms.CharField):
@@ -32,17 +33,17 @@ class CreditCodeField(forms.CharField):
 
 
 class CityCountyMixin(forms.Form):
-    city_code = forms.ChoiceField(label="所在城市", choices=())
-    county_code = forms.ChoiceField(label="区县", choices=())
+    city_code = forms.ChoiceField(label=_("所在城市"), choices=())
+    county_code = forms.ChoiceField(label=_("区县"), choices=())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["city_code"].choices = [("", "请选择城市"), *reference.city_choices()]
+        set_choices(self, "city_code", [("", "请选择城市"), *reference.city_choices()])
         grouped = [
             (city.name, [(county.code, county.name) for county in reference.counties(city.code)])
             for city in reference.cities()
         ]
-        self.fields["county_code"].choices = [("", "请选择区县"), *grouped]
+        set_choices(self, "county_code", [("", "请选择区县"), *grouped])
         # app.js narrows the county list to the chosen city.
         self.fields["county_code"].widget.attrs["data-county-for"] = "id_city_code"
 
@@ -62,28 +63,28 @@ def _password_errors(form: forms.Form, field: str, password: str, user: User | N
 
 
 class RegistrationForm(StyledFormMixin, CityCountyMixin):
-    name = forms.CharField(label="单位名称", max_length=200, help_text="与营业执照或登记证书一致。")
-    credit_code = CreditCodeField(help_text="18位，见营业执照或登记证书。")
-    address = forms.CharField(label="注册地址", max_length=300)
+    name = forms.CharField(label=_("单位名称"), max_length=200, help_text=_("与营业执照或登记证书一致。"))
+    credit_code = CreditCodeField(help_text=_("18位，见营业执照或登记证书。"))
+    address = forms.CharField(label=_("注册地址"), max_length=300)
     nature = forms.ChoiceField(
-        label="单位性质",
+        label=_("单位性质"),
         choices=OrganisationNature.choices,
-        help_text="示范平台的运营主体可以是事业单位或社会组织。",
+        help_text=_("示范平台的运营主体可以是事业单位或社会组织。"),
     )
-    contact_name = forms.CharField(label="联系人", max_length=100)
-    contact_phone = forms.CharField(label="联系电话", max_length=30)
-    contact_email = forms.EmailField(label="联系邮箱")
-    admin_name = forms.CharField(label="您的姓名", max_length=100)
-    admin_email = forms.EmailField(label="登录邮箱", help_text="用于登录和接收通知。")
-    admin_phone = forms.CharField(label="您的手机号", max_length=30)
+    contact_name = forms.CharField(label=_("联系人"), max_length=100)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=30)
+    contact_email = forms.EmailField(label=_("联系邮箱"))
+    admin_name = forms.CharField(label=_("您的姓名"), max_length=100)
+    admin_email = forms.EmailField(label=_("登录邮箱"), help_text=_("用于登录和接收通知。"))
+    admin_phone = forms.CharField(label=_("您的手机号"), max_length=30)
     password1 = forms.CharField(
-        label="密码",
+        label=_("密码"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("确认密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     field_order = [
@@ -146,12 +147,12 @@ class RegistrationForm(StyledFormMixin, CityCountyMixin):
 
 
 class OrganisationForm(StyledFormMixin, CityCountyMixin):
-    name = forms.CharField(label="单位名称", max_length=200)
-    nature = forms.ChoiceField(label="单位性质", choices=OrganisationNature.choices)
-    address = forms.CharField(label="注册地址", max_length=300)
-    contact_name = forms.CharField(label="联系人", max_length=100)
-    contact_phone = forms.CharField(label="联系电话", max_length=30)
-    contact_email = forms.EmailField(label="联系邮箱")
+    name = forms.CharField(label=_("单位名称"), max_length=200)
+    nature = forms.ChoiceField(label=_("单位性质"), choices=OrganisationNature.choices)
+    address = forms.CharField(label=_("注册地址"), max_length=300)
+    contact_name = forms.CharField(label=_("联系人"), max_length=100)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=30)
+    contact_email = forms.EmailField(label=_("联系邮箱"))
 
     field_order = ["name", "nature", "city_code", "county_code", "address", "contact_name", "contact_phone"]
 
@@ -176,21 +177,21 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
 
 
 class InvitationForm(StyledForm):
-    name = forms.CharField(label="姓名", max_length=100)
-    email = forms.EmailField(label="电子邮箱")
+    name = forms.CharField(label=_("姓名"), max_length=100)
+    email = forms.EmailField(label=_("电子邮箱"))
 
 
 class AcceptInvitationForm(StyledForm):
-    name = forms.CharField(label="姓名", max_length=100)
-    phone = forms.CharField(label="手机号", max_length=30)
+    name = forms.CharField(label=_("姓名"), max_length=100)
+    phone = forms.CharField(label=_("手机号"), max_length=30)
     password1 = forms.CharField(
-        label="密码",
+        label=_("密码"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="确认密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("确认密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
@@ -210,42 +211,48 @@ class AcceptInvitationForm(StyledForm):
 
 
 class ReasonForm(StyledForm):
-    reason = forms.CharField(label="理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
 
 
 class OptionalReasonForm(StyledForm):
-    reason = forms.CharField(label="理由（可选）", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    reason = forms.CharField(
+        label=_("理由（可选）"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
 
 class RegionOverrideForm(StyledForm):
-    region_key = forms.ChoiceField(label="所属区域", choices=())
-    reason = forms.CharField(label="调整理由", widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
+    region_key = forms.ChoiceField(label=_("所属区域"), choices=())
+    reason = forms.CharField(label=_("调整理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region_key"].choices = [
-            ("", "按所在城市（不调整）"),
-            *((region.key, region.name) for region in reference.regions()),
-        ]
+        set_choices(
+            self,
+            "region_key",
+            [
+                ("", "按所在城市（不调整）"),
+                *((region.key, region.name) for region in reference.regions()),
+            ],
+        )
         self.fields["region_key"].required = False
 
 
 class OfficerForm(StyledForm):
     role = forms.ChoiceField(
-        label="角色",
+        label=_("角色"),
         choices=[
             (Role.CITY_OFFICER, Role.CITY_OFFICER.label),
             (Role.PROVINCE_OFFICER, Role.PROVINCE_OFFICER.label),
         ],
     )
-    city_code = forms.ChoiceField(label="所属城市（地市工信局必填）", choices=(), required=False)
-    name = forms.CharField(label="姓名", max_length=100)
-    email = forms.EmailField(label="电子邮箱")
-    phone = forms.CharField(label="联系电话", max_length=30, required=False)
+    city_code = forms.ChoiceField(label=_("所属城市（地市工信局必填）"), choices=(), required=False)
+    name = forms.CharField(label=_("姓名"), max_length=100)
+    email = forms.EmailField(label=_("电子邮箱"))
+    phone = forms.CharField(label=_("联系电话"), max_length=30, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["city_code"].choices = [("", "—"), *reference.city_choices()]
+        set_choices(self, "city_code", [("", "—"), *reference.city_choices()])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -261,15 +268,18 @@ class OfficerForm(StyledForm):
 
 
 class ExpertProfileForm(StyledForm):
-    employer = forms.CharField(label="工作单位", max_length=200)
-    employer_credit_code = CreditCodeField(label="工作单位统一社会信用代码", required=False)
-    city_code = forms.ChoiceField(label="所在城市", choices=(), required=False)
-    title = forms.CharField(label="职称", max_length=100, required=False)
-    fields = forms.MultipleChoiceField(
-        label="专业领域", choices=ExpertiseField.choices, widget=forms.CheckboxSelectMultiple, required=False
+    employer = forms.CharField(label=_("工作单位"), max_length=200)
+    employer_credit_code = CreditCodeField(label=_("工作单位统一社会信用代码"), required=False)
+    city_code = forms.ChoiceField(label=_("所在城市"), choices=(), required=False)
+    title = forms.CharField(label=_("职称"), max_length=100, required=False)
+    expertise = forms.MultipleChoiceField(
+        label=_("专业领域"),
+        choices=ExpertiseField.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )
     industries = forms.MultipleChoiceField(
-        label="熟悉行业（制造业大类）",
+        label=_("熟悉行业（制造业大类）"),
         choices=(),
         widget=forms.SelectMultiple(attrs={"size": 8}),
         required=False,
@@ -277,14 +287,14 @@ class ExpertProfileForm(StyledForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["city_code"].choices = [("", "广东省外或不适用"), *reference.city_choices()]
-        self.fields["industries"].choices = reference.industry_choices(manufacturing_only=True)
+        set_choices(self, "city_code", [("", "广东省外或不适用"), *reference.city_choices()])
+        set_choices(self, "industries", reference.industry_choices(manufacturing_only=True))
 
 
 class ExpertForm(ExpertProfileForm):
-    name = forms.CharField(label="姓名", max_length=100)
-    email = forms.EmailField(label="电子邮箱")
-    phone = forms.CharField(label="联系电话", max_length=30)
+    name = forms.CharField(label=_("姓名"), max_length=100)
+    email = forms.EmailField(label=_("电子邮箱"))
+    phone = forms.CharField(label=_("联系电话"), max_length=30)
 
     field_order = ["name", "email", "phone", "employer", "employer_credit_code", "city_code", "title"]
 
@@ -296,24 +306,24 @@ class ExpertForm(ExpertProfileForm):
 
 
 class ConflictForm(StyledForm):
-    credit_code = CreditCodeField(label="回避单位统一社会信用代码")
+    credit_code = CreditCodeField(label=_("回避单位统一社会信用代码"))
     organisation_name = forms.CharField(
-        label="回避单位名称",
+        label=_("回避单位名称"),
         max_length=200,
         required=False,
-        help_text="已在本系统注册的单位可不填，系统自动补全。",
+        help_text=_("已在本系统注册的单位可不填，系统自动补全。"),
     )
     reason = forms.CharField(
-        label="回避理由", max_length=300, help_text="如：曾任职、亲属任职、近三年有业务往来。"
+        label=_("回避理由"), max_length=300, help_text=_("如：曾任职、亲属任职、近三年有业务往来。")
     )
 
 
 class TokenForm(StyledForm):
     token = forms.CharField(
-        label="验证码",
+        label=_("验证码"),
         max_length=16,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
-        help_text="输入身份验证器应用显示的6位数字；也可输入一个恢复码。",
+        help_text=_("输入身份验证器应用显示的6位数字；也可输入一个恢复码。"),
     )

@@ -29,7 +29,7 @@ class TwoFactorRequiredMiddleware:
         if (
             user.is_authenticated
             and getattr(user, "requires_two_factor", False)
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not user.is_verified()
             and not demo_skip_two_factor(user)
             and not request.path.startswith(settings.STATIC_URL)
         ):

@@ -80,6 +80,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def city_name(self) -> str:
         return reference.city(self.city_code).name if self.city_code else ""
 
+    def is_verified(self) -> bool:
+        """Return whether the second factor was passed; django-otp's middleware replaces this per request."""
+        return False
+
     @property
     def is_applicant(self) -> bool:
         return self.role == Role.APPLICANT
@@ -224,7 +228,7 @@ class ExpertProfile(TimeStampedModel):
     employer_credit_code = models.CharField(_("工作单位统一社会信用代码"), max_length=18, blank=True)
     city_code = models.CharField(_("所在城市"), max_length=6, blank=True)
     title = models.CharField(_("职称"), max_length=100, blank=True)
-    fields = models.JSONField(_("专业领域"), default=list, blank=True)
+    expertise = models.JSONField(_("专业领域"), default=list, blank=True)
     industries = models.JSONField(_("熟悉行业"), default=list, blank=True)
 
     class Meta:

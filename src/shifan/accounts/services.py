@@ -397,7 +397,7 @@ def create_expert(
     employer_credit_code: str = "",
     city_code: str = "",
     title: str = "",
-    fields: Iterable[str] = (),
+    expertise: Iterable[str] = (),
     industries: Iterable[str] = (),
 ) -> ExpertProfile:
     """Create an expert account with its profile."""
@@ -414,7 +414,7 @@ def create_expert(
         employer_credit_code=code,
         city_code=city_code,
         title=title.strip(),
-        fields=sorted(set(fields)),
+        expertise=sorted(set(expertise)),
         industries=sorted(set(industries)),
     )
     record_event(
@@ -427,7 +427,7 @@ def create_expert(
     return profile
 
 
-EXPERT_EDITABLE_FIELDS = ("employer", "employer_credit_code", "city_code", "title", "fields", "industries")
+EXPERT_EDITABLE_FIELDS = ("employer", "employer_credit_code", "city_code", "title", "expertise", "industries")
 
 
 @transaction.atomic

@@ -75,6 +75,16 @@ def remaining_recovery_codes(user: User) -> int:
     return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
 
 
+def seconds_to_wait(device: TOTPDevice) -> int:
+    """Return how long django-otp's throttling still refuses codes for this device (0 if not)."""
+    allowed, details = device.verify_is_allowed()
+    if allowed or not details or "locked_until" not in details:
+        return 0
+    from django.utils import timezone
+
+    return max(1, int((details["locked_until"] - timezone.now()).total_seconds()) + 1)
+
+
 def verify_token(user: User, token: str) -> object | None:
     """Return the device that accepts the token (authenticator code or recovery code), else None."""
     token = token.replace(" ", "").replace("-", "")

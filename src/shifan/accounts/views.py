@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -37,17 +37,36 @@ from shifan.core import reference, uscc
 PAGE_SIZE = 25
 
 
+class AuthenticatedRequest(HttpRequest):
+    """A request that passed RoleRequiredMixin or a login check: `user` is a real User."""
+
+    user: User
+
+
 class RoleRequiredMixin(AccessMixin):
     """Let in only the given roles: others get 403, anonymous users the login page."""
 
     allowed_roles: tuple[str, ...] = ()
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        if request.user.role not in self.allowed_roles:  # type: ignore[union-attr]
+        if request.user.role not in self.allowed_roles:
             raise PermissionDenied("您的角色无权访问此页面。")
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+def actor_of(request: HttpRequest) -> User:
+    """Return the logged-in user of a request that passed the role check."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def require(verdict: tuple[bool, str]) -> None:
+    """Refuse with the rule's reason (403) unless it allows the action."""
+    allowed, reason = verdict
+    if not allowed:
+        raise PermissionDenied(reason)
 
 
 def form_error_from(form: Any, error: AccountError) -> None:
@@ -127,24 +146,27 @@ class TwoFactorSetupView(View):
 
     template_name = "accounts/two_factor_setup.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect(settings.LOGIN_URL)
-        if two_factor.has_confirmed_device(request.user) and not request.user.is_verified():  # type: ignore[union-attr]
+        if two_factor.has_confirmed_device(request.user) and not request.user.is_verified():
             # A second device may only be set up after passing the first.
             return redirect("accounts:two_factor_verify")
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
-        device = two_factor.pending_totp_device(request.user)  # type: ignore[arg-type]
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        device = two_factor.pending_totp_device(request.user)
         return self._render(request, device, TokenForm())
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        device = two_factor.pending_totp_device(request.user)  # type: ignore[arg-type]
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
+        device = two_factor.pending_totp_device(request.user)
         form = TokenForm(request.POST)
-        if form.is_valid():
+        wait = two_factor.seconds_to_wait(device)
+        if wait:
+            form.add_error(None, f"验证码错误次数较多，请 {wait} 秒后再试。")
+        elif form.is_valid():
             codes = two_factor.confirm_totp_device(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 device=device,
                 token=form.cleaned_data["token"],
             )
@@ -159,7 +181,7 @@ class TwoFactorSetupView(View):
             form.add_error("token", "验证码不正确或已过期，请核对手机时间后重新输入。")
         return self._render(request, device, form)
 
-    def _render(self, request: HttpRequest, device: Any, form: TokenForm) -> HttpResponse:
+    def _render(self, request: AuthenticatedRequest, device: Any, form: TokenForm) -> HttpResponse:
         return render(
             request,
             self.template_name,
@@ -175,18 +197,18 @@ class TwoFactorSetupView(View):
 class TwoFactorVerifyView(View):
     template_name = "accounts/two_factor_verify.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect(settings.LOGIN_URL)
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
         return render(request, self.template_name, {"form": TokenForm(), "next": safe_next(request, "")})
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
         form = TokenForm(request.POST)
         if form.is_valid():
-            device = two_factor.verify_token(request.user, form.cleaned_data["token"])  # type: ignore[arg-type]
+            device = two_factor.verify_token(request.user, form.cleaned_data["token"])
             if device is not None:
                 from django_otp import login as otp_login
 
@@ -201,14 +223,14 @@ class RecoveryCodesView(View):
 
     template_name = "accounts/recovery_codes.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect(settings.LOGIN_URL)
-        if not request.user.requires_two_factor:  # type: ignore[union-attr]
+        if not request.user.requires_two_factor:
             raise PermissionDenied("您的账号无需两步验证。")
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
         codes = request.session.pop("recovery_codes", None)
         return render(
             request,
@@ -217,13 +239,13 @@ class RecoveryCodesView(View):
                 "codes": codes,
                 "remaining": two_factor.remaining_recovery_codes(request.user),
                 "next": safe_next(request, reverse("home")),
-            },  # type: ignore[arg-type]
+            },
         )
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.is_verified():  # type: ignore[union-attr]
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
+        if not request.user.is_verified():
             raise PermissionDenied("请先完成两步验证。")
-        codes = two_factor.issue_recovery_codes(actor=request.user)  # type: ignore[arg-type]
+        codes = two_factor.issue_recovery_codes(actor=request.user)
         request.session["recovery_codes"] = codes
         return redirect("accounts:recovery_codes")
 
@@ -235,7 +257,7 @@ class RegistrationView(FormView):  # type: ignore[type-arg]
     form_class = RegistrationForm
     template_name = "accounts/register.html"
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated:
             return redirect("home")
         return super().dispatch(request, *args, **kwargs)
@@ -320,7 +342,7 @@ class ApplicantMixin(RoleRequiredMixin):
     allowed_roles = (Role.APPLICANT,)
 
     def membership(self) -> Any:
-        membership = selectors.membership_of(self.request.user)  # type: ignore[attr-defined]
+        membership = selectors.membership_of(actor_of(self.request))  # type: ignore[attr-defined]
         if membership is None:
             raise PermissionDenied("您的账号不属于任何单位。")
         return membership
@@ -329,10 +351,10 @@ class ApplicantMixin(RoleRequiredMixin):
 class OwnOrganisationView(ApplicantMixin, View):
     template_name = "accounts/own_organisation.html"
 
-    def get(self, request: HttpRequest, invite_form: InvitationForm | None = None) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, invite_form: InvitationForm | None = None) -> HttpResponse:
         membership = self.membership()
         organisation = membership.organisation
-        can_manage, manage_reason = rules.can_manage_members(request.user, organisation)  # type: ignore[arg-type]
+        can_manage, manage_reason = rules.can_manage_members(request.user, organisation)
         return render(
             request,
             self.template_name,
@@ -347,14 +369,14 @@ class OwnOrganisationView(ApplicantMixin, View):
             },
         )
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
         """Invite a member."""
         organisation = self.membership().organisation
         form = InvitationForm(request.POST)
         if form.is_valid():
             try:
                 invitation = services.invite_member(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     organisation=organisation,
                     email=form.cleaned_data["email"],
                     name=form.cleaned_data["name"],
@@ -373,11 +395,9 @@ class OwnOrganisationView(ApplicantMixin, View):
 class OwnOrganisationEditView(ApplicantMixin, View):
     template_name = "accounts/organisation_edit.html"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
         organisation = self.membership().organisation
-        allowed, reason = rules.can_edit_organisation(request.user, organisation)  # type: ignore[arg-type]
-        if not allowed:
-            raise PermissionDenied(reason)
+        require(rules.can_edit_organisation(request.user, organisation))
         initial = {field: getattr(organisation, field) for field in services.ORGANISATION_EDITABLE_FIELDS}
         return render(
             request,
@@ -385,17 +405,15 @@ class OwnOrganisationEditView(ApplicantMixin, View):
             {"form": OrganisationForm(initial=initial), "organisation": organisation},
         )
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
         organisation = self.membership().organisation
-        allowed, reason = rules.can_edit_organisation(request.user, organisation)  # type: ignore[arg-type]
-        if not allowed:
-            raise PermissionDenied(reason)
+        require(rules.can_edit_organisation(request.user, organisation))
         form = OrganisationForm(request.POST)
         if form.is_valid():
             try:
                 services.update_organisation(
                     actor=request.user, organisation=organisation, **form.cleaned_data
-                )  # type: ignore[arg-type]
+                )
             except AccountError as error:
                 form_error_from(form, error)
             else:
@@ -407,18 +425,20 @@ class OwnOrganisationEditView(ApplicantMixin, View):
 class MemberRemoveView(ApplicantMixin, View):
     template_name = "accounts/member_remove.html"
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        member = selectors.member_of_own_organisation(request.user, pk)  # type: ignore[arg-type]
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        member = selectors.member_of_own_organisation(request.user, pk)
+        require(rules.can_manage_members(request.user, member.organisation))
         return render(request, self.template_name, {"member": member, "form": OptionalReasonForm()})
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        member = selectors.member_of_own_organisation(request.user, pk)  # type: ignore[arg-type]
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        member = selectors.member_of_own_organisation(request.user, pk)
+        require(rules.can_manage_members(request.user, member.organisation))
         form = OptionalReasonForm(request.POST)
         if form.is_valid():
             try:
                 services.remove_member(
                     actor=request.user, membership=member, reason=form.cleaned_data["reason"]
-                )  # type: ignore[arg-type]
+                )
             except AccountError as error:
                 form_error_from(form, error)
             else:
@@ -428,10 +448,11 @@ class MemberRemoveView(ApplicantMixin, View):
 
 
 class MemberMakeAdminView(ApplicantMixin, View):
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        member = selectors.member_of_own_organisation(request.user, pk)  # type: ignore[arg-type]
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        member = selectors.member_of_own_organisation(request.user, pk)
+        require(rules.can_manage_members(request.user, member.organisation))
         try:
-            services.transfer_admin(actor=request.user, membership=member)  # type: ignore[arg-type]
+            services.transfer_admin(actor=request.user, membership=member)
         except AccountError as error:
             messages.error(request, error.message)
         else:
@@ -440,10 +461,11 @@ class MemberMakeAdminView(ApplicantMixin, View):
 
 
 class InvitationRevokeView(ApplicantMixin, View):
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        invitation = selectors.invitation_of_own_organisation(request.user, pk)  # type: ignore[arg-type]
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        invitation = selectors.invitation_of_own_organisation(request.user, pk)
+        require(rules.can_manage_members(request.user, invitation.organisation))
         try:
-            services.revoke_invitation(actor=request.user, invitation=invitation)  # type: ignore[arg-type]
+            services.revoke_invitation(actor=request.user, invitation=invitation)
         except AccountError as error:
             messages.error(request, error.message)
         else:
@@ -461,7 +483,7 @@ class OfficerMixin(RoleRequiredMixin):
 class OrganisationListView(OfficerMixin, View):
     template_name = "accounts/organisation_list.html"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
         user: User = request.user  # type: ignore[assignment]
         query = request.GET.get("q", "").strip()
         city_code = request.GET.get("city", "") if user.is_province_officer else ""
@@ -486,10 +508,10 @@ class OrganisationDetailView(OfficerMixin, View):
     template_name = "accounts/organisation_detail.html"
 
     def get(
-        self, request: HttpRequest, pk: int, region_form: RegionOverrideForm | None = None
+        self, request: AuthenticatedRequest, pk: int, region_form: RegionOverrideForm | None = None
     ) -> HttpResponse:
-        organisation = selectors.organisation_for(request.user, pk)  # type: ignore[arg-type]
-        can_override, _reason = rules.can_override_region(request.user)  # type: ignore[arg-type]
+        organisation = selectors.organisation_for(request.user, pk)
+        can_override, _reason = rules.can_override_region(request.user)
         return render(
             request,
             self.template_name,
@@ -506,13 +528,13 @@ class OrganisationDetailView(OfficerMixin, View):
 class OrganisationRegionView(RoleRequiredMixin, View):
     allowed_roles = (Role.PROVINCE_OFFICER,)
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        organisation = selectors.organisation_for(request.user, pk)  # type: ignore[arg-type]
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        organisation = selectors.organisation_for(request.user, pk)
         form = RegionOverrideForm(request.POST)
         if form.is_valid():
             try:
                 services.override_region(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     organisation=organisation,
                     region_key=form.cleaned_data["region_key"],
                     reason=form.cleaned_data["reason"],
@@ -537,10 +559,10 @@ class ProvinceMixin(RoleRequiredMixin):
 class AccountListView(ProvinceMixin, View):
     template_name = "accounts/account_list.html"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
         role = request.GET.get("role", "")
         query = request.GET.get("q", "").strip()
-        queryset = selectors.accounts_visible_to(request.user, role=role, query=query)  # type: ignore[arg-type]
+        queryset = selectors.accounts_visible_to(request.user, role=role, query=query)
         roles = [(value, label) for value, label in Role.choices if value != Role.APPLICANT]
         return render(
             request,
@@ -555,7 +577,7 @@ class OfficerCreateView(ProvinceMixin, FormView):  # type: ignore[type-arg]
 
     def form_valid(self, form: OfficerForm) -> HttpResponse:
         try:
-            user = services.create_officer(actor=self.request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            user = services.create_officer(actor=actor_of(self.request), **form.cleaned_data)
         except AccountError as error:
             form_error_from(form, error)
             return self.form_invalid(form)
@@ -569,7 +591,7 @@ class ExpertCreateView(ProvinceMixin, FormView):  # type: ignore[type-arg]
 
     def form_valid(self, form: ExpertForm) -> HttpResponse:
         try:
-            profile = services.create_expert(actor=self.request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            profile = services.create_expert(actor=actor_of(self.request), **form.cleaned_data)
         except AccountError as error:
             form_error_from(form, error)
             return self.form_invalid(form)
@@ -580,24 +602,24 @@ class ExpertCreateView(ProvinceMixin, FormView):  # type: ignore[type-arg]
 class AccountDetailView(ProvinceMixin, View):
     template_name = "accounts/account_detail.html"
 
-    def get(self, request: HttpRequest, pk: int, form: ReasonForm | None = None) -> HttpResponse:
-        account = selectors.account_for(request.user, pk)  # type: ignore[arg-type]
+    def get(self, request: AuthenticatedRequest, pk: int, form: ReasonForm | None = None) -> HttpResponse:
+        account = selectors.account_for(request.user, pk)
         events = selectors.audit_events_visible_to(request.user).filter(
             target_type="accounts.user", target_id=str(pk)
-        )  # type: ignore[arg-type]
+        )
         return render(
             request,
             self.template_name,
             {"account": account, "form": form or ReasonForm(), "events": events[:20]},
         )
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        account = selectors.account_for(request.user, pk)  # type: ignore[arg-type]
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        account = selectors.account_for(request.user, pk)
         form = ReasonForm(request.POST)
         if form.is_valid():
             try:
                 services.set_account_active(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request.user,
                     user=account,
                     active=request.POST.get("active") == "1",
                     reason=form.cleaned_data["reason"],
@@ -621,10 +643,10 @@ AUDIT_ACTION_GROUPS = [
 class AuditListView(ProvinceMixin, View):
     template_name = "accounts/audit_list.html"
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
         action = request.GET.get("action", "")
         query = request.GET.get("q", "").strip()
-        queryset = selectors.audit_events_visible_to(request.user, action=action, query=query)  # type: ignore[arg-type]
+        queryset = selectors.audit_events_visible_to(request.user, action=action, query=query)
         return render(
             request,
             self.template_name,
@@ -649,11 +671,11 @@ class ExpertProfileView(ExpertMixin, View):
 
     def get(
         self,
-        request: HttpRequest,
+        request: AuthenticatedRequest,
         form: ExpertProfileForm | None = None,
         conflict_form: ConflictForm | None = None,
     ) -> HttpResponse:
-        profile = selectors.expert_profile_of(request.user)  # type: ignore[arg-type]
+        profile = selectors.expert_profile_of(request.user)
         initial = {field: getattr(profile, field) for field in services.EXPERT_EDITABLE_FIELDS}
         return render(
             request,
@@ -666,12 +688,12 @@ class ExpertProfileView(ExpertMixin, View):
             },
         )
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        profile = selectors.expert_profile_of(request.user)  # type: ignore[arg-type]
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
+        profile = selectors.expert_profile_of(request.user)
         form = ExpertProfileForm(request.POST)
         if form.is_valid():
             try:
-                services.update_expert_profile(actor=request.user, profile=profile, **form.cleaned_data)  # type: ignore[arg-type]
+                services.update_expert_profile(actor=request.user, profile=profile, **form.cleaned_data)
             except AccountError as error:
                 form_error_from(form, error)
             else:
@@ -681,12 +703,12 @@ class ExpertProfileView(ExpertMixin, View):
 
 
 class ConflictDeclareView(ExpertMixin, View):
-    def post(self, request: HttpRequest) -> HttpResponse:
-        profile = selectors.expert_profile_of(request.user)  # type: ignore[arg-type]
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
+        profile = selectors.expert_profile_of(request.user)
         form = ConflictForm(request.POST)
         if form.is_valid():
             try:
-                conflict = services.declare_conflict(actor=request.user, profile=profile, **form.cleaned_data)  # type: ignore[arg-type]
+                conflict = services.declare_conflict(actor=request.user, profile=profile, **form.cleaned_data)
             except AccountError as error:
                 form_error_from(form, error)
             else:
@@ -696,12 +718,12 @@ class ConflictDeclareView(ExpertMixin, View):
 
 
 class ConflictWithdrawView(ExpertMixin, View):
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        profile = selectors.expert_profile_of(request.user)  # type: ignore[arg-type]
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        profile = selectors.expert_profile_of(request.user)
         conflict = profile.declared_conflicts.filter(pk=pk).first()
         if conflict is None:
             raise Http404
-        services.withdraw_conflict(actor=request.user, conflict=conflict)  # type: ignore[arg-type]
+        services.withdraw_conflict(actor=request.user, conflict=conflict)
         messages.success(request, f"已撤回对“{conflict.organisation_name}”的回避申明。")
         return redirect("accounts:expert_profile")
 
@@ -722,13 +744,13 @@ class HomeView(TemplateView):
         if not user.is_authenticated:
             return context
         if user.is_applicant:  # type: ignore[union-attr]
-            membership = selectors.membership_of(user)  # type: ignore[arg-type]
+            membership = selectors.membership_of(user)
             context["membership"] = membership
             if membership is not None:
                 context["organisation"] = membership.organisation
                 context["members"] = selectors.members_of(membership.organisation)
         elif user.is_city_officer:  # type: ignore[union-attr]
-            organisations = selectors.organisations_visible_to(user)  # type: ignore[arg-type]
+            organisations = selectors.organisations_visible_to(user)
             context["organisation_count"] = organisations.count()
             context["recent_organisations"] = organisations.order_by("-created_at")[:8]
             context["warning_count"] = sum(
@@ -738,9 +760,9 @@ class HomeView(TemplateView):
             counts = selectors.organisation_counts_by_city()
             context["city_rows"] = [(city, counts.get(city.code, 0)) for city in reference.cities()]
             context["organisation_total"] = sum(counts.values())
-            context["recent_events"] = selectors.audit_events_visible_to(user)[:8]  # type: ignore[arg-type]
-            context["officer_count"] = selectors.accounts_visible_to(user).exclude(role=Role.EXPERT).count()  # type: ignore[arg-type]
-            context["expert_count"] = selectors.accounts_visible_to(user, role=Role.EXPERT).count()  # type: ignore[arg-type]
+            context["recent_events"] = selectors.audit_events_visible_to(user)[:8]
+            context["officer_count"] = selectors.accounts_visible_to(user).exclude(role=Role.EXPERT).count()
+            context["expert_count"] = selectors.accounts_visible_to(user, role=Role.EXPERT).count()
         elif user.is_expert:  # type: ignore[union-attr]
-            context["profile"] = selectors.expert_profile_of(user)  # type: ignore[arg-type]
+            context["profile"] = selectors.expert_profile_of(user)
         return context

@@ -64,3 +64,13 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("Audit events are append-only.")
+
+    @property
+    def action_label(self) -> str:
+        from shifan.core.audit import action_label
+
+        return action_label(self.action)
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor_label.split("（", 1)[0]

@@ -206,7 +206,7 @@ def load_demo() -> list[DemoAccount]:
                 ),
                 city_code=city_code,
                 title=title,
-                fields=[field for field in fields if field in ExpertiseField.values],
+                expertise=[field for field in fields if field in ExpertiseField.values],
                 industries=["34", "35", "39"] if "制造业" in fields else [],
             )
             _make_demo(profile.user)

@@ -1,0 +1,239 @@
+"""Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
+
+Every page a test opens is watched: a console error (Content Security Policy violations show up
+as console errors), an uncaught script error or a server error (5xx) fails the test at teardown.
+Screenshots go to test-output/screenshots/<test name>/<NN>-<name>.png.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse
+# database access from that thread as "async unsafe".
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT_ROOT = Path("test-output") / "screenshots"
+
+PASSWORD = "Test-Passw0rd!"
+GUANGZHOU = "440100"
+VALID_CODE = "91440101MA5CJQ4N59"  # area 440101, Guangzhou
+WRONG_CHECK_CODE = "91440101MA5CJQ4N58"  # same code, wrong 18th character
+
+
+# Browser, pages, screenshots
+
+
+@dataclass
+class PageWatch:
+    """What a page reported that a test did not expect, and where its screenshots go."""
+
+    test_name: str
+    errors: list[str] = field(default_factory=list)
+    allowed: list[re.Pattern[str]] = field(default_factory=list)
+    shots: int = 0
+
+
+_watches: weakref.WeakKeyDictionary[Any, PageWatch] = weakref.WeakKeyDictionary()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (make system-packages)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+def _is_favicon_404(message: Any) -> bool:
+    url = (message.location or {}).get("url", "")
+    return url.endswith("/favicon.ico") and "404" in message.text
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^\w.\-\[\]]+", "_", name)
+
+
+@pytest.fixture
+def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[[], Any]]:
+    """Return a factory of watched pages, each in its own browser context (its own cookies)."""
+    test_name = _safe_name(request.node.name)
+    shot_dir = SCREENSHOT_ROOT / test_name
+    shutil.rmtree(shot_dir, ignore_errors=True)
+    contexts: list[Any] = []
+    watches: list[PageWatch] = []
+
+    def make() -> Any:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        contexts.append(context)
+        page = context.new_page()
+        watch = PageWatch(test_name=test_name)
+        _watches[page] = watch
+        watches.append(watch)
+
+        def on_console(message: Any) -> None:
+            if message.type == "error" and not _is_favicon_404(message):
+                where = (message.location or {}).get("url", "")
+                text = f"console error: {message.text} ({where})"
+                if not any(pattern.search(text) for pattern in watch.allowed):
+                    watch.errors.append(text)
+
+        def on_page_error(error: Any) -> None:
+            watch.errors.append(f"page error: {error}")
+
+        def on_response(response: Any) -> None:
+            if response.status >= 500:
+                watch.errors.append(
+                    f"server error {response.status}: {response.request.method} {response.url}"
+                )
+
+        page.on("console", on_console)
+        page.on("pageerror", on_page_error)
+        page.on("response", on_response)
+        return page
+
+    yield make
+
+    for context in contexts:
+        context.close()
+    problems = [error for watch in watches for error in watch.errors]
+    if problems:
+        pytest.fail("The browser reported errors:\n" + "\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Any]) -> Any:
+    return new_page()
+
+
+def allow_console_error(page: Any, pattern: str) -> None:
+    """Let this page log console errors matching the regular expression (for an expected error status).
+
+    Chromium logs a document answered with 4xx as a console error; a test that expects such an
+    answer (the lockout page is a 429) says so here, as narrowly as it can.
+    """
+    _watches[page].allowed.append(re.compile(pattern))
+
+
+def shot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot as test-output/screenshots/<test name>/<NN>-<name>.png."""
+    watch = _watches[page]
+    watch.shots += 1
+    path = SCREENSHOT_ROOT / watch.test_name / f"{watch.shots:02d}-{_safe_name(name)}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+# People and organisations, made through the project's own services
+
+
+def make_officer(*, email: str, name: str, role: str, city_code: str = "") -> Any:
+    from shifan.accounts.models import ExpertProfile, Role, User
+
+    user = User.objects.create_user(email, PASSWORD, name=name, role=role, city_code=city_code)
+    if role == Role.EXPERT:
+        ExpertProfile.objects.create(user=user, employer="华南理工大学")
+    return user
+
+
+def make_organisation(
+    *,
+    admin_email: str = "admin@example.com",
+    admin_name: str = "陈管理",
+    name: str = "广州示范制造有限公司",
+    credit_code: str = VALID_CODE,
+) -> Any:
+    """Register an organisation in Guangzhou with its administrator; return the membership."""
+    from shifan.accounts import services
+    from shifan.core import reference
+
+    return services.register_organisation(
+        name=name,
+        credit_code=credit_code,
+        nature="enterprise",
+        city_code=GUANGZHOU,
+        county_code=reference.counties(GUANGZHOU)[0].code,
+        address="广州市天河区示例路1号",
+        contact_name=admin_name,
+        contact_phone="020-12345678",
+        contact_email=admin_email,
+        admin_name=admin_name,
+        admin_email=admin_email,
+        admin_phone="13800000000",
+        admin_password=PASSWORD,
+    )
+
+
+# Two-factor codes, computed as an authenticator app would
+
+
+def key_from_secret(secret: str) -> bytes:
+    """Decode the secret as the setup page shows it (base32 in groups of four)."""
+    text = secret.replace(" ", "").strip().upper()
+    return base64.b32decode(text + "=" * (-len(text) % 8))
+
+
+def totp_code(key: bytes, *, drift: int = 0) -> str:
+    from django_otp.oath import totp
+
+    return f"{totp(key, drift=drift):06d}"
+
+
+def fresh_totp_code(user: Any, key: bytes | None = None) -> str:
+    """Return a code the device has not accepted yet.
+
+    django-otp refuses a code of a time step it has already accepted (replay protection), so a
+    second login within the same 30 seconds needs the code the app shows next; the device
+    tolerates one step of clock difference, so that code is accepted now.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    key = key if key is not None else device.bin_key
+    now_step = int((time.time() - device.t0) // device.step)
+    drift = max(0, device.last_t + 1 - now_step)
+    assert drift <= device.tolerance, "the device's last accepted code is too far ahead"
+    return totp_code(key, drift=drift)
+
+
+# Page steps shared by the tests
+
+
+def log_in(page: Any, base_url: str, email: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base_url}/login/")
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+
+
+def log_out(page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page.locator("[data-testid=user-menu]").click()
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.locator("#id_username")).to_be_visible()

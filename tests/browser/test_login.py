@@ -1,0 +1,157 @@
+"""Logging in as each role, with the two-factor login officers and experts must pass."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import (
+    PASSWORD,
+    allow_console_error,
+    fresh_totp_code,
+    key_from_secret,
+    log_in,
+    log_out,
+    make_officer,
+    make_organisation,
+    shot,
+    totp_code,
+)
+
+pytestmark = pytest.mark.browser
+
+HOME_MARKERS = {
+    "applicant": "[data-testid=applicant-home]",
+    "city_officer": "[data-testid=city-home]",
+    "province_officer": "[data-testid=province-home]",
+    "expert": "[data-testid=expert-home]",
+}
+
+
+def set_up_two_factor(page: Any) -> tuple[bytes, list[str]]:
+    """On the setup page: read the secret, enter its current code, keep the recovery codes."""
+    expect(page).to_have_url(re.compile(r"/two-factor/setup/"))
+    secret = page.locator("[data-testid=totp-secret]").inner_text()
+    assert re.fullmatch(r"[A-Z2-7]{4}( [A-Z2-7]{1,4})+", secret.strip()), secret
+    expect(page.locator(".sf-qr svg")).to_be_visible()
+    shot(page, "two-factor-setup")
+    key = key_from_secret(secret)
+    page.locator("#id_token").fill(totp_code(key))
+    page.get_by_role("button", name="验证并启用").click()
+    codes = page.locator("[data-testid=recovery-codes] li")
+    expect(codes).to_have_count(10)
+    recovery_codes = [code.strip() for code in codes.all_inner_texts()]
+    assert all(re.fullmatch(r"\d{8}", code) for code in recovery_codes), recovery_codes
+    shot(page, "recovery-codes")
+    page.get_by_role("link", name="我已保存，继续").click()
+    return key, recovery_codes
+
+
+def test_applicant_logs_in_without_second_factor(live_server: Any, page: Any) -> None:
+    make_organisation(admin_email="applicant@example.com", name="广州登录测试有限公司")
+
+    log_in(page, live_server.url, "applicant@example.com")
+
+    expect(page.locator(HOME_MARKERS["applicant"])).to_be_visible()
+    expect(page.locator("h1")).to_have_text("广州登录测试有限公司")
+    expect(page).to_have_url(f"{live_server.url}/")
+    shot(page, "applicant-home")
+
+
+@pytest.mark.parametrize(
+    ("role", "city_code", "name"),
+    [
+        ("city_officer", "440100", "李市局"),
+        ("province_officer", "", "张省厅"),
+        ("expert", "", "王专家"),
+    ],
+)
+def test_officers_and_experts_set_up_two_factor_on_first_login(
+    live_server: Any, page: Any, role: str, city_code: str, name: str
+) -> None:
+    email = f"{role}@example.com"
+    make_officer(email=email, name=name, role=role, city_code=city_code)
+
+    log_in(page, live_server.url, email)
+    set_up_two_factor(page)
+
+    expect(page.locator(HOME_MARKERS[role])).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.locator("[data-testid=user-menu]")).to_contain_text(name)
+    if role == "city_officer":
+        expect(page.locator(HOME_MARKERS[role])).to_contain_text("广州市")
+    shot(page, "home")
+
+
+def test_officer_logs_in_again_with_a_fresh_code(live_server: Any, page: Any) -> None:
+    user = make_officer(email="province@example.com", name="张省厅", role="province_officer")
+    log_in(page, live_server.url, user.email)
+    key, _codes = set_up_two_factor(page)
+    expect(page.locator(HOME_MARKERS["province_officer"])).to_be_visible()
+
+    log_out(page)
+    log_in(page, live_server.url, user.email)
+
+    expect(page).to_have_url(re.compile(r"/two-factor/verify/"))
+    # Until the second factor is passed, nothing else opens.
+    page.goto(f"{live_server.url}/manage/accounts/")
+    expect(page).to_have_url(re.compile(r"/two-factor/verify/\?next=/manage/accounts/"))
+    shot(page, "two-factor-verify")
+    page.locator("#id_token").fill(fresh_totp_code(user, key))
+    page.get_by_role("button", name="验证", exact=True).click()
+
+    expect(page).to_have_url(f"{live_server.url}/manage/accounts/")
+    page.goto(f"{live_server.url}/")
+    expect(page.locator(HOME_MARKERS["province_officer"])).to_be_visible()
+
+
+def test_officer_logs_in_with_a_recovery_code(live_server: Any, page: Any) -> None:
+    from shifan.accounts import two_factor
+
+    user = make_officer(email="city@example.com", name="李市局", role="city_officer", city_code="440100")
+    device = two_factor.pending_totp_device(user)
+    codes = two_factor.confirm_totp_device(actor=user, device=device, token=totp_code(device.bin_key))
+    assert codes is not None
+
+    log_in(page, live_server.url, user.email)
+    expect(page).to_have_url(re.compile(r"/two-factor/verify/"))
+    page.locator("#id_token").fill(codes[0])
+    page.get_by_role("button", name="验证", exact=True).click()
+
+    expect(page.locator(HOME_MARKERS["city_officer"])).to_be_visible()
+    page.goto(f"{live_server.url}/two-factor/recovery-codes/")
+    expect(page.locator("main")).to_contain_text("您还有 9 个未使用的恢复码")
+
+    # A recovery code works once only.
+    log_out(page)
+    log_in(page, live_server.url, user.email)
+    expect(page).to_have_url(re.compile(r"/two-factor/verify/"))
+    page.locator("#id_token").fill(codes[0])
+    page.get_by_role("button", name="验证", exact=True).click()
+    expect(page.locator("#group-id_token .invalid-feedback")).to_contain_text("验证码不正确")
+    shot(page, "used-recovery-code-refused")
+
+
+def test_five_wrong_passwords_lock_the_login(live_server: Any, page: Any) -> None:
+    make_organisation(admin_email="applicant@example.com")
+
+    for attempt in range(1, 5):
+        log_in(page, live_server.url, "applicant@example.com", "Wrong-Passw0rd!")
+        expect(page.locator(".alert-danger")).to_contain_text("邮箱或密码不正确")
+        expect(page.locator("[data-testid=locked]")).to_have_count(0)
+        expect(page.locator("#id_username")).to_have_value("applicant@example.com")
+    shot(page, "wrong-password")
+
+    # The lockout page is answered with 429 Too Many Requests, which Chromium logs as an error.
+    allow_console_error(page, r"status of 429 \(Too Many Requests\) \(http://[^/]+/login/\)$")
+    log_in(page, live_server.url, "applicant@example.com", "Wrong-Passw0rd!")
+    expect(page.locator("[data-testid=locked]")).to_be_visible()
+    expect(page.locator("[data-testid=locked]")).to_contain_text("5")
+    shot(page, "locked")
+
+    # While locked, even the right password does not let the person in.
+    log_in(page, live_server.url, "applicant@example.com", PASSWORD)
+    expect(page.locator("[data-testid=locked]")).to_be_visible()

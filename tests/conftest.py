@@ -1,0 +1,39 @@
+import pytest
+
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher (tested in test_settings); MD5 keeps fixtures fast.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_off(settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture
+def province_officer(db):
+    return factories.ProvinceOfficerFactory()
+
+
+@pytest.fixture
+def city_officer(db):
+    return factories.CityOfficerFactory(city_code="440100")
+
+
+@pytest.fixture
+def organisation(db):
+    return factories.OrganisationFactory(city_code="440100")
+
+
+@pytest.fixture
+def applicant_admin(organisation):
+    return factories.MembershipFactory(organisation=organisation, is_admin=True).user
+
+
+@pytest.fixture
+def expert(db):
+    return factories.ExpertProfileFactory().user

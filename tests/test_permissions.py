@@ -1,0 +1,177 @@
+"""The permission matrix: every role against every page and object URL that exists.
+
+A new URL pattern fails `test_matrix_covers_every_url` until its row is added here, so the
+matrix grows with every capability. Answers: 200 (or 302 after an allowed POST), 302 to the
+login page for anonymous visitors, 403 for a role that may not use the page, 404 for an
+object outside the reader's row.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from shifan.accounts.models import Role
+from tests import factories
+from tests.helpers import login_verified
+
+ROLES = [
+    "anonymous",
+    "admin",
+    "member",
+    "other_admin",
+    "city",
+    "other_city",
+    "province",
+    "expert",
+    "other_expert",
+]
+
+
+@pytest.fixture
+def world(db):
+    """Two organisations in two cities, and one person of every role."""
+    organisation = factories.OrganisationFactory(city_code="440100")
+    other_organisation = factories.OrganisationFactory(city_code="440300")
+    admin = factories.MembershipFactory(organisation=organisation, is_admin=True).user
+    member_membership = factories.MembershipFactory(organisation=organisation)
+    other_admin = factories.MembershipFactory(organisation=other_organisation, is_admin=True).user
+    expert_profile = factories.ExpertProfileFactory()
+    other_expert_profile = factories.ExpertProfileFactory()
+    city = factories.CityOfficerFactory(city_code="440100")
+    return {
+        "users": {
+            "anonymous": None,
+            "admin": admin,
+            "member": member_membership.user,
+            "other_admin": other_admin,
+            "city": city,
+            "other_city": factories.CityOfficerFactory(city_code="440300"),
+            "province": factories.ProvinceOfficerFactory(),
+            "expert": expert_profile.user,
+            "other_expert": other_expert_profile.user,
+        },
+        "organisation": organisation,
+        "member_membership": member_membership,
+        "invitation": factories.InvitationFactory(organisation=organisation, invited_by=admin),
+        "conflict": factories.DeclaredConflictFactory(expert=expert_profile),
+        "city_officer": city,
+    }
+
+
+def expect(default, **by_role):
+    return {role: by_role.get(role, default) for role in ROLES}
+
+
+APPLICANTS_ONLY = {"city": 403, "other_city": 403, "province": 403, "expert": 403, "other_expert": 403}
+OFFICERS_ONLY = {"admin": 403, "member": 403, "other_admin": 403, "expert": 403, "other_expert": 403}
+PROVINCE_ONLY = expect(403, anonymous=302, province=200)
+EXPERT_ONLY = expect(403, anonymous=302, expert=200, other_expert=200)
+
+# name, method, kwargs (from the world), expected answers by role
+MATRIX = [
+    ("home", "get", None, expect(200)),
+    ("set_language", "post", None, expect(302)),
+    ("accounts:login", "get", None, expect(302, anonymous=200)),
+    ("accounts:logout", "post", None, expect(302)),
+    ("accounts:register", "get", None, expect(302, anonymous=200)),
+    ("accounts:credit_code_check", "get", None, expect(200)),
+    ("accounts:password_change", "get", None, expect(200, anonymous=302)),
+    ("accounts:password_reset", "get", None, expect(200)),
+    ("accounts:password_reset_done", "get", None, expect(200)),
+    ("accounts:password_reset_confirm", "get", lambda w: {"uidb64": "MQ", "token": "bad-token"}, expect(200)),
+    ("accounts:password_reset_complete", "get", None, expect(200)),
+    ("accounts:two_factor_setup", "get", None, expect(200, anonymous=302)),
+    ("accounts:two_factor_verify", "get", None, expect(200, anonymous=302)),
+    (
+        "accounts:recovery_codes",
+        "get",
+        None,
+        expect(200, anonymous=302, admin=403, member=403, other_admin=403),
+    ),
+    ("accounts:invitation_accept", "get", lambda w: {"token": w["invitation"].token}, expect(200)),
+    ("accounts:own_organisation", "get", None, expect(200, anonymous=302, **APPLICANTS_ONLY)),
+    (
+        "accounts:own_organisation_edit",
+        "get",
+        None,
+        expect(200, anonymous=302, member=403, **APPLICANTS_ONLY),
+    ),
+    (
+        "accounts:member_remove",
+        "get",
+        lambda w: {"pk": w["member_membership"].pk},
+        expect(200, anonymous=302, member=403, other_admin=404, **APPLICANTS_ONLY),
+    ),
+    (
+        "accounts:member_make_admin",
+        "post",
+        lambda w: {"pk": w["member_membership"].pk},
+        expect(302, member=403, other_admin=404, **APPLICANTS_ONLY),
+    ),
+    (
+        "accounts:invitation_revoke",
+        "post",
+        lambda w: {"pk": w["invitation"].pk},
+        expect(302, member=403, other_admin=404, **APPLICANTS_ONLY),
+    ),
+    ("accounts:organisation_list", "get", None, expect(200, anonymous=302, **OFFICERS_ONLY)),
+    (
+        "accounts:organisation_detail",
+        "get",
+        lambda w: {"pk": w["organisation"].pk},
+        expect(200, anonymous=302, other_city=404, **OFFICERS_ONLY),
+    ),
+    (
+        "accounts:organisation_region",
+        "post",
+        lambda w: {"pk": w["organisation"].pk},
+        expect(403, anonymous=302, province=200),
+    ),
+    ("accounts:account_list", "get", None, PROVINCE_ONLY),
+    ("accounts:officer_create", "get", None, PROVINCE_ONLY),
+    ("accounts:expert_create", "get", None, PROVINCE_ONLY),
+    ("accounts:account_detail", "get", lambda w: {"pk": w["city_officer"].pk}, PROVINCE_ONLY),
+    ("accounts:audit_list", "get", None, PROVINCE_ONLY),
+    ("accounts:expert_profile", "get", None, EXPERT_ONLY),
+    ("accounts:conflict_declare", "post", None, EXPERT_ONLY),
+    (
+        "accounts:conflict_withdraw",
+        "post",
+        lambda w: {"pk": w["conflict"].pk},
+        expect(403, anonymous=302, expert=302, other_expert=404),
+    ),
+]
+
+
+def all_url_names(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    names = set()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            names |= all_url_names(pattern, namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(prefix + pattern.name)
+    return names
+
+
+def test_matrix_covers_every_url():
+    covered = {name for name, *_ in MATRIX}
+    assert all_url_names() - covered == set(), "add these URLs to the permission matrix"
+    assert covered - all_url_names() == set()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("name", "method", "kwargs", "expected"), MATRIX, ids=[row[0] for row in MATRIX])
+def test_permission_matrix(client, world, role, name, method, kwargs, expected):
+    user = world["users"][role]
+    if user is not None:
+        login_verified(client, user)
+    url = reverse(name, kwargs=kwargs(world) if kwargs else None)
+    response = getattr(client, method)(url)
+    assert response.status_code == expected[role], f"{role} {method.upper()} {url}"
+    if response.status_code == 302 and user is None and name not in {"set_language", "accounts:logout"}:
+        assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_roles_cover_every_role():
+    assert {Role.APPLICANT, Role.CITY_OFFICER, Role.PROVINCE_OFFICER, Role.EXPERT} == set(Role)

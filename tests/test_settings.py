@@ -1,0 +1,82 @@
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_check(**env):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SHIFAN_", "DJANGO_"))}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "k" * 20 + "-production-secret-" + "9Xy#" * 10,
+    "DJANGO_ALLOWED_HOSTS": "shifan.example.gov.cn",
+}
+
+
+def test_deploy_check_passes_with_production_settings():
+    result = run_check(**PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_check_refuses_demo_mode():
+    result = run_check(**PRODUCTION, SHIFAN_DEMO="true")
+    assert result.returncode != 0
+    assert "shifan.E001" in result.stdout + result.stderr
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = run_check(DJANGO_ALLOWED_HOSTS="x")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_argon2_is_the_password_hasher_in_production():
+    from shifan import settings as project_settings
+
+    assert project_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_sqlite_uses_wal_and_immediate_transactions():
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in options["init_command"]
+
+
+def test_templates_load_nothing_from_the_internet():
+    offenders = []
+    for template in (ROOT / "src").rglob("*.html"):
+        if re.search(r"""(src|href)=["']https?://""", template.read_text(encoding="utf-8")):
+            offenders.append(str(template))
+    assert offenders == []
+
+
+def test_templates_have_no_inline_script_or_style():
+    offenders = []
+    for template in (ROOT / "src").rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        if template.name == "500.html":
+            continue  # rendered without the layout when everything else failed
+        if (
+            re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text)
+            or re.search(r"\sstyle=\"", text)
+            or "<style" in text
+        ):
+            offenders.append(str(template))
+    assert offenders == []
