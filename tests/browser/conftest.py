@@ -44,13 +44,20 @@ WRONG_CHECK_CODE = "91440101MA5CJQ4N58"  # same code, wrong 18th character
 
 
 @dataclass
-class PageWatch:
-    """What a page reported that a test did not expect, and where its screenshots go."""
+class ShotBook:
+    """Where a test's screenshots go, numbered in the order taken across all its pages."""
 
-    test_name: str
+    directory: Path
+    taken: int = 0
+
+
+@dataclass
+class PageWatch:
+    """What a page reported that its test did not expect."""
+
+    book: ShotBook
     errors: list[str] = field(default_factory=list)
     allowed: list[re.Pattern[str]] = field(default_factory=list)
-    shots: int = 0
 
 
 _watches: weakref.WeakKeyDictionary[Any, PageWatch] = weakref.WeakKeyDictionary()
@@ -81,9 +88,8 @@ def _safe_name(name: str) -> str:
 @pytest.fixture
 def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[[], Any]]:
     """Return a factory of watched pages, each in its own browser context (its own cookies)."""
-    test_name = _safe_name(request.node.name)
-    shot_dir = SCREENSHOT_ROOT / test_name
-    shutil.rmtree(shot_dir, ignore_errors=True)
+    book = ShotBook(SCREENSHOT_ROOT / _safe_name(request.node.name))
+    shutil.rmtree(book.directory, ignore_errors=True)
     contexts: list[Any] = []
     watches: list[PageWatch] = []
 
@@ -91,7 +97,7 @@ def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[
         context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         contexts.append(context)
         page = context.new_page()
-        watch = PageWatch(test_name=test_name)
+        watch = PageWatch(book=book)
         _watches[page] = watch
         watches.append(watch)
 
@@ -141,9 +147,9 @@ def allow_console_error(page: Any, pattern: str) -> None:
 
 def shot(page: Any, name: str) -> Path:
     """Save a full-page screenshot as test-output/screenshots/<test name>/<NN>-<name>.png."""
-    watch = _watches[page]
-    watch.shots += 1
-    path = SCREENSHOT_ROOT / watch.test_name / f"{watch.shots:02d}-{_safe_name(name)}.png"
+    book = _watches[page].book
+    book.taken += 1
+    path = book.directory / f"{book.taken:02d}-{_safe_name(name)}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path

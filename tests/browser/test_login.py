@@ -68,6 +68,7 @@ def test_applicant_logs_in_without_second_factor(live_server: Any, page: Any) ->
         ("province_officer", "", "张省厅"),
         ("expert", "", "王专家"),
     ],
+    ids=["city_officer", "province_officer", "expert"],
 )
 def test_officers_and_experts_set_up_two_factor_on_first_login(
     live_server: Any, page: Any, role: str, city_code: str, name: str
@@ -138,7 +139,7 @@ def test_officer_logs_in_with_a_recovery_code(live_server: Any, page: Any) -> No
 def test_five_wrong_passwords_lock_the_login(live_server: Any, page: Any) -> None:
     make_organisation(admin_email="applicant@example.com")
 
-    for attempt in range(1, 5):
+    for _attempt in range(4):
         log_in(page, live_server.url, "applicant@example.com", "Wrong-Passw0rd!")
         expect(page.locator(".alert-danger")).to_contain_text("邮箱或密码不正确")
         expect(page.locator("[data-testid=locked]")).to_have_count(0)
