@@ -301,3 +301,32 @@ def test_audit_events_are_append_only(province_officer):
 def test_record_event_refuses_to_run_outside_a_transaction(province_officer):
     with pytest.raises(RuntimeError):
         record_event(actor=province_officer, action="test.done")
+
+
+def test_removed_member_can_be_invited_again(applicant_admin, organisation):
+    member = factories.MembershipFactory(organisation=organisation)
+    email = member.user.email
+    services.remove_member(actor=applicant_admin, membership=member)
+    invitation = services.invite_member(
+        actor=applicant_admin, organisation=organisation, email=email, name="回来"
+    )
+    membership = services.accept_invitation(
+        invitation=invitation, name="回来", phone="1", password="Back-Again-2024!"
+    )
+    assert membership.user_id == member.user_id
+    assert membership.user.is_active
+    assert membership.user.check_password("Back-Again-2024!")
+
+
+def test_removed_member_can_register_a_new_organisation():
+    first = register()
+    member = factories.MembershipFactory(organisation=first.organisation)
+    services.remove_member(actor=first.user, membership=member)
+    second = register(
+        credit_code="91440300MA5F000181",
+        city_code="440300",
+        county_code=reference.counties("440300")[0].code,
+        admin_email=member.user.email,
+    )
+    assert second.user_id == member.user_id
+    assert second.is_admin

@@ -250,3 +250,45 @@ def test_pages_allow_only_own_assets(client):
 def test_english_is_available(client):
     response = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="en")
     assert "Log in" in response.content.decode()
+
+
+def test_disabled_account_is_told_so_after_the_right_password(client, applicant_admin, organisation):
+    member = factories.MembershipFactory(organisation=organisation)
+    from shifan.accounts import services
+
+    services.remove_member(actor=applicant_admin, membership=member)
+    response = client.post(
+        reverse("accounts:login"), {"username": member.user.email, "password": factories.PASSWORD}
+    )
+    assert "该账号已停用" in response.content.decode()
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_two_factor_redirect_keeps_the_whole_query(client, city_officer):
+    client.force_login(city_officer)
+    TOTPDevice.objects.create(user=city_officer, name="x", confirmed=True)
+    response = client.get(reverse("accounts:organisation_list") + "?city=440300&warnings=1")
+    assert "next=%2Forganisations%2F%3Fcity%3D440300%26warnings%3D1" in response["Location"]
+
+
+def test_live_check_reports_a_registered_code(client, organisation):
+    response = client.get(reverse("accounts:credit_code_check"), {"credit_code": organisation.credit_code})
+    assert "已由" in response.content.decode()
+
+
+def test_setup_page_hides_the_menu_until_the_second_factor(client, city_officer):
+    client.force_login(city_officer)
+    content = client.get(reverse("accounts:two_factor_setup")).content.decode()
+    assert reverse("accounts:organisation_list") not in content
+
+
+def test_removed_member_loses_an_open_session(client, applicant_admin, organisation):
+    member = factories.MembershipFactory(organisation=organisation)
+    client.force_login(member.user)
+    assert client.get(reverse("accounts:own_organisation")).status_code == 200
+    from shifan.accounts import services
+
+    services.remove_member(actor=applicant_admin, membership=member)
+    response = client.get(reverse("accounts:own_organisation"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))

@@ -148,7 +148,9 @@ def test_register_a_code_already_registered_explains_how_to_join(live_server: An
     make_organisation(name="广州先行制造有限公司", credit_code=VALID_CODE, admin_email="first@example.com")
 
     page.goto(f"{live_server.url}/register/")
-    fill_registration(page, credit_code=VALID_CODE, expected_check="代码校验通过", typed=TYPED)
+    # The live check says so as soon as the code is typed, before the rest of the form is filled.
+    fill_registration(page, credit_code=VALID_CODE, expected_check="广州先行制造有限公司", typed=TYPED)
+    expect(page.locator("#credit-code-check")).to_contain_text("邀请")
     submit(page)
 
     error = page.locator("#group-id_credit_code .invalid-feedback")

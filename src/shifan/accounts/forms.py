@@ -8,7 +8,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from shifan.accounts.models import ExpertiseField, Organisation, OrganisationNature, Role, User
-from shifan.accounts.services import duplicate_organisation_message
+from shifan.accounts.services import AccountError, check_email_free, duplicate_organisation_message
 from shifan.core import reference, uscc
 from shifan.core.forms import StyledForm, StyledFormMixin, set_choices
 
@@ -127,8 +127,10 @@ class RegistrationForm(StyledFormMixin, CityCountyMixin):
 
     def clean_admin_email(self) -> str:
         email = self.cleaned_data["admin_email"].strip().lower()
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("该电子邮箱已有账号，请直接登录或使用其他邮箱。")
+        try:
+            check_email_free(email)
+        except AccountError as error:
+            raise forms.ValidationError(error.message) from error
         return email
 
     def clean(self) -> dict[str, Any]:
@@ -281,7 +283,7 @@ class ExpertProfileForm(StyledForm):
     industries = forms.MultipleChoiceField(
         label=_("熟悉行业（制造业大类）"),
         choices=(),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=forms.CheckboxSelectMultiple,
         required=False,
     )
 

@@ -1,11 +1,13 @@
 """Officers and experts reach nothing but the two-factor pages until they have passed them."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 
 ALLOWED_URL_NAMES = {
     "accounts:two_factor_setup",
@@ -20,26 +22,30 @@ def demo_skip_two_factor(user: object) -> bool:
     return bool(settings.SHIFAN_DEMO and getattr(user, "is_demo", False))
 
 
+def two_factor_pending(user: Any) -> bool:
+    """Return whether this user must still pass the second factor before using the site."""
+    return bool(
+        user.is_authenticated
+        and getattr(user, "requires_two_factor", False)
+        and not user.is_verified()
+        and not demo_skip_two_factor(user)
+    )
+
+
 class TwoFactorRequiredMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (
-            user.is_authenticated
-            and getattr(user, "requires_two_factor", False)
-            and not user.is_verified()
-            and not demo_skip_two_factor(user)
-            and not request.path.startswith(settings.STATIC_URL)
-        ):
+        if two_factor_pending(user) and not request.path.startswith(settings.STATIC_URL):
             match = request.resolver_match or _resolve(request.path_info)
             if match is None or match.view_name not in ALLOWED_URL_NAMES:
                 from django_otp import devices_for_user
 
                 has_device = any(True for _ in devices_for_user(user, confirmed=True))
                 target = "accounts:two_factor_verify" if has_device else "accounts:two_factor_setup"
-                return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+                return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 
 

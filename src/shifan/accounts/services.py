@@ -55,13 +55,32 @@ def duplicate_organisation_message(organisation: Organisation) -> str:
     return (
         f"统一社会信用代码 {organisation.credit_code} 已由“{organisation.name}”注册，"
         "一个代码只能注册一个单位。"
-        "如您是该单位的申报人，请联系单位管理员在“单位成员”页面邀请您加入。"
+        "如您是该单位的申报人，请联系单位管理员在“本单位”页面邀请您加入。"
     )
 
 
-def _check_email_free(email: str) -> None:
-    if User.objects.filter(email__iexact=email).exists():
+def _former_member(email: str) -> User | None:
+    """Return the deactivated account of someone removed from an organisation, free to be reused."""
+    return User.objects.filter(
+        email__iexact=email, role=Role.APPLICANT, is_active=False, membership__isnull=True
+    ).first()
+
+
+def check_email_free(email: str) -> None:
+    """Refuse an e-mail address that belongs to an account in use."""
+    if User.objects.filter(email__iexact=email).exists() and _former_member(email) is None:
         raise AccountError("该电子邮箱已有账号，请直接登录或使用其他邮箱。", field="email")
+
+
+def _applicant_account(email: str, *, password: str, name: str, phone: str) -> User:
+    """Create an applicant account, or reactivate the former member's account with this e-mail."""
+    user = _former_member(email)
+    if user is None:
+        return User.objects.create_user(email, password, name=name, phone=phone, role=Role.APPLICANT)
+    user.name, user.phone, user.is_active = name, phone, True
+    user.set_password(password)
+    user.save(update_fields=["name", "phone", "is_active", "password"])
+    return user
 
 
 def _set_password_link(user: User) -> str:
@@ -95,7 +114,7 @@ def register_organisation(
     existing = Organisation.objects.filter(credit_code=code).first()
     if existing is not None:
         raise AccountError(duplicate_organisation_message(existing), field="credit_code")
-    _check_email_free(admin_email)
+    check_email_free(admin_email)
     organisation = Organisation(
         name=name.strip(),
         credit_code=code,
@@ -116,8 +135,11 @@ def register_organisation(
         raise AccountError(
             duplicate_organisation_message(Organisation.objects.get(credit_code=code)), field="credit_code"
         ) from error
-    user = User.objects.create_user(
-        admin_email, admin_password, name=admin_name.strip(), phone=admin_phone.strip(), role=Role.APPLICANT
+    user = _applicant_account(
+        admin_email.strip().lower(),
+        password=admin_password,
+        name=admin_name.strip(),
+        phone=admin_phone.strip(),
     )
     membership = Membership.objects.create(user=user, organisation=organisation, is_admin=True)
     warnings = [warning.message for warning in organisation.credit_code_warnings]
@@ -215,7 +237,7 @@ def invite_member(*, actor: User, organisation: Organisation, email: str, name: 
         raise AccountError("只有单位管理员可以邀请成员。")
     email = email.strip().lower()
     existing_user = User.objects.filter(email__iexact=email).first()
-    if existing_user is not None:
+    if existing_user is not None and _former_member(email) is None:
         if Membership.objects.filter(user=existing_user, organisation=organisation).exists():
             raise AccountError("此人已是本单位成员。", field="email")
         raise AccountError(
@@ -279,10 +301,8 @@ def accept_invitation(*, invitation: Invitation, name: str, phone: str, password
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_pending:
         raise AccountError("该邀请已失效（已接受、已撤销或已过期），请联系单位管理员重新邀请。")
-    _check_email_free(invitation.email)
-    user = User.objects.create_user(
-        invitation.email, password, name=name.strip(), phone=phone.strip(), role=Role.APPLICANT
-    )
+    check_email_free(invitation.email)
+    user = _applicant_account(invitation.email, password=password, name=name.strip(), phone=phone.strip())
     membership = Membership.objects.create(user=user, organisation=invitation.organisation)
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at", "updated_at"])
@@ -371,7 +391,7 @@ def create_officer(
     else:
         city_code = ""
     email = email.strip().lower()
-    _check_email_free(email)
+    check_email_free(email)
     user = User.objects.create_user(
         email, None, name=name.strip(), phone=phone.strip(), role=role, city_code=city_code
     )
@@ -403,7 +423,7 @@ def create_expert(
     """Create an expert account with its profile."""
     _require_province(actor)
     email = email.strip().lower()
-    _check_email_free(email)
+    check_email_free(email)
     code = uscc.validate(employer_credit_code) if employer_credit_code.strip() else ""
     user = User.objects.create_user(
         email, None, name=name.strip(), phone=phone.strip(), role=Role.EXPERT, city_code=city_code

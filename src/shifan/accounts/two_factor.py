@@ -88,7 +88,10 @@ def seconds_to_wait(device: TOTPDevice) -> int:
 def verify_token(user: User, token: str) -> object | None:
     """Return the device that accepts the token (authenticator code or recovery code), else None."""
     token = token.replace(" ", "").replace("-", "")
+    # Six digits come from the authenticator, eight are a recovery code: try only the device
+    # the code can belong to, so a recovery code never counts as a failed authenticator attempt.
+    kind = TOTPDevice if len(token) == 6 else StaticDevice
     for device in devices_for_user(user, confirmed=True):
-        if device.verify_token(token):
+        if isinstance(device, kind) and device.verify_token(token):
             return device
     return None

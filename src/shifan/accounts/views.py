@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
@@ -30,7 +30,7 @@ from shifan.accounts.forms import (
     RegistrationForm,
     TokenForm,
 )
-from shifan.accounts.models import Role, User
+from shifan.accounts.models import Organisation, Role, User
 from shifan.accounts.services import AccountError
 from shifan.core import reference, uscc
 
@@ -175,9 +175,8 @@ class TwoFactorSetupView(View):
 
                 otp_login(request, device)
                 request.session["recovery_codes"] = codes
-                return redirect(
-                    f"{reverse('accounts:recovery_codes')}?next={safe_next(request, reverse('home'))}"
-                )
+                query = urlencode({"next": safe_next(request, reverse("home"))})
+                return redirect(f"{reverse('accounts:recovery_codes')}?{query}")
             form.add_error("token", "验证码不正确或已过期，请核对手机时间后重新输入。")
         return self._render(request, device, form)
 
@@ -214,7 +213,9 @@ class TwoFactorVerifyView(View):
 
                 otp_login(request, device)
                 return redirect(safe_next(request, reverse("home")))
-            form.add_error("token", "验证码不正确或已过期，请重新输入。")
+            form.add_error(
+                "token", "验证码不正确或已过期。每个验证码只能使用一次，请输入验证器显示的新验证码。"
+            )
         return render(request, self.template_name, {"form": form, "next": safe_next(request, "")})
 
 
@@ -283,7 +284,7 @@ class RegistrationView(FormView):  # type: ignore[type-arg]
         except AccountError as error:
             form_error_from(form, error)
             return self.form_invalid(form)
-        login(self.request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        login(self.request, membership.user, backend=settings.AUTHENTICATION_BACKENDS[-1])
         messages.success(self.request, f"“{membership.organisation.name}”注册成功，您是本单位管理员。")
         for warning in membership.organisation.credit_code_warnings:
             messages.warning(self.request, f"请注意：{warning.message} 审核人员会看到此提示。")
@@ -303,6 +304,10 @@ class CreditCodeCheckView(View):
             except uscc.CreditCodeError as error:
                 context["error"] = error.message
             else:
+                existing = Organisation.objects.filter(credit_code=code).first()
+                if existing is not None:
+                    context["error"] = services.duplicate_organisation_message(existing)
+                    return render(request, "accounts/_credit_code_check.html", context)
                 if city_code and city_code not in {city.code for city in reference.cities()}:
                     city_code = ""
                 context["warnings"] = uscc.warnings(code, city_code or None)
@@ -332,7 +337,7 @@ class InvitationAcceptView(View):
             except AccountError as error:
                 form_error_from(form, error)
             else:
-                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, membership.user, backend=settings.AUTHENTICATION_BACKENDS[-1])
                 messages.success(request, f"欢迎加入“{membership.organisation.name}”。")
                 return redirect("home")
         return render(request, self.template_name, {"invitation": invitation, "form": form})

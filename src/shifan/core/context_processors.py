@@ -5,4 +5,11 @@ from django.http import HttpRequest
 
 
 def shifan(request: HttpRequest) -> dict[str, Any]:
-    return {"SHIFAN_NAME": settings.SHIFAN_NAME, "SHIFAN_DEMO": settings.SHIFAN_DEMO}
+    from shifan.accounts.middleware import two_factor_pending
+
+    return {
+        "SHIFAN_NAME": settings.SHIFAN_NAME,
+        "SHIFAN_DEMO": settings.SHIFAN_DEMO,
+        "LOGIN_COOLOFF_MINUTES": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        "two_factor_pending": two_factor_pending(request.user),
+    }
