@@ -55,14 +55,36 @@ class CityCountyMixin(forms.Form):
         return cleaned
 
 
-def _password_errors(form: forms.Form, field: str, password: str, user: User | None) -> None:
-    try:
-        password_validation.validate_password(password, user)
-    except forms.ValidationError as error:
-        form.add_error(field, error)
+class NewPasswordMixin(forms.Form):
+    """Two password fields, checked against each other and the validators for `password_user()`."""
+
+    password1 = forms.CharField(
+        label=_("密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("确认密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def password_user(self, cleaned: dict[str, Any]) -> User:
+        raise NotImplementedError
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("两次输入的密码不一致。"))
+        elif password1:
+            try:
+                password_validation.validate_password(password1, self.password_user(cleaned))
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
 
 
-class RegistrationForm(StyledFormMixin, CityCountyMixin):
+class RegistrationForm(StyledFormMixin, NewPasswordMixin, CityCountyMixin):
     name = forms.CharField(label=_("单位名称"), max_length=200, help_text=_("与营业执照或登记证书一致。"))
     credit_code = CreditCodeField(help_text=_("18位，见营业执照或登记证书。"))
     address = forms.CharField(label=_("注册地址"), max_length=300)
@@ -77,15 +99,6 @@ class RegistrationForm(StyledFormMixin, CityCountyMixin):
     admin_name = forms.CharField(label=_("您的姓名"), max_length=100)
     admin_email = forms.EmailField(label=_("登录邮箱"), help_text=_("用于登录和接收通知。"))
     admin_phone = forms.CharField(label=_("您的手机号"), max_length=30)
-    password1 = forms.CharField(
-        label=_("密码"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(
-        label=_("确认密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
 
     field_order = [
         "name",
@@ -133,15 +146,8 @@ class RegistrationForm(StyledFormMixin, CityCountyMixin):
             raise forms.ValidationError(error.message) from error
         return email
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", "两次输入的密码不一致。")
-        elif password1:
-            candidate = User(email=cleaned.get("admin_email", ""), name=cleaned.get("admin_name", ""))
-            _password_errors(self, "password1", password1, candidate)
-        return cleaned
+    def password_user(self, cleaned: dict[str, Any]) -> User:
+        return User(email=cleaned.get("admin_email", ""), name=cleaned.get("admin_name", ""))
 
     def credit_code_warnings(self) -> list[uscc.CreditCodeWarning]:
         code, city_code = self.cleaned_data.get("credit_code"), self.cleaned_data.get("city_code")
@@ -183,33 +189,18 @@ class InvitationForm(StyledForm):
     email = forms.EmailField(label=_("电子邮箱"))
 
 
-class AcceptInvitationForm(StyledForm):
+class AcceptInvitationForm(StyledFormMixin, NewPasswordMixin):
     name = forms.CharField(label=_("姓名"), max_length=100)
     phone = forms.CharField(label=_("手机号"), max_length=30)
-    password1 = forms.CharField(
-        label=_("密码"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(
-        label=_("确认密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
+
+    field_order = ["name", "phone", "password1", "password2"]
 
     def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.email = email
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", "两次输入的密码不一致。")
-        elif password1:
-            _password_errors(
-                self, "password1", password1, User(email=self.email, name=cleaned.get("name", ""))
-            )
-        return cleaned
+    def password_user(self, cleaned: dict[str, Any]) -> User:
+        return User(email=self.email, name=cleaned.get("name", ""))
 
 
 class ReasonForm(StyledForm):
