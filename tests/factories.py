@@ -104,3 +104,93 @@ class DeclaredConflictFactory(factory.django.DjangoModelFactory):
     credit_code = factory.Sequence(lambda n: credit_code_for("440300", 60000 + n))
     organisation_name = "回避单位"
     reason = "曾任职"
+
+
+# Batches and applications -------------------------------------------------------------------
+
+GUANGDONG_SPEC = "guangdong-2024.yaml"
+
+
+def spec_text(name: str = GUANGDONG_SPEC) -> str:
+    from django.conf import settings
+
+    return (settings.SHIFAN_PROGRAMS_DIR / name).read_bytes().decode("utf-8")
+
+
+class BatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "programs.Batch"
+
+    name = "2024年广东省服务型制造示范征集"
+    spec_key = "guangdong-2024"
+    spec_version = "2024.1"
+    spec_digest = factory.LazyFunction(lambda: __import__("hashlib").sha256(spec_text().encode()).hexdigest())
+    spec_source_name = GUANGDONG_SPEC
+    spec_text = factory.LazyFunction(spec_text)
+    application_year = 2024
+    opens_at = factory.LazyFunction(lambda: timezone.now() - timezone.timedelta(days=10))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=20))
+    city_deadline = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=40))
+    quotas = factory.LazyFunction(lambda: {"enterprise": 40, "platform": 40})
+    opened_by = factory.SubFactory(ProvinceOfficerFactory)
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "applications.Application"
+
+    batch = factory.SubFactory(BatchFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    category = "enterprise"
+    answers = factory.LazyFunction(dict)
+    created_by = factory.SubFactory(UserFactory)
+
+
+def submitted(application, *, user=None, sequence=1):
+    """Mark an application submitted with one snapshot, without going through the form checks."""
+    from shifan.applications.models import ApplicationState, Snapshot
+
+    application.state = ApplicationState.SUBMITTED
+    application.number = application.number or f"GD-SMD-2024-E-{application.pk:04d}"
+    application.submitted_at = timezone.now()
+    application.save()
+    attachments = [
+        {"field": a.field_key, "name": a.original_name, "sha256": a.sha256, "size": a.size, "id": a.pk}
+        for a in application.attachments.filter(removed_at=None)
+    ]
+    return Snapshot.objects.create(
+        application=application,
+        sequence=sequence,
+        number=application.number,
+        answers=application.answers,
+        attachments=attachments,
+        spec_key="guangdong-2024",
+        spec_version="2024.1",
+        spec_digest=application.batch.spec_digest,
+        digest="0" * 64,
+        version=application.version,
+        submitted_by=user or application.created_by,
+        submitted_at=timezone.now(),
+    )
+
+
+def attachment(application, *, field_key="intro", name="证明.pdf", data=b"%PDF-1.4\n%test\n"):
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from shifan.applications.models import Attachment
+
+    item = Attachment(
+        application=application,
+        field_key=field_key,
+        original_name=name,
+        kind="pdf",
+        content_type="application/pdf",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        uploaded_by=application.created_by,
+    )
+    item.file.save(item.sha256, ContentFile(data), save=False)
+    item.save()
+    return item

@@ -37,6 +37,14 @@ def world(db):
     expert_profile = factories.ExpertProfileFactory()
     other_expert_profile = factories.ExpertProfileFactory()
     city = factories.CityOfficerFactory(city_code="440100")
+    batch = factories.BatchFactory()
+    draft = factories.ApplicationFactory(batch=batch, organisation=organisation, created_by=admin)
+    draft_file = factories.attachment(draft)
+    sent = factories.ApplicationFactory(
+        batch=batch, organisation=organisation, category="platform", created_by=admin
+    )
+    sent_file = factories.attachment(sent, field_key="overview")
+    factories.submitted(sent)
     return {
         "users": {
             "anonymous": None,
@@ -54,6 +62,11 @@ def world(db):
         "invitation": factories.InvitationFactory(organisation=organisation, invited_by=admin),
         "conflict": factories.DeclaredConflictFactory(expert=expert_profile),
         "city_officer": city,
+        "batch": batch,
+        "draft": draft,
+        "draft_file": draft_file,
+        "sent": sent,
+        "sent_file": sent_file,
     }
 
 
@@ -64,6 +77,8 @@ def expect(default, **by_role):
 APPLICANTS_ONLY = {"city": 403, "other_city": 403, "province": 403, "expert": 403, "other_expert": 403}
 OFFICERS_ONLY = {"admin": 403, "member": 403, "other_admin": 403, "expert": 403, "other_expert": 403}
 PROVINCE_ONLY = expect(403, anonymous=302, province=200)
+APPLICANTS_OF_A = {"other_admin": 404, **APPLICANTS_ONLY}
+READERS_OF_A = {"other_admin": 404, "other_city": 404, "expert": 403, "other_expert": 403}
 EXPERT_ONLY = expect(403, anonymous=302, expert=200, other_expert=200)
 
 # name, method, kwargs (from the world), expected answers by role
@@ -139,7 +154,89 @@ MATRIX = [
         lambda w: {"pk": w["conflict"].pk},
         expect(403, anonymous=302, expert=302, other_expert=404),
     ),
+    ("programs:batch_list", "get", None, expect(200)),
+    ("programs:batch_create", "get", None, PROVINCE_ONLY),
+    ("programs:batch_detail", "get", lambda w: {"pk": w["batch"].pk}, expect(200)),
+    ("programs:batch_edit", "get", lambda w: {"pk": w["batch"].pk}, PROVINCE_ONLY),
+    ("applications:list", "get", None, expect(200, anonymous=302, **APPLICANTS_ONLY)),
+    ("applications:start", "post", None, expect(404, anonymous=302, **APPLICANTS_ONLY)),
+    (
+        "applications:detail",
+        "get",
+        lambda w: {"pk": w["sent"].pk},
+        expect(200, anonymous=302, city=302, province=302, **READERS_OF_A),
+    ),
+    (
+        "applications:section",
+        "get",
+        lambda w: {"pk": w["draft"].pk, "section": "basic"},
+        expect(200, anonymous=302, **APPLICANTS_OF_A),
+    ),
+    (
+        "applications:autosave",
+        "post",
+        lambda w: {"pk": w["draft"].pk},
+        expect(400, anonymous=302, **APPLICANTS_OF_A),
+    ),
+    (
+        "applications:attachment_upload",
+        "post",
+        lambda w: {"pk": w["draft"].pk},
+        expect(404, anonymous=302, **APPLICANTS_OF_A),
+    ),
+    (
+        "applications:attachment",
+        "get",
+        lambda w: {"pk": w["sent"].pk, "attachment_pk": w["sent_file"].pk},
+        expect(200, anonymous=302, **READERS_OF_A),
+    ),
+    (
+        "applications:attachment_remove",
+        "post",
+        lambda w: {"pk": w["draft"].pk, "attachment_pk": w["draft_file"].pk},
+        expect(200, anonymous=302, **APPLICANTS_OF_A),
+    ),
+    (
+        "applications:revisions",
+        "get",
+        lambda w: {"pk": w["draft"].pk},
+        expect(200, anonymous=302, **APPLICANTS_OF_A),
+    ),
+    (
+        "applications:revision_restore",
+        "post",
+        lambda w: {"pk": w["draft"].pk, "version": 0},
+        expect(302, anonymous=302, **APPLICANTS_OF_A),
+    ),
+    (
+        "applications:submit",
+        "get",
+        lambda w: {"pk": w["draft"].pk},
+        expect(200, anonymous=302, **APPLICANTS_OF_A),
+    ),
+    (
+        "applications:withdraw",
+        "post",
+        lambda w: {"pk": w["sent"].pk},
+        expect(302, anonymous=302, **APPLICANTS_OF_A),
+    ),
+    (
+        "applications:snapshot",
+        "get",
+        lambda w: {"pk": w["sent"].pk, "sequence": 1},
+        expect(200, anonymous=302, **READERS_OF_A),
+    ),
 ]
+
+
+def test_draft_is_invisible_to_officers(client, world):
+    for role in ("city", "province"):
+        login_verified(client, world["users"][role])
+        url = reverse(
+            "applications:attachment",
+            kwargs={"pk": world["draft"].pk, "attachment_pk": world["draft_file"].pk},
+        )
+        assert client.get(url).status_code == 404
 
 
 def all_url_names(resolver=None, prefix=""):
@@ -168,6 +265,7 @@ def test_permission_matrix(client, world, role, name, method, kwargs, expected):
         login_verified(client, user)
     url = reverse(name, kwargs=kwargs(world) if kwargs else None)
     response = getattr(client, method)(url)
+    response.close()  # a file response holds its file open until closed
     assert response.status_code == expected[role], f"{role} {method.upper()} {url}"
     if response.status_code == 302 and user is None and name not in {"set_language", "accounts:logout"}:
         assert response["Location"].startswith(reverse("accounts:login"))

@@ -53,6 +53,8 @@ SITE_URL = os.environ.get("SHIFAN_SITE_URL", "http://127.0.0.1:8000").rstrip("/"
 INSTALLED_APPS = [
     "shifan.core",
     "shifan.accounts",
+    "shifan.programs",
+    "shifan.applications",
     "shifan.demo",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -266,5 +268,9 @@ LOGGING = {
 }
 
 SHIFAN_NAME = _("广东省服务型制造示范管理系统")
+# Application numbers: GD-SMD-2024-E-0001 (广东 · 服务型制造示范 · year · category · sequence).
+SHIFAN_NUMBER_PREFIX = os.environ.get("SHIFAN_NUMBER_PREFIX", "GD-SMD")
+# Programme spec files a province officer can open a batch from.
+SHIFAN_PROGRAMS_DIR = Path(os.environ.get("SHIFAN_PROGRAMS_DIR", PROJECT_DIR / "programs"))
 
 FORM_RENDERER = "shifan.core.forms.ShifanFormRenderer"

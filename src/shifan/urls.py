@@ -7,4 +7,6 @@ urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("shifan.accounts.urls")),
+    path("", include("shifan.programs.urls")),
+    path("", include("shifan.applications.urls")),
 ]

@@ -744,7 +744,10 @@ class HomeView(TemplateView):
         return [f"accounts/home_{user.role}.html"]  # type: ignore[union-attr]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from shifan.programs.selectors import open_batches
+
         context = super().get_context_data(**kwargs)
+        context["open_batches"] = open_batches()
         user = self.request.user
         if not user.is_authenticated:
             return context
@@ -752,8 +755,11 @@ class HomeView(TemplateView):
             membership = selectors.membership_of(user)
             context["membership"] = membership
             if membership is not None:
+                from shifan.applications.selectors import applications_of_own_organisation
+
                 context["organisation"] = membership.organisation
                 context["members"] = selectors.members_of(membership.organisation)
+                context["applications"] = applications_of_own_organisation(user)  # type: ignore[arg-type]
         elif user.is_city_officer:  # type: ignore[union-attr]
             organisations = selectors.organisations_visible_to(user)
             context["organisation_count"] = organisations.count()

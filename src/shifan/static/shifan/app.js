@@ -35,7 +35,10 @@
     var message = form.dataset ? form.dataset.confirm : null;
     var submitter = event.submitter;
     if (submitter && submitter.dataset && submitter.dataset.confirm) { message = submitter.dataset.confirm; }
-    if (message && !window.confirm(message)) { event.preventDefault(); }
+    if (message && !window.confirm(message)) { event.preventDefault(); return; }
+    // A second click on a submit-once button does nothing while the first request runs.
+    var once = form.querySelector("[data-submit-once]");
+    if (once) { setTimeout(function () { once.disabled = true; }, 0); }
   });
 
   document.addEventListener("DOMContentLoaded", function () {

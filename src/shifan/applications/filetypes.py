@@ -1,0 +1,146 @@
+"""What an uploaded file really is, told by its content (magic bytes), not by its name.
+
+An attachment is accepted when its content is one of the kinds the field takes (pdf, image, word,
+excel), its extension names that same kind, it is not empty and not too large. The extension is
+trusted for one thing only: telling a legacy Word file from a legacy Excel file (both OLE2
+compound documents) when the content does not say.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+from pathlib import PurePosixPath
+from typing import Final
+
+KIND_LABELS: Final = {"pdf": "PDF", "image": "图片", "word": "Word 文档", "excel": "Excel 表格"}
+EXTENSIONS: Final = {
+    "pdf": (".pdf",),
+    "image": (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".jfif", ".jpe"),
+    "word": (".doc", ".docx", ".wps"),
+    "excel": (".xls", ".xlsx", ".et"),
+}
+_OLE2_WORD: Final = (".doc", ".dot", ".wps")
+_OLE2_EXCEL: Final = (".xls", ".xlt", ".et")
+
+MEGABYTE: Final = 1024 * 1024
+
+_OLE2_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+_BMP_HEADER_SIZES: Final = (12, 40, 52, 56, 64, 108, 124)
+
+
+class UploadRefused(ValueError):
+    """Raised when an upload is not accepted; `message` is the Chinese reason shown to the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _extension(filename: str) -> str:
+    # The browser may send a Windows path; only the last part is the name.
+    name = PurePosixPath(filename.replace("\\", "/")).name
+    return PurePosixPath(name).suffix.lower()
+
+
+def _image(head: bytes) -> bool:
+    if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    # "BM" alone would match plain text; check that a known DIB header size follows.
+    return (
+        head[:2] == b"BM" and len(head) >= 18 and int.from_bytes(head[14:18], "little") in _BMP_HEADER_SIZES
+    )
+
+
+def _ooxml(data: bytes) -> str | None:
+    """Return "word" or "excel" for an Office Open XML zip, by the folders inside it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        # Only the start of the file: the local file headers name the entries in clear.
+        if b"word/" in data:
+            return "word"
+        if b"xl/" in data:
+            return "excel"
+        return None
+    if any(name.startswith("word/") for name in names):
+        return "word"
+    if any(name.startswith("xl/") for name in names):
+        return "excel"
+    return None
+
+
+def _ole2(data: bytes, extension: str) -> str | None:
+    """Return "word" or "excel" for an OLE2 compound document, by its streams or its extension."""
+    word = "WordDocument".encode("utf-16-le") in data
+    excel = "Workbook".encode("utf-16-le") in data
+    if word != excel:
+        return "word" if word else "excel"
+    if extension in _OLE2_WORD:
+        return "word"
+    if extension in _OLE2_EXCEL:
+        return "excel"
+    return None
+
+
+def detect_kind(head: bytes, filename: str) -> str | None:
+    """Return "pdf", "image", "word" or "excel" for the file's content, or None if it is none of them.
+
+    `head` may be the whole file or its start. The name is read only to tell a legacy .doc/.wps from
+    a .xls/.et when their content does not say.
+    """
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if _image(head):
+        return "image"
+    if head.startswith(_ZIP_MAGIC):
+        return _ooxml(head)
+    if head.startswith(_OLE2_MAGIC):
+        return _ole2(head, _extension(filename))
+    return None
+
+
+def _allowed(accept: tuple[str, ...]) -> str:
+    return "、".join(KIND_LABELS.get(kind, kind) for kind in accept)
+
+
+def _size_text(size: int) -> str:
+    # Rounded up, so a file just over the limit never reads as equal to it.
+    return f"{math.ceil(size * 10 / MEGABYTE) / 10:.1f} MB"
+
+
+def check_upload(data: bytes, filename: str, *, accept: tuple[str, ...], max_size_mb: int) -> str:
+    """Return the kind of an uploaded file; raise UploadRefused with the reason if it is not accepted.
+
+    Refused: an empty file, one above `max_size_mb`, one whose content is not of a kind in `accept`,
+    and one whose extension names another kind than its content (a PNG named .pdf).
+    """
+    if not data:
+        raise UploadRefused("文件为空（0 字节），请重新选择文件。")
+    if len(data) > max_size_mb * MEGABYTE:
+        raise UploadRefused(f"文件过大：{_size_text(len(data))}，上限 {max_size_mb} MB。")
+    extension = _extension(filename)
+    named = next((kind for kind, extensions in EXTENSIONS.items() if extension in extensions), None)
+    kind = detect_kind(data, filename)
+    if kind is None or kind not in accept:
+        reason = f"文件内容不是允许的类型（允许：{_allowed(accept)}）。"
+        if named is not None and named != kind:
+            reason += f"扩展名为 {extension} 但内容不是 {KIND_LABELS[named]}。"
+        elif kind is not None:
+            reason += f"该文件是 {KIND_LABELS[kind]}。"
+        raise UploadRefused(reason)
+    if named != kind:
+        expected = "、".join(EXTENSIONS[kind][:3])
+        if named is None:
+            shown = f"扩展名 {extension}" if extension else "没有扩展名"
+            raise UploadRefused(f"文件内容是 {KIND_LABELS[kind]}，但{shown}。请使用 {expected} 等扩展名。")
+        raise UploadRefused(
+            f"扩展名为 {extension} 但内容不是 {KIND_LABELS[named]}（实际是 {KIND_LABELS[kind]}）。"
+            f"请使用与内容相符的扩展名（{expected} 等）后重新上传。"
+        )
+    return kind

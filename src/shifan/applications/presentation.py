@@ -1,0 +1,372 @@
+"""Page contexts for the application pages: what each field shows, and the autosave answer.
+
+Input names follow one convention, which `answers.parse_field` reads back: simple types
+"<key>"; other texts "<key>__other__<option>"; table cells "<key>__<row>__<column>" with
+"<key>__rows"; yearly cells "<key>__<row>__<year>"; breakdown cells "<key>__<option>__<column>".
+"""
+
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+from django.urls import reverse
+
+from shifan.accounts.models import User
+from shifan.applications import answers as answer_rules
+from shifan.applications import rules, selectors, services
+from shifan.applications.models import Application, Snapshot
+from shifan.programs.spec import Column, Field, Section
+
+
+@dataclass
+class Cell:
+    name: str
+    value: Any
+    column: Column
+    computed: bool = False
+
+
+@dataclass
+class FieldView:
+    field: Field
+    value: Any
+    required: bool
+    errors: list[str] = dataclass_field(default_factory=list)
+    warnings: list[str] = dataclass_field(default_factory=list)
+    options: list[tuple[str, str]] = dataclass_field(default_factory=list)
+    grouped_options: list[tuple[str, list[Any]]] = dataclass_field(default_factory=list)
+    selected: Any = None
+    other: dict[str, str] = dataclass_field(default_factory=dict)
+    yearly: list[tuple[Column, list[Cell]]] = dataclass_field(default_factory=list)
+    table_rows: list[list[Cell]] = dataclass_field(default_factory=list)
+    table_template: list[Cell] = dataclass_field(default_factory=list)
+    breakdown: list[tuple[str, str, list[Cell], bool]] = dataclass_field(default_factory=list)
+    attachments: dict[str, Any] | None = None
+
+    @property
+    def template(self) -> str:
+        return f"applications/fields/{self.field.type}.html"
+
+
+def _cells(field_key: str, prefix: str, columns: tuple[Column, ...], values: dict[str, Any]) -> list[Cell]:
+    return [
+        Cell(
+            name=f"{field_key}__{prefix}__{column.key}",
+            value=values.get(column.key, ""),
+            column=column,
+            computed=bool(column.computed),
+        )
+        for column in columns
+    ]
+
+
+def field_view(
+    application: Application,
+    form_field: Field,
+    answers: dict[str, Any],
+    feedback: dict[str, dict[str, list[str]]],
+    user: User,
+) -> FieldView:
+    value = (
+        answers.get(form_field.key, answer_rules.empty_value(form_field))
+        if form_field.type != "attachments"
+        else None
+    )
+    view = FieldView(
+        field=form_field,
+        value=value,
+        required=answer_rules.is_required(form_field, answers),
+        errors=feedback.get(form_field.key, {}).get("errors", []),
+        warnings=feedback.get(form_field.key, {}).get("warnings", []),
+    )
+    kind = form_field.type
+    if kind in {"choice", "multichoice"}:
+        view.options = answer_rules.options_for(form_field)
+        view.selected = answer_rules.selected(value) or ([] if kind == "multichoice" else "")
+        view.other = (value or {}).get("other", {}) if isinstance(value, dict) else {}
+        if form_field.groups:
+            view.grouped_options = [
+                (group.label, [option for option in form_field.options if option.group == group.key])
+                for group in form_field.groups
+            ]
+    elif kind == "yearly":
+        stored = value or {}
+        for row in form_field.rows:
+            row_values = stored.get(row.key, {})
+            view.yearly.append(
+                (
+                    row,
+                    [
+                        Cell(
+                            name=f"{form_field.key}__{row.key}__{year}",
+                            value=row_values.get(str(year), ""),
+                            column=row,
+                            computed=bool(row.computed),
+                        )
+                        for year in form_field.years
+                    ],
+                )
+            )
+    elif kind == "table":
+        rows = value or []
+        view.table_rows = [
+            _cells(form_field.key, str(index), form_field.columns, row) for index, row in enumerate(rows)
+        ]
+        view.table_template = _cells(form_field.key, "__index__", form_field.columns, {})
+    elif kind == "service_revenue_breakdown":
+        source = (
+            form.field(form_field.source_field)
+            if (form := application.form) and form_field.source_field
+            else None
+        )
+        chosen = set(answer_rules.selected(answers.get(form_field.source_field or "")) or [])
+        stored = value or {}
+        if source is not None:
+            for option_key, label in answer_rules.options_for(source):
+                view.breakdown.append(
+                    (
+                        option_key,
+                        label,
+                        _cells(form_field.key, option_key, form_field.columns, stored.get(option_key, {})),
+                        option_key in chosen,
+                    )
+                )
+    if form_field.attachments is not None:
+        view.attachments = attachment_context(application, form_field.key, user)
+    return view
+
+
+def feedback_for(application: Application, answers: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
+    """Return errors and warnings per field key, as shown beside the fields while typing."""
+    form = application.form
+    feedback: dict[str, dict[str, list[str]]] = {}
+    for form_field in form.fields():
+        if form_field.type == "attachments":
+            continue
+        errors = answer_rules.field_errors(form_field, answers.get(form_field.key), form=form)
+        if errors:
+            feedback.setdefault(form_field.key, {})["errors"] = errors
+    for key, warnings in answer_rules.consistency_warnings(form, answers).items():
+        feedback.setdefault(key, {})["warnings"] = warnings
+    return feedback
+
+
+def progress(application: Application) -> dict[str, tuple[int, int]]:
+    return answer_rules.section_progress(
+        application.form, application.answers, services.attachment_counts(application)
+    )
+
+
+def section_links(application: Application) -> list[dict[str, Any]]:
+    done = progress(application)
+    links = []
+    for section in application.form.sections:
+        filled, total = done.get(section.key, (0, 0))
+        links.append(
+            {
+                "section": section,
+                "filled": filled,
+                "total": total,
+                "complete": filled >= total,
+                "url": reverse("applications:section", kwargs={"pk": application.pk, "section": section.key}),
+            }
+        )
+    return links
+
+
+def overview(application: Application, user: User) -> dict[str, Any]:
+    can_submit, submit_reason = rules.can_submit(user, application)
+    can_withdraw, _reason = rules.can_withdraw(user, application)
+    links = section_links(application)
+    return {
+        "application": application,
+        "sections": links,
+        "complete": all(link["complete"] for link in links),
+        "can_submit": can_submit,
+        "submit_reason": submit_reason,
+        "can_withdraw": can_withdraw,
+        "snapshots": application.snapshots.order_by("-sequence"),
+    }
+
+
+def section_page(application: Application, section_key: str, user: User) -> dict[str, Any]:
+    form = application.form
+    section = form.section(section_key)
+    answers = answer_rules.computed_answers(form, application.answers)
+    feedback = feedback_for(application, answers)
+    editable, reason = rules.can_edit(user, application)
+    sections = list(form.sections)
+    index = sections.index(section)
+    return {
+        "application": application,
+        "section": section,
+        "fields": [
+            field_view(application, form_field, answers, feedback, user) for form_field in section.fields
+        ],
+        "editable": editable,
+        "readonly_reason": reason,
+        "sections": section_links(application),
+        "previous": sections[index - 1] if index > 0 else None,
+        "next": sections[index + 1] if index + 1 < len(sections) else None,
+    }
+
+
+def computed_inputs(application: Application, answers: dict[str, Any]) -> dict[str, str]:
+    """Return the values of computed inputs by input name, for the page to show after a save."""
+    values: dict[str, str] = {}
+    for form_field in application.form.fields():
+        if form_field.type == "yearly":
+            stored = answers.get(form_field.key) or {}
+            for row in form_field.rows:
+                if row.computed:
+                    for year in form_field.years:
+                        values[f"{form_field.key}__{row.key}__{year}"] = (stored.get(row.key) or {}).get(
+                            str(year), ""
+                        )
+        elif form_field.computed:
+            values[form_field.key] = answers.get(form_field.key) or ""
+    return values
+
+
+def autosave_payload(application: Application, result: services.SaveResult) -> dict[str, Any]:
+    from django.utils import timezone
+
+    answers = answer_rules.computed_answers(application.form, application.answers)
+    return {
+        "version": result.version,
+        "saved_at": timezone.localtime(result.saved_at).strftime("%H:%M:%S"),
+        "applied": result.applied,
+        "conflicts": [
+            {
+                "field": conflict.field_key,
+                "label": conflict.label,
+                "their_display": conflict.their_display,
+                "saved_by": conflict.saved_by,
+                "saved_at": timezone.localtime(conflict.saved_at).strftime("%H:%M:%S"),
+            }
+            for conflict in result.conflicts
+        ],
+        "feedback": feedback_for(application, answers),
+        "computed": computed_inputs(application, answers),
+        "progress": {key: list(value) for key, value in progress(application).items()},
+    }
+
+
+def attachment_context(
+    application: Application, field_key: str, user: User, *, error: str = ""
+) -> dict[str, Any]:
+    form_field = application.form.field(field_key)
+    editable, _reason = rules.can_edit(user, application)
+    files = [a for a in selectors.live_attachments(application) if a.field_key == field_key]
+    spec = form_field.attachments
+    return {
+        "application": application,
+        "field_key": field_key,
+        "files": files,
+        "editable": editable,
+        "error": error,
+        "accept": ", ".join(KIND_LABELS[kind] for kind in (spec.accept if spec else ())),
+        "accept_attr": ",".join(ACCEPT_ATTRS[kind] for kind in (spec.accept if spec else ())),
+        "max_size_mb": spec.max_size_mb if spec else 0,
+        "max_files": spec.max_files if spec else None,
+        "full": spec is not None and spec.max_files is not None and len(files) >= spec.max_files,
+    }
+
+
+KIND_LABELS = {"pdf": "PDF", "image": "图片", "word": "Word", "excel": "Excel"}
+ACCEPT_ATTRS = {
+    "pdf": ".pdf,application/pdf",
+    "image": "image/*",
+    "word": ".doc,.docx,.wps",
+    "excel": ".xls,.xlsx,.et",
+}
+
+
+def revisions_page(application: Application, user: User) -> dict[str, Any]:
+    form = application.form
+    revisions = []
+    for revision in application.revisions.select_related("saved_by").order_by("-version")[:200]:
+        labels = []
+        for key in revision.values:
+            try:
+                labels.append(form.field(key).label)
+            except KeyError:
+                labels.append(key)
+        revisions.append({"revision": revision, "labels": labels})
+    editable, _reason = rules.can_edit(user, application)
+    return {"application": application, "revisions": revisions, "editable": editable}
+
+
+def submit_page(application: Application, user: User) -> dict[str, Any]:
+    form = application.form
+    counts = services.attachment_counts(application)
+    missing = answer_rules.missing_required(form, application.answers, counts)
+    invalid = services.invalid_fields(application)
+
+    def link(section: Section, form_field: Field) -> str:
+        url = reverse("applications:section", kwargs={"pk": application.pk, "section": section.key})
+        return f"{url}#field-{form_field.key}"
+
+    section_of = {form_field.key: section for section in form.sections for form_field in section.fields}
+    can_submit, reason = rules.can_submit(user, application)
+    return {
+        "application": application,
+        "missing": [{"section": s, "field": f, "url": link(s, f)} for s, f in missing],
+        "invalid": [
+            {
+                "section": section_of[key],
+                "field": form.field(key),
+                "errors": errors,
+                "url": link(section_of[key], form.field(key)),
+            }
+            for key, errors in invalid.items()
+        ],
+        "can_submit": can_submit,
+        "submit_reason": reason,
+    }
+
+
+def snapshot_page(
+    application: Application, snapshot: Snapshot, previous: Snapshot | None, user: User
+) -> dict[str, Any]:
+    form = application.form
+    changed = answer_rules.changed_fields(previous.answers, snapshot.answers) if previous else set()
+    attachments_by_field: dict[str, list[dict[str, Any]]] = {}
+    for item in snapshot.attachments:
+        attachments_by_field.setdefault(item["field"], []).append(item)
+    previous_hashes = {(i["field"], i["sha256"]) for i in previous.attachments} if previous else set()
+    sections = []
+    for section in form.sections:
+        rows = []
+        for form_field in section.fields:
+            files = attachments_by_field.get(form_field.key, [])
+            rows.append(
+                {
+                    "field": form_field,
+                    "display": answer_rules.display_value(
+                        form_field, snapshot.answers.get(form_field.key), form=form
+                    )
+                    if form_field.type != "attachments"
+                    else "",
+                    "previous": answer_rules.display_value(
+                        form_field, previous.answers.get(form_field.key), form=form
+                    )
+                    if previous and form_field.key in changed
+                    else None,
+                    "changed": form_field.key in changed
+                    or (
+                        previous is not None
+                        and any((form_field.key, f["sha256"]) not in previous_hashes for f in files)
+                    ),
+                    "files": files,
+                }
+            )
+        sections.append({"section": section, "rows": rows})
+    return {
+        "application": application,
+        "snapshot": snapshot,
+        "previous": previous,
+        "sections": sections,
+        "changed_count": len(changed),
+        "snapshots": application.snapshots.order_by("-sequence"),
+    }

@@ -1,0 +1,43 @@
+"""What a person may do with an application, and why not."""
+
+from django.utils import timezone
+
+from shifan.accounts.models import Membership, User
+from shifan.applications.models import Application, ApplicationState
+
+Verdict = tuple[bool, str]
+
+
+def is_member(user: User, application: Application) -> bool:
+    return Membership.objects.filter(user=user, organisation_id=application.organisation_id).exists()
+
+
+def can_edit(user: User, application: Application) -> Verdict:
+    if not is_member(user, application):
+        return False, "只有本单位的申报人可以修改申报书。"
+    if not application.is_editable:
+        return False, f"申报书{application.get_state_display()}，不能修改。"
+    return True, ""
+
+
+def can_submit(user: User, application: Application) -> Verdict:
+    allowed, reason = can_edit(user, application)
+    if not allowed:
+        return allowed, reason
+    if not application.batch.is_open():
+        # Shown in Beijing time whatever the server's clock zone.
+        opens = timezone.localtime(application.batch.opens_at)
+        closes = timezone.localtime(application.batch.closes_at)
+        return (
+            False,
+            f"本批次申报时间为 {opens:%Y-%m-%d %H:%M} 至 {closes:%Y-%m-%d %H:%M}（北京时间），现在不能提交。",
+        )
+    return True, ""
+
+
+def can_withdraw(user: User, application: Application) -> Verdict:
+    if not is_member(user, application):
+        return False, "只有本单位的申报人可以撤回申报书。"
+    if application.state != ApplicationState.SUBMITTED:
+        return False, "只有已提交、地市尚未处理的申报书可以撤回。"
+    return True, ""

@@ -1,0 +1,415 @@
+"""Every change to an application: starting, autosaving, restoring, attaching, submitting.
+
+Autosave and conflicts: the page sends the fields the person changed since the last save and
+the version it started from. Fields nobody else changed since that version are saved; a field
+another person (or another open page) changed in the meantime is refused, and the page shows
+both values so the person can keep theirs (saving again from the current version) or take the
+other. No save ever overwrites another person's change silently.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from shifan.accounts.models import User
+from shifan.applications import answers as answer_rules
+from shifan.applications import rules
+from shifan.applications.filetypes import UploadRefused, check_upload
+from shifan.applications.models import (
+    Application,
+    ApplicationState,
+    Attachment,
+    NumberCounter,
+    Revision,
+    Snapshot,
+)
+from shifan.core.mail import queue_mail
+from shifan.core.services import record_event
+from shifan.programs.models import Batch
+
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "image": "image/*",
+    "word": "application/msword",
+    "excel": "application/vnd.ms-excel",
+}
+
+
+class ApplicationError(Exception):
+    """Raised when an application cannot be changed as asked; `message` is for the applicant."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class SubmissionIncomplete(ApplicationError):
+    """Raised when required fields are missing or values are invalid at submission."""
+
+    def __init__(self, missing: list[Any], invalid: dict[str, list[str]]) -> None:
+        super().__init__("申报书尚未填写完整或有填写错误，请按提示修改后再提交。")
+        self.missing = missing
+        self.invalid = invalid
+
+
+@dataclass
+class Conflict:
+    field_key: str
+    label: str
+    their_value: Any
+    their_display: str
+    saved_by: str
+    saved_at: datetime
+
+
+@dataclass
+class SaveResult:
+    version: int
+    saved_at: datetime
+    applied: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def _require(verdict: tuple[bool, str]) -> None:
+    allowed, reason = verdict
+    if not allowed:
+        raise ApplicationError(reason)
+
+
+@transaction.atomic
+def start_application(*, actor: User, batch: Batch, category: str) -> Application:
+    """Start an application for the actor's organisation, pre-filled with what is known."""
+    membership = getattr(actor, "membership", None)
+    if membership is None:
+        raise ApplicationError("只有申报单位的成员可以开始申报。")
+    if not batch.is_open():
+        raise ApplicationError("该批次不在申报时间内。")
+    category_spec = batch.category(category)
+    organisation = membership.organisation
+    existing = Application.objects.filter(
+        batch=batch, organisation=organisation, category=category_spec.key
+    ).first()
+    if existing is not None:
+        raise ApplicationError(f"本单位已有本批次的{category_spec.name}申报书，请继续填写。")
+    application = Application.objects.create(
+        batch=batch,
+        organisation=organisation,
+        category=category_spec.key,
+        answers=answer_rules.prefill_answers(category_spec.form, organisation),
+        created_by=actor,
+    )
+    Revision.objects.create(application=application, version=0, values=application.answers, saved_by=actor)
+    record_event(
+        actor=actor,
+        action="application.started",
+        target=application,
+        organisation_id=organisation.pk,
+        city_code=organisation.city_code,
+    )
+    return application
+
+
+def _locked(application: Application) -> Application:
+    return Application.objects.select_for_update().select_related("batch").get(pk=application.pk)
+
+
+@transaction.atomic
+def save_answers(
+    *, actor: User, application: Application, base_version: int, values: dict[str, Any], client_id: str = ""
+) -> SaveResult:
+    """Save the fields a person changed since `base_version`; refuse those changed by others since."""
+    application = _locked(application)
+    _require(rules.can_edit(actor, application))
+    form = application.form
+    known = {form_field.key for form_field in form.fields() if form_field.type != "attachments"}
+    unknown = set(values) - known
+    if unknown:
+        raise ApplicationError(f"未知字段：{', '.join(sorted(unknown))}")
+    conflicts: list[Conflict] = []
+    if base_version < application.version:
+        later = Revision.objects.filter(application=application, version__gt=base_version).select_related(
+            "saved_by"
+        )
+        for revision in later.order_by("version"):
+            if revision.client_id == client_id and client_id:
+                continue  # the same page saved it: not a conflict with itself
+            for key in set(revision.values) & set(values):
+                conflicts = [c for c in conflicts if c.field_key != key]
+                form_field = form.field(key)
+                conflicts.append(
+                    Conflict(
+                        field_key=key,
+                        label=form_field.label,
+                        their_value=application.answers.get(key),
+                        their_display=answer_rules.display_value(
+                            form_field, application.answers.get(key), form=form
+                        ),
+                        saved_by=revision.saved_by.name,
+                        saved_at=revision.saved_at,
+                    )
+                )
+    refused = {conflict.field_key for conflict in conflicts}
+    applied = {
+        key: value
+        for key, value in values.items()
+        if key not in refused and application.answers.get(key) != value
+    }
+    if not applied:
+        return SaveResult(version=application.version, saved_at=timezone.now(), conflicts=conflicts)
+    application.answers = {**application.answers, **applied}
+    application.version += 1
+    application.save(update_fields=["answers", "version", "updated_at"])
+    revision = Revision.objects.create(
+        application=application,
+        version=application.version,
+        values=applied,
+        saved_by=actor,
+        client_id=client_id,
+    )
+    return SaveResult(
+        version=application.version, saved_at=revision.saved_at, applied=sorted(applied), conflicts=conflicts
+    )
+
+
+def answers_at(application: Application, version: int) -> dict[str, Any]:
+    """Return the answers as they were right after `version` was saved."""
+    answers: dict[str, Any] = {}
+    for values in (
+        Revision.objects.filter(application=application, version__lte=version)
+        .order_by("version")
+        .values_list("values", flat=True)
+    ):
+        answers.update(values)
+    return answers
+
+
+@transaction.atomic
+def restore_revision(*, actor: User, application: Application, version: int) -> Application:
+    """Make the answers of an earlier version the current ones, as a new version."""
+    application = _locked(application)
+    _require(rules.can_edit(actor, application))
+    if not Revision.objects.filter(application=application, version=version).exists():
+        raise ApplicationError("没有这个历史版本。")
+    old = answers_at(application, version)
+    changed = {key: old.get(key) for key in answer_rules.changed_fields(application.answers, old)}
+    if not changed:
+        return application
+    application.answers = {**application.answers, **changed}
+    application.version += 1
+    application.save(update_fields=["answers", "version", "updated_at"])
+    Revision.objects.create(
+        application=application,
+        version=application.version,
+        values=changed,
+        saved_by=actor,
+        restored_from=version,
+    )
+    record_event(
+        actor=actor,
+        action="application.revision_restored",
+        target=application,
+        organisation_id=application.organisation_id,
+        after={"restored_version": version, "fields": sorted(changed)},
+    )
+    return application
+
+
+@transaction.atomic
+def add_attachment(
+    *, actor: User, application: Application, field_key: str, uploaded: UploadedFile
+) -> Attachment:
+    """Store an evidence file after checking its content, size and number against the spec."""
+    application = _locked(application)
+    _require(rules.can_edit(actor, application))
+    form_field = application.form.field(field_key)
+    spec = form_field.attachments
+    if spec is None:
+        raise ApplicationError("此处不能上传附件。", field=field_key)
+    current = application.attachments.filter(field_key=field_key, removed_at=None).count()
+    if spec.max_files is not None and current >= spec.max_files:
+        raise ApplicationError(
+            f"此处最多上传 {spec.max_files} 个文件，请先删除已上传的文件。", field=field_key
+        )
+    data = uploaded.read()
+    try:
+        kind = check_upload(data, uploaded.name or "", accept=spec.accept, max_size_mb=spec.max_size_mb)
+    except UploadRefused as refusal:
+        raise ApplicationError(refusal.message, field=field_key) from refusal
+    sha256 = hashlib.sha256(data).hexdigest()
+    attachment = Attachment(
+        application=application,
+        field_key=field_key,
+        original_name=(uploaded.name or "附件")[-255:],
+        kind=kind,
+        content_type=CONTENT_TYPES.get(kind, "application/octet-stream"),
+        size=len(data),
+        sha256=sha256,
+        uploaded_by=actor,
+    )
+    attachment.file.save(sha256, ContentFile(data), save=False)
+    attachment.save()
+    record_event(
+        actor=actor,
+        action="application.attachment_added",
+        target=application,
+        organisation_id=application.organisation_id,
+        after={"field": field_key, "name": attachment.original_name, "sha256": sha256, "size": len(data)},
+    )
+    return attachment
+
+
+@transaction.atomic
+def remove_attachment(*, actor: User, attachment: Attachment) -> None:
+    application = _locked(attachment.application)
+    _require(rules.can_edit(actor, application))
+    attachment.removed_at = timezone.now()
+    attachment.save(update_fields=["removed_at"])
+    record_event(
+        actor=actor,
+        action="application.attachment_removed",
+        target=application,
+        organisation_id=application.organisation_id,
+        before={"field": attachment.field_key, "name": attachment.original_name, "sha256": attachment.sha256},
+    )
+
+
+def attachment_counts(application: Application) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for key in application.attachments.filter(removed_at=None).values_list("field_key", flat=True):
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def invalid_fields(application: Application) -> dict[str, list[str]]:
+    """Return the field errors that block submission, by field key."""
+    form = application.form
+    answers = application.answers
+    errors = {}
+    for form_field in form.fields():
+        if form_field.type == "attachments":
+            continue
+        messages = answer_rules.field_errors(form_field, answers.get(form_field.key), form=form)
+        if messages:
+            errors[form_field.key] = messages
+    return errors
+
+
+def _next_number(application: Application) -> str:
+    counter, _created = NumberCounter.objects.select_for_update().get_or_create(
+        batch=application.batch, category=application.category
+    )
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    code = application.category_spec.code
+    return f"{settings.SHIFAN_NUMBER_PREFIX}-{application.batch.application_year}-{code}-{counter.last:04d}"
+
+
+def snapshot_digest(payload: dict[str, Any]) -> str:
+    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def submit_application(*, actor: User, application: Application) -> Snapshot:
+    """Submit: check completeness, freeze an immutable snapshot, give the application its number.
+
+    A second submission of the same version (a double click, a retried request) returns the
+    snapshot already made instead of making another.
+    """
+    application = _locked(application)
+    latest = application.snapshots.order_by("-sequence").first()
+    if (
+        application.state == ApplicationState.SUBMITTED
+        and latest is not None
+        and latest.version == application.version
+    ):
+        return latest
+    _require(rules.can_submit(actor, application))
+    form = application.form
+    counts = attachment_counts(application)
+    missing = answer_rules.missing_required(form, application.answers, counts)
+    invalid = invalid_fields(application)
+    if missing or invalid:
+        raise SubmissionIncomplete(missing, invalid)
+    if not application.number:
+        application.number = _next_number(application)
+    answers = answer_rules.computed_answers(form, application.answers)
+    attachments = [
+        {"field": a.field_key, "name": a.original_name, "sha256": a.sha256, "size": a.size, "id": a.pk}
+        for a in application.attachments.filter(removed_at=None).order_by("field_key", "id")
+    ]
+    batch = application.batch
+    sequence = (latest.sequence if latest else 0) + 1
+    now = timezone.now()
+    payload = {
+        "number": application.number,
+        "sequence": sequence,
+        "answers": answers,
+        "attachments": [{k: v for k, v in a.items() if k != "id"} for a in attachments],
+        "spec": {"key": batch.spec_key, "version": batch.spec_version, "digest": batch.spec_digest},
+    }
+    snapshot = Snapshot.objects.create(
+        application=application,
+        sequence=sequence,
+        number=application.number,
+        answers=answers,
+        attachments=attachments,
+        spec_key=batch.spec_key,
+        spec_version=batch.spec_version,
+        spec_digest=batch.spec_digest,
+        digest=snapshot_digest(payload),
+        version=application.version,
+        submitted_by=actor,
+        submitted_at=now,
+    )
+    before = application.state
+    application.state = ApplicationState.SUBMITTED
+    application.submitted_at = now
+    application.save(update_fields=["state", "number", "submitted_at", "updated_at"])
+    record_event(
+        actor=actor,
+        action="application.submitted",
+        target=application,
+        target_label=f"{application.number} {application.organisation.name}",
+        organisation_id=application.organisation_id,
+        city_code=application.organisation.city_code,
+        before={"state": before},
+        after={"state": application.state, "snapshot": sequence, "digest": snapshot.digest},
+    )
+    queue_mail(
+        to=list(application.organisation.memberships.values_list("user__email", flat=True)),
+        subject=f"申报书已提交：{application.number}",
+        template="applications/mail/submitted.txt",
+        context={"application": application, "snapshot": snapshot},
+    )
+    return snapshot
+
+
+@transaction.atomic
+def withdraw_application(*, actor: User, application: Application, reason: str) -> Application:
+    """Take a submitted application back before the city acts; it can be changed and resubmitted."""
+    application = _locked(application)
+    _require(rules.can_withdraw(actor, application))
+    application.state = ApplicationState.WITHDRAWN
+    application.save(update_fields=["state", "updated_at"])
+    record_event(
+        actor=actor,
+        action="application.withdrawn",
+        target=application,
+        target_label=f"{application.number} {application.organisation.name}",
+        organisation_id=application.organisation_id,
+        city_code=application.organisation.city_code,
+        reason=reason.strip(),
+        before={"state": ApplicationState.SUBMITTED},
+        after={"state": ApplicationState.WITHDRAWN},
+    )
+    return application

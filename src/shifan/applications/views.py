@@ -1,0 +1,241 @@
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views import View
+
+from shifan.accounts.models import Role
+from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin, require
+from shifan.applications import answers as answer_rules
+from shifan.applications import presentation, rules, selectors, services
+from shifan.applications.services import ApplicationError, SubmissionIncomplete
+from shifan.programs import selectors as batch_selectors
+
+
+class ApplicantMixin(RoleRequiredMixin):
+    allowed_roles = (Role.APPLICANT,)
+
+
+class ReaderMixin(RoleRequiredMixin):
+    """Applicants (their own), city officers (their city's) and province officers read applications."""
+
+    allowed_roles = (Role.APPLICANT, Role.CITY_OFFICER, Role.PROVINCE_OFFICER)
+
+
+class ApplicationListView(ApplicantMixin, View):
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        applications = list(selectors.applications_of_own_organisation(request.user))
+        started = {(a.batch_id, a.category) for a in applications}
+        open_batches = [
+            (batch, [(category, (batch.pk, category.key) in started) for category in batch.spec.categories])
+            for batch in batch_selectors.open_batches()
+        ]
+        return render(
+            request,
+            "applications/application_list.html",
+            {"applications": applications, "open_batches": open_batches},
+        )
+
+
+class ApplicationStartView(ApplicantMixin, View):
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
+        batch = batch_selectors.batch_for(request.user, int(request.POST.get("batch", 0) or 0))
+        try:
+            application = services.start_application(
+                actor=request.user, batch=batch, category=request.POST.get("category", "")
+            )
+        except (ApplicationError, KeyError) as error:
+            messages.error(request, getattr(error, "message", "未知的申报类别。"))
+            return redirect("applications:list")
+        messages.success(request, f"已开始填写{application.category_name}申报书，填写内容会自动保存。")
+        return redirect("applications:detail", pk=application.pk)
+
+
+class ApplicationDetailView(ReaderMixin, View):
+    """The outline with completion marks, the state, and what to do next."""
+
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        if not request.user.is_applicant:
+            latest = application.snapshots.order_by("-sequence").first()
+            if latest is None:
+                raise Http404
+            return redirect("applications:snapshot", pk=pk, sequence=latest.sequence)
+        context = presentation.overview(application, request.user)
+        return render(request, "applications/application_detail.html", context)
+
+
+class SectionView(ApplicantMixin, View):
+    """One section of the form, editable with autosave (or read-only once submitted)."""
+
+    def get(self, request: AuthenticatedRequest, pk: int, section: str) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        try:
+            context = presentation.section_page(application, section, request.user)
+        except KeyError as error:
+            raise Http404 from error
+        return render(request, "applications/section.html", context)
+
+
+class AutosaveView(ApplicantMixin, View):
+    """Save the fields changed on a section page; answer with the new state of the page as JSON."""
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> JsonResponse:
+        application = selectors.application_for(request.user, pk)
+        try:
+            base_version = int(request.POST.get("base_version", ""))
+        except ValueError:
+            return JsonResponse({"error": "缺少版本号，请刷新页面。"}, status=400)
+        form = application.form
+        keys = [key for key in request.POST.get("dirty", "").split(",") if key]
+        try:
+            fields = [form.field(key) for key in keys]
+        except KeyError:
+            return JsonResponse({"error": "页面已过期，请刷新。"}, status=400)
+        values = {field.key: answer_rules.parse_field(field, request.POST) for field in fields}
+        try:
+            result = services.save_answers(
+                actor=request.user,
+                application=application,
+                base_version=base_version,
+                values=values,
+                client_id=request.POST.get("client_id", "")[:40],
+            )
+        except ApplicationError as error:
+            return JsonResponse({"error": error.message}, status=409 if "不能修改" in error.message else 400)
+        application.refresh_from_db()
+        return JsonResponse(presentation.autosave_payload(application, result))
+
+
+class AttachmentUploadView(ApplicantMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        field_key = request.POST.get("field", "")
+        try:
+            application.form.field(field_key)
+        except KeyError as missing:
+            raise Http404 from missing
+        error = ""
+        uploaded = request.FILES.get("file")
+        if uploaded is None:
+            error = "请选择要上传的文件。"
+        else:
+            try:
+                services.add_attachment(
+                    actor=request.user, application=application, field_key=field_key, uploaded=uploaded
+                )
+            except ApplicationError as refusal:
+                error = refusal.message
+        return render(
+            request,
+            "applications/_attachments.html",
+            presentation.attachment_context(application, field_key, request.user, error=error),
+        )
+
+
+class AttachmentRemoveView(ApplicantMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int, attachment_pk: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        attachment = selectors.attachment_for(request.user, application, attachment_pk)
+        error = ""
+        try:
+            services.remove_attachment(actor=request.user, attachment=attachment)
+        except ApplicationError as refusal:
+            error = refusal.message
+        return render(
+            request,
+            "applications/_attachments.html",
+            presentation.attachment_context(application, attachment.field_key, request.user, error=error),
+        )
+
+
+class AttachmentDownloadView(ReaderMixin, View):
+    """Serve a file inline (PDF and images open in the browser), only to those who may see it."""
+
+    def get(self, request: AuthenticatedRequest, pk: int, attachment_pk: int) -> FileResponse:
+        application = selectors.application_for(request.user, pk)
+        attachment = selectors.attachment_for(request.user, application, attachment_pk)
+        inline = attachment.kind in {"pdf", "image"}
+        response = FileResponse(
+            attachment.file.open("rb"), as_attachment=not inline, filename=attachment.original_name
+        )
+        if attachment.kind == "pdf":
+            response["Content-Type"] = "application/pdf"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class RevisionListView(ApplicantMixin, View):
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        return render(
+            request, "applications/revisions.html", presentation.revisions_page(application, request.user)
+        )
+
+
+class RevisionRestoreView(ApplicantMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int, version: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        try:
+            services.restore_revision(actor=request.user, application=application, version=version)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, f"已恢复到第 {version} 版的内容（作为新版本保存，原有版本仍在历史中）。"
+            )
+        return redirect("applications:revisions", pk=pk)
+
+
+class SubmitView(ApplicantMixin, View):
+    """Review what is missing, then submit for good."""
+
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        return render(
+            request, "applications/submit.html", presentation.submit_page(application, request.user)
+        )
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        try:
+            snapshot = services.submit_application(actor=request.user, application=application)
+        except SubmissionIncomplete:
+            messages.error(request, "申报书尚未填写完整或有填写错误，请按下列提示修改。")
+            return redirect("applications:submit", pk=pk)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("applications:detail", pk=pk)
+        messages.success(
+            request, f"申报书已提交，申报编号 {snapshot.number}。提交的内容已锁定，地市工信局将进行审核。"
+        )
+        return redirect("applications:detail", pk=pk)
+
+
+class WithdrawView(ApplicantMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        require(rules.can_withdraw(request.user, application))
+        try:
+            services.withdraw_application(
+                actor=request.user, application=application, reason=request.POST.get("reason", "")
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "申报书已撤回，可修改后在截止时间前重新提交。")
+        return redirect("applications:detail", pk=pk)
+
+
+class SnapshotView(ReaderMixin, View):
+    """A submitted version, read-only; with `?compare=N`, the differences from version N highlighted."""
+
+    def get(self, request: AuthenticatedRequest, pk: int, sequence: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        snapshot = selectors.snapshot_for(application, sequence)
+        compare = request.GET.get("compare", "")
+        previous = selectors.snapshot_for(application, int(compare)) if compare.isdigit() else None
+        return render(
+            request,
+            "applications/snapshot.html",
+            presentation.snapshot_page(application, snapshot, previous, request.user),
+        )

@@ -1,0 +1,63 @@
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from shifan.core.forms import StyledForm, set_choices
+from shifan.programs.registry import spec_files
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class BatchForm(StyledForm):
+    name = forms.CharField(
+        label=_("批次名称"), max_length=200, help_text=_("如：2024年广东省服务型制造示范征集")
+    )
+    opens_at = forms.DateTimeField(label=_("开始申报"), widget=DateTimeInput())
+    closes_at = forms.DateTimeField(label=_("申报截止"), widget=DateTimeInput())
+    city_deadline = forms.DateTimeField(label=_("地市推荐截止"), widget=DateTimeInput())
+    quota_enterprise = forms.IntegerField(label=_("示范企业名额"), min_value=0)
+    quota_platform = forms.IntegerField(label=_("示范平台名额"), min_value=0)
+    notice_working_days = forms.IntegerField(label=_("公示期（工作日）"), min_value=1, max_value=30)
+    experts_per_application = forms.IntegerField(label=_("每份申报评审专家数"), min_value=1, max_value=15)
+    same_city_conflict = forms.BooleanField(label=_("专家回避与申报单位同城市的申报"), required=False)
+    recognition_valid_years = forms.IntegerField(label=_("认定有效期（年）"), min_value=1, max_value=10)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        opens_at, closes_at, deadline = (
+            cleaned.get("opens_at"),
+            cleaned.get("closes_at"),
+            cleaned.get("city_deadline"),
+        )
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error("closes_at", _("申报截止时间应晚于开始时间。"))
+        if closes_at and deadline and deadline < closes_at:
+            self.add_error("city_deadline", _("地市推荐截止时间不能早于申报截止时间。"))
+        return cleaned
+
+
+class NewBatchForm(BatchForm):
+    spec_file = forms.ChoiceField(
+        label=_("申报规格文件"), help_text=_("programs/ 目录下经过校验的规格文件。")
+    )
+
+    field_order = ["spec_file", "name"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(
+            self,
+            "spec_file",
+            [
+                (item.path.name, f"{item.spec.name}（{item.spec.key} v{item.spec.version}）")
+                if item.spec
+                else (item.path.name, f"{item.path.name}（有误，不能使用）")
+                for item in spec_files()
+            ],
+        )
