@@ -6,8 +6,8 @@ from shifan.applications import services
 from shifan.applications.models import ApplicationState, Revision
 from shifan.applications.services import ApplicationError, SubmissionIncomplete
 from shifan.core.models import AuditEvent
+from shifan.demo.answers import complete_answers
 from tests import factories
-from tests.applications.complete import complete_answers
 
 pytestmark = pytest.mark.django_db
 

@@ -326,6 +326,41 @@ def submit_page(application: Application, user: User) -> dict[str, Any]:
     }
 
 
+def grid(form_field: Field, value: Any) -> dict[str, Any] | None:
+    """Return a yearly or table answer as header and rows of cells, for read-only pages."""
+    if form_field.type == "yearly":
+        stored = value or {}
+        return {
+            "header": [f"{year}年" for year in form_field.years],
+            "rows": [
+                (row.label, [(stored.get(row.key) or {}).get(str(year), "") for year in form_field.years])
+                for row in form_field.rows
+            ],
+        }
+    if form_field.type == "table" and value:
+        labels = dict(answer_rules.options_for(form_field)) if form_field.options else {}
+        return {
+            "header": [column.label for column in form_field.columns],
+            "rows": [
+                (
+                    str(index),
+                    [_cell_text(column, row.get(column.key, "")) for column in form_field.columns],
+                )
+                for index, row in enumerate(value, start=1)
+            ],
+            "labels": labels,
+        }
+    return None
+
+
+def _cell_text(column: Column, value: Any) -> str:
+    if column.type == "choice":
+        return next((option.label for option in column.options if option.key == value), str(value or ""))
+    if column.type == "yesno":
+        return {True: "是", False: "否"}.get(value, "")
+    return str(value or "")
+
+
 def snapshot_page(
     application: Application, snapshot: Snapshot, previous: Snapshot | None, user: User
 ) -> dict[str, Any]:
@@ -359,6 +394,7 @@ def snapshot_page(
                         and any((form_field.key, f["sha256"]) not in previous_hashes for f in files)
                     ),
                     "files": files,
+                    "grid": grid(form_field, snapshot.answers.get(form_field.key)),
                 }
             )
         sections.append({"section": section, "rows": rows})

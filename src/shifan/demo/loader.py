@@ -235,13 +235,24 @@ def load_demo() -> list[DemoAccount]:
             admin_name=f"{city.short_name}平台申报人",
         )
     accounts.append(
-        DemoAccount("申报单位（每市一家企业）", _email("e-guangzhou"), "广州企业申报人", "e-<城市拼音>@…")
+        DemoAccount(
+            "申报单位（每市一家企业）",
+            _email("e-guangzhou"),
+            "广州企业申报人",
+            "填写中的申报书；e-<城市拼音>@…",
+        )
     )
     accounts.append(
-        DemoAccount("申报单位（每市一家平台）", _email("p-shantou"), "汕头平台申报人", "p-<城市拼音>@…")
+        DemoAccount(
+            "申报单位（每市一家平台）",
+            _email("p-shantou"),
+            "汕头平台申报人",
+            "已提交的申报书；p-<城市拼音>@…",
+        )
     )
 
     _load_edge_cases(province)
+    load_demo_applications(province)
     return accounts
 
 
@@ -296,3 +307,117 @@ def _load_edge_cases(province: User) -> None:
             invitation=invitation, name="广州企业申报人二", phone="13900001111", password=DEMO_PASSWORD
         )
         _make_demo(membership.user)
+
+
+# A batch open now, and applications in the states the forms stage knows -------------------
+
+DEMO_BATCH_NAME = "2024年广东省服务型制造示范征集（演示）"
+# A minimal valid PDF: what a scanned, sealed commitment page stands in for in the demo.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def load_demo_applications(province: User) -> None:
+    """Open the demo batch and put applications in draft, submitted and withdrawn states."""
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from shifan.applications import services as application_services
+    from shifan.applications.answers import prefill_answers
+    from shifan.applications.models import Application
+    from shifan.demo.answers import complete_answers
+    from shifan.programs import services as batch_services
+    from shifan.programs.models import Batch
+    from shifan.programs.registry import spec_file
+
+    batch = Batch.objects.filter(name=DEMO_BATCH_NAME).first()
+    if batch is None:
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        batch = batch_services.open_batch(
+            actor=province,
+            spec_file=spec_file("guangdong-2024.yaml"),
+            name=DEMO_BATCH_NAME,
+            opens_at=now - timedelta(days=14),
+            closes_at=now + timedelta(days=30),
+            city_deadline=now + timedelta(days=45),
+        )
+    if Application.objects.filter(batch=batch).exists():
+        return
+
+    def admin_of(slug: str) -> User:
+        return User.objects.get(email=_email(slug))
+
+    def complete(application: Application, user: User) -> None:
+        # What the organisation's record pre-fills (name, code, 苏区/老区, contact) wins over samples.
+        prefilled = prefill_answers(application.form, application.organisation)
+        answers = {**complete_answers(application.form), **prefilled}
+        application_services.save_answers(
+            actor=user, application=application, base_version=application.version, values=answers
+        )
+        application.refresh_from_db()
+        for form_field in application.form.fields():
+            if form_field.type == "attachments" and form_field.required:
+                application_services.add_attachment(
+                    actor=user,
+                    application=application,
+                    field_key=form_field.key,
+                    uploaded=SimpleUploadedFile("盖章承诺页.pdf", DEMO_PDF),
+                )
+
+    # 深圳 and 佛山 enterprises, 汕头 and 湛江 platforms: complete and submitted.
+    for slug, category in [
+        ("e-shenzhen", "enterprise"),
+        ("e-foshan", "enterprise"),
+        ("p-shantou", "platform"),
+        ("p-zhanjiang", "platform"),
+    ]:
+        user = admin_of(slug)
+        application = application_services.start_application(actor=user, batch=batch, category=category)
+        complete(application, user)
+        application_services.submit_application(actor=user, application=application)
+    # 东莞: submitted, then withdrawn to add material.
+    user = admin_of("e-dongguan")
+    application = application_services.start_application(actor=user, batch=batch, category="enterprise")
+    complete(application, user)
+    application_services.submit_application(actor=user, application=application)
+    application_services.withdraw_application(
+        actor=user, application=application, reason="补充佐证材料后重新提交"
+    )
+    # 广州: a draft half filled in, by two members (see the revisions).
+    user = admin_of("e-guangzhou")
+    application = application_services.start_application(actor=user, batch=batch, category="enterprise")
+    full = {
+        **complete_answers(application.form),
+        **prefill_answers(application.form, application.organisation),
+    }
+    first_half = {
+        key: full[key]
+        for key in (
+            "registration_type",
+            "revolutionary_area",
+            "registered_capital",
+            "main_business",
+            "industry",
+            "legal_representative",
+            "operating",
+        )
+    }
+    application_services.save_answers(
+        actor=user, application=application, base_version=application.version, values=first_half
+    )
+    colleague = User.objects.get(email=_email("e-guangzhou-2"))
+    application.refresh_from_db()
+    application_services.save_answers(
+        actor=colleague,
+        application=application,
+        base_version=application.version,
+        values={"intro": full["intro"]},
+    )
+    # 汕头 enterprise and 广州 platform: just started.
+    for slug, category in [("e-shantou", "enterprise"), ("p-guangzhou", "platform")]:
+        application_services.start_application(actor=admin_of(slug), batch=batch, category=category)

@@ -1,10 +1,23 @@
-"""Build a complete, consistent set of answers for a category of the Guangdong 2024 spec."""
+"""Complete, consistent answers for a form, used by the demo data and by the tests."""
 
 from typing import Any
 
 from shifan.applications import answers as answer_rules
 from shifan.programs.spec import Column, Field, Form
 
+TEXTS = {
+    "main_business": "智能装备研发、制造及全生命周期运维服务",
+    "legal_representative": "陈建华",
+    "contact_title": "战略发展部部长",
+    "responsible_person": "陈建华",
+    "platform_name": "湾区协同制造云平台",
+    "operator_name": "湾区协同制造科技有限公司",
+    "name": "广东省服务型制造示范项目",
+    "issuer": "广东省工业和信息化厅",
+    "number": "T/GDMA 012-2023",
+}
+# Three years of figures grow towards the latest year; ratios stay consistent in every year.
+GROWTH = ("0.85", "0.92", "1")
 YEARLY = {
     "total_assets": "20000",
     "debt_ratio": "40",  # 20000 × (1 − 40%) = 12000, the net assets
@@ -14,6 +27,9 @@ YEARLY = {
     "net_profit": "800",
     "energy_intensity": "0.12",
     "rd_intensity": "4.5",
+    "rd_staff_share": "18",
+    "qualified_staff_share": "35",
+    "investment_share": "60",
     "main_business_revenue": "9000",
 }
 
@@ -23,10 +39,8 @@ def simple_value(column: Column | Field, index: int = 0) -> Any:
     if kind in {"integer"}:
         low = int(column.min) if column.min is not None else 0
         return str(max(low, 2020 if "year" in column.key else 10))
-    if kind in {"money", "decimal"}:
-        return YEARLY.get(column.key, "100")
-    if kind == "percent":
-        return "20"
+    if kind in {"money", "decimal", "percent"}:
+        return YEARLY.get(column.key, {"money": "500", "decimal": "12", "percent": "25"}[kind])
     if kind == "date":
         return "2023-01-15"
     if kind == "choice":
@@ -48,12 +62,35 @@ def simple_value(column: Column | Field, index: int = 0) -> Any:
         return "contact@example.com"
     if kind == "url":
         return "https://platform.example.com"
-    text = f"{column.label}示例内容"
+    text = TEXTS.get(column.key, f"{column.label}示例")
     return text[: column.max_length] if column.max_length else text
+
+
+def _grown(value: str, kind: str, growth: str) -> str:
+    if kind != "money" or not value:
+        return value
+    from decimal import Decimal
+
+    return format((Decimal(value) * Decimal(growth)).quantize(Decimal("1")), "f")
 
 
 def _is_other(column: Any, key: str) -> bool:
     return any(option.key == key and option.other for option in getattr(column, "options", ()))
+
+
+def written_text(field: Field) -> str:
+    """Return a plausible written section answering the outline row (内容要点)."""
+    paragraphs = [
+        f"一、总体情况。围绕“{field.label}”，本单位{field.guidance.rstrip('。')}。近三年持续加大投入，"
+        "建立了覆盖研发设计、生产制造、交付运维的服务体系，服务收入占营业收入的比重由18%提高到30%。",
+        "二、主要做法。一是健全组织保障，成立服务型制造推进小组，由总经理牵头；二是完善服务流程，"
+        "形成需求调研、方案设计、交付实施、运维评价的闭环；三是推进数字化，建设设备远程运维平台，"
+        "接入设备超过3000台，故障响应时间缩短40%。",
+        "三、取得成效。服务业务带动产品附加值提升，客户续约率达到85%，相关经验在行业协会交流推广。",
+    ]
+    if field.evidence:
+        paragraphs.append(f"四、佐证材料。附{field.evidence}。")
+    return "\n\n".join(paragraphs)
 
 
 def complete_answers(form: Form) -> dict[str, Any]:
@@ -63,7 +100,7 @@ def complete_answers(form: Form) -> dict[str, Any]:
         if kind == "attachments":
             continue
         if kind == "longtext":
-            answers[field.key] = f"{field.label}：本单位围绕服务型制造开展了系统工作。" * 20
+            answers[field.key] = written_text(field)
         elif kind == "multichoice":
             options = [key for key, _label in answer_rules.options_for(field) if not _is_other(field, key)]
             answers[field.key] = {"selected": options[:2], "other": {}}
@@ -81,7 +118,10 @@ def complete_answers(form: Form) -> dict[str, Any]:
                         row[column.key] = str(column.sum_max / count)
         elif kind == "yearly":
             answers[field.key] = {
-                row.key: {str(year): simple_value(row) for year in field.years}
+                row.key: {
+                    str(year): _grown(simple_value(row), row.type, growth)
+                    for year, growth in zip(field.years, GROWTH, strict=False)
+                }
                 for row in field.rows
                 if not row.computed
             }
