@@ -67,9 +67,13 @@ def test_autosave_keeps_invalid_input_and_explains(client, application, applican
     assert application.answers["registered_capital"] == "12a"
 
 
-def test_autosave_reports_a_conflict_instead_of_overwriting(client, application, applicant_admin, organisation):
+def test_autosave_reports_a_conflict_instead_of_overwriting(
+    client, application, applicant_admin, organisation
+):
     colleague = factories.MembershipFactory(organisation=organisation).user
-    services.save_answers(actor=colleague, application=application, base_version=0, values={"main_business": "同事的"})
+    services.save_answers(
+        actor=colleague, application=application, base_version=0, values={"main_business": "同事的"}
+    )
     client.force_login(applicant_admin)
     body = autosave(client, application, {"main_business": "我的"}, version=0).json()
     assert body["conflicts"][0]["field"] == "main_business"
@@ -95,7 +99,9 @@ def test_section_page_shows_guidance_beside_written_fields(client, application, 
 
 
 @pytest.mark.parametrize("section", ["basic", "operations", "content", "written_status"])
-def test_section_page_query_count_is_bounded(client, application, applicant_admin, section, django_assert_max_num_queries):
+def test_section_page_query_count_is_bounded(
+    client, application, applicant_admin, section, django_assert_max_num_queries
+):
     client.force_login(applicant_admin)
     url = reverse("applications:section", kwargs={"pk": application.pk, "section": section})
     with django_assert_max_num_queries(15):
@@ -103,7 +109,9 @@ def test_section_page_query_count_is_bounded(client, application, applicant_admi
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_application_list_query_count_is_bounded(client, batch, applicant_admin, organisation, count, django_assert_max_num_queries):
+def test_application_list_query_count_is_bounded(
+    client, batch, applicant_admin, organisation, count, django_assert_max_num_queries
+):
     for index in range(count):
         other_batch = batch if index == 0 else factories.BatchFactory()
         factories.ApplicationFactory(batch=other_batch, organisation=organisation, created_by=applicant_admin)
@@ -124,7 +132,10 @@ def test_snapshot_diff_marks_changed_fields(client, application, applicant_admin
     application.state = "withdrawn"
     application.save()
     services.save_answers(
-        actor=applicant_admin, application=application, base_version=application.version, values={"main_business": "新的主营业务"}
+        actor=applicant_admin,
+        application=application,
+        base_version=application.version,
+        values={"main_business": "新的主营业务"},
     )
     application.refresh_from_db()
     factories.submitted(application, sequence=2)
@@ -199,7 +210,9 @@ def test_a_batch_keeps_the_spec_text_it_was_opened_with(province_officer, tmp_pa
             closes_at=now + timezone.timedelta(days=1),
             city_deadline=now + timezone.timedelta(days=2),
         )
-    copy.write_text(copy.read_text(encoding="utf-8").replace("min_percent: 20", "min_percent: 30"), encoding="utf-8")
+    copy.write_text(
+        copy.read_text(encoding="utf-8").replace("min_percent: 20", "min_percent: 30"), encoding="utf-8"
+    )
     batch.refresh_from_db()
     assert "min_percent: 20" in batch.spec_text
     assert batch.spec.digest == batch.spec_digest
