@@ -221,6 +221,13 @@ MATRIX = [
         expect(302, anonymous=302, **APPLICANTS_OF_A),
     ),
     (
+        "applications:credit_check",
+        "post",
+        lambda w: {"pk": w["sent"].pk},
+        expect(403, anonymous=302, city=302, province=302, other_city=404),
+    ),
+    ("applications:batch_eligibility", "get", lambda w: {"pk": w["batch"].pk}, PROVINCE_ONLY),
+    (
         "applications:snapshot",
         "get",
         lambda w: {"pk": w["sent"].pk, "sequence": 1},

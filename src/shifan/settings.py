@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "shifan.core",
     "shifan.accounts",
     "shifan.programs",
+    "shifan.eligibility",
     "shifan.applications",
     "shifan.demo",
     "django.contrib.auth",

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from shifan.accounts.models import User
 from shifan.applications import answers as answer_rules
 from shifan.applications import rules, selectors, services
 from shifan.applications.models import Application, Snapshot
+from shifan.eligibility import services as eligibility
 from shifan.programs.spec import Column, Field, Section
 
 
@@ -65,7 +67,8 @@ def field_view(
     form_field: Field,
     answers: dict[str, Any],
     feedback: dict[str, dict[str, list[str]]],
-    user: User,
+    files: dict[str, list[Any]],
+    editable: bool,
 ) -> FieldView:
     value = (
         answers.get(form_field.key, answer_rules.empty_value(form_field))
@@ -132,7 +135,7 @@ def field_view(
                     )
                 )
     if form_field.attachments is not None:
-        view.attachments = attachment_context(application, form_field.key, user)
+        view.attachments = slot_context(application, form_field, files.get(form_field.key, []), editable)
     return view
 
 
@@ -180,6 +183,8 @@ def overview(application: Application, user: User) -> dict[str, Any]:
     links = section_links(application)
     return {
         "application": application,
+        "eligibility": eligibility.evaluate(application) if application.is_editable else None,
+        "stored_check": eligibility.latest_check(application),
         "sections": links,
         "complete": all(link["complete"] for link in links),
         "can_submit": can_submit,
@@ -195,16 +200,21 @@ def section_page(application: Application, section_key: str, user: User) -> dict
     answers = answer_rules.computed_answers(form, application.answers)
     feedback = feedback_for(application, answers)
     editable, reason = rules.can_edit(user, application)
+    files: dict[str, list[Any]] = {}
+    for item in selectors.live_attachments(application):
+        files.setdefault(item.field_key, []).append(item)
     sections = list(form.sections)
     index = sections.index(section)
     return {
         "application": application,
         "section": section,
         "fields": [
-            field_view(application, form_field, answers, feedback, user) for form_field in section.fields
+            field_view(application, form_field, answers, feedback, files, editable)
+            for form_field in section.fields
         ],
         "editable": editable,
         "readonly_reason": reason,
+        "eligibility": eligibility.evaluate(application),
         "sections": section_links(application),
         "previous": sections[index - 1] if index > 0 else None,
         "next": sections[index + 1] if index + 1 < len(sections) else None,
@@ -249,22 +259,32 @@ def autosave_payload(application: Application, result: services.SaveResult) -> d
         "feedback": feedback_for(application, answers),
         "computed": computed_inputs(application, answers),
         "progress": {key: list(value) for key, value in progress(application).items()},
+        "eligibility_html": render_to_string(
+            "eligibility/_checklist.html", {"results": eligibility.evaluate(application)}
+        ),
     }
 
 
 def attachment_context(
     application: Application, field_key: str, user: User, *, error: str = ""
 ) -> dict[str, Any]:
+    """Return one field's attachment slot, as re-rendered after an upload or a removal."""
     form_field = application.form.field(field_key)
     editable, _reason = rules.can_edit(user, application)
-    files = [a for a in selectors.live_attachments(application) if a.field_key == field_key]
+    files = list(selectors.live_attachments(application).filter(field_key=field_key))
+    return {**slot_context(application, form_field, files, editable), "error": error}
+
+
+def slot_context(
+    application: Application, form_field: Field, files: list[Any], editable: bool
+) -> dict[str, Any]:
     spec = form_field.attachments
     return {
         "application": application,
-        "field_key": field_key,
+        "field_key": form_field.key,
         "files": files,
         "editable": editable,
-        "error": error,
+        "error": "",
         "accept": ", ".join(KIND_LABELS[kind] for kind in (spec.accept if spec else ())),
         "accept_attr": ",".join(ACCEPT_ATTRS[kind] for kind in (spec.accept if spec else ())),
         "max_size_mb": spec.max_size_mb if spec else 0,
@@ -309,8 +329,11 @@ def submit_page(application: Application, user: User) -> dict[str, Any]:
 
     section_of = {form_field.key: section for section in form.sections for form_field in section.fields}
     can_submit, reason = rules.can_submit(user, application)
+    results = eligibility.evaluate(application)
     return {
         "application": application,
+        "eligibility": results,
+        "blocked": [result for result in results if result.blocking],
         "missing": [{"section": s, "field": f, "url": link(s, f)} for s, f in missing],
         "invalid": [
             {
@@ -398,11 +421,46 @@ def snapshot_page(
                 }
             )
         sections.append({"section": section, "rows": rows})
+    check = application.eligibility_checks.filter(snapshot=snapshot).order_by("-checked_at", "-id").first()
     return {
         "application": application,
         "snapshot": snapshot,
+        "check": check,
+        "credit_checks": application.credit_checks.select_related("checked_by")
+        if not user.is_applicant
+        else [],
+        "can_check_credit": not user.is_applicant,
         "previous": previous,
         "sections": sections,
         "changed_count": len(changed),
         "snapshots": application.snapshots.order_by("-sequence"),
+    }
+
+
+OUTCOME_LABELS = {
+    "pass": "符合",
+    "fail": "不符合",
+    "warning": "请注意",
+    "judgment": "需专家判断",
+    "missing": "待填写",
+}
+
+
+def batch_eligibility_page(batch: Any) -> dict[str, Any]:
+    from shifan.eligibility.models import EligibilityCheck
+
+    latest: dict[int, Any] = {}
+    for check in EligibilityCheck.objects.filter(application__batch=batch).order_by("checked_at", "id"):
+        latest[check.application_id] = check
+    outcomes: dict[str, int] = {}
+    for check in latest.values():
+        for outcome, count in check.summary.items():
+            label = OUTCOME_LABELS.get(outcome, outcome)
+            outcomes[label] = outcomes.get(label, 0) + count
+    return {
+        "batch": batch,
+        "parameters": eligibility.rule_parameters(batch),
+        "checked": len(latest),
+        "blocked": sum(1 for check in latest.values() if check.blocking),
+        "outcomes": outcomes,
     }

@@ -33,6 +33,8 @@ from shifan.applications.models import (
 )
 from shifan.core.mail import queue_mail
 from shifan.core.services import record_event
+from shifan.eligibility import services as eligibility
+from shifan.eligibility.models import CheckTrigger
 from shifan.programs.models import Batch
 
 CONTENT_TYPES = {
@@ -50,6 +52,15 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class SubmissionBlocked(ApplicationError):
+    """Raised when an eligibility rule fails outright (不符合): the application cannot be submitted."""
+
+    def __init__(self, results: list[Any]) -> None:
+        failed = [result for result in results if result.blocking]
+        super().__init__("不符合申报条件：" + "；".join(f"{r.label}（{r.explanation}）" for r in failed))
+        self.results = results
 
 
 class SubmissionIncomplete(ApplicationError):
@@ -340,6 +351,9 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
     invalid = invalid_fields(application)
     if missing or invalid:
         raise SubmissionIncomplete(missing, invalid)
+    results = eligibility.evaluate(application)
+    if any(result.blocking for result in results):
+        raise SubmissionBlocked(results)
     if not application.number:
         application.number = _next_number(application)
     answers = answer_rules.computed_answers(form, application.answers)
@@ -370,6 +384,9 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
         version=application.version,
         submitted_by=actor,
         submitted_at=now,
+    )
+    eligibility.record_check(
+        actor=actor, application=application, snapshot=snapshot, trigger=CheckTrigger.SUBMISSION
     )
     before = application.state
     application.state = ApplicationState.SUBMITTED
@@ -413,3 +430,39 @@ def withdraw_application(*, actor: User, application: Application, reason: str) 
         after={"state": ApplicationState.WITHDRAWN},
     )
     return application
+
+
+@transaction.atomic
+def rerun_eligibility(*, actor: User, batch: Batch, reason: str) -> int:
+    """Re-run the checks on every submitted application of a batch (after a parameter correction).
+
+    The earlier results stay stored; the audit trail records each application's summary before and after.
+    """
+    if not actor.is_province_officer:
+        raise ApplicationError("只有省工信厅可以重新运行资格预审。")
+    if not reason.strip():
+        raise ApplicationError("请写明重新运行的原因。", field="reason")
+    count = 0
+    applications = Application.objects.filter(batch=batch, snapshots__isnull=False).distinct()
+    for application in applications.select_related("organisation", "batch"):
+        snapshot = application.snapshots.order_by("-sequence").first()
+        previous = eligibility.latest_check(application)
+        check = eligibility.record_check(
+            actor=actor, application=application, snapshot=snapshot, trigger=CheckTrigger.RERUN
+        )
+        record_event(
+            actor=actor,
+            action="eligibility.rerun",
+            target=application,
+            target_label=f"{application.number} {application.organisation.name}",
+            organisation_id=application.organisation_id,
+            city_code=application.organisation.city_code,
+            reason=reason.strip(),
+            before={
+                "summary": previous.summary if previous else None,
+                "results": previous.results if previous else None,
+            },
+            after={"summary": check.summary},
+        )
+        count += 1
+    return count

@@ -32,4 +32,6 @@ urlpatterns = [
     path("applications/<int:pk>/submit/", views.SubmitView.as_view(), name="submit"),
     path("applications/<int:pk>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
     path("applications/<int:pk>/snapshots/<int:sequence>/", views.SnapshotView.as_view(), name="snapshot"),
+    path("applications/<int:pk>/credit-check/", views.CreditCheckView.as_view(), name="credit_check"),
+    path("batches/<int:pk>/eligibility/", views.BatchEligibilityView.as_view(), name="batch_eligibility"),
 ]

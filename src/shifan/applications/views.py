@@ -8,6 +8,8 @@ from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin, requi
 from shifan.applications import answers as answer_rules
 from shifan.applications import presentation, rules, selectors, services
 from shifan.applications.services import ApplicationError, SubmissionIncomplete
+from shifan.eligibility import services as eligibility
+from shifan.eligibility.services import EligibilityError
 from shifan.programs import selectors as batch_selectors
 
 
@@ -239,3 +241,62 @@ class SnapshotView(ReaderMixin, View):
             "applications/snapshot.html",
             presentation.snapshot_page(application, snapshot, previous, request.user),
         )
+
+
+class CreditCheckView(RoleRequiredMixin, View):
+    """An officer records the result of looking the applicant up in the national credit register."""
+
+    allowed_roles = (Role.CITY_OFFICER, Role.PROVINCE_OFFICER)
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        clean = request.POST.get("clean")
+        if clean not in {"yes", "no"}:
+            messages.error(request, "请选择核查结果。")
+        else:
+            try:
+                eligibility.record_credit_check(
+                    actor=request.user,
+                    application=application,
+                    not_listed=clean == "yes",
+                    note=request.POST.get("note", ""),
+                )
+            except EligibilityError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, "已登记信用核查结果，资格预审已按核查结果更新。")
+        return redirect("applications:detail", pk=pk)
+
+
+class BatchEligibilityView(RoleRequiredMixin, View):
+    """The province's page for a batch's rule parameters and re-running the checks."""
+
+    allowed_roles = (Role.PROVINCE_OFFICER,)
+
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        batch = batch_selectors.batch_for(request.user, pk)
+        return render(
+            request, "applications/batch_eligibility.html", presentation.batch_eligibility_page(batch)
+        )
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        batch = batch_selectors.batch_for(request.user, pk)
+        reason = request.POST.get("reason", "")
+        try:
+            if request.POST.get("action") == "parameters":
+                values = {}
+                for item in eligibility.rule_parameters(batch):
+                    raw = request.POST.get(f"{item['rule'].name}__{item['name']}", "").strip()
+                    try:
+                        values[(item["rule"].name, item["name"])] = float(raw)
+                    except ValueError:
+                        messages.error(request, f"“{item['rule'].label}”的参数 {item['name']} 应为数字。")
+                        return redirect("applications:batch_eligibility", pk=pk)
+                eligibility.correct_parameters(actor=request.user, batch=batch, values=values, reason=reason)
+                messages.success(request, "参数已保存。请重新运行资格预审，使已提交的申报书按新参数检查。")
+            else:
+                count = services.rerun_eligibility(actor=request.user, batch=batch, reason=reason)
+                messages.success(request, f"已重新运行 {count} 份申报书的资格预审，原结果保留在审计记录中。")
+        except (ApplicationError, EligibilityError) as error:
+            messages.error(request, error.message)
+        return redirect("applications:batch_eligibility", pk=pk)

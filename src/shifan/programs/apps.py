@@ -10,4 +10,10 @@ class ProgramsConfig(AppConfig):
     def ready(self) -> None:
         from shifan.core.audit import register_action_labels
 
-        register_action_labels({"batch.opened": "发布征集批次", "batch.updated": "修改征集批次"})
+        register_action_labels(
+            {
+                "batch.opened": "发布征集批次",
+                "batch.updated": "修改征集批次",
+                "batch.rules_corrected": "调整资格条件参数",
+            }
+        )

@@ -35,6 +35,8 @@ class Batch(TimeStampedModel):
     experts_per_application = models.PositiveSmallIntegerField(_("每份申报专家数"), default=5)
     same_city_conflict = models.BooleanField(_("同城市专家回避"), default=True)
     recognition_valid_years = models.PositiveSmallIntegerField(_("认定有效期（年）"), default=3)
+    # A province officer's corrections of rule parameters for this batch: {rule: {param: value}}.
+    rule_overrides = models.JSONField(_("资格条件参数调整"), default=dict, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

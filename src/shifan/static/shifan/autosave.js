@@ -92,6 +92,7 @@
         applyFeedback(body.feedback || {});
         applyComputed(body.computed || {});
         applyProgress(body.progress || {});
+        applyEligibility(body.eligibility_html);
         retryDelay = 2000;
         if (pendingCount()) {
           setStatus("editing", "有未保存的修改…");
@@ -189,6 +190,11 @@
       badge.className = "badge " + (filled >= total ? "text-bg-success" : "text-bg-light");
       badge.textContent = filled >= total ? "✓" : filled + "/" + total;
     });
+  }
+
+  function applyEligibility(html) {
+    var panel = document.querySelector("[data-eligibility-panel]");
+    if (panel && typeof html === "string") { panel.innerHTML = html; }
   }
 
   function updateCount(textarea) {

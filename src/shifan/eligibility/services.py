@@ -1,0 +1,169 @@
+"""Running the eligibility rules for an application and recording the results.
+
+Functions here take application objects from the caller (the applications app) and never import
+it: eligibility sits before applications in the import order.
+"""
+
+from dataclasses import asdict, replace
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from shifan.accounts.models import User
+from shifan.core.services import record_event
+from shifan.eligibility import rules
+from shifan.eligibility.models import CheckTrigger, CreditRegisterCheck, EligibilityCheck
+from shifan.programs.models import Batch
+from shifan.programs.spec import Rule
+
+CREDIT_RULE = "not_on_credit_blacklists"
+
+
+class EligibilityError(Exception):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def effective_rules(batch: Batch, category: str) -> list[Rule]:
+    """Return the batch's rules for a category, with the province's parameter corrections applied."""
+    overrides: dict[str, dict[str, Any]] = batch.rule_overrides or {}
+    result = []
+    for rule in batch.spec.rules_for(category):
+        changed = overrides.get(rule.name)
+        result.append(replace(rule, params={**rule.params, **changed}) if changed else rule)
+    return result
+
+
+def closing_date(batch: Batch) -> date:
+    return timezone.localtime(batch.closes_at).date()
+
+
+def context_for(application: Any) -> rules.Context:
+    organisation = application.organisation
+    credit = application.credit_checks.order_by("-checked_at", "-id").first()
+    return rules.Context(
+        category=application.category,
+        application_year=application.batch.application_year,
+        closing_date=closing_date(application.batch),
+        city_code=organisation.city_code,
+        region_key=organisation.region_key,
+        credit_code=organisation.credit_code,
+        credit_checks={CREDIT_RULE: credit.not_listed} if credit is not None else {},
+    )
+
+
+def evaluate(application: Any, answers: dict[str, Any] | None = None) -> list[rules.Result]:
+    """Return the results of every rule for the application's current (or given) answers."""
+    return rules.evaluate(
+        effective_rules(application.batch, application.category),
+        application.form,
+        application.answers if answers is None else answers,
+        context_for(application),
+    )
+
+
+def as_records(results: list[rules.Result]) -> list[dict[str, Any]]:
+    return [
+        {**asdict(result), "outcome": str(result.outcome), "figures": dict(result.figures)}
+        for result in results
+    ]
+
+
+def summarise(results: list[rules.Result]) -> dict[str, int]:
+    return {str(outcome): count for outcome, count in rules.summary(results).items()}
+
+
+def record_check(*, actor: User, application: Any, snapshot: Any, trigger: str) -> EligibilityCheck:
+    """Evaluate a submitted snapshot and store the results (call inside the caller's transaction)."""
+    results = evaluate(application, snapshot.answers)
+    return EligibilityCheck.objects.create(
+        application=application,
+        snapshot=snapshot,
+        results=as_records(results),
+        summary=summarise(results),
+        blocking=any(result.blocking for result in results),
+        trigger=trigger,
+        checked_by=actor,
+    )
+
+
+def latest_check(application: Any) -> EligibilityCheck | None:
+    return application.eligibility_checks.order_by("-checked_at", "-id").first()
+
+
+@transaction.atomic
+def record_credit_check(*, actor: User, application: Any, not_listed: bool, note: str) -> CreditRegisterCheck:
+    """Record an officer's check of the credit register; it overrides the applicant's declaration."""
+    same_city = actor.is_city_officer and actor.city_code == application.organisation.city_code
+    if not (actor.is_province_officer or same_city):
+        raise EligibilityError("只有所在地市工信局或省工信厅可以登记信用核查结果。")
+    if not note.strip():
+        raise EligibilityError("请写明核查情况（如核查日期、查询结果）。", field="note")
+    check = CreditRegisterCheck.objects.create(
+        application=application, not_listed=not_listed, note=note.strip(), checked_by=actor
+    )
+    snapshot = application.snapshots.order_by("-sequence").first()
+    if snapshot is not None:
+        record_check(
+            actor=actor, application=application, snapshot=snapshot, trigger=CheckTrigger.CREDIT_CHECK
+        )
+    record_event(
+        actor=actor,
+        action="eligibility.credit_checked",
+        target=application,
+        organisation_id=application.organisation_id,
+        city_code=application.organisation.city_code,
+        reason=note.strip(),
+        after={"not_listed": not_listed},
+    )
+    return check
+
+
+def rule_parameters(batch: Batch) -> list[dict[str, Any]]:
+    """Return the numeric and yes/no parameters of every rule, as a province officer may correct them."""
+    overrides = batch.rule_overrides or {}
+    items = []
+    for rule in batch.spec.rules:
+        for name, value in rule.params.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            current = overrides.get(rule.name, {}).get(name, value)
+            items.append({"rule": rule, "name": name, "spec_value": value, "value": current})
+    return items
+
+
+@transaction.atomic
+def correct_parameters(
+    *, actor: User, batch: Batch, values: dict[tuple[str, str], float], reason: str
+) -> Batch:
+    """Override rule parameters for one batch (the spec file stays as it was), with the reason."""
+    if not actor.is_province_officer:
+        raise EligibilityError("只有省工信厅可以修改资格条件参数。")
+    if not reason.strip():
+        raise EligibilityError("请写明修改理由。", field="reason")
+    known = {(item["rule"].name, item["name"]): item for item in rule_parameters(batch)}
+    before = batch.rule_overrides or {}
+    overrides: dict[str, dict[str, Any]] = {}
+    for (rule_name, param), value in values.items():
+        if (rule_name, param) not in known:
+            raise EligibilityError(f"未知参数：{rule_name}.{param}")
+        spec_value = known[(rule_name, param)]["spec_value"]
+        if value != spec_value:
+            overrides.setdefault(rule_name, {})[param] = int(value) if float(value).is_integer() else value
+    if overrides == before:
+        return batch
+    batch.rule_overrides = overrides
+    batch.save(update_fields=["rule_overrides", "updated_at"])
+    record_event(
+        actor=actor,
+        action="batch.rules_corrected",
+        target=batch,
+        reason=reason.strip(),
+        before=before,
+        after=overrides,
+    )
+    return batch
