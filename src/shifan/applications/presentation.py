@@ -259,6 +259,11 @@ def autosave_payload(application: Application, result: services.SaveResult) -> d
         "feedback": feedback_for(application, answers),
         "computed": computed_inputs(application, answers),
         "progress": {key: list(value) for key, value in progress(application).items()},
+        "required": sorted(
+            form_field.key
+            for form_field in application.form.fields()
+            if form_field.required_if is not None and answer_rules.is_required(form_field, answers)
+        ),
         "eligibility_html": render_to_string(
             "eligibility/_checklist.html", {"results": eligibility.evaluate(application)}
         ),
@@ -285,7 +290,7 @@ def slot_context(
         "files": files,
         "editable": editable,
         "error": "",
-        "accept": ", ".join(KIND_LABELS[kind] for kind in (spec.accept if spec else ())),
+        "accept": "、".join(KIND_LABELS[kind] for kind in (spec.accept if spec else ())),
         "accept_attr": ",".join(ACCEPT_ATTRS[kind] for kind in (spec.accept if spec else ())),
         "max_size_mb": spec.max_size_mb if spec else 0,
         "max_files": spec.max_files if spec else None,
@@ -306,13 +311,18 @@ def revisions_page(application: Application, user: User) -> dict[str, Any]:
     form = application.form
     revisions = []
     for revision in application.revisions.select_related("saved_by").order_by("-version")[:200]:
-        labels = []
-        for key in revision.values:
+        changes = []
+        for key, value in revision.values.items():
             try:
-                labels.append(form.field(key).label)
+                form_field = form.field(key)
             except KeyError:
-                labels.append(key)
-        revisions.append({"revision": revision, "labels": labels})
+                changes.append({"label": key, "value": ""})
+                continue
+            text = answer_rules.display_value(form_field, value, form=form)
+            changes.append(
+                {"label": form_field.label, "value": text[:120] + ("…" if len(text) > 120 else "")}
+            )
+        revisions.append({"revision": revision, "changes": changes, "labels": [c["label"] for c in changes]})
     editable, _reason = rules.can_edit(user, application)
     return {"application": application, "revisions": revisions, "editable": editable}
 

@@ -93,6 +93,7 @@
         applyComputed(body.computed || {});
         applyProgress(body.progress || {});
         applyEligibility(body.eligibility_html);
+        applyRequired(body.required || []);
         retryDelay = 2000;
         if (pendingCount()) {
           setStatus("editing", "有未保存的修改…");
@@ -188,7 +189,28 @@
       if (!badge) { return; }
       var filled = progress[section][0], total = progress[section][1];
       badge.className = "badge " + (filled >= total ? "text-bg-success" : "text-bg-light");
-      badge.textContent = filled >= total ? "✓" : filled + "/" + total;
+      badge.innerHTML = "";
+      if (filled >= total) {
+        var icon = document.createElement("i");
+        icon.className = "bi bi-check-lg";
+        icon.setAttribute("aria-label", "已完成");
+        badge.appendChild(icon);
+      } else {
+        badge.textContent = filled + "/" + total;
+      }
+    });
+  }
+
+  // Fields required only under a condition (服务团队形式 when there is a team, the 共享制造 or
+  // 其他模式 details by the main mode) appear, with their mark, once the condition holds.
+  function applyRequired(keys) {
+    var wanted = {};
+    keys.forEach(function (key) { wanted[key] = true; });
+    form.querySelectorAll("[data-conditional]").forEach(function (wrapper) {
+      var on = !!wanted[wrapper.dataset.field];
+      wrapper.hidden = !on;
+      var mark = wrapper.querySelector("[data-required-mark]");
+      if (mark) { mark.hidden = !on; }
     });
   }
 
