@@ -56,6 +56,9 @@ serve: install var
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Both cores by default; PYTEST_ARGS="-n 0" runs in one process.
+PYTEST_ARGS ?= -n 2
+
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 

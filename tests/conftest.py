@@ -1,6 +1,12 @@
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
 
 from tests import factories
+
+# The SQLite test database is a file under the var folder (see settings.DATABASES).
+Path(django_settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)

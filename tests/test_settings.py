@@ -80,3 +80,27 @@ def test_templates_have_no_inline_script_or_style():
         ):
             offenders.append(str(template))
     assert offenders == []
+
+
+def test_attachments_go_to_an_s3_compatible_store_when_configured():
+    code = "from django.conf import settings; print(settings.STORAGES['default']['BACKEND'])"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SHIFAN_", "DJANGO_"))}
+    environment.update(
+        PRODUCTION,
+        SHIFAN_S3_BUCKET="shifan-files",
+        SHIFAN_S3_ENDPOINT_URL="http://127.0.0.1:9000",
+        PYTHONPATH="src",
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shifan.settings'); django.setup(); {code}",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "storages.backends.s3.S3Storage", result.stderr

@@ -131,6 +131,9 @@ else:
                     "PRAGMA busy_timeout=20000;PRAGMA foreign_keys=ON;"
                 ),
             },
+            # Tests use a file too: an in-memory database locks differently (it refuses concurrent
+            # writers at once instead of letting them wait), so it would not test what runs.
+            "TEST": {"NAME": str(VAR_DIR / "test-shifan.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -199,8 +202,28 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
 ]
+# Uploaded files: the local disk by default; an S3-compatible object store (MinIO, OSS, COS, …)
+# when SHIFAN_S3_BUCKET is set, through django-storages.
+S3_BUCKET = os.environ.get("SHIFAN_S3_BUCKET", "")
+DEFAULT_STORAGE: dict[str, object] = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": os.environ.get("SHIFAN_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("SHIFAN_S3_REGION") or None,
+            "access_key": os.environ.get("SHIFAN_S3_ACCESS_KEY", ""),
+            "secret_key": os.environ.get("SHIFAN_S3_SECRET_KEY", ""),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
