@@ -95,7 +95,8 @@ def test_attachments_go_to_an_s3_compatible_store_when_configured():
         [
             sys.executable,
             "-c",
-            f"import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shifan.settings'); django.setup(); {code}",
+            "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shifan.settings'); "
+            f"django.setup(); {code}",
         ],
         cwd=ROOT,
         env=environment,
