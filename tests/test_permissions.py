@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from shifan.accounts.models import Role
+from shifan.core.models import Notice
 from tests import factories
 from tests.helpers import login_verified
 
@@ -67,6 +68,7 @@ def world(db):
         "draft_file": draft_file,
         "sent": sent,
         "sent_file": sent_file,
+        "notice": Notice.objects.create(recipient=admin, title="测试通知", url="/"),
     }
 
 
@@ -154,6 +156,8 @@ MATRIX = [
         lambda w: {"pk": w["conflict"].pk},
         expect(403, anonymous=302, expert=302, other_expert=404),
     ),
+    ("notices", "get", None, expect(200, anonymous=302)),
+    ("notice_open", "post", lambda w: {"pk": w["notice"].pk}, expect(404, anonymous=302, admin=302)),
     ("programs:batch_list", "get", None, expect(200)),
     ("programs:batch_create", "get", None, PROVINCE_ONLY),
     ("programs:batch_detail", "get", lambda w: {"pk": w["batch"].pk}, expect(200)),

@@ -2,10 +2,13 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from shifan.accounts.views import HomeView
+from shifan.core.views import NoticeListView, NoticeOpenView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("notices/", NoticeListView.as_view(), name="notices"),
+    path("notices/<int:pk>/open/", NoticeOpenView.as_view(), name="notice_open"),
     path("", include("shifan.accounts.urls")),
     path("", include("shifan.programs.urls")),
     path("", include("shifan.applications.urls")),
