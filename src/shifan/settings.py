@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "shifan.programs",
     "shifan.eligibility",
     "shifan.applications",
+    "shifan.reviews",
     "shifan.demo",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("shifan.accounts.urls")),
     path("", include("shifan.programs.urls")),
     path("", include("shifan.applications.urls")),
+    path("", include("shifan.reviews.urls")),
 ]

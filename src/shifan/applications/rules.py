@@ -24,7 +24,14 @@ def can_submit(user: User, application: Application) -> Verdict:
     allowed, reason = can_edit(user, application)
     if not allowed:
         return allowed, reason
-    if not application.batch.is_open():
+    batch = application.batch
+    if application.state == ApplicationState.RETURNED:
+        # Cities return applications after the application deadline too: they come back until theirs.
+        if timezone.now() < batch.city_deadline:
+            return True, ""
+        deadline = timezone.localtime(batch.city_deadline)
+        return False, f"退回修改的申报书须在地市推荐截止（{deadline:%Y-%m-%d %H:%M}）前重新提交，现已截止。"
+    if not batch.is_open():
         # Shown in Beijing time whatever the server's clock zone.
         opens = timezone.localtime(application.batch.opens_at)
         closes = timezone.localtime(application.batch.closes_at)

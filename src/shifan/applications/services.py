@@ -90,6 +90,57 @@ class SaveResult:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
+# Every change of state after submission, and who makes it. Submitting and withdrawing are the
+# applicant's own services above; the review stages call `change_state`.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (ApplicationState.SUBMITTED, ApplicationState.RETURNED): "地市退回修改",
+    (ApplicationState.SUBMITTED, ApplicationState.DECLINED): "地市不予推荐",
+    (ApplicationState.SUBMITTED, ApplicationState.RECOMMENDED): "地市推荐",
+    (ApplicationState.RECOMMENDED, ApplicationState.SUBMITTED): "撤回推荐或省厅退回地市",
+    (ApplicationState.RECOMMENDED, ApplicationState.ACCEPTED): "省厅受理",
+    (ApplicationState.RECOMMENDED, ApplicationState.RETURNED): "省厅退回申报单位补充材料",
+}
+
+
+def change_state(
+    *,
+    actor: User,
+    application: Application,
+    to: str,
+    action: str,
+    reason: str = "",
+    after: dict[str, Any] | None = None,
+) -> Application:
+    """Move an application to another state, if the transition exists; write the audit event.
+
+    Call inside the caller's transaction, with the application locked (`select_for_update`).
+    """
+    before = application.state
+    if (before, to) not in TRANSITIONS:
+        current = ApplicationState(before).label
+        target = ApplicationState(to).label
+        raise ApplicationError(f"申报书当前为“{current}”，不能改为“{target}”。")
+    application.state = to
+    application.save(update_fields=["state", "updated_at"])
+    record_event(
+        actor=actor,
+        action=action,
+        target=application,
+        target_label=f"{application.number} {application.organisation.name}",
+        organisation_id=application.organisation_id,
+        city_code=application.organisation.city_code,
+        reason=reason,
+        before={"state": before},
+        after={"state": to, **(after or {})},
+    )
+    return application
+
+
+def lock(application: Application) -> Application:
+    """Return the application re-read and locked for the rest of the transaction."""
+    return _locked(application)
+
+
 def _require(verdict: tuple[bool, str]) -> None:
     allowed, reason = verdict
     if not allowed:

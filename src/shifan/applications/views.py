@@ -58,10 +58,9 @@ class ApplicationDetailView(ReaderMixin, View):
     def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         application = selectors.application_for(request.user, pk)
         if not request.user.is_applicant:
-            latest = application.snapshots.order_by("-sequence").first()
-            if latest is None:
+            if not application.snapshots.exists():
                 raise Http404
-            return redirect("applications:snapshot", pk=pk, sequence=latest.sequence)
+            return redirect("reviews:application", pk=pk)
         context = presentation.overview(application, request.user)
         return render(request, "applications/application_detail.html", context)
 

@@ -1,0 +1,112 @@
+"""The city's 推荐汇总表 as an Excel workbook, in the columns such tables carry."""
+
+import io
+from typing import Any
+
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+from shifan.applications import answers as answer_rules
+from shifan.core import reference
+from shifan.programs.models import Batch
+from shifan.reviews.models import Recommendation
+
+COLUMNS = [
+    ("推荐排序", 9),
+    ("申报编号", 20),
+    ("申报单位", 34),
+    ("统一社会信用代码", 22),
+    ("申报类别", 10),
+    ("申报模式", 30),
+    ("上年主营业务收入（万元）", 16),
+    ("上年服务收入占比（%）", 14),
+    ("联系人", 10),
+    ("联系电话", 16),
+    ("推荐意见", 40),
+]
+MODE_FIELDS = ("modes", "main_mode", "other_modes")
+
+
+def _modes(form: Any, answers: dict[str, Any]) -> str:
+    parts = []
+    for key in MODE_FIELDS:
+        try:
+            field = form.field(key)
+        except KeyError:
+            continue
+        text = answer_rules.display_value(field, answers.get(key), form=form)
+        if text:
+            parts.append(text)
+    return "；".join(parts)
+
+
+def _figure(answers: dict[str, Any], row: str, year: int) -> str:
+    return str(((answers.get("operating") or {}).get(row) or {}).get(str(year), ""))
+
+
+def row_for(recommendation: Recommendation) -> list[Any]:
+    application = recommendation.application
+    snapshot = application.snapshots.order_by("-sequence").first()
+    answers = answer_rules.computed_answers(
+        application.form, snapshot.answers if snapshot else application.answers
+    )
+    prior_year = application.batch.application_year - 1
+    revenue = answer_rules.number(_figure(answers, "main_business_revenue", prior_year))
+    share = answer_rules.number(_figure(answers, "service_share", prior_year))
+    organisation = application.organisation
+    return [
+        recommendation.rank,
+        application.number,
+        organisation.name,
+        organisation.credit_code,
+        application.category_name,
+        _modes(application.form, answers),
+        float(revenue) if revenue is not None else "",
+        float(share) if share is not None else "",
+        answers.get("contact_name") or organisation.contact_name,
+        answers.get("contact_phone") or organisation.contact_phone,
+        recommendation.opinion,
+    ]
+
+
+def recommendation_summary(
+    batch: Batch, city_code: str, recommendations: dict[str, list[Recommendation]]
+) -> bytes:
+    """Return the 推荐汇总表 of one city as .xlsx bytes: one sheet, categories in spec order."""
+    city = reference.city(city_code)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "推荐汇总表"
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    sheet.append([f"{city.name}服务型制造示范推荐汇总表"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
+    sheet["A1"].font = Font(size=16, bold=True)
+    sheet["A1"].alignment = Alignment(horizontal="center")
+    sheet.append(
+        [
+            f"批次：{batch.name}    推荐单位：{city.name}工业和信息化局（盖章）    "
+            f"导出日期：{timezone.localdate():%Y-%m-%d}"
+        ]
+    )
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(COLUMNS))
+    sheet.append([title for title, _width in COLUMNS])
+    header = sheet.max_row
+    for column, (_title, width) in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=header, column=column)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="E8EEF7")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+        sheet.column_dimensions[cell.column_letter].width = width
+    for category in batch.spec.categories:
+        for recommendation in recommendations.get(category.key, []):
+            sheet.append(row_for(recommendation))
+            for cell in sheet[sheet.max_row]:
+                cell.border = border
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
+    sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,124 @@
+"""What city and province officers see of submitted applications, by batch."""
+
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from shifan.accounts.models import User
+from shifan.applications.models import Application, ApplicationState
+from shifan.applications.selectors import applications_visible_to
+from shifan.core import reference
+from shifan.eligibility.models import EligibilityCheck
+from shifan.programs.models import Batch
+from shifan.reviews.models import CitySubmission, Recommendation
+
+SORTS = {
+    "submitted": "-submitted_at",
+    "name": "organisation__name",
+    "number": "number",
+    "state": "state",
+}
+
+
+def current_batch(batch_pk: str | None = None) -> Batch | None:
+    """Return the batch asked for, or the latest opened one."""
+    queryset = Batch.objects.filter(opens_at__lte=timezone.now())
+    if batch_pk and batch_pk.isdigit():
+        batch = queryset.filter(pk=int(batch_pk)).first()
+        if batch is None:
+            raise Http404
+        return batch
+    return queryset.order_by("-opens_at").first()
+
+
+def with_latest_check(queryset: QuerySet[Application]) -> QuerySet[Application]:
+    latest = EligibilityCheck.objects.filter(application=OuterRef("pk")).order_by("-checked_at", "-id")
+    return queryset.annotate(
+        check_summary=Subquery(latest.values("summary")[:1]),
+        check_blocking=Subquery(latest.values("blocking")[:1]),
+    )
+
+
+def review_queue(
+    user: User,
+    batch: Batch,
+    *,
+    query: str = "",
+    category: str = "",
+    state: str = "",
+    outcome: str = "",
+    city_code: str = "",
+    sort: str = "submitted",
+) -> list[Application]:
+    """Return the batch's submitted applications the officer may see, filtered and sorted."""
+    queryset = applications_visible_to(user).filter(batch=batch).select_related("recommendation")
+    if query:
+        queryset = queryset.filter(
+            Q(organisation__name__icontains=query)
+            | Q(number__icontains=query)
+            | Q(organisation__credit_code__icontains=query)
+        )
+    if category:
+        queryset = queryset.filter(category=category)
+    if state:
+        queryset = queryset.filter(state=state)
+    if city_code and user.is_province_officer:
+        queryset = queryset.filter(organisation__city_code=city_code)
+    rows = list(with_latest_check(queryset).order_by(SORTS.get(sort, "-submitted_at"), "pk"))
+    if outcome:
+        rows = [row for row in rows if (getattr(row, "check_summary", None) or {}).get(outcome, 0) > 0]
+    return rows
+
+
+def recommendations(batch: Batch, city_code: str) -> dict[str, list[Recommendation]]:
+    """Return the city's recommendations by category key, in rank order."""
+    grouped: dict[str, list[Recommendation]] = {}
+    for item in (
+        Recommendation.objects.filter(batch=batch, city_code=city_code)
+        .select_related("application__organisation")
+        .order_by("category", "rank")
+    ):
+        grouped.setdefault(item.category, []).append(item)
+    return grouped
+
+
+def city_progress(batch: Batch) -> list[dict[str, Any]]:
+    """Return, per city, how many applications are in each state and whether its set was sent."""
+    counts: dict[str, dict[str, int]] = {}
+    for row in (
+        Application.objects.filter(batch=batch)
+        .exclude(state__in=[ApplicationState.DRAFT])
+        .values("organisation__city_code", "state")
+        .annotate(count=Count("id"))
+    ):
+        counts.setdefault(row["organisation__city_code"], {})[row["state"]] = row["count"]
+    submissions = {s.city_code: s for s in CitySubmission.objects.filter(batch=batch)}
+    rows = []
+    for city in reference.cities():
+        states = counts.get(city.code, {})
+        rows.append(
+            {
+                "city": city,
+                "submitted": states.get(ApplicationState.SUBMITTED, 0),
+                "returned": states.get(ApplicationState.RETURNED, 0),
+                "declined": states.get(ApplicationState.DECLINED, 0),
+                "recommended": states.get(ApplicationState.RECOMMENDED, 0),
+                "accepted": states.get(ApplicationState.ACCEPTED, 0),
+                "withdrawn": states.get(ApplicationState.WITHDRAWN, 0),
+                "total": sum(states.values()),
+                "submission": submissions.get(city.code),
+            }
+        )
+    return rows
+
+
+def city_submission_for(user: User, batch: Batch, city_code: str) -> CitySubmission:
+    """Return a city's submission record if the user may see it (own city, or any for the province)."""
+    if not (user.is_province_officer or (user.is_city_officer and user.city_code == city_code)):
+        raise Http404
+    submission = CitySubmission.objects.filter(batch=batch, city_code=city_code).first()
+    if submission is None:
+        raise Http404
+    return submission

@@ -1,0 +1,449 @@
+"""The city's recommendation and the province's formal review of submitted applications.
+
+A city acts on its own city's applications until its deadline and until it sends its
+recommendation set; after that nothing changes unless a province officer returns the set (or an
+application) to the city. Every decision notifies the applicant's members in the app and by mail.
+"""
+
+import hashlib
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+
+from shifan.accounts.models import User
+from shifan.applications import services as applications
+from shifan.applications.filetypes import UploadRefused, check_upload
+from shifan.applications.models import Application, ApplicationState
+from shifan.core.notices import notify
+from shifan.core.services import record_event
+from shifan.programs.models import Batch
+from shifan.reviews.models import (
+    CityAction,
+    CityDecision,
+    CitySubmission,
+    FormalDecision,
+    FormalReview,
+    Recommendation,
+)
+
+LETTER_MAX_MB = 20
+
+
+class ReviewError(Exception):
+    """Raised when a review action is not allowed now; `message` says why, for the officer."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def city_submission(batch: Batch, city_code: str) -> CitySubmission:
+    submission, _created = CitySubmission.objects.get_or_create(batch=batch, city_code=city_code)
+    return submission
+
+
+def city_can_act(batch: Batch, city_code: str, now: Any = None) -> tuple[bool, str]:
+    """Return whether the city may still change its decisions for the batch, and why not."""
+    submission = CitySubmission.objects.filter(batch=batch, city_code=city_code).first()
+    if submission is not None and submission.submitted_at is not None:
+        return False, "本市推荐结果已报送省工信厅，如需修改请联系省工信厅退回。"
+    reopened = submission is not None and submission.reopened_at is not None
+    if (now or timezone.now()) >= batch.city_deadline and not reopened:
+        deadline = timezone.localtime(batch.city_deadline)
+        return False, f"地市推荐已于 {deadline:%Y-%m-%d %H:%M} 截止，如需修改请联系省工信厅。"
+    return True, ""
+
+
+def _require_city(actor: User, application: Application) -> None:
+    if not actor.is_city_officer or actor.city_code != application.organisation.city_code:
+        raise ReviewError("只有申报单位所在地市的工信局可以审核推荐。")
+    allowed, reason = city_can_act(application.batch, actor.city_code)
+    if not allowed:
+        raise ReviewError(reason)
+
+
+def _members(application: Application) -> list[User]:
+    return [membership.user for membership in application.organisation.memberships.select_related("user")]
+
+
+def _latest_snapshot(application: Application) -> Any:
+    return application.snapshots.order_by("-sequence").first()
+
+
+def _notify_applicant(application: Application, title: str, body: str) -> None:
+    notify(
+        recipients=_members(application),
+        title=title,
+        body=body,
+        url=reverse("applications:detail", kwargs={"pk": application.pk}),
+    )
+
+
+@transaction.atomic
+def return_application(
+    *, actor: User, application: Application, reason: str, field_comments: dict[str, str] | None = None
+) -> CityDecision:
+    """Send an application back to the applicant for revision, with a reason and field comments."""
+    application = applications.lock(application)
+    _require_city(actor, application)
+    if not reason.strip():
+        raise ReviewError("请填写退回理由。", field="reason")
+    comments = {key: text.strip() for key, text in (field_comments or {}).items() if text and text.strip()}
+    unknown = [key for key in comments if key not in {f.key for f in application.form.fields()}]
+    if unknown:
+        raise ReviewError(f"未知字段：{'、'.join(unknown)}")
+    applications.change_state(
+        actor=actor,
+        application=application,
+        to=ApplicationState.RETURNED,
+        action="city.returned",
+        reason=reason.strip(),
+    )
+    decision = CityDecision.objects.create(
+        application=application,
+        snapshot=_latest_snapshot(application),
+        action=CityAction.RETURNED,
+        text=reason.strip(),
+        field_comments=comments,
+        decided_by=actor,
+    )
+    _notify_applicant(
+        application,
+        f"申报书已被退回修改：{application.number}",
+        f"{actor.city_name}工业和信息化局退回了您的{application.category_name}申报书。\n理由：{reason.strip()}"
+        + (f"\n另有 {len(comments)} 条逐项意见，已标在相应填写项旁。" if comments else "")
+        + "\n请修改后在申报截止前重新提交。",
+    )
+    return decision
+
+
+@transaction.atomic
+def decline_application(*, actor: User, application: Application, reason: str) -> CityDecision:
+    """Decide not to recommend an application (不予推荐), with the reason."""
+    application = applications.lock(application)
+    _require_city(actor, application)
+    if not reason.strip():
+        raise ReviewError("请填写不予推荐的理由。", field="reason")
+    applications.change_state(
+        actor=actor,
+        application=application,
+        to=ApplicationState.DECLINED,
+        action="city.declined",
+        reason=reason.strip(),
+    )
+    decision = CityDecision.objects.create(
+        application=application,
+        snapshot=_latest_snapshot(application),
+        action=CityAction.DECLINED,
+        text=reason.strip(),
+        decided_by=actor,
+    )
+    _notify_applicant(
+        application,
+        f"申报书未获地市推荐：{application.number}",
+        f"{actor.city_name}工业和信息化局决定不予推荐您的{application.category_name}申报书。\n理由：{reason.strip()}",
+    )
+    return decision
+
+
+@transaction.atomic
+def recommend_application(
+    *, actor: User, application: Application, opinion: str, truthfulness_confirmed: bool
+) -> Recommendation:
+    """Recommend an application to the province with the city's opinion; it joins the end of the ranking."""
+    application = applications.lock(application)
+    _require_city(actor, application)
+    if not opinion.strip():
+        raise ReviewError("请填写推荐意见。", field="opinion")
+    if not truthfulness_confirmed:
+        raise ReviewError("推荐前须确认已对申报材料的真实性进行复核。", field="truthfulness_confirmed")
+    applications.change_state(
+        actor=actor,
+        application=application,
+        to=ApplicationState.RECOMMENDED,
+        action="city.recommended",
+        reason=opinion.strip(),
+    )
+    last = Recommendation.objects.filter(
+        batch=application.batch, city_code=actor.city_code, category=application.category
+    ).aggregate(last=Max("rank"))["last"]
+    recommendation = Recommendation.objects.create(
+        application=application,
+        batch=application.batch,
+        city_code=actor.city_code,
+        category=application.category,
+        opinion=opinion.strip(),
+        rank=(last or 0) + 1,
+        recommended_by=actor,
+    )
+    CityDecision.objects.create(
+        application=application,
+        snapshot=_latest_snapshot(application),
+        action=CityAction.RECOMMENDED,
+        text=opinion.strip(),
+        truthfulness_confirmed=True,
+        decided_by=actor,
+    )
+    _notify_applicant(
+        application,
+        f"申报书已获地市推荐：{application.number}",
+        f"{actor.city_name}工业和信息化局已将您的{application.category_name}申报书推荐至省工业和信息化厅。",
+    )
+    return recommendation
+
+
+def _close_gap(batch: Batch, city_code: str, category: str) -> None:
+    for rank, recommendation in enumerate(
+        Recommendation.objects.filter(batch=batch, city_code=city_code, category=category).order_by(
+            "rank", "id"
+        ),
+        start=1,
+    ):
+        if recommendation.rank != rank:
+            recommendation.rank = rank
+            recommendation.save(update_fields=["rank"])
+
+
+@transaction.atomic
+def withdraw_recommendation(*, actor: User, application: Application, reason: str) -> CityDecision:
+    """Take a recommendation back before the city deadline; the application returns to the queue."""
+    application = applications.lock(application)
+    _require_city(actor, application)
+    if not reason.strip():
+        raise ReviewError("请填写撤回推荐的理由。", field="reason")
+    applications.change_state(
+        actor=actor,
+        application=application,
+        to=ApplicationState.SUBMITTED,
+        action="city.recommendation_withdrawn",
+        reason=reason.strip(),
+    )
+    Recommendation.objects.filter(application=application).delete()
+    _close_gap(application.batch, actor.city_code, application.category)
+    return CityDecision.objects.create(
+        application=application,
+        snapshot=_latest_snapshot(application),
+        action=CityAction.RECOMMENDATION_WITHDRAWN,
+        text=reason.strip(),
+        decided_by=actor,
+    )
+
+
+@transaction.atomic
+def rank_recommendations(
+    *, actor: User, batch: Batch, category: str, order: list[int]
+) -> list[Recommendation]:
+    """Set the ranking of the city's recommended applications of a category (application ids, best first)."""
+    if not actor.is_city_officer:
+        raise ReviewError("只有地市工信局可以调整推荐排序。")
+    allowed, reason = city_can_act(batch, actor.city_code)
+    if not allowed:
+        raise ReviewError(reason)
+    current = {
+        r.application_id: r
+        for r in Recommendation.objects.select_for_update().filter(
+            batch=batch, city_code=actor.city_code, category=category
+        )
+    }
+    if sorted(order) != sorted(current) or len(set(order)) != len(order):
+        raise ReviewError("排序须包含本市该类别的全部推荐申报书，且不能重复。")
+    before = {str(pk): current[pk].rank for pk in current}
+    for rank, pk in enumerate(order, start=1):
+        if current[pk].rank != rank:
+            current[pk].rank = rank
+            current[pk].save(update_fields=["rank"])
+    record_event(
+        actor=actor,
+        action="city.ranked",
+        target=batch,
+        city_code=actor.city_code,
+        before=before,
+        after={str(pk): rank for rank, pk in enumerate(order, start=1)},
+    )
+    return sorted(current.values(), key=lambda r: r.rank)
+
+
+@transaction.atomic
+def upload_letter(*, actor: User, batch: Batch, uploaded: UploadedFile) -> CitySubmission:
+    """Store the city's sealed recommendation letter (推荐函), a PDF."""
+    if not actor.is_city_officer:
+        raise ReviewError("只有地市工信局可以上传推荐函。")
+    allowed, reason = city_can_act(batch, actor.city_code)
+    if not allowed:
+        raise ReviewError(reason)
+    data = uploaded.read()
+    try:
+        check_upload(data, uploaded.name or "推荐函.pdf", accept=("pdf",), max_size_mb=LETTER_MAX_MB)
+    except UploadRefused as refusal:
+        raise ReviewError(refusal.message, field="letter") from refusal
+    submission = city_submission(batch, actor.city_code)
+    submission.letter_sha256 = hashlib.sha256(data).hexdigest()
+    submission.letter.save(submission.letter_sha256, ContentFile(data), save=False)
+    submission.letter_name = (uploaded.name or "推荐函.pdf")[-255:]
+    submission.letter_uploaded_at = timezone.now()
+    submission.letter_uploaded_by = actor
+    submission.save()
+    record_event(
+        actor=actor,
+        action="city.letter_uploaded",
+        target=batch,
+        city_code=actor.city_code,
+        after={"name": submission.letter_name, "sha256": submission.letter_sha256},
+    )
+    return submission
+
+
+@transaction.atomic
+def submit_city_set(*, actor: User, batch: Batch) -> CitySubmission:
+    """Send the city's recommendations to the province: every submission handled, letter attached."""
+    if not actor.is_city_officer:
+        raise ReviewError("只有地市工信局可以报送推荐结果。")
+    allowed, reason = city_can_act(batch, actor.city_code)
+    if not allowed:
+        raise ReviewError(reason)
+    waiting = Application.objects.filter(
+        batch=batch, organisation__city_code=actor.city_code, state=ApplicationState.SUBMITTED
+    ).count()
+    if waiting:
+        raise ReviewError(f"还有 {waiting} 份申报书未处理（推荐、退回或不予推荐），处理完毕后才能报送。")
+    submission = city_submission(batch, actor.city_code)
+    recommended = Recommendation.objects.filter(batch=batch, city_code=actor.city_code).count()
+    if recommended and not submission.letter:
+        raise ReviewError("请先上传加盖公章的推荐函（PDF）。", field="letter")
+    submission.submitted_at = timezone.now()
+    submission.submitted_by = actor
+    submission.reopened_at = None
+    submission.save(update_fields=["submitted_at", "submitted_by", "reopened_at"])
+    record_event(
+        actor=actor,
+        action="city.set_submitted",
+        target=batch,
+        city_code=actor.city_code,
+        after={"recommended": recommended},
+    )
+    return submission
+
+
+def _require_province(actor: User) -> None:
+    if not actor.is_province_officer:
+        raise ReviewError("只有省工信厅可以进行形式审查。")
+
+
+def _reopen(submission: CitySubmission) -> None:
+    submission.submitted_at = None
+    submission.reopened_at = timezone.now()
+    submission.save(update_fields=["submitted_at", "reopened_at"])
+
+
+@transaction.atomic
+def reopen_city_set(*, actor: User, batch: Batch, city_code: str, reason: str) -> CitySubmission:
+    """Give a city's recommendation set back to it (also after its deadline), with the reason."""
+    _require_province(actor)
+    if not reason.strip():
+        raise ReviewError("请填写退回理由。", field="reason")
+    submission = city_submission(batch, city_code)
+    _reopen(submission)
+    record_event(
+        actor=actor, action="city.set_reopened", target=batch, city_code=city_code, reason=reason.strip()
+    )
+    city_officers = User.objects.filter(role="city_officer", city_code=city_code, is_active=True)
+    notify(
+        recipients=city_officers,
+        title=f"推荐结果被退回：{batch.name}",
+        body=f"省工业和信息化厅退回了本市的推荐结果，可修改后重新报送。\n理由：{reason.strip()}",
+        url=reverse("reviews:city_recommendations", kwargs={"batch_pk": batch.pk}),
+    )
+    return submission
+
+
+@transaction.atomic
+def accept_application(*, actor: User, application: Application) -> FormalReview:
+    """Accept a recommended application after formal review (受理)."""
+    _require_province(actor)
+    application = applications.lock(application)
+    submission = CitySubmission.objects.filter(
+        batch=application.batch, city_code=application.organisation.city_code
+    ).first()
+    if submission is None or submission.submitted_at is None:
+        raise ReviewError("所在地市尚未报送推荐结果，暂不能受理。")
+    applications.change_state(
+        actor=actor, application=application, to=ApplicationState.ACCEPTED, action="province.accepted"
+    )
+    review = FormalReview.objects.create(
+        application=application, decision=FormalDecision.ACCEPTED, decided_by=actor
+    )
+    _notify_applicant(
+        application,
+        f"申报书已受理：{application.number}",
+        "省工业和信息化厅已受理您的申报书，将组织专家评审。",
+    )
+    return review
+
+
+@transaction.atomic
+def return_to_city(*, actor: User, application: Application, reason: str) -> FormalReview:
+    """Send a recommended application back to its city (the city's set reopens for it)."""
+    _require_province(actor)
+    if not reason.strip():
+        raise ReviewError("请填写退回理由。", field="reason")
+    application = applications.lock(application)
+    applications.change_state(
+        actor=actor,
+        application=application,
+        to=ApplicationState.SUBMITTED,
+        action="province.returned_to_city",
+        reason=reason.strip(),
+    )
+    city_code = application.organisation.city_code
+    Recommendation.objects.filter(application=application).delete()
+    _close_gap(application.batch, city_code, application.category)
+    _reopen(city_submission(application.batch, city_code))
+    review = FormalReview.objects.create(
+        application=application,
+        decision=FormalDecision.RETURNED_TO_CITY,
+        reason=reason.strip(),
+        decided_by=actor,
+    )
+    notify(
+        recipients=User.objects.filter(role="city_officer", city_code=city_code, is_active=True),
+        title=f"省工信厅退回推荐：{application.number}",
+        body=f"{application.organisation.name}的申报书被退回地市重新审核。\n理由：{reason.strip()}",
+        url=reverse("applications:detail", kwargs={"pk": application.pk}),
+    )
+    return review
+
+
+@transaction.atomic
+def return_to_applicant(*, actor: User, application: Application, reason: str) -> FormalReview:
+    """Send a recommended application back to the applicant for missing material."""
+    _require_province(actor)
+    if not reason.strip():
+        raise ReviewError("请写明需补充的材料。", field="reason")
+    application = applications.lock(application)
+    applications.change_state(
+        actor=actor,
+        application=application,
+        to=ApplicationState.RETURNED,
+        action="province.returned_to_applicant",
+        reason=reason.strip(),
+    )
+    Recommendation.objects.filter(application=application).delete()
+    _close_gap(application.batch, application.organisation.city_code, application.category)
+    review = FormalReview.objects.create(
+        application=application,
+        decision=FormalDecision.RETURNED_TO_APPLICANT,
+        reason=reason.strip(),
+        decided_by=actor,
+    )
+    _notify_applicant(
+        application,
+        f"申报书需补充材料：{application.number}",
+        f"省工业和信息化厅形式审查后退回您的申报书，请补充材料后重新提交。\n需补充：{reason.strip()}",
+    )
+    return review

@@ -1,0 +1,292 @@
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views import View
+
+from shifan.accounts.models import Role
+from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin
+from shifan.applications import presentation as application_pages
+from shifan.applications import selectors as application_selectors
+from shifan.applications.models import ApplicationState
+from shifan.core import reference
+from shifan.programs import selectors as batch_selectors
+from shifan.reviews import exports, selectors, services
+from shifan.reviews.services import ReviewError
+
+OFFICERS = (Role.CITY_OFFICER, Role.PROVINCE_OFFICER)
+OUTCOME_FILTERS = [("fail", "有不符合项"), ("warning", "有请注意项"), ("judgment", "需专家判断")]
+REVIEW_STATES = [
+    ApplicationState.SUBMITTED,
+    ApplicationState.RETURNED,
+    ApplicationState.DECLINED,
+    ApplicationState.RECOMMENDED,
+    ApplicationState.ACCEPTED,
+]
+
+
+class QueueView(RoleRequiredMixin, View):
+    """Submitted applications of a batch: the city's own, or all for the province."""
+
+    allowed_roles = OFFICERS
+
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        batch = selectors.current_batch(request.GET.get("batch"))
+        filters = {
+            key: request.GET.get(key, "") for key in ("q", "category", "state", "outcome", "city", "sort")
+        }
+        rows = (
+            selectors.review_queue(
+                request.user,
+                batch,
+                query=filters["q"].strip(),
+                category=filters["category"],
+                state=filters["state"],
+                outcome=filters["outcome"],
+                city_code=filters["city"],
+                sort=filters["sort"] or "submitted",
+            )
+            if batch
+            else []
+        )
+        can_act = (
+            services.city_can_act(batch, request.user.city_code)
+            if batch and request.user.is_city_officer
+            else None
+        )
+        return render(
+            request,
+            "reviews/queue.html",
+            {
+                "batch": batch,
+                "batches": batch_selectors.batches_visible_to(request.user),
+                "page": Paginator(rows, 30).get_page(request.GET.get("page")),
+                "filters": filters,
+                "states": [(state.value, state.label) for state in REVIEW_STATES],
+                "outcomes": OUTCOME_FILTERS,
+                "categories": [(c.key, c.name) for c in batch.spec.categories] if batch else [],
+                "cities": reference.cities(),
+                "can_act": can_act,
+            },
+        )
+
+
+class ApplicationReviewView(RoleRequiredMixin, View):
+    """The latest submitted version with the eligibility results and the officer's actions."""
+
+    allowed_roles = OFFICERS
+
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = application_selectors.application_for(request.user, pk)
+        snapshot = application.snapshots.order_by("-sequence").first()
+        if snapshot is None:
+            raise Http404
+        previous = application.snapshots.filter(sequence=snapshot.sequence - 1).first()
+        context = application_pages.snapshot_page(application, snapshot, previous, request.user)
+        context.update(self.panel(request, application))
+        return render(request, "applications/snapshot.html", context)
+
+    def panel(self, request: AuthenticatedRequest, application: Any) -> dict[str, Any]:
+        user = request.user
+        can_act, reason = (
+            services.city_can_act(application.batch, user.city_code) if user.is_city_officer else (True, "")
+        )
+        return {
+            "review_panel": "reviews/_panel.html",
+            "can_act": can_act,
+            "cannot_act_reason": reason,
+            "decisions": application.city_decisions.select_related("decided_by"),
+            "formal_reviews": application.formal_reviews.select_related("decided_by"),
+            "recommendation": getattr(application, "recommendation", None),
+            "field_choices": [(f.key, f.label) for f in application.form.fields()],
+        }
+
+
+ACTIONS = {
+    "return": "return_application",
+    "decline": "decline_application",
+    "recommend": "recommend_application",
+    "withdraw-recommendation": "withdraw_recommendation",
+    "accept": "accept_application",
+    "return-to-city": "return_to_city",
+    "return-to-applicant": "return_to_applicant",
+}
+MESSAGES = {
+    "return": "已退回申报单位修改，并已通知申报单位。",
+    "decline": "已决定不予推荐，并已通知申报单位。",
+    "recommend": "已推荐，排在本市同类别推荐的最后，可在“推荐结果”中调整排序。",
+    "withdraw-recommendation": "已撤回推荐，申报书回到待处理列表。",
+    "accept": "已受理。",
+    "return-to-city": "已退回地市重新审核，并已通知地市工信局。",
+    "return-to-applicant": "已退回申报单位补充材料，并已通知申报单位。",
+}
+
+
+class DecisionView(RoleRequiredMixin, View):
+    """One decision on one application; the service decides whether it is allowed now."""
+
+    allowed_roles = OFFICERS
+
+    def post(self, request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
+        if action not in ACTIONS:
+            raise Http404
+        application = application_selectors.application_for(request.user, pk)
+        service = getattr(services, ACTIONS[action])
+        arguments: dict[str, Any] = {"actor": request.user, "application": application}
+        text = request.POST.get("text", "")
+        if action == "recommend":
+            arguments.update(opinion=text, truthfulness_confirmed=request.POST.get("truthfulness") == "on")
+        elif action == "return":
+            comments = {}
+            for index in range(10):
+                key = request.POST.get(f"comment_field_{index}", "")
+                if key:
+                    comments[key] = request.POST.get(f"comment_text_{index}", "")
+            arguments.update(reason=text, field_comments=comments)
+        elif action != "accept":
+            arguments.update(reason=text)
+        try:
+            service(**arguments)
+        except ReviewError as error:
+            messages.error(request, error.message)
+        except Exception as error:  # a refused state change from the applications app
+            if not hasattr(error, "message"):
+                raise
+            messages.error(request, error.message)
+        else:
+            messages.success(request, MESSAGES[action])
+        return redirect("reviews:application", pk=pk)
+
+
+class CityRecommendationsView(RoleRequiredMixin, View):
+    """The city's ranking per category, the 推荐汇总表, the 推荐函 and sending the set."""
+
+    allowed_roles = (Role.CITY_OFFICER,)
+
+    def get(self, request: AuthenticatedRequest, batch_pk: int) -> HttpResponse:
+        batch = batch_selectors.batch_for(request.user, batch_pk)
+        grouped = selectors.recommendations(batch, request.user.city_code)
+        can_act, reason = services.city_can_act(batch, request.user.city_code)
+        waiting = selectors.review_queue(request.user, batch, state=ApplicationState.SUBMITTED)
+        return render(
+            request,
+            "reviews/city_recommendations.html",
+            {
+                "batch": batch,
+                "categories": [(c, grouped.get(c.key, [])) for c in batch.spec.categories],
+                "submission": services.city_submission(batch, request.user.city_code),
+                "can_act": can_act,
+                "cannot_act_reason": reason,
+                "waiting": len(waiting),
+            },
+        )
+
+    def post(self, request: AuthenticatedRequest, batch_pk: int) -> HttpResponse:
+        batch = batch_selectors.batch_for(request.user, batch_pk)
+        action = request.POST.get("action")
+        try:
+            if action == "rank":
+                category = request.POST.get("category", "")
+                current = selectors.recommendations(batch, request.user.city_code).get(category, [])
+                ranks = []
+                for item in current:
+                    raw = request.POST.get(f"rank_{item.application_id}", "")
+                    try:
+                        ranks.append((float(raw), item.rank, item.application_id))
+                    except ValueError:
+                        raise ReviewError("排序须填写数字。") from None
+                order = [pk for _rank, _old, pk in sorted(ranks)]
+                services.rank_recommendations(actor=request.user, batch=batch, category=category, order=order)
+                messages.success(request, "排序已保存。")
+            elif action == "letter":
+                uploaded = request.FILES.get("letter")
+                if uploaded is None:
+                    raise ReviewError("请选择推荐函文件（PDF）。")
+                services.upload_letter(actor=request.user, batch=batch, uploaded=uploaded)
+                messages.success(request, "推荐函已上传。")
+            elif action == "submit":
+                services.submit_city_set(actor=request.user, batch=batch)
+                messages.success(request, "推荐结果已报送省工信厅。")
+        except ReviewError as error:
+            messages.error(request, error.message)
+        return redirect("reviews:city_recommendations", batch_pk=batch.pk)
+
+
+class SummaryExportView(RoleRequiredMixin, View):
+    """The 推荐汇总表 (.xlsx) of the officer's city, or of any city for the province (?city=)."""
+
+    allowed_roles = OFFICERS
+
+    def get(self, request: AuthenticatedRequest, batch_pk: int) -> HttpResponse:
+        batch = batch_selectors.batch_for(request.user, batch_pk)
+        city_code = request.user.city_code if request.user.is_city_officer else request.GET.get("city", "")
+        try:
+            city = reference.city(city_code)
+        except KeyError as error:
+            raise Http404 from error
+        data = exports.recommendation_summary(batch, city_code, selectors.recommendations(batch, city_code))
+        response = HttpResponse(
+            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        filename = f"{city.name}推荐汇总表-{batch.application_year}.xlsx"
+        response["Content-Disposition"] = (
+            f"attachment; filename*=UTF-8''{__import__('urllib.parse').parse.quote(filename)}"
+        )
+        return response
+
+
+class LetterView(RoleRequiredMixin, View):
+    allowed_roles = OFFICERS
+
+    def get(self, request: AuthenticatedRequest, batch_pk: int, city_code: str) -> FileResponse:
+        batch = batch_selectors.batch_for(request.user, batch_pk)
+        submission = selectors.city_submission_for(request.user, batch, city_code)
+        if not submission.letter:
+            raise Http404
+        return FileResponse(
+            submission.letter.open("rb"), filename=submission.letter_name, content_type="application/pdf"
+        )
+
+
+class ProgressView(RoleRequiredMixin, View):
+    """The province's per-city table for a batch, with the sets sent and the reopen action."""
+
+    allowed_roles = (Role.PROVINCE_OFFICER,)
+
+    def get(self, request: AuthenticatedRequest, batch_pk: int) -> HttpResponse:
+        batch = batch_selectors.batch_for(request.user, batch_pk)
+        rows = selectors.city_progress(batch)
+        totals = {
+            key: sum(row[key] for row in rows)
+            for key in ("submitted", "returned", "declined", "recommended", "accepted", "total")
+        }
+        return render(
+            request,
+            "reviews/progress.html",
+            {
+                "batch": batch,
+                "rows": rows,
+                "totals": totals,
+                "sent": sum(1 for r in rows if r["submission"] and r["submission"].submitted_at),
+            },
+        )
+
+    def post(self, request: AuthenticatedRequest, batch_pk: int) -> HttpResponse:
+        batch = batch_selectors.batch_for(request.user, batch_pk)
+        try:
+            reference.city(request.POST.get("city", ""))
+            services.reopen_city_set(
+                actor=request.user,
+                batch=batch,
+                city_code=request.POST["city"],
+                reason=request.POST.get("reason", ""),
+            )
+        except KeyError as error:
+            raise Http404 from error
+        except ReviewError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "已退回该市推荐结果，并已通知该市工信局。")
+        return redirect("reviews:progress", batch_pk=batch.pk)
