@@ -194,3 +194,19 @@ def attachment(application, *, field_key="intro", name="证明.pdf", data=b"%PDF
     item.file.save(item.sha256, ContentFile(data), save=False)
     item.save()
     return item
+
+
+def city_letter(batch, city_code, *, data=b"%PDF-1.4\n%letter\n"):
+    """A city's submission record with its sealed letter uploaded (not yet sent)."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from shifan.reviews.models import CitySubmission
+
+    submission = CitySubmission(batch=batch, city_code=city_code, letter_name="推荐函.pdf")
+    submission.letter_sha256 = hashlib.sha256(data).hexdigest()
+    submission.letter.save(submission.letter_sha256, ContentFile(data), save=False)
+    submission.letter_uploaded_at = timezone.now()
+    submission.save()
+    return submission

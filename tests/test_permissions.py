@@ -69,6 +69,7 @@ def world(db):
         "sent": sent,
         "sent_file": sent_file,
         "notice": Notice.objects.create(recipient=admin, title="测试通知", url="/"),
+        "letter": factories.city_letter(batch, "440100"),
     }
 
 
@@ -231,6 +232,38 @@ MATRIX = [
         expect(403, anonymous=302, city=302, province=302, other_city=404),
     ),
     ("applications:batch_eligibility", "get", lambda w: {"pk": w["batch"].pk}, PROVINCE_ONLY),
+    ("reviews:queue", "get", None, expect(403, anonymous=302, city=200, other_city=200, province=200)),
+    (
+        "reviews:application",
+        "get",
+        lambda w: {"pk": w["sent"].pk},
+        expect(403, anonymous=302, city=200, other_city=404, province=200),
+    ),
+    (
+        "reviews:decide",
+        "post",
+        lambda w: {"pk": w["sent"].pk, "action": "decline"},
+        expect(403, anonymous=302, city=302, other_city=404, province=302),
+    ),
+    (
+        "reviews:city_recommendations",
+        "get",
+        lambda w: {"batch_pk": w["batch"].pk},
+        expect(403, anonymous=302, city=200, other_city=200),
+    ),
+    (
+        "reviews:summary_export",
+        "get",
+        lambda w: {"batch_pk": w["batch"].pk},
+        expect(403, anonymous=302, city=200, other_city=200, province=404),
+    ),
+    (
+        "reviews:letter",
+        "get",
+        lambda w: {"batch_pk": w["batch"].pk, "city_code": "440100"},
+        expect(403, anonymous=302, city=200, other_city=404, province=200),
+    ),
+    ("reviews:progress", "get", lambda w: {"batch_pk": w["batch"].pk}, PROVINCE_ONLY),
     (
         "applications:snapshot",
         "get",

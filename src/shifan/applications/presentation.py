@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
+from django.apps import apps
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -44,6 +45,7 @@ class FieldView:
     table_template: list[Cell] = dataclass_field(default_factory=list)
     breakdown: list[tuple[str, str, list[Cell], bool]] = dataclass_field(default_factory=list)
     attachments: dict[str, Any] | None = None
+    comment: str = ""
 
     @property
     def template(self) -> str:
@@ -69,6 +71,7 @@ def field_view(
     feedback: dict[str, dict[str, list[str]]],
     files: dict[str, list[Any]],
     editable: bool,
+    comments: dict[str, str],
 ) -> FieldView:
     value = (
         answers.get(form_field.key, answer_rules.empty_value(form_field))
@@ -134,6 +137,7 @@ def field_view(
                         option_key in chosen,
                     )
                 )
+    view.comment = comments.get(form_field.key, "")
     if form_field.attachments is not None:
         view.attachments = slot_context(application, form_field, files.get(form_field.key, []), editable)
     return view
@@ -177,12 +181,48 @@ def section_links(application: Application) -> list[dict[str, Any]]:
     return links
 
 
+def latest_return(application: Application) -> dict[str, Any] | None:
+    """Return the reason and field comments of the return the applicant is working on, if any."""
+    if application.state != "returned":
+        return None
+    # The review stages come later in the import order: look their models up by name.
+    city_decisions = apps.get_model("reviews", "CityDecision").objects
+    formal_reviews = apps.get_model("reviews", "FormalReview").objects
+    city = (
+        city_decisions.filter(application=application, action="returned")
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    province = (
+        formal_reviews.filter(application=application, decision="returned_to_applicant")
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    if province is not None and (city is None or province.decided_at > city.decided_at):
+        return {
+            "by": "省工业和信息化厅",
+            "at": province.decided_at,
+            "reason": province.reason,
+            "comments": {},
+        }
+    if city is None:
+        return None
+    by = f"{application.organisation.city.name}工业和信息化局"
+    return {"by": by, "at": city.decided_at, "reason": city.text, "comments": city.field_comments}
+
+
 def overview(application: Application, user: User) -> dict[str, Any]:
     can_submit, submit_reason = rules.can_submit(user, application)
     can_withdraw, _reason = rules.can_withdraw(user, application)
     links = section_links(application)
+    returned = latest_return(application)
+    labels = {form_field.key: form_field.label for form_field in application.form.fields()}
     return {
         "application": application,
+        "returned": returned,
+        "returned_comments": [
+            (labels.get(key, key), text) for key, text in (returned or {}).get("comments", {}).items()
+        ],
         "eligibility": eligibility.evaluate(application) if application.is_editable else None,
         "stored_check": eligibility.latest_check(application),
         "sections": links,
@@ -200,6 +240,8 @@ def section_page(application: Application, section_key: str, user: User) -> dict
     answers = answer_rules.computed_answers(form, application.answers)
     feedback = feedback_for(application, answers)
     editable, reason = rules.can_edit(user, application)
+    returned = latest_return(application)
+    comments: dict[str, str] = returned["comments"] if returned else {}
     files: dict[str, list[Any]] = {}
     for item in selectors.live_attachments(application):
         files.setdefault(item.field_key, []).append(item)
@@ -209,7 +251,7 @@ def section_page(application: Application, section_key: str, user: User) -> dict
         "application": application,
         "section": section,
         "fields": [
-            field_view(application, form_field, answers, feedback, files, editable)
+            field_view(application, form_field, answers, feedback, files, editable, comments)
             for form_field in section.fields
         ],
         "editable": editable,
