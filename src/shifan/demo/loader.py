@@ -2,6 +2,7 @@
 warnings and permissions in the demo are the real ones. Running it twice changes nothing."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -421,3 +422,52 @@ def load_demo_applications(province: User) -> None:
     # 汕头 enterprise and 广州 platform: just started.
     for slug, category in [("e-shantou", "enterprise"), ("p-guangzhou", "platform")]:
         application_services.start_application(actor=admin_of(slug), batch=batch, category=category)
+    load_demo_reviews(province, batch)
+
+
+def load_demo_reviews(province: User, batch: Any) -> None:
+    """City and provincial decisions on the submitted demo applications."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shifan.applications.models import Application
+    from shifan.reviews import services as reviews
+
+    def application_of(slug: str) -> Any:
+        return Application.objects.get(batch=batch, organisation__memberships__user__email=_email(slug))
+
+    def officer(city_slug: str) -> User:
+        return User.objects.get(email=_email(city_slug))
+
+    # 深圳: recommended, set sent with the sealed letter, accepted by the province.
+    shenzhen = officer("shenzhen")
+    reviews.recommend_application(
+        actor=shenzhen,
+        application=application_of("e-shenzhen"),
+        opinion="该企业服务收入占比逐年提高，远程运维服务模式成熟，经复核材料真实，同意推荐。",
+        truthfulness_confirmed=True,
+    )
+    reviews.upload_letter(
+        actor=shenzhen, batch=batch, uploaded=SimpleUploadedFile("深圳市推荐函.pdf", DEMO_PDF)
+    )
+    reviews.submit_city_set(actor=shenzhen, batch=batch)
+    reviews.accept_application(actor=province, application=application_of("e-shenzhen"))
+    # 佛山: returned for revision with a comment beside one field.
+    reviews.return_application(
+        actor=officer("foshan"),
+        application=application_of("e-foshan"),
+        reason="请补充近三年服务收入的佐证材料，并细化典型案例。",
+        field_comments={"typical_cases": "请补充至少一个完整的服务项目案例，包括收费方式。"},
+    )
+    # 汕头: the platform recommended, the city's set not sent yet.
+    reviews.recommend_application(
+        actor=officer("shantou"),
+        application=application_of("p-shantou"),
+        opinion="平台供应链协同服务覆盖本地纺织服装产业集群，同意推荐。",
+        truthfulness_confirmed=True,
+    )
+    # 湛江: not recommended.
+    reviews.decline_application(
+        actor=officer("zhanjiang"),
+        application=application_of("p-zhanjiang"),
+        reason="平台正式运营时间及服务成效材料不足，本批次不予推荐。",
+    )
