@@ -386,34 +386,42 @@ def accept_application(*, actor: User, application: Application) -> FormalReview
     return review
 
 
-@transaction.atomic
-def return_to_city(*, actor: User, application: Application, reason: str) -> FormalReview:
-    """Send a recommended application back to its city (the city's set reopens for it)."""
+def _province_return(
+    *, actor: User, application: Application, reason: str, to: str, action: str, decision: str
+) -> tuple[Application, FormalReview]:
+    """Take a recommended application out of the formal review queue: the shared steps of both returns."""
     _require_province(actor)
     if not reason.strip():
         raise ReviewError("请填写退回理由。", field="reason")
     application = applications.lock(application)
     applications.change_state(
+        actor=actor, application=application, to=to, action=action, reason=reason.strip()
+    )
+    Recommendation.objects.filter(application=application).delete()
+    _close_gap(application.batch, application.organisation.city_code, application.category)
+    review = FormalReview.objects.create(
+        application=application, decision=decision, reason=reason.strip(), decided_by=actor
+    )
+    return application, review
+
+
+@transaction.atomic
+def return_to_city(*, actor: User, application: Application, reason: str) -> FormalReview:
+    """Send a recommended application back to its city (the city's set reopens for it)."""
+    application, review = _province_return(
         actor=actor,
         application=application,
+        reason=reason,
         to=ApplicationState.SUBMITTED,
         action="province.returned_to_city",
-        reason=reason.strip(),
+        decision=FormalDecision.RETURNED_TO_CITY,
     )
     city_code = application.organisation.city_code
-    Recommendation.objects.filter(application=application).delete()
-    _close_gap(application.batch, city_code, application.category)
     _reopen(city_submission(application.batch, city_code))
-    review = FormalReview.objects.create(
-        application=application,
-        decision=FormalDecision.RETURNED_TO_CITY,
-        reason=reason.strip(),
-        decided_by=actor,
-    )
     notify(
         recipients=User.objects.filter(role="city_officer", city_code=city_code, is_active=True),
         title=f"省工信厅退回推荐：{application.number}",
-        body=f"{application.organisation.name}的申报书被退回地市重新审核。\n理由：{reason.strip()}",
+        body=f"{application.organisation.name}的申报书被退回地市重新审核。\n理由：{review.reason}",
         url=reverse("applications:detail", kwargs={"pk": application.pk}),
     )
     return review
@@ -422,28 +430,17 @@ def return_to_city(*, actor: User, application: Application, reason: str) -> For
 @transaction.atomic
 def return_to_applicant(*, actor: User, application: Application, reason: str) -> FormalReview:
     """Send a recommended application back to the applicant for missing material."""
-    _require_province(actor)
-    if not reason.strip():
-        raise ReviewError("请写明需补充的材料。", field="reason")
-    application = applications.lock(application)
-    applications.change_state(
+    application, review = _province_return(
         actor=actor,
         application=application,
+        reason=reason,
         to=ApplicationState.RETURNED,
         action="province.returned_to_applicant",
-        reason=reason.strip(),
-    )
-    Recommendation.objects.filter(application=application).delete()
-    _close_gap(application.batch, application.organisation.city_code, application.category)
-    review = FormalReview.objects.create(
-        application=application,
         decision=FormalDecision.RETURNED_TO_APPLICANT,
-        reason=reason.strip(),
-        decided_by=actor,
     )
     _notify_applicant(
         application,
         f"申报书需补充材料：{application.number}",
-        f"省工业和信息化厅形式审查后退回您的申报书，请补充材料后重新提交。\n需补充：{reason.strip()}",
+        f"省工业和信息化厅形式审查后退回您的申报书，请补充材料后重新提交。\n需补充：{review.reason}",
     )
     return review

@@ -11,6 +11,7 @@ from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin
 from shifan.applications import presentation as application_pages
 from shifan.applications import selectors as application_selectors
 from shifan.applications.models import ApplicationState
+from shifan.applications.services import ApplicationError
 from shifan.core import reference
 from shifan.programs import selectors as batch_selectors
 from shifan.reviews import exports, selectors, services
@@ -149,11 +150,7 @@ class DecisionView(RoleRequiredMixin, View):
             arguments.update(reason=text)
         try:
             service(**arguments)
-        except ReviewError as error:
-            messages.error(request, error.message)
-        except Exception as error:  # a refused state change from the applications app
-            if not hasattr(error, "message"):
-                raise
+        except (ReviewError, ApplicationError) as error:  # not allowed now, or not from this state
             messages.error(request, error.message)
         else:
             messages.success(request, MESSAGES[action])
