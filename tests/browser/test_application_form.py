@@ -246,7 +246,8 @@ def walk_sections(
         if index + 1 < len(sections):
             page.get_by_role("link", name=sections[index + 1].title, exact=True).click()
         else:
-            page.get_by_role("link", name="检查并提交").click()
+            # The button after the last section (the header has a small link to the same page).
+            page.locator("a.btn", has_text="检查并提交").click()
     expect(page).to_have_url(f"{base_url}/applications/{pk}/submit/")
 
 

@@ -84,7 +84,13 @@ class ApplicationReviewView(RoleRequiredMixin, View):
         snapshot = application.snapshots.order_by("-sequence").first()
         if snapshot is None:
             raise Http404
-        previous = application.snapshots.filter(sequence=snapshot.sequence - 1).first()
+        compare = request.GET.get("compare")
+        if compare is None:  # by default, a resubmission is compared with the submission before it
+            previous = application.snapshots.filter(sequence=snapshot.sequence - 1).first()
+        else:
+            previous = (
+                application.snapshots.filter(sequence=int(compare)).first() if compare.isdigit() else None
+            )
         context = application_pages.snapshot_page(application, snapshot, previous, request.user)
         context.update(self.panel(request, application))
         return render(request, "applications/snapshot.html", context)
@@ -94,12 +100,31 @@ class ApplicationReviewView(RoleRequiredMixin, View):
         can_act, reason = (
             services.city_can_act(application.batch, user.city_code) if user.is_city_officer else (True, "")
         )
+        labels = {f.key: f.label for f in application.form.fields()}
+        history = [
+            {
+                "at": d.decided_at,
+                "by": d.decided_by.name,
+                "what": d.get_action_display(),
+                "text": d.text,
+                "comments": [(labels.get(key, key), comment) for key, comment in d.field_comments.items()],
+            }
+            for d in application.city_decisions.select_related("decided_by")
+        ] + [
+            {
+                "at": r.decided_at,
+                "by": r.decided_by.name,
+                "what": r.get_decision_display(),
+                "text": r.reason,
+                "comments": [],
+            }
+            for r in application.formal_reviews.select_related("decided_by")
+        ]
         return {
             "review_panel": "reviews/_panel.html",
             "can_act": can_act,
             "cannot_act_reason": reason,
-            "decisions": application.city_decisions.select_related("decided_by"),
-            "formal_reviews": application.formal_reviews.select_related("decided_by"),
+            "history": sorted(history, key=lambda item: item["at"], reverse=True),
             "recommendation": getattr(application, "recommendation", None),
             "field_choices": [(f.key, f.label) for f in application.form.fields()],
         }
