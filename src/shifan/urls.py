@@ -1,8 +1,8 @@
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from shifan.accounts.views import HomeView
 from shifan.core.views import NoticeListView, NoticeOpenView
+from shifan.dashboard.views import HomeView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
