@@ -85,40 +85,59 @@ def _notify_applicant(application: Application, title: str, body: str) -> None:
     )
 
 
+def _decide(
+    *,
+    actor: User,
+    application: Application,
+    to: str,
+    action: str,
+    city_action: str,
+    text: str,
+    missing_text: str,
+    **decision: Any,
+) -> tuple[Application, CityDecision]:
+    """The steps every city decision shares: checks, the state change and its recorded decision."""
+    application = applications.lock(application)
+    _require_city(actor, application)
+    if not text.strip():
+        raise ReviewError(missing_text, field="text")
+    applications.change_state(actor=actor, application=application, to=to, action=action, reason=text.strip())
+    record = CityDecision.objects.create(
+        application=application,
+        snapshot=_latest_snapshot(application),
+        action=city_action,
+        text=text.strip(),
+        decided_by=actor,
+        **decision,
+    )
+    return application, record
+
+
 @transaction.atomic
 def return_application(
     *, actor: User, application: Application, reason: str, field_comments: dict[str, str] | None = None
 ) -> CityDecision:
     """Send an application back to the applicant for revision, with a reason and field comments."""
-    application = applications.lock(application)
-    _require_city(actor, application)
-    if not reason.strip():
-        raise ReviewError("请填写退回理由。", field="reason")
     comments = {key: text.strip() for key, text in (field_comments or {}).items() if text and text.strip()}
     unknown = [key for key in comments if key not in {f.key for f in application.form.fields()}]
     if unknown:
         raise ReviewError(f"未知字段：{'、'.join(unknown)}")
-    applications.change_state(
+    application, decision = _decide(
         actor=actor,
         application=application,
         to=ApplicationState.RETURNED,
         action="city.returned",
-        reason=reason.strip(),
-    )
-    decision = CityDecision.objects.create(
-        application=application,
-        snapshot=_latest_snapshot(application),
-        action=CityAction.RETURNED,
-        text=reason.strip(),
+        city_action=CityAction.RETURNED,
+        text=reason,
+        missing_text="请填写退回理由。",
         field_comments=comments,
-        decided_by=actor,
     )
     _notify_applicant(
         application,
         f"申报书已被退回修改：{application.number}",
-        f"{actor.city_name}工业和信息化局退回了您的{application.category_name}申报书。\n理由：{reason.strip()}"
+        f"{actor.city_name}工业和信息化局退回了您的{application.category_name}申报书。\n理由：{decision.text}"
         + (f"\n另有 {len(comments)} 条逐项意见，已标在相应填写项旁。" if comments else "")
-        + "\n请修改后在申报截止前重新提交。",
+        + "\n请修改后在地市推荐截止前重新提交。",
     )
     return decision
 
@@ -126,28 +145,19 @@ def return_application(
 @transaction.atomic
 def decline_application(*, actor: User, application: Application, reason: str) -> CityDecision:
     """Decide not to recommend an application (不予推荐), with the reason."""
-    application = applications.lock(application)
-    _require_city(actor, application)
-    if not reason.strip():
-        raise ReviewError("请填写不予推荐的理由。", field="reason")
-    applications.change_state(
+    application, decision = _decide(
         actor=actor,
         application=application,
         to=ApplicationState.DECLINED,
         action="city.declined",
-        reason=reason.strip(),
-    )
-    decision = CityDecision.objects.create(
-        application=application,
-        snapshot=_latest_snapshot(application),
-        action=CityAction.DECLINED,
-        text=reason.strip(),
-        decided_by=actor,
+        city_action=CityAction.DECLINED,
+        text=reason,
+        missing_text="请填写不予推荐的理由。",
     )
     _notify_applicant(
         application,
         f"申报书未获地市推荐：{application.number}",
-        f"{actor.city_name}工业和信息化局决定不予推荐您的{application.category_name}申报书。\n理由：{reason.strip()}",
+        f"{actor.city_name}工业和信息化局决定不予推荐您的{application.category_name}申报书。\n理由：{decision.text}",
     )
     return decision
 
@@ -157,18 +167,17 @@ def recommend_application(
     *, actor: User, application: Application, opinion: str, truthfulness_confirmed: bool
 ) -> Recommendation:
     """Recommend an application to the province with the city's opinion; it joins the end of the ranking."""
-    application = applications.lock(application)
-    _require_city(actor, application)
-    if not opinion.strip():
-        raise ReviewError("请填写推荐意见。", field="opinion")
     if not truthfulness_confirmed:
         raise ReviewError("推荐前须确认已对申报材料的真实性进行复核。", field="truthfulness_confirmed")
-    applications.change_state(
+    application, decision = _decide(
         actor=actor,
         application=application,
         to=ApplicationState.RECOMMENDED,
         action="city.recommended",
-        reason=opinion.strip(),
+        city_action=CityAction.RECOMMENDED,
+        text=opinion,
+        missing_text="请填写推荐意见。",
+        truthfulness_confirmed=True,
     )
     last = Recommendation.objects.filter(
         batch=application.batch, city_code=actor.city_code, category=application.category
@@ -178,17 +187,9 @@ def recommend_application(
         batch=application.batch,
         city_code=actor.city_code,
         category=application.category,
-        opinion=opinion.strip(),
+        opinion=decision.text,
         rank=(last or 0) + 1,
         recommended_by=actor,
-    )
-    CityDecision.objects.create(
-        application=application,
-        snapshot=_latest_snapshot(application),
-        action=CityAction.RECOMMENDED,
-        text=opinion.strip(),
-        truthfulness_confirmed=True,
-        decided_by=actor,
     )
     _notify_applicant(
         application,
@@ -213,26 +214,18 @@ def _close_gap(batch: Batch, city_code: str, category: str) -> None:
 @transaction.atomic
 def withdraw_recommendation(*, actor: User, application: Application, reason: str) -> CityDecision:
     """Take a recommendation back before the city deadline; the application returns to the queue."""
-    application = applications.lock(application)
-    _require_city(actor, application)
-    if not reason.strip():
-        raise ReviewError("请填写撤回推荐的理由。", field="reason")
-    applications.change_state(
+    application, decision = _decide(
         actor=actor,
         application=application,
         to=ApplicationState.SUBMITTED,
         action="city.recommendation_withdrawn",
-        reason=reason.strip(),
+        city_action=CityAction.RECOMMENDATION_WITHDRAWN,
+        text=reason,
+        missing_text="请填写撤回推荐的理由。",
     )
     Recommendation.objects.filter(application=application).delete()
     _close_gap(application.batch, actor.city_code, application.category)
-    return CityDecision.objects.create(
-        application=application,
-        snapshot=_latest_snapshot(application),
-        action=CityAction.RECOMMENDATION_WITHDRAWN,
-        text=reason.strip(),
-        decided_by=actor,
-    )
+    return decision
 
 
 @transaction.atomic
