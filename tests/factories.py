@@ -1,5 +1,7 @@
 """Factories that build valid objects: credit codes pass every check, counties match cities."""
 
+import hashlib
+
 import factory
 from django.utils import timezone
 
@@ -124,7 +126,7 @@ class BatchFactory(factory.django.DjangoModelFactory):
     name = "2024年广东省服务型制造示范征集"
     spec_key = "guangdong-2024"
     spec_version = "2024.1"
-    spec_digest = factory.LazyFunction(lambda: __import__("hashlib").sha256(spec_text().encode()).hexdigest())
+    spec_digest = factory.LazyFunction(lambda: hashlib.sha256(spec_text().encode()).hexdigest())
     spec_source_name = GUANGDONG_SPEC
     spec_text = factory.LazyFunction(spec_text)
     application_year = 2024

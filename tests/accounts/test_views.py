@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
@@ -123,7 +124,7 @@ def test_recovery_code_works_once(client, city_officer):
     TOTPDevice.objects.create(user=city_officer, name="x", confirmed=True)
     from shifan.accounts.two_factor import issue_recovery_codes
 
-    with __import__("django").db.transaction.atomic():
+    with transaction.atomic():
         codes = issue_recovery_codes(actor=city_officer)
     response = client.post(reverse("accounts:two_factor_verify"), {"token": codes[0]})
     assert response.status_code == 302

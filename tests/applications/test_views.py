@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from shifan.applications import services
@@ -201,7 +202,7 @@ def test_a_batch_keeps_the_spec_text_it_was_opened_with(province_officer, tmp_pa
     from django.utils import timezone
 
     now = timezone.now()
-    with __import__("django").db.transaction.atomic():
+    with transaction.atomic():
         batch = batch_services.open_batch(
             actor=province_officer,
             spec_file=spec_file("guangdong-2024.yaml"),

@@ -114,16 +114,21 @@ def _size_text(size: int) -> str:
     return f"{math.ceil(size * 10 / MEGABYTE) / 10:.1f} MB"
 
 
+def check_size(size: int, *, max_size_mb: int) -> None:
+    """Refuse an empty file or one above the limit; callers use it before reading the file too."""
+    if not size:
+        raise UploadRefused("文件为空（0 字节），请重新选择文件。")
+    if size > max_size_mb * MEGABYTE:
+        raise UploadRefused(f"文件过大：{_size_text(size)}，上限 {max_size_mb} MB。")
+
+
 def check_upload(data: bytes, filename: str, *, accept: tuple[str, ...], max_size_mb: int) -> str:
     """Return the kind of an uploaded file; raise UploadRefused with the reason if it is not accepted.
 
     Refused: an empty file, one above `max_size_mb`, one whose content is not of a kind in `accept`,
     and one whose extension names another kind than its content (a PNG named .pdf).
     """
-    if not data:
-        raise UploadRefused("文件为空（0 字节），请重新选择文件。")
-    if len(data) > max_size_mb * MEGABYTE:
-        raise UploadRefused(f"文件过大：{_size_text(len(data))}，上限 {max_size_mb} MB。")
+    check_size(len(data), max_size_mb=max_size_mb)
     extension = _extension(filename)
     named = next((kind for kind, extensions in EXTENSIONS.items() if extension in extensions), None)
     kind = detect_kind(data, filename)

@@ -120,11 +120,7 @@ def field_view(
         ]
         view.table_template = _cells(form_field.key, "__index__", form_field.columns, {})
     elif kind == "service_revenue_breakdown":
-        source = (
-            form.field(form_field.source_field)
-            if (form := application.form) and form_field.source_field
-            else None
-        )
+        source = application.form.field(form_field.source_field) if form_field.source_field else None
         chosen = set(answer_rules.selected(answers.get(form_field.source_field or "")) or [])
         stored = value or {}
         if source is not None:

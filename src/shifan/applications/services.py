@@ -22,7 +22,7 @@ from django.utils import timezone
 from shifan.accounts.models import User
 from shifan.applications import answers as answer_rules
 from shifan.applications import rules
-from shifan.applications.filetypes import UploadRefused, check_upload
+from shifan.applications.filetypes import UploadRefused, check_size, check_upload
 from shifan.applications.models import (
     Application,
     ApplicationState,
@@ -301,6 +301,11 @@ def add_attachment(
         raise ApplicationError(
             f"此处最多上传 {spec.max_files} 个文件，请先删除已上传的文件。", field=field_key
         )
+    try:
+        # Refuse an oversized file before reading it into memory.
+        check_size(uploaded.size or 0, max_size_mb=spec.max_size_mb)
+    except UploadRefused as refusal:
+        raise ApplicationError(refusal.message, field=field_key) from refusal
     data = uploaded.read()
     try:
         kind = check_upload(data, uploaded.name or "", accept=spec.accept, max_size_mb=spec.max_size_mb)

@@ -92,6 +92,10 @@ class AutosaveView(ApplicantMixin, View):
             fields = [form.field(key) for key in keys]
         except KeyError:
             return JsonResponse({"error": "页面已过期，请刷新。"}, status=400)
+        editable, reason = rules.can_edit(request.user, application)
+        if not editable:
+            # The application was submitted (or taken out of the applicant's hands) meanwhile.
+            return JsonResponse({"error": reason}, status=409)
         values = {field.key: answer_rules.parse_field(field, request.POST) for field in fields}
         try:
             result = services.save_answers(
@@ -102,7 +106,7 @@ class AutosaveView(ApplicantMixin, View):
                 client_id=request.POST.get("client_id", "")[:40],
             )
         except ApplicationError as error:
-            return JsonResponse({"error": error.message}, status=409 if "不能修改" in error.message else 400)
+            return JsonResponse({"error": error.message}, status=400)
         application.refresh_from_db()
         return JsonResponse(presentation.autosave_payload(application, result))
 

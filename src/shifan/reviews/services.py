@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from shifan.accounts.models import User
 from shifan.applications import services as applications
-from shifan.applications.filetypes import UploadRefused, check_upload
+from shifan.applications.filetypes import UploadRefused, check_size, check_upload
 from shifan.applications.models import Application, ApplicationState
 from shifan.core.notices import notify
 from shifan.core.services import record_event
@@ -270,8 +270,9 @@ def upload_letter(*, actor: User, batch: Batch, uploaded: UploadedFile) -> CityS
     allowed, reason = city_can_act(batch, actor.city_code)
     if not allowed:
         raise ReviewError(reason)
-    data = uploaded.read()
     try:
+        check_size(uploaded.size or 0, max_size_mb=LETTER_MAX_MB)
+        data = uploaded.read()
         check_upload(data, uploaded.name or "推荐函.pdf", accept=("pdf",), max_size_mb=LETTER_MAX_MB)
     except UploadRefused as refusal:
         raise ReviewError(refusal.message, field="letter") from refusal

@@ -1,4 +1,5 @@
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -253,9 +254,7 @@ class SummaryExportView(RoleRequiredMixin, View):
             data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
         filename = f"{city.name}推荐汇总表-{batch.application_year}.xlsx"
-        response["Content-Disposition"] = (
-            f"attachment; filename*=UTF-8''{__import__('urllib.parse').parse.quote(filename)}"
-        )
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
         return response
 
 
