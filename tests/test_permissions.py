@@ -8,9 +8,11 @@ object outside the reader's row.
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from shifan.accounts.models import Role
 from shifan.core.models import Notice
+from shifan.expert_review.models import Assignment, AssignmentState
 from tests import factories
 from tests.helpers import login_verified
 
@@ -46,7 +48,25 @@ def world(db):
     )
     sent_file = factories.attachment(sent, field_key="overview")
     factories.submitted(sent)
+    reviewed = factories.ApplicationFactory(
+        batch=batch, organisation=factories.OrganisationFactory(city_code="440600")
+    )
+    reviewed_file = factories.attachment(reviewed)
+    factories.submitted(reviewed)
+    reviewed.state = "in_review"
+    reviewed.save(update_fields=["state"])
+    assignment = Assignment.objects.create(
+        batch=batch,
+        application=reviewed,
+        expert=expert_profile.user,
+        state=AssignmentState.PUBLISHED,
+        published_at=timezone.now(),
+        confirmed_at=timezone.now(),
+    )
     return {
+        "reviewed": reviewed,
+        "reviewed_file": reviewed_file,
+        "assignment": assignment,
         "users": {
             "anonymous": None,
             "admin": admin,
@@ -83,6 +103,7 @@ PROVINCE_ONLY = expect(403, anonymous=302, province=200)
 APPLICANTS_OF_A = {"other_admin": 404, **APPLICANTS_ONLY}
 READERS_OF_A = {"other_admin": 404, "other_city": 404, "expert": 403, "other_expert": 403}
 EXPERT_ONLY = expect(403, anonymous=302, expert=200, other_expert=200)
+ASSIGNED_EXPERT_ONLY = expect(403, anonymous=302, expert=200, other_expert=404)
 
 # name, method, kwargs (from the world), expected answers by role
 MATRIX = [
@@ -270,6 +291,40 @@ MATRIX = [
         lambda w: {"pk": w["sent"].pk, "sequence": 1},
         expect(200, anonymous=302, **READERS_OF_A),
     ),
+    ("expert_review:my_assignments", "get", None, EXPERT_ONLY),
+    ("expert_review:assignment", "get", lambda w: {"pk": w["assignment"].pk}, ASSIGNED_EXPERT_ONLY),
+    ("expert_review:conflict_check", "get", lambda w: {"pk": w["assignment"].pk}, ASSIGNED_EXPERT_ONLY),
+    (
+        "expert_review:attachment",
+        "get",
+        lambda w: {"pk": w["assignment"].pk, "attachment_pk": w["reviewed_file"].pk},
+        ASSIGNED_EXPERT_ONLY,
+    ),
+    ("expert_review:current", "get", None, expect(403, anonymous=302, province=302)),
+    ("expert_review:assignments", "get", lambda w: {"batch_pk": w["batch"].pk}, PROVINCE_ONLY),
+    ("expert_review:replace_expert", "get", lambda w: {"pk": w["assignment"].pk}, PROVINCE_ONLY),
+    (
+        "expert_review:reopen_scores",
+        "post",
+        lambda w: {"pk": w["assignment"].pk},
+        expect(403, anonymous=302, province=302),
+    ),
+    ("expert_review:results", "get", lambda w: {"batch_pk": w["batch"].pk}, PROVINCE_ONLY),
+    ("expert_review:results_export", "get", lambda w: {"batch_pk": w["batch"].pk}, PROVINCE_ONLY),
+    (
+        "expert_review:mark_list",
+        "post",
+        lambda w: {"batch_pk": w["batch"].pk, "category": "enterprise"},
+        # The province's refusal (scores not all in) re-renders the page with the reason.
+        expect(403, anonymous=302, province=400),
+    ),
+    (
+        "expert_review:fix_list",
+        "post",
+        lambda w: {"batch_pk": w["batch"].pk},
+        expect(403, anonymous=302, province=302),
+    ),
+    ("expert_review:scores", "get", lambda w: {"pk": w["reviewed"].pk}, PROVINCE_ONLY),
 ]
 
 

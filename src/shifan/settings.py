@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "shifan.eligibility",
     "shifan.applications",
     "shifan.reviews",
+    "shifan.expert_review",
     "shifan.dashboard",
     "shifan.demo",
     "django.contrib.auth",

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("shifan.programs.urls")),
     path("", include("shifan.applications.urls")),
     path("", include("shifan.reviews.urls")),
+    path("", include("shifan.expert_review.urls")),
 ]

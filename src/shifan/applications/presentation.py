@@ -5,6 +5,7 @@ Input names follow one convention, which `answers.parse_field` reads back: simpl
 "<key>__rows"; yearly cells "<key>__<row>__<year>"; breakdown cells "<key>__<option>__<column>".
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -433,13 +434,23 @@ def _cell_text(column: Column, value: Any) -> str:
 
 
 def snapshot_page(
-    application: Application, snapshot: Snapshot, previous: Snapshot | None, user: User
+    application: Application,
+    snapshot: Snapshot,
+    previous: Snapshot | None,
+    user: User,
+    attachment_url: Callable[[dict[str, Any]], str] | None = None,
 ) -> dict[str, Any]:
+    """Return the context of a submitted version; `attachment_url` links its files (for experts)."""
     form = application.form
+
+    def default_url(item: dict[str, Any]) -> str:
+        return reverse("applications:attachment", kwargs={"pk": application.pk, "attachment_pk": item["id"]})
+
+    link = attachment_url or default_url
     changed = answer_rules.changed_fields(previous.answers, snapshot.answers) if previous else set()
     attachments_by_field: dict[str, list[dict[str, Any]]] = {}
     for item in snapshot.attachments:
-        attachments_by_field.setdefault(item["field"], []).append(item)
+        attachments_by_field.setdefault(item["field"], []).append({**item, "url": link(item)})
     previous_hashes = {(i["field"], i["sha256"]) for i in previous.attachments} if previous else set()
     sections = []
     for section in form.sections:

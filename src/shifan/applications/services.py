@@ -99,6 +99,11 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (ApplicationState.RECOMMENDED, ApplicationState.SUBMITTED): "撤回推荐或省厅退回地市",
     (ApplicationState.RECOMMENDED, ApplicationState.ACCEPTED): "省厅受理",
     (ApplicationState.RECOMMENDED, ApplicationState.RETURNED): "省厅退回申报单位补充材料",
+    (ApplicationState.ACCEPTED, ApplicationState.IN_REVIEW): "发布专家评审任务",
+    (ApplicationState.IN_REVIEW, ApplicationState.PROPOSED): "列入拟认定名单",
+    (ApplicationState.IN_REVIEW, ApplicationState.NOT_SELECTED): "未列入拟认定名单",
+    (ApplicationState.PROPOSED, ApplicationState.IN_REVIEW): "重新开放拟认定名单",
+    (ApplicationState.NOT_SELECTED, ApplicationState.IN_REVIEW): "重新开放拟认定名单",
 }
 
 

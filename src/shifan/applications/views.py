@@ -7,6 +7,7 @@ from shifan.accounts.models import Role
 from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin, require
 from shifan.applications import answers as answer_rules
 from shifan.applications import presentation, rules, selectors, services
+from shifan.applications.models import Attachment
 from shifan.applications.services import ApplicationError, SubmissionIncomplete
 from shifan.eligibility import services as eligibility
 from shifan.eligibility.services import EligibilityError
@@ -158,15 +159,19 @@ class AttachmentDownloadView(ReaderMixin, View):
 
     def get(self, request: AuthenticatedRequest, pk: int, attachment_pk: int) -> FileResponse:
         application = selectors.application_for(request.user, pk)
-        attachment = selectors.attachment_for(request.user, application, attachment_pk)
-        inline = attachment.kind in {"pdf", "image"}
-        response = FileResponse(
-            attachment.file.open("rb"), as_attachment=not inline, filename=attachment.original_name
-        )
-        if attachment.kind == "pdf":
-            response["Content-Type"] = "application/pdf"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(selectors.attachment_for(request.user, application, attachment_pk))
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """Serve an attachment: PDF and images inline, anything else as a download; never sniffed."""
+    inline = attachment.kind in {"pdf", "image"}
+    response = FileResponse(
+        attachment.file.open("rb"), as_attachment=not inline, filename=attachment.original_name
+    )
+    if attachment.kind == "pdf":
+        response["Content-Type"] = "application/pdf"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 class RevisionListView(ApplicantMixin, View):

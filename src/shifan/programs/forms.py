@@ -1,9 +1,11 @@
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from shifan.core.forms import StyledForm, set_choices
+from shifan.programs.models import AggregationRule
 from shifan.programs.registry import spec_files
 
 
@@ -27,6 +29,25 @@ class BatchForm(StyledForm):
     experts_per_application = forms.IntegerField(label=_("每份申报评审专家数"), min_value=1, max_value=15)
     same_city_conflict = forms.BooleanField(label=_("专家回避与申报单位同城市的申报"), required=False)
     recognition_valid_years = forms.IntegerField(label=_("认定有效期（年）"), min_value=1, max_value=10)
+    expert_max_load = forms.IntegerField(
+        label=_("每位专家最多评审份数"), min_value=1, max_value=200, initial=20
+    )
+    aggregation_rule = forms.ChoiceField(
+        label=_("专家分汇总方法"), choices=AggregationRule.choices, initial=AggregationRule.TRIMMED_MEAN
+    )
+    standardise_scores = forms.BooleanField(
+        label=_("按专家个人尺度标准化"),
+        required=False,
+        help_text=_("把每位专家的总分按其在本批次的平均分和离散程度换算，抵消评分偏严或偏松。"),
+    )
+    disagreement_threshold = forms.DecimalField(
+        label=_("分歧提示阈值（标准差，分）"),
+        min_value=Decimal(1),
+        max_value=Decimal(50),
+        decimal_places=2,
+        initial=Decimal(10),
+        help_text=_("同一申报各专家总分的标准差达到此值时提示分歧较大。"),
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -1,3 +1,4 @@
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,11 @@ class BatchPhase(models.TextChoices):
     OPEN = "open", _("申报中")
     CITY_REVIEW = "city_review", _("地市推荐中")
     CLOSED = "closed", _("申报已截止")
+
+
+class AggregationRule(models.TextChoices):
+    TRIMMED_MEAN = "trimmed_mean", _("去掉一个最高分和一个最低分后取平均（五位及以上专家时）")
+    MEAN = "mean", _("算术平均")
 
 
 class Batch(TimeStampedModel):
@@ -35,6 +41,17 @@ class Batch(TimeStampedModel):
     experts_per_application = models.PositiveSmallIntegerField(_("每份申报专家数"), default=5)
     same_city_conflict = models.BooleanField(_("同城市专家回避"), default=True)
     recognition_valid_years = models.PositiveSmallIntegerField(_("认定有效期（年）"), default=3)
+    expert_max_load = models.PositiveSmallIntegerField(_("每位专家最多评审份数"), default=20)
+    aggregation_rule = models.CharField(
+        _("专家分汇总方法"),
+        max_length=20,
+        choices=AggregationRule.choices,
+        default=AggregationRule.TRIMMED_MEAN,
+    )
+    standardise_scores = models.BooleanField(_("按专家个人尺度标准化"), default=False)
+    disagreement_threshold = models.DecimalField(
+        _("分歧提示阈值（标准差，分）"), max_digits=5, decimal_places=2, default=Decimal(10)
+    )
     # A province officer's corrections of rule parameters for this batch: {rule: {param: value}}.
     rule_overrides = models.JSONField(_("资格条件参数调整"), default=dict, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

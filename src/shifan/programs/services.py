@@ -1,6 +1,7 @@
 """Opening and changing batches."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -63,6 +64,7 @@ def open_batch(
         experts_per_application=settings.get("experts_per_application", defaults.experts_per_application),
         same_city_conflict=settings.get("same_city_conflict", defaults.same_city_conflict),
         recognition_valid_years=settings.get("recognition_valid_years", defaults.recognition_valid_years),
+        **{key: settings[key] for key in REVIEW_SETTINGS if key in settings},
         opened_by=actor,
     )
     batch.full_clean()
@@ -83,6 +85,9 @@ def open_batch(
     return batch
 
 
+# Expert review settings with model defaults (the spec does not set them).
+REVIEW_SETTINGS = ("expert_max_load", "aggregation_rule", "standardise_scores", "disagreement_threshold")
+
 BATCH_EDITABLE_FIELDS = (
     "name",
     "opens_at",
@@ -93,6 +98,10 @@ BATCH_EDITABLE_FIELDS = (
     "experts_per_application",
     "same_city_conflict",
     "recognition_valid_years",
+    "expert_max_load",
+    "aggregation_rule",
+    "standardise_scores",
+    "disagreement_threshold",
 )
 
 
@@ -119,6 +128,8 @@ def update_batch(*, actor: User, batch: Batch, **changes: Any) -> Batch:
     batch.save(update_fields=[*changed, "updated_at"])
 
     def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
         return value.isoformat() if isinstance(value, datetime) else value
 
     record_event(

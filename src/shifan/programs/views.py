@@ -11,7 +11,7 @@ from shifan.programs import selectors, services
 from shifan.programs.forms import BatchForm, NewBatchForm
 from shifan.programs.models import Batch
 from shifan.programs.registry import spec_file
-from shifan.programs.services import BatchError
+from shifan.programs.services import REVIEW_SETTINGS, BatchError
 
 
 class BatchListView(View):
@@ -44,6 +44,7 @@ def _settings_from(data: dict[str, Any]) -> dict[str, Any]:
         "experts_per_application": data["experts_per_application"],
         "same_city_conflict": data["same_city_conflict"],
         "recognition_valid_years": data["recognition_valid_years"],
+        **{key: data[key] for key in REVIEW_SETTINGS},
     }
 
 
@@ -127,4 +128,5 @@ class BatchEditView(RoleRequiredMixin, View):
             "experts_per_application": batch.experts_per_application,
             "same_city_conflict": batch.same_city_conflict,
             "recognition_valid_years": batch.recognition_valid_years,
+            **{key: getattr(batch, key) for key in REVIEW_SETTINGS},
         }

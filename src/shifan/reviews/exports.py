@@ -1,14 +1,13 @@
 """The city's 推荐汇总表 as an Excel workbook, in the columns such tables carry."""
 
-import io
 from typing import Any
 
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from shifan.applications import answers as answer_rules
 from shifan.core import reference
+from shifan.core.sheets import body_row, header_row, title_row, workbook_bytes
 from shifan.programs.models import Batch
 from shifan.reviews.models import Recommendation
 
@@ -78,35 +77,17 @@ def recommendation_summary(
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "推荐汇总表"
-    thin = Side(style="thin", color="999999")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    sheet.append([f"{city.name}服务型制造示范推荐汇总表"])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
-    sheet["A1"].font = Font(size=16, bold=True)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append(
-        [
-            f"批次：{batch.name}    推荐单位：{city.name}工业和信息化局（盖章）    "
-            f"导出日期：{timezone.localdate():%Y-%m-%d}"
-        ]
+    title_row(sheet, f"{city.name}服务型制造示范推荐汇总表", len(COLUMNS))
+    title_row(
+        sheet,
+        f"批次：{batch.name}    推荐单位：{city.name}工业和信息化局（盖章）    "
+        f"导出日期：{timezone.localdate():%Y-%m-%d}",
+        len(COLUMNS),
+        size=11,
     )
-    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(COLUMNS))
-    sheet.append([title for title, _width in COLUMNS])
-    header = sheet.max_row
-    for column, (_title, width) in enumerate(COLUMNS, start=1):
-        cell = sheet.cell(row=header, column=column)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="E8EEF7")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = border
-        sheet.column_dimensions[cell.column_letter].width = width
+    header = header_row(sheet, COLUMNS)
     for category in batch.spec.categories:
         for recommendation in recommendations.get(category.key, []):
-            sheet.append(row_for(recommendation))
-            for cell in sheet[sheet.max_row]:
-                cell.border = border
-                cell.alignment = Alignment(vertical="top", wrap_text=True)
+            body_row(sheet, row_for(recommendation))
     sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

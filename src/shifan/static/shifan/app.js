@@ -29,6 +29,25 @@
     apply();
   }
 
+  // A score sheet adds up its scores as the expert types, and marks a score out of range.
+  function scoreSheet(form) {
+    var inputs = form.querySelectorAll("input[data-score]");
+    var total = form.querySelector("[data-score-total]");
+    function update() {
+      var sum = 0;
+      inputs.forEach(function (input) {
+        var text = input.value.trim();
+        var value = Number(text);
+        var bad = text !== "" && (isNaN(value) || value < 0 || value > Number(input.dataset.max) || (value * 2) % 1 !== 0);
+        input.classList.toggle("is-invalid", bad);
+        if (text !== "" && !bad) { sum += value; }
+      });
+      if (total) { total.textContent = String(Math.round(sum * 100) / 100); }
+    }
+    inputs.forEach(function (input) { input.addEventListener("input", update); });
+    update();
+  }
+
   // Forms with data-confirm ask before doing anything irreversible.
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -43,5 +62,6 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("select[data-county-for]").forEach(narrowCounties);
+    document.querySelectorAll("form[data-score-sheet]").forEach(scoreSheet);
   });
 })();
