@@ -11,12 +11,13 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-arphic-gkai00mp fonts-wqy-zenhe
 
 DEMO_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 
-.PHONY: help install system-packages demo serve test test-fast lint format typecheck clean messages
+.PHONY: help install system-packages demo serve test test-fast lint format typecheck clean messages bench-assignment
 
 help:
 	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (unit, service, permission and browser tests)"
 	@echo "make lint   ruff and mypy"
+	@echo "make bench-assignment   solve time and optimality of expert assignment (1,000 × 300, k = 5)"
 
 install: system-packages $(VENV)/.installed node_modules/.installed
 
@@ -64,6 +65,10 @@ test: install
 
 test-fast: install
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+# Benchmarks print figures (the last line is JSON); they are run by hand, not by CI.
+bench-assignment: install
+	SHIFAN_HTTPS=false $(PY) bench/assignment.py
 
 lint: install
 	$(VENV)/bin/ruff check .
