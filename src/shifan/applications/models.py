@@ -178,17 +178,23 @@ class Snapshot(models.Model):
 
 
 class NumberCounter(models.Model):
-    """The last application number given in a batch and category (GD-SMD-2024-E-0001)."""
+    """The last application number given in an application year and category (GD-SMD-2024-E-0001).
 
-    batch = models.ForeignKey(Batch, on_delete=models.CASCADE)
+    By year, not by batch: the number carries only the year, and must stay unique when a year has
+    more than one batch.
+    """
+
+    year = models.PositiveIntegerField()
     category = models.CharField(max_length=20)
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["batch", "category"], name="one_counter_per_category")]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "category"], name="one_counter_per_year_and_category")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.batch_id}-{self.category}: {self.last}"
+        return f"{self.year}-{self.category}: {self.last}"
 
 
 def sha256_of(chunks: Any) -> str:

@@ -377,7 +377,7 @@ def invalid_fields(application: Application) -> dict[str, list[str]]:
 
 def _next_number(application: Application) -> str:
     counter, _created = NumberCounter.objects.select_for_update().get_or_create(
-        batch=application.batch, category=application.category
+        year=application.batch.application_year, category=application.category
     )
     counter.last += 1
     counter.save(update_fields=["last"])

@@ -106,6 +106,40 @@ EXPERTS = [
         "教授",
         ["工业设计服务", "财务与投融资", "制造业"],
     ),
+    (
+        "黄志强",
+        "珠海市工业设计协会",
+        "51440400MJL000017X",
+        "440400",
+        "高级工程师",
+        ["工业设计服务", "定制化服务"],
+    ),
+    ("何丽君", "惠州学院", "12441300455900215K", "441300", "副教授", ["供应链管理", "数字化转型", "制造业"]),
+    (
+        "梁文彬",
+        "中山市质量计量监督检测所",
+        "12442000455000318P",
+        "442000",
+        "高级工程师",
+        ["检验检测认证", "全生命周期管理"],
+    ),
+    ("罗嘉欣", "江门职业技术学院", "12440700455000413Q", "440700", "副教授", ["绿色制造服务", "制造业"]),
+    (
+        "邓国栋",
+        "广东海洋大学",
+        "12440800455000519R",
+        "440800",
+        "教授",
+        ["共享制造", "平台经济", "生产性金融服务"],
+    ),
+    (
+        "冯秀英",
+        "韶关学院",
+        "12440200455000614S",
+        "440200",
+        "教授",
+        ["总集成总承包", "平台经济", "财务与投融资"],
+    ),
 ]
 
 
@@ -321,11 +355,35 @@ DEMO_PDF = (
 )
 
 
+def complete_application(application: Any, user: User, overrides: dict[str, Any] | None = None) -> None:
+    """Fill an application with the sample answers and the required sealed pages."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shifan.applications import services as application_services
+    from shifan.applications.answers import prefill_answers
+    from shifan.demo.answers import complete_answers
+
+    # What the organisation's record pre-fills (name, code, 苏区/老区, contact) wins over samples.
+    prefilled = prefill_answers(application.form, application.organisation)
+    answers = {**complete_answers(application.form), **prefilled, **(overrides or {})}
+    application_services.save_answers(
+        actor=user, application=application, base_version=application.version, values=answers
+    )
+    application.refresh_from_db()
+    for form_field in application.form.fields():
+        if form_field.type == "attachments" and form_field.required:
+            application_services.add_attachment(
+                actor=user,
+                application=application,
+                field_key=form_field.key,
+                uploaded=SimpleUploadedFile("盖章承诺页.pdf", DEMO_PDF),
+            )
+
+
 def load_demo_applications(province: User) -> None:
     """Open the demo batch and put applications in draft, submitted and withdrawn states."""
     from datetime import timedelta
 
-    from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
     from shifan.applications import services as application_services
@@ -353,23 +411,6 @@ def load_demo_applications(province: User) -> None:
     def admin_of(slug: str) -> User:
         return User.objects.get(email=_email(slug))
 
-    def complete(application: Application, user: User) -> None:
-        # What the organisation's record pre-fills (name, code, 苏区/老区, contact) wins over samples.
-        prefilled = prefill_answers(application.form, application.organisation)
-        answers = {**complete_answers(application.form), **prefilled}
-        application_services.save_answers(
-            actor=user, application=application, base_version=application.version, values=answers
-        )
-        application.refresh_from_db()
-        for form_field in application.form.fields():
-            if form_field.type == "attachments" and form_field.required:
-                application_services.add_attachment(
-                    actor=user,
-                    application=application,
-                    field_key=form_field.key,
-                    uploaded=SimpleUploadedFile("盖章承诺页.pdf", DEMO_PDF),
-                )
-
     # 深圳 and 佛山 enterprises, 汕头 and 湛江 platforms: complete and submitted.
     for slug, category in [
         ("e-shenzhen", "enterprise"),
@@ -379,12 +420,12 @@ def load_demo_applications(province: User) -> None:
     ]:
         user = admin_of(slug)
         application = application_services.start_application(actor=user, batch=batch, category=category)
-        complete(application, user)
+        complete_application(application, user)
         application_services.submit_application(actor=user, application=application)
     # 东莞: submitted, then withdrawn to add material.
     user = admin_of("e-dongguan")
     application = application_services.start_application(actor=user, batch=batch, category="enterprise")
-    complete(application, user)
+    complete_application(application, user)
     application_services.submit_application(actor=user, application=application)
     application_services.withdraw_application(
         actor=user, application=application, reason="补充佐证材料后重新提交"
@@ -423,6 +464,10 @@ def load_demo_applications(province: User) -> None:
     for slug, category in [("e-shantou", "enterprise"), ("p-guangzhou", "platform")]:
         application_services.start_application(actor=admin_of(slug), batch=batch, category=category)
     load_demo_reviews(province, batch)
+
+    from shifan.demo.review_stage import load_review_stage
+
+    load_review_stage(province)
 
 
 def load_demo_reviews(province: User, batch: Any) -> None:

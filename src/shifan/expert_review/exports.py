@@ -46,7 +46,7 @@ def _ranking_sheet(workbook: Workbook, batch: Batch, category_key: str, name: st
                 row.rank,
                 row.application.number,
                 row.application.organisation.name,
-                row.application.organisation.city_name,
+                row.application.organisation.city.name,
                 f"{row.submitted}/{row.expected}",
                 float(result.raw_mean),
                 float(result.score),

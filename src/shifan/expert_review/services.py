@@ -496,7 +496,6 @@ def decline_for_conflict(*, actor: User, assignment: Assignment, reason: str) ->
         raise ReviewError("请说明回避理由。", field="reason")
     organisation = assignment.application.organisation
     try:
-        # Sends expert_conflicts_changed, whose receiver removes this assignment.
         accounts.declare_conflict(
             actor=actor,
             profile=actor.expert_profile,
@@ -506,6 +505,9 @@ def decline_for_conflict(*, actor: User, assignment: Assignment, reason: str) ->
         )
     except AccountError as error:
         raise ReviewError(error.message, field="reason") from error
+    # The declaration's signal does this too; removing is idempotent, and this path must not
+    # depend on it.
+    remove_conflicted_assignments(actor=actor, profile=actor.expert_profile)
 
 
 def remove_conflicted_assignments(*, actor: User, profile: ExpertProfile) -> int:
