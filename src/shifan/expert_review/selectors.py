@@ -69,6 +69,15 @@ def open_assignments(user: User) -> list[Assignment]:
     ]
 
 
+def batch_in_review() -> Batch | None:
+    """Return the latest batch whose expert review has started, else one with accepted applications."""
+    for states in (REVIEWED, UNDER_REVIEW):
+        batch = Batch.objects.filter(applications__state__in=states).distinct().order_by("-city_deadline").first()
+        if batch is not None:
+            return batch
+    return None
+
+
 def assignment_plan(batch: Batch) -> list[dict]:
     """Return each application under review with its live assignments, for the officer."""
     applications = list(

@@ -204,7 +204,8 @@ class CurrentReviewView(ProvinceMixin, View):
     """The navigation's entry: the latest batch's expert review."""
 
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
-        batch = current_batch(request.GET.get("batch"))
+        asked = request.GET.get("batch")
+        batch = current_batch(asked) if asked else selectors.batch_in_review() or current_batch(None)
         if batch is None:
             messages.info(request, "还没有征集批次。")
             return redirect("programs:batch_list")
@@ -243,6 +244,7 @@ class AssignmentPlanView(ProvinceMixin, View):
                 "match_total": sum(a.match for a in assignments),
                 "loads": selectors.expert_loads(batch),
                 "removed": selectors.removed_assignments(batch)[:20],
+                "batches": batch_selectors.batches_visible_to(request.user),
                 "list_fixed": selectors.list_fixed(batch),
             },
         )
@@ -377,6 +379,7 @@ class ResultsView(ProvinceMixin, View):
                 "categories": categories,
                 "list_fixed": selectors.list_fixed(batch),
                 "reopen_form": ReasonForm(),
+                "batches": batch_selectors.batches_visible_to(request.user),
             },
             status=400 if posted else 200,
         )
