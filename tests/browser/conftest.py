@@ -243,3 +243,24 @@ def log_out(page: Any) -> None:
     page.locator("[data-testid=user-menu]").click()
     page.get_by_role("button", name="退出登录").click()
     expect(page.locator("#id_username")).to_be_visible()
+
+
+def officer_with_device(*, email: str, name: str, role: str, city_code: str = "") -> Any:
+    """An officer whose authenticator app is already set up (a confirmed TOTP device)."""
+    from shifan.accounts import two_factor
+
+    user = make_officer(email=email, name=name, role=role, city_code=city_code)
+    device = two_factor.pending_totp_device(user)
+    assert two_factor.confirm_totp_device(actor=user, device=device, token=totp_code(device.bin_key))
+    return user
+
+
+def log_in_officer(page: Any, base: str, user: Any, home: str) -> None:
+    """Log in with the password and the authenticator's code, and wait for the home page."""
+    from playwright.sync_api import expect
+
+    log_in(page, base, user.email)
+    expect(page).to_have_url(re.compile(r"/two-factor/verify/"))
+    page.locator("#id_token").fill(fresh_totp_code(user))
+    page.get_by_role("button", name="验证", exact=True).click()
+    expect(page.locator(home)).to_be_visible()

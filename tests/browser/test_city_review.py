@@ -20,12 +20,11 @@ from tests import factories
 from tests.browser.conftest import (
     GUANGZHOU,
     VALID_CODE,
-    fresh_totp_code,
     log_in,
-    make_officer,
+    log_in_officer,
     make_organisation,
+    officer_with_device,
     shot,
-    totp_code,
 )
 
 pytestmark = pytest.mark.browser
@@ -82,27 +81,6 @@ def submitted_application(
     services.submit_application(actor=admin, application=application)
     application.refresh_from_db()
     return application
-
-
-def officer_with_device(*, email: str, name: str, role: str, city_code: str = "") -> Any:
-    """An officer whose authenticator app is already set up (a confirmed TOTP device)."""
-    from shifan.accounts import two_factor
-
-    user = make_officer(email=email, name=name, role=role, city_code=city_code)
-    device = two_factor.pending_totp_device(user)
-    assert two_factor.confirm_totp_device(actor=user, device=device, token=totp_code(device.bin_key))
-    return user
-
-
-# Page steps ---------------------------------------------------------------------------------
-
-
-def log_in_officer(page: Any, base: str, user: Any, home: str) -> None:
-    log_in(page, base, user.email)
-    expect(page).to_have_url(re.compile(r"/two-factor/verify/"))
-    page.locator("#id_token").fill(fresh_totp_code(user))
-    page.get_by_role("button", name="验证", exact=True).click()
-    expect(page.locator(home)).to_be_visible()
 
 
 def open_from_queue(page: Any, organisation_name: str) -> None:
