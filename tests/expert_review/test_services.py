@@ -108,7 +108,7 @@ def test_conflicted_expert_gets_404_even_after_assignment(batch, province_office
 
 def test_declaring_a_conflict_on_first_opening_removes_the_assignment(batch, province_officer):
     application = accepted(batch)
-    first, _second, _third = expert(), expert(), expert()
+    [expert() for _ in range(3)]
     publish(batch, province_officer)
     assignment = Assignment.objects.filter(application=application).order_by("id").first()
     person = assignment.expert
