@@ -20,10 +20,13 @@ Pure Python over scipy and networkx; no Django, so tests can compare it with bru
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 INTEGRALITY_TOLERANCE = 1e-6
+# Application and expert ids: primary keys in production, any hashable value in tests.
+Hashable: TypeAlias = Any
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from shifan.accounts.models import ExpertiseField, User
 from shifan.applications.answers import options_for, selected
 from shifan.applications.models import Application
@@ -123,7 +125,7 @@ def expert_facts(experts: Iterable[User]) -> list[ExpertFacts]:
     return facts
 
 
-def experts_with_facts() -> object:
+def experts_with_facts() -> QuerySet[User]:
     """Return the active experts with everything `expert_facts` reads, in few queries."""
     return (
         User.objects.filter(role="expert", is_active=True, expert_profile__isnull=False)

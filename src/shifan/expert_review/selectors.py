@@ -72,7 +72,9 @@ def open_assignments(user: User) -> list[Assignment]:
 def batch_in_review() -> Batch | None:
     """Return the latest batch whose expert review has started, else one with accepted applications."""
     for states in (REVIEWED, UNDER_REVIEW):
-        batch = Batch.objects.filter(applications__state__in=states).distinct().order_by("-city_deadline").first()
+        batch = (
+            Batch.objects.filter(applications__state__in=states).distinct().order_by("-city_deadline").first()
+        )
         if batch is not None:
             return batch
     return None
@@ -170,6 +172,7 @@ def _submitted_totals(batch: Batch) -> list[Total]:
         for application_id, expert_id, total in Assignment.objects.filter(
             batch=batch, state=AssignmentState.PUBLISHED, submitted_at__isnull=False
         ).values_list("application_id", "expert_id", "total")
+        if total is not None  # a submitted sheet always has its total
     ]
 
 

@@ -205,7 +205,7 @@ def assign_experts(*, actor: User, batch: Batch) -> AssignmentReport:
     ).values_list("application_id", "expert_id"):
         used_load[expert_id] = used_load.get(expert_id, 0) + 1
 
-    experts = expert_facts(experts_with_facts())  # type: ignore[arg-type]
+    experts = expert_facts(experts_with_facts())
     applicants = {a.pk: applicant_facts(a) for a in targets}
     demand = {a.pk: k - len(on_application.get(a.pk, ())) for a in targets}
     demand = {a: d for a, d in demand.items() if d > 0}
@@ -512,7 +512,7 @@ def decline_for_conflict(*, actor: User, assignment: Assignment, reason: str) ->
 
 def remove_conflicted_assignments(*, actor: User, profile: ExpertProfile) -> int:
     """Remove the expert's live assignments that are now conflicts; tell the province. In a transaction."""
-    [facts] = expert_facts(experts_with_facts().filter(pk=profile.user_id))  # type: ignore[attr-defined]
+    [facts] = expert_facts(experts_with_facts().filter(pk=profile.user_id))
     removed = []
     for assignment in (
         Assignment.objects.select_for_update()
@@ -637,8 +637,8 @@ def reopen_scores(*, actor: User, assignment: Assignment, reason: str) -> Assign
     """Give a submitted score sheet back to its expert, with the reason."""
     _require_province(actor)
     _require_list_open(assignment.batch)
-    assignment = Assignment.objects.select_for_update().select_related("application", "expert").get(
-        pk=assignment.pk
+    assignment = (
+        Assignment.objects.select_for_update().select_related("application", "expert").get(pk=assignment.pk)
     )
     if assignment.submitted_at is None or assignment.state != AssignmentState.PUBLISHED:
         raise ReviewError("该评分尚未提交，无需退回。")

@@ -161,14 +161,20 @@ class AssignmentView(ExpertMixin, View):
     def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         assignment = selectors.assignment_for_expert(request.user, pk)
         leaves = list(assignment.batch.category(assignment.application.category).rubric_leaves())
-        posted = {
-            "scores": {leaf.key: request.POST.get(f"score_{leaf.key}", "").strip() for leaf in leaves},
-            "comments": {leaf.key: request.POST.get(f"comment_{leaf.key}", "") for leaf in leaves},
-            "overall_comment": request.POST.get("overall_comment", ""),
-        }
+        scores = {leaf.key: request.POST.get(f"score_{leaf.key}", "").strip() for leaf in leaves}
+        comments = {leaf.key: request.POST.get(f"comment_{leaf.key}", "") for leaf in leaves}
+        overall = request.POST.get("overall_comment", "")
+        posted: dict[str, Any] = {"scores": scores, "comments": comments, "overall_comment": overall}
         submit = request.POST.get("action") == "submit"
         try:
-            services.save_scores(actor=request.user, assignment=assignment, submit=submit, **posted)
+            services.save_scores(
+                actor=request.user,
+                assignment=assignment,
+                scores=scores,
+                comments=comments,
+                overall_comment=overall,
+                submit=submit,
+            )
         except ScoreErrors as error:
             messages.error(request, "评分未提交：" + error.message if submit else "未保存：" + error.message)
             return self.get(request, pk, posted=posted, errors=error.errors)
@@ -393,8 +399,8 @@ class ProposedListMarkView(ProvinceMixin, View):
         except KeyError as error:
             raise Http404 from error
         selected = {int(pk) for pk in request.POST.getlist("selected") if pk.isdigit()}
-        reasons = {
-            int(key.removeprefix("reason_")): value
+        reasons: dict[int, str] = {
+            int(key.removeprefix("reason_")): str(value)
             for key, value in request.POST.items()
             if key.startswith("reason_") and key.removeprefix("reason_").isdigit()
         }
