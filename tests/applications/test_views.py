@@ -165,6 +165,9 @@ def test_province_opens_a_batch_through_the_page(client, province_officer):
             "experts_per_application": 5,
             "same_city_conflict": "on",
             "recognition_valid_years": 3,
+            "expert_max_load": 20,
+            "aggregation_rule": "trimmed_mean",
+            "disagreement_threshold": "10",
         },
     )
     assert "申报截止时间应晚于开始时间" in response.content.decode()
@@ -180,6 +183,9 @@ def test_province_opens_a_batch_through_the_page(client, province_officer):
         "experts_per_application": 5,
         "same_city_conflict": "on",
         "recognition_valid_years": 3,
+        "expert_max_load": 20,
+        "aggregation_rule": "trimmed_mean",
+        "disagreement_threshold": "10",
     }
     response = client.post(reverse("programs:batch_create"), data)
     from shifan.programs.models import Batch
