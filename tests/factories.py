@@ -212,3 +212,13 @@ def city_letter(batch, city_code, *, data=b"%PDF-1.4\n%letter\n"):
     submission.letter_uploaded_at = timezone.now()
     submission.save()
     return submission
+
+
+class PastEmploymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.PastEmployment"
+
+    expert = factory.SubFactory(ExpertProfileFactory)
+    employer = "原任职单位"
+    credit_code = factory.Sequence(lambda n: credit_code_for("440600", 70000 + n))
+    until_year = 2020

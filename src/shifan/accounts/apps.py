@@ -30,5 +30,8 @@ class AccountsConfig(AppConfig):
                 "expert.profile_updated": "修改专家信息",
                 "expert.conflict_declared": "申明回避",
                 "expert.conflict_withdrawn": "撤回回避申明",
+                "expert.past_employment_added": "登记曾任职单位",
+                "expert.past_employment_removed": "删除曾任职单位",
+                "expert.imported": "批量导入专家",
             }
         )

@@ -5,8 +5,10 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.urls import reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from shifan.accounts import pool
 from shifan.accounts.models import ExpertiseField, Organisation, OrganisationNature, Role, User
 from shifan.accounts.services import AccountError, check_email_free, duplicate_organisation_message
 from shifan.core import reference, uscc
@@ -296,6 +298,63 @@ class ExpertForm(ExpertProfileForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("该电子邮箱已有账号。")
         return email
+
+
+class ExpertEditForm(ExpertProfileForm):
+    """The province's edit of an expert: the account's name and phone with the profile."""
+
+    name = forms.CharField(label=_("姓名"), max_length=100)
+    phone = forms.CharField(label=_("联系电话"), max_length=30)
+
+    field_order = ["name", "phone", "employer", "employer_credit_code", "city_code", "title"]
+
+
+class PastEmploymentForm(StyledForm):
+    # Shown on pages with other forms that have a credit code and an employer: the prefix keeps ids apart.
+    prefix = "past"
+
+    employer = forms.CharField(
+        label=_("曾任职单位名称"),
+        max_length=200,
+        required=False,
+        help_text=_("已在本系统注册的单位可不填，系统自动补全。"),
+    )
+    credit_code = CreditCodeField(label=_("曾任职单位统一社会信用代码"))
+    until_year = forms.IntegerField(label=_("离职年份"), required=False, min_value=1950)
+
+    def clean_until_year(self) -> int | None:
+        year = self.cleaned_data["until_year"]
+        this_year = timezone.localdate().year
+        if year is not None and year > this_year:
+            raise forms.ValidationError(f"离职年份不能晚于今年（{this_year}年）。")
+        return year
+
+
+class ExpertImportForm(StyledForm):
+    file = forms.FileField(
+        label=_("专家名单（Excel .xlsx）"),
+        help_text=_("不超过 5 MB、2000 行。请使用导入模板，表头在第一行，每行一位专家。"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
+    )
+
+    def clean_file(self) -> list[tuple[Any, ...]]:
+        """Return the first sheet's rows; refuse other kinds of file and files over the limits."""
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError(
+                "请上传 Excel 的 .xlsx 文件（.xls 或 CSV 请先在 Excel 中另存为 .xlsx）。"
+            )
+        # Refused by the size the upload declares, before anything is read.
+        if upload.size > pool.MAX_FILE_BYTES:
+            megabytes = upload.size / (1024 * 1024)
+            limit = pool.MAX_FILE_BYTES // (1024 * 1024)
+            raise forms.ValidationError(f"文件过大：{megabytes:.1f} MB，上限 {limit} MB。")
+        try:
+            return pool.read_workbook(upload.read())
+        except pool.PoolFileError as error:
+            raise forms.ValidationError(error.message) from error
 
 
 class ConflictForm(StyledForm):

@@ -255,3 +255,27 @@ class DeclaredConflict(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.expert} ↔ {self.organisation_name}"
+
+
+class PastEmployment(TimeStampedModel):
+    """An organisation the expert worked for before: the expert review treats it as a conflict."""
+
+    expert = models.ForeignKey(ExpertProfile, on_delete=models.CASCADE, related_name="past_employments")
+    # Blank only when imported from a list that gave the code alone and the organisation is not
+    # registered here; the code is what decides the conflict.
+    employer = models.CharField(_("单位名称"), max_length=200, blank=True)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18)
+    until_year = models.PositiveSmallIntegerField(_("离职年份"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("曾任职单位")
+        verbose_name_plural = _("曾任职单位")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["expert", "credit_code"], name="one_past_employment_per_organisation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expert} ← {self.employer or self.credit_code}"

@@ -4,10 +4,20 @@ This is the one place that decides who sees which organisation or account. Views
 only through these functions, so an id outside the reader's row is simply not found (404).
 """
 
-from django.db.models import Count, Q, QuerySet
+from collections.abc import Iterable
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from shifan.accounts.models import ExpertProfile, Invitation, Membership, Organisation, Role, User
+from shifan.accounts.models import (
+    ExpertProfile,
+    Invitation,
+    Membership,
+    Organisation,
+    PastEmployment,
+    Role,
+    User,
+)
 from shifan.core.models import AuditEvent
 
 
@@ -116,6 +126,44 @@ def expert_profile_of(user: User) -> ExpertProfile:
         raise Http404
     profile, _created = ExpertProfile.objects.get_or_create(user=user, defaults={"employer": ""})
     return profile
+
+
+def expert_profile_for(user: User, pk: int) -> ExpertProfile:
+    """Return the profile of the expert account `pk` for a province officer; 404 for any other account."""
+    if not user.is_province_officer:
+        raise Http404
+    try:
+        return ExpertProfile.objects.select_related("user").get(user_id=pk, user__role=Role.EXPERT)
+    except ExpertProfile.DoesNotExist as error:
+        raise Http404 from error
+
+
+def past_employments_of(profile: ExpertProfile) -> QuerySet[PastEmployment]:
+    return profile.past_employments.order_by(F("until_year").desc(nulls_last=True), "employer")
+
+
+def account_roles_by_email(user: User, emails: Iterable[str]) -> dict[str, str]:
+    """Return the role of each address that already has an account, for a province officer's import."""
+    if not user.is_province_officer:
+        return {}
+    wanted = {email.strip().lower() for email in emails}
+    found = User.objects.filter(email__in=wanted).values_list("email", "role")
+    return {email.lower(): role for email, role in found}
+
+
+def experts_by_email(user: User, emails: Iterable[str]) -> dict[str, ExpertProfile]:
+    """Return the profiles of the experts with these addresses, their earlier employers loaded."""
+    if not user.is_province_officer:
+        return {}
+    wanted = {email.strip().lower() for email in emails}
+    profiles = (
+        ExpertProfile.objects.filter(user__email__in=wanted, user__role=Role.EXPERT)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch("past_employments", queryset=PastEmployment.objects.only("expert", "credit_code"))
+        )
+    )
+    return {profile.user.email.lower(): profile for profile in profiles}
 
 
 def audit_events_visible_to(user: User, *, action: str = "", query: str = "") -> QuerySet[AuditEvent]:

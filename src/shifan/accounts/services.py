@@ -6,8 +6,10 @@ message for anything a rule forbids; forms check the same rules first to show th
 beside the field.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
@@ -23,9 +25,12 @@ from shifan.accounts.models import (
     Membership,
     Organisation,
     OrganisationNature,
+    PastEmployment,
     Role,
     User,
 )
+from shifan.accounts.pool import ExpertRow, updates_for
+from shifan.accounts.signals import expert_conflicts_changed
 from shifan.core import reference, uscc
 from shifan.core.mail import queue_mail
 from shifan.core.services import record_event
@@ -448,33 +453,194 @@ def create_expert(
 
 
 EXPERT_EDITABLE_FIELDS = ("employer", "employer_credit_code", "city_code", "title", "expertise", "industries")
+# Kept on the account rather than the profile. The city is on both: the account lists show it.
+EXPERT_ACCOUNT_FIELDS = ("name", "phone")
+# What the expert review compares with an application to find conflicts of interest.
+CONFLICT_FIELDS = frozenset({"employer", "employer_credit_code", "city_code"})
+
+
+def _conflicts_changed(*, actor: User, profile: ExpertProfile) -> None:
+    """Tell the expert review (inside the transaction) that the expert's conflicts may have changed."""
+    expert_conflicts_changed.send(sender=ExpertProfile, actor=actor, profile=profile)
+
+
+def _require_self_or_province(actor: User, profile: ExpertProfile) -> None:
+    if actor.pk != profile.user_id and not actor.is_province_officer:
+        raise AccountError("只能修改自己的专家信息。")
+
+
+def _clean_expert_changes(changes: Mapping[str, object]) -> dict[str, object]:
+    cleaned: dict[str, object] = {}
+    for key, value in changes.items():
+        if key == "employer_credit_code":
+            value = uscc.validate(str(value)) if str(value).strip() else ""
+        elif key == "city_code" and value:
+            try:
+                reference.city(str(value))
+            except KeyError as error:
+                raise AccountError("未知城市，请从列表中选择。", field="city_code") from error
+        elif key in {"expertise", "industries"}:
+            value = sorted(set(value))  # type: ignore[call-overload]
+        elif isinstance(value, str):
+            value = value.strip()
+        cleaned[key] = value
+    return cleaned
+
+
+def _change_expert(
+    *, actor: User, profile: ExpertProfile, changes: Mapping[str, object], reason: str = ""
+) -> dict[str, object]:
+    """Apply changes to an expert's profile and account and audit them; return what changed."""
+    user = profile.user
+    before: dict[str, object] = {}
+    changed: dict[str, object] = {}
+    for key, value in _clean_expert_changes(changes).items():
+        owner: Any = user if key in EXPERT_ACCOUNT_FIELDS else profile
+        if getattr(owner, key) != value:
+            before[key] = getattr(owner, key)
+            changed[key] = value
+            setattr(owner, key, value)
+    if not changed:
+        return changed
+    profile_fields = [key for key in changed if key not in EXPERT_ACCOUNT_FIELDS]
+    if profile_fields:
+        profile.save(update_fields=[*profile_fields, "updated_at"])
+    user_fields = [key for key in changed if key in EXPERT_ACCOUNT_FIELDS]
+    if "city_code" in changed:
+        user.city_code = profile.city_code
+        user_fields.append("city_code")
+    if user_fields:
+        user.save(update_fields=user_fields)
+    record_event(
+        actor=actor,
+        action="expert.profile_updated",
+        target=user,
+        reason=reason,
+        before=before,
+        after=changed,
+    )
+    return changed
 
 
 @transaction.atomic
 def update_expert_profile(*, actor: User, profile: ExpertProfile, **changes: object) -> ExpertProfile:
     """Change an expert's profile (the expert or a province officer)."""
-    if actor.pk != profile.user_id and not actor.is_province_officer:
-        raise AccountError("只能修改自己的专家信息。")
+    _require_self_or_province(actor, profile)
     unknown = set(changes) - set(EXPERT_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"Not editable: {sorted(unknown)}")
-    if "employer_credit_code" in changes and changes["employer_credit_code"]:
-        changes["employer_credit_code"] = uscc.validate(str(changes["employer_credit_code"]))
-    before = {key: getattr(profile, key) for key in changes}
-    for key, value in changes.items():
-        setattr(profile, key, value)
-    changed = {key: getattr(profile, key) for key in changes if getattr(profile, key) != before[key]}
-    if not changed:
-        return profile
-    profile.save(update_fields=[*changed, "updated_at"])
+    changed = _change_expert(actor=actor, profile=profile, changes=changes)
+    if CONFLICT_FIELDS & changed.keys():
+        _conflicts_changed(actor=actor, profile=profile)
+    return profile
+
+
+@transaction.atomic
+def edit_expert(
+    *,
+    actor: User,
+    profile: ExpertProfile,
+    name: str,
+    phone: str,
+    employer: str,
+    employer_credit_code: str,
+    city_code: str,
+    title: str,
+    expertise: Iterable[str],
+    industries: Iterable[str],
+) -> ExpertProfile:
+    """Change an expert's account and profile on the province's behalf."""
+    _require_province(actor)
+    if not name.strip():
+        raise AccountError("请填写姓名。", field="name")
+    changed = _change_expert(
+        actor=actor,
+        profile=profile,
+        changes={
+            "name": name,
+            "phone": phone,
+            "employer": employer,
+            "employer_credit_code": employer_credit_code,
+            "city_code": city_code,
+            "title": title,
+            "expertise": list(expertise),
+            "industries": list(industries),
+        },
+    )
+    if CONFLICT_FIELDS & changed.keys():
+        _conflicts_changed(actor=actor, profile=profile)
+    return profile
+
+
+# The first year an earlier employment may have ended in; older ones no longer bear on conflicts.
+FIRST_UNTIL_YEAR = 1950
+
+
+def _record_past_employment(
+    *, actor: User, profile: ExpertProfile, code: str, employer: str, until_year: int | None, reason: str = ""
+) -> PastEmployment:
+    try:
+        # A savepoint, so that losing a race on the unique code leaves the transaction usable.
+        with transaction.atomic():
+            employment = PastEmployment.objects.create(
+                expert=profile, employer=employer, credit_code=code, until_year=until_year
+            )
+    except IntegrityError as error:
+        raise AccountError("已登记该曾任职单位。", field="credit_code") from error
     record_event(
         actor=actor,
-        action="expert.profile_updated",
+        action="expert.past_employment_added",
         target=profile.user,
-        before={key: before[key] for key in changed},
-        after=changed,
+        reason=reason,
+        after={"employer": employer, "credit_code": code, "until_year": until_year},
     )
-    return profile
+    return employment
+
+
+@transaction.atomic
+def add_past_employment(
+    *, actor: User, profile: ExpertProfile, employer: str, credit_code: str, until_year: int | None = None
+) -> PastEmployment:
+    """Record an organisation the expert worked for before (the expert or a province officer)."""
+    _require_self_or_province(actor, profile)
+    code = uscc.validate(credit_code)
+    if code == profile.employer_credit_code:
+        raise AccountError(
+            "这是当前工作单位的信用代码，系统已按工作单位自动回避，无需再登记。", field="credit_code"
+        )
+    if profile.past_employments.filter(credit_code=code).exists():
+        raise AccountError("已登记该曾任职单位。", field="credit_code")
+    this_year = timezone.localdate().year
+    if until_year is not None and not FIRST_UNTIL_YEAR <= until_year <= this_year:
+        raise AccountError(f"离职年份应在 {FIRST_UNTIL_YEAR} 年至 {this_year} 年之间。", field="until_year")
+    employer = employer.strip()
+    if not employer:
+        employer = Organisation.objects.filter(credit_code=code).values_list("name", flat=True).first() or ""
+    if not employer:
+        raise AccountError("请填写单位名称。", field="employer")
+    employment = _record_past_employment(
+        actor=actor, profile=profile, code=code, employer=employer, until_year=until_year
+    )
+    _conflicts_changed(actor=actor, profile=profile)
+    return employment
+
+
+@transaction.atomic
+def remove_past_employment(*, actor: User, employment: PastEmployment) -> None:
+    """Remove an earlier employment; fewer conflicts need no notice to the expert review."""
+    profile = employment.expert
+    _require_self_or_province(actor, profile)
+    record_event(
+        actor=actor,
+        action="expert.past_employment_removed",
+        target=profile.user,
+        before={
+            "employer": employment.employer,
+            "credit_code": employment.credit_code,
+            "until_year": employment.until_year,
+        },
+    )
+    employment.delete()
 
 
 @transaction.atomic
@@ -502,6 +668,7 @@ def declare_conflict(
         reason=reason.strip(),
         after={"credit_code": code, "organisation_name": conflict.organisation_name},
     )
+    _conflicts_changed(actor=actor, profile=profile)
     return conflict
 
 
@@ -538,3 +705,102 @@ def set_account_active(*, actor: User, user: User, active: bool, reason: str) ->
         reason=reason.strip(),
     )
     return user
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+IMPORT_REASON = "批量导入专家名单"
+
+
+def _add_imported_past_employments(
+    *, actor: User, profile: ExpertProfile, codes: Iterable[str], names: Mapping[str, str]
+) -> list[str]:
+    """Record the listed earlier employers the expert does not have yet; return their codes."""
+    known = set(profile.past_employments.values_list("credit_code", flat=True))
+    added = []
+    for code in codes:
+        code = uscc.validate(code)
+        if code in known or code == profile.employer_credit_code or code in added:
+            continue
+        _record_past_employment(
+            actor=actor,
+            profile=profile,
+            code=code,
+            employer=names.get(code, ""),
+            until_year=None,
+            reason=IMPORT_REASON,
+        )
+        added.append(code)
+    return added
+
+
+@transaction.atomic
+def import_experts(
+    *, actor: User, rows: Sequence[ExpertRow], file_name: str = "", skipped: int = 0
+) -> ImportResult:
+    """Add the experts of a checked list to the pool, updating those whose e-mail is already an expert's.
+
+    New experts are created one by one through `create_expert` (the same audit event and
+    set-password mail). An existing expert takes the row's values, except industries the list
+    leaves empty, and the row's earlier employers are added to theirs. `skipped` is the number of
+    rows left out for errors, kept with the counts in the audit event.
+    """
+    _require_province(actor)
+    emails = [row.email.strip().lower() for row in rows]
+    if len(set(emails)) != len(emails):
+        raise AccountError("名单中有重复的电子邮箱，请修改后重新上传。")
+    accounts = {user.email: user for user in User.objects.filter(email__in=emails)}
+    past_codes = {code for row in rows for code in row.past_credit_codes}
+    names = dict(Organisation.objects.filter(credit_code__in=past_codes).values_list("credit_code", "name"))
+    created = updated = unchanged = 0
+    for row, email in zip(rows, emails, strict=True):
+        user = accounts.get(email)
+        if user is None:
+            profile = create_expert(
+                actor=actor,
+                name=row.name,
+                email=email,
+                phone=row.phone,
+                employer=row.employer,
+                employer_credit_code=row.employer_credit_code,
+                city_code=row.city_code,
+                title=row.title,
+                expertise=row.expertise,
+                industries=row.industries or (),
+            )
+            _add_imported_past_employments(
+                actor=actor, profile=profile, codes=row.past_credit_codes, names=names
+            )
+            created += 1
+            continue
+        if not user.is_expert:
+            raise AccountError(
+                f"{email} 已是{user.get_role_display()}的账号，不能导入为专家。请修改名单后重新上传。"
+            )
+        profile, _new = ExpertProfile.objects.select_related("user").get_or_create(
+            user=user, defaults={"employer": ""}
+        )
+        changes = updates_for(profile, row, past_codes=())
+        changes.pop("past_credit_codes", None)
+        changed = _change_expert(actor=actor, profile=profile, changes=changes, reason=IMPORT_REASON)
+        added = _add_imported_past_employments(
+            actor=actor, profile=profile, codes=row.past_credit_codes, names=names
+        )
+        if changed or added:
+            updated += 1
+        else:
+            unchanged += 1
+        if CONFLICT_FIELDS & changed.keys() or added:
+            _conflicts_changed(actor=actor, profile=profile)
+    record_event(
+        actor=actor,
+        action="expert.imported",
+        target_label=file_name or "专家名单",
+        after={"created": created, "updated": updated, "unchanged": unchanged, "skipped": skipped},
+    )
+    return ImportResult(created=created, updated=updated, unchanged=unchanged)

@@ -44,10 +44,38 @@ urlpatterns = [
     path("manage/accounts/new-officer/", views.OfficerCreateView.as_view(), name="officer_create"),
     path("manage/accounts/new-expert/", views.ExpertCreateView.as_view(), name="expert_create"),
     path("manage/accounts/<int:pk>/", views.AccountDetailView.as_view(), name="account_detail"),
+    path("manage/experts/<int:pk>/edit/", views.ExpertEditView.as_view(), name="expert_edit"),
+    path(
+        "manage/experts/<int:pk>/past-employments/",
+        views.ExpertPastEmploymentAddView.as_view(),
+        name="expert_past_employment_add",
+    ),
+    path(
+        "manage/experts/<int:pk>/past-employments/<int:employment_pk>/remove/",
+        views.ExpertPastEmploymentRemoveView.as_view(),
+        name="expert_past_employment_remove",
+    ),
+    path("manage/experts/import/", views.ExpertImportView.as_view(), name="expert_import"),
+    path(
+        "manage/experts/import/confirm/",
+        views.ExpertImportConfirmView.as_view(),
+        name="expert_import_confirm",
+    ),
+    path(
+        "manage/experts/import/template.xlsx",
+        views.ExpertImportTemplateView.as_view(),
+        name="expert_import_template",
+    ),
     path("manage/audit/", views.AuditListView.as_view(), name="audit_list"),
     path("expert/profile/", views.ExpertProfileView.as_view(), name="expert_profile"),
     path("expert/conflicts/", views.ConflictDeclareView.as_view(), name="conflict_declare"),
     path(
         "expert/conflicts/<int:pk>/withdraw/", views.ConflictWithdrawView.as_view(), name="conflict_withdraw"
+    ),
+    path("expert/past-employments/", views.PastEmploymentAddView.as_view(), name="past_employment_add"),
+    path(
+        "expert/past-employments/<int:pk>/remove/",
+        views.PastEmploymentRemoveView.as_view(),
+        name="past_employment_remove",
     ),
 ]

@@ -1,11 +1,14 @@
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import AccessMixin
+from django.core import signing
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -14,23 +17,26 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View
 from django.views.generic import FormView
 
-from shifan.accounts import rules, selectors, services, two_factor
+from shifan.accounts import pool, rules, selectors, services, two_factor
 from shifan.accounts.forms import (
     AcceptInvitationForm,
     ConflictForm,
+    ExpertEditForm,
     ExpertForm,
+    ExpertImportForm,
     ExpertProfileForm,
     InvitationForm,
     LoginForm,
     OfficerForm,
     OptionalReasonForm,
     OrganisationForm,
+    PastEmploymentForm,
     ReasonForm,
     RegionOverrideForm,
     RegistrationForm,
     TokenForm,
 )
-from shifan.accounts.models import Organisation, Role, User
+from shifan.accounts.models import ExpertProfile, Organisation, Role, User
 from shifan.accounts.services import AccountError
 from shifan.core import reference, uscc
 
@@ -679,6 +685,7 @@ class ExpertProfileView(ExpertMixin, View):
         request: AuthenticatedRequest,
         form: ExpertProfileForm | None = None,
         conflict_form: ConflictForm | None = None,
+        past_form: PastEmploymentForm | None = None,
     ) -> HttpResponse:
         profile = selectors.expert_profile_of(request.user)
         initial = {field: getattr(profile, field) for field in services.EXPERT_EDITABLE_FIELDS}
@@ -690,6 +697,8 @@ class ExpertProfileView(ExpertMixin, View):
                 "form": form or ExpertProfileForm(initial=initial),
                 "conflict_form": conflict_form or ConflictForm(),
                 "conflicts": profile.declared_conflicts.all(),
+                "past_form": past_form or PastEmploymentForm(),
+                "past_employments": selectors.past_employments_of(profile),
             },
         )
 
@@ -731,3 +740,226 @@ class ConflictWithdrawView(ExpertMixin, View):
         services.withdraw_conflict(actor=request.user, conflict=conflict)
         messages.success(request, f"已撤回对“{conflict.organisation_name}”的回避申明。")
         return redirect("accounts:expert_profile")
+
+
+class PastEmploymentAddView(ExpertMixin, View):
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
+        profile = selectors.expert_profile_of(request.user)
+        form = PastEmploymentForm(request.POST)
+        if add_past_employment(request, profile, form):
+            return redirect("accounts:expert_profile")
+        return render_view(ExpertProfileView, request, past_form=form)
+
+
+class PastEmploymentRemoveView(ExpertMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        profile = selectors.expert_profile_of(request.user)
+        remove_past_employment(request, profile, pk)
+        return redirect("accounts:expert_profile")
+
+
+def add_past_employment(
+    request: AuthenticatedRequest, profile: ExpertProfile, form: PastEmploymentForm
+) -> bool:
+    """Record the posted earlier employer; return False, with the errors on the form, if refused."""
+    if not form.is_valid():
+        return False
+    try:
+        employment = services.add_past_employment(actor=request.user, profile=profile, **form.cleaned_data)
+    except AccountError as error:
+        form_error_from(form, error)
+        return False
+    messages.success(request, f"已登记曾任职单位“{employment.employer}”，评审时将自动回避该单位的申报。")
+    return True
+
+
+def remove_past_employment(request: AuthenticatedRequest, profile: ExpertProfile, pk: int) -> None:
+    employment = profile.past_employments.filter(pk=pk).first()
+    if employment is None:
+        raise Http404
+    services.remove_past_employment(actor=request.user, employment=employment)
+    messages.success(request, f"已删除曾任职单位“{employment.employer or employment.credit_code}”。")
+
+
+# Province officers: the expert pool
+
+
+class ExpertEditView(ProvinceMixin, View):
+    template_name = "accounts/expert_edit.html"
+
+    def get(
+        self,
+        request: AuthenticatedRequest,
+        pk: int,
+        form: ExpertEditForm | None = None,
+        past_form: PastEmploymentForm | None = None,
+    ) -> HttpResponse:
+        profile = selectors.expert_profile_for(request.user, pk)
+        initial = {field: getattr(profile, field) for field in services.EXPERT_EDITABLE_FIELDS}
+        initial |= {"name": profile.user.name, "phone": profile.user.phone}
+        return render(
+            request,
+            self.template_name,
+            {
+                "profile": profile,
+                "account": profile.user,
+                "form": form or ExpertEditForm(initial=initial),
+                "past_form": past_form or PastEmploymentForm(),
+                "past_employments": selectors.past_employments_of(profile),
+            },
+        )
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        profile = selectors.expert_profile_for(request.user, pk)
+        form = ExpertEditForm(request.POST)
+        if form.is_valid():
+            try:
+                services.edit_expert(actor=request.user, profile=profile, **form.cleaned_data)
+            except AccountError as error:
+                form_error_from(form, error)
+            else:
+                messages.success(request, f"已保存专家 {profile.user.name} 的信息。")
+                return redirect("accounts:account_detail", pk=pk)
+        return self.get(request, pk, form=form)
+
+
+class ExpertPastEmploymentAddView(ProvinceMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        profile = selectors.expert_profile_for(request.user, pk)
+        form = PastEmploymentForm(request.POST)
+        if add_past_employment(request, profile, form):
+            return redirect("accounts:expert_edit", pk=pk)
+        return render_view(ExpertEditView, request, pk=pk, past_form=form)
+
+
+class ExpertPastEmploymentRemoveView(ProvinceMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int, employment_pk: int) -> HttpResponse:
+        profile = selectors.expert_profile_for(request.user, pk)
+        remove_past_employment(request, profile, employment_pk)
+        return redirect("accounts:expert_edit", pk=pk)
+
+
+# The checked rows travel from the preview to the import signed: nothing is uploaded twice and
+# nothing posted back can differ from what was checked and shown.
+IMPORT_SALT = "shifan.accounts.expert_import"
+IMPORT_VALID_SECONDS = 60 * 60
+# What the preview shows of a row with errors, as written in the list.
+PREVIEW_COLUMNS = (pool.NAME, pool.EMAIL, pool.EMPLOYER, pool.CITY, pool.EXPERTISE)
+
+
+class ExpertImportView(ProvinceMixin, View):
+    """Upload the Excel list, then see every row checked before anything is imported."""
+
+    template_name = "accounts/expert_import.html"
+    preview_template_name = "accounts/expert_import_preview.html"
+
+    def get(self, request: AuthenticatedRequest, form: ExpertImportForm | None = None) -> HttpResponse:
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form or ExpertImportForm(),
+                "required_columns": pool.REQUIRED_COLUMNS,
+                "optional_columns": pool.OPTIONAL_COLUMNS,
+                "max_rows": pool.MAX_ROWS,
+            },
+        )
+
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
+        form = ExpertImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            table = form.cleaned_data["file"]
+            roles = selectors.account_roles_by_email(request.user, pool.emails_in(table))
+            try:
+                sheet = pool.parse(table, roles_by_email=roles)
+            except pool.PoolFileError as error:
+                form.add_error("file", error.message)
+            else:
+                upload = request.FILES.get("file")
+                file_name = upload.name if isinstance(upload, UploadedFile) else ""
+                return self.preview(request, sheet, file_name=file_name or "")
+        return self.get(request, form=form)
+
+    def preview(
+        self, request: AuthenticatedRequest, sheet: pool.ParsedSheet, *, file_name: str
+    ) -> HttpResponse:
+        updates = [row.expert.email for row in sheet.rows if row.expert is not None and row.is_update]
+        experts = selectors.experts_by_email(request.user, updates)
+        rows = []
+        for row in sheet.rows:
+            changes = None
+            if row.expert is not None and row.is_update:
+                profile = experts[row.expert.email]
+                known = [employment.credit_code for employment in profile.past_employments.all()]
+                changes = pool.change_labels(pool.updates_for(profile, row.expert, known))
+            cells = [row.cells.get(column, "") for column in PREVIEW_COLUMNS]
+            rows.append({"row": row, "changes": changes, "cells": cells})
+        skipped = len(sheet.error_rows)
+        payload = signing.dumps(
+            {
+                "actor": request.user.pk,
+                "file": file_name,
+                "skipped": skipped,
+                "rows": [expert.as_data() for expert in sheet.experts],
+            },
+            salt=IMPORT_SALT,
+            compress=True,
+        )
+        return render(
+            request,
+            self.preview_template_name,
+            {
+                "rows": rows,
+                "file_name": file_name,
+                "payload": payload,
+                "importable": len(sheet.experts),
+                "new_count": sheet.count("new"),
+                "update_count": sheet.count("update"),
+                "skipped": skipped,
+                "valid_minutes": IMPORT_VALID_SECONDS // 60,
+            },
+        )
+
+
+class ExpertImportConfirmView(ProvinceMixin, View):
+    def post(self, request: AuthenticatedRequest) -> HttpResponse:
+        try:
+            data = signing.loads(
+                request.POST.get("payload", ""), salt=IMPORT_SALT, max_age=IMPORT_VALID_SECONDS
+            )
+            if data["actor"] != request.user.pk:
+                raise signing.BadSignature("signed for another officer")
+            rows = [pool.ExpertRow.from_data(item) for item in data["rows"]]
+        except signing.SignatureExpired:
+            messages.error(
+                request, f"预览已超过 {IMPORT_VALID_SECONDS // 60} 分钟，未导入任何专家，请重新上传名单。"
+            )
+            return redirect("accounts:expert_import")
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            messages.error(request, "导入内容无法核验（可能已被改动），未导入任何专家，请重新上传名单。")
+            return redirect("accounts:expert_import")
+        try:
+            result = services.import_experts(
+                actor=request.user,
+                rows=rows,
+                file_name=str(data.get("file", "")),
+                skipped=int(data.get("skipped", 0)),
+            )
+        except AccountError as error:
+            messages.error(request, f"未导入任何专家：{error.message}")
+            return redirect("accounts:expert_import")
+        parts = [f"新增 {result.created} 位（已发送设置密码的邮件）", f"更新 {result.updated} 位"]
+        if result.unchanged:
+            parts.append(f"{result.unchanged} 位信息无变化")
+        messages.success(request, f"已导入 {len(rows)} 位专家：" + "，".join(parts) + "。")
+        return redirect(f"{reverse('accounts:account_list')}?role={Role.EXPERT}")
+
+
+class ExpertImportTemplateView(ProvinceMixin, View):
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        response = HttpResponse(
+            pool.template_workbook(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('专家导入模板.xlsx')}"
+        return response
