@@ -948,7 +948,11 @@ class ExpertImportConfirmView(ProvinceMixin, View):
         except AccountError as error:
             messages.error(request, f"未导入任何专家：{error.message}")
             return redirect("accounts:expert_import")
-        parts = [f"新增 {result.created} 位（已发送设置密码的邮件）", f"更新 {result.updated} 位"]
+        parts = []
+        if result.created:
+            parts.append(f"新增 {result.created} 位（已发送设置密码的邮件）")
+        if result.updated:
+            parts.append(f"更新 {result.updated} 位")
         if result.unchanged:
             parts.append(f"{result.unchanged} 位信息无变化")
         messages.success(request, f"已导入 {len(rows)} 位专家：" + "，".join(parts) + "。")
