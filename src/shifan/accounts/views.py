@@ -888,8 +888,9 @@ class ExpertImportView(ProvinceMixin, View):
         rows = []
         for row in sheet.rows:
             changes = None
-            if row.expert is not None and row.is_update:
-                profile = experts[row.expert.email]
+            # An expert account without a profile (none is made that way) gets one on import.
+            profile = experts.get(row.expert.email) if row.expert is not None and row.is_update else None
+            if row.expert is not None and profile is not None:
                 known = [employment.credit_code for employment in profile.past_employments.all()]
                 changes = pool.change_labels(pool.updates_for(profile, row.expert, known))
             cells = [row.cells.get(column, "") for column in PREVIEW_COLUMNS]
