@@ -26,12 +26,16 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RemoveConstraint(model_name="numbercounter", name="one_counter_per_category"),
-        migrations.AddField(model_name="numbercounter", name="year", field=models.PositiveIntegerField(default=0)),
+        migrations.AddField(
+            model_name="numbercounter", name="year", field=models.PositiveIntegerField(default=0)
+        ),
         migrations.RunPython(counters_by_year, migrations.RunPython.noop),
         migrations.RemoveField(model_name="numbercounter", name="batch"),
         migrations.AlterField(model_name="numbercounter", name="year", field=models.PositiveIntegerField()),
         migrations.AddConstraint(
             model_name="numbercounter",
-            constraint=models.UniqueConstraint(fields=("year", "category"), name="one_counter_per_year_and_category"),
+            constraint=models.UniqueConstraint(
+                fields=("year", "category"), name="one_counter_per_year_and_category"
+            ),
         ),
     ]
