@@ -25,7 +25,7 @@ RANKING_COLUMNS = [
 ]
 
 
-def _ranking_sheet(workbook: Workbook, batch: Batch, category_key: str, name: str) -> None:
+def _ranking_sheet(workbook: Workbook, batch: Batch, category_key: str, name: str, results: dict) -> None:
     sheet = workbook.create_sheet(title=f"{name}排名"[:31])
     title_row(sheet, f"{batch.name}：{name}专家评审排名", len(RANKING_COLUMNS))
     rule = AggregationRule(batch.aggregation_rule).label
@@ -37,7 +37,7 @@ def _ranking_sheet(workbook: Workbook, batch: Batch, category_key: str, name: st
         size=11,
     )
     header = header_row(sheet, RANKING_COLUMNS)
-    for row in selectors.category_ranking(batch, category_key):
+    for row in selectors.category_ranking(batch, category_key, results):
         result = row.result
         selection = row.selection
         body_row(
@@ -105,7 +105,8 @@ def results_workbook(batch: Batch) -> bytes:
     """Return the ranking of every category and every score sheet as .xlsx bytes."""
     workbook = Workbook()
     workbook.remove(workbook.active)
+    results = selectors.batch_results(batch)
     for category in batch.spec.categories:
-        _ranking_sheet(workbook, batch, category.key, category.name)
+        _ranking_sheet(workbook, batch, category.key, category.name, results)
     _sheets_sheet(workbook, batch)
     return workbook_bytes(workbook)

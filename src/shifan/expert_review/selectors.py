@@ -197,8 +197,13 @@ def batch_results(batch: Batch) -> dict[int, Result]:
     )
 
 
-def category_ranking(batch: Batch, category: str) -> list[RankedRow]:
-    """Return the category's reviewed applications with scores, best first, ranked 1, 2, …"""
+def category_ranking(
+    batch: Batch, category: str, results: dict[int, Result] | None = None
+) -> list[RankedRow]:
+    """Return the category's reviewed applications with scores, best first, ranked 1, 2, …
+
+    `results` are the batch's results when the caller already has them (one page, several categories).
+    """
     applications = list(
         Application.objects.filter(batch=batch, category=category, state__in=REVIEWED)
         .select_related("organisation")
@@ -219,7 +224,7 @@ def category_ranking(batch: Batch, category: str) -> list[RankedRow]:
             hearing_count=Count("hearings", distinct=True),
         )
     )
-    results = batch_results(batch)
+    results = batch_results(batch) if results is None else results
     selections = {s.application_id: s for s in Selection.objects.filter(batch=batch, category=category)}
     scored = [a for a in applications if a.pk in results]
     ordered = ranking([results[a.pk] for a in scored], {a.pk: a.number for a in scored})
@@ -238,9 +243,9 @@ def category_ranking(batch: Batch, category: str) -> list[RankedRow]:
     ]
 
 
-def unscored(batch: Batch, category: str) -> list[PendingRow]:
+def unscored(batch: Batch, category: str, results: dict[int, Result] | None = None) -> list[PendingRow]:
     """Return the category's applications under review with no submitted score yet."""
-    results = batch_results(batch)
+    results = batch_results(batch) if results is None else results
     return [
         PendingRow(application=a, submitted=a.submitted, expected=a.expected)
         for a in Application.objects.filter(batch=batch, category=category, state__in=UNDER_REVIEW)

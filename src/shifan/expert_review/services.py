@@ -13,6 +13,8 @@ The flow for a batch, all by province officers except scoring:
    `fix_proposed_list` moves them to 拟认定 / 未入选.
 """
 
+import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -181,8 +183,6 @@ def assign_experts(*, actor: User, batch: Batch) -> AssignmentReport:
     (after a conflict was declared or an expert removed) are filled. Raises ReviewError with the
     reasons when the constraints cannot be met.
     """
-    import time
-
     _require_province(actor)
     _require_list_open(batch)
     Batch.objects.select_for_update().filter(pk=batch.pk).first()
@@ -199,11 +199,7 @@ def assign_experts(*, actor: User, batch: Batch) -> AssignmentReport:
     on_application: dict[int, set[int]] = {}
     for application_id, expert_id in kept:
         on_application.setdefault(application_id, set()).add(expert_id)
-    used_load: dict[int, int] = {}
-    for _application_id, expert_id in Assignment.objects.filter(
-        expert__role=Role.EXPERT, state=AssignmentState.PUBLISHED, batch=batch
-    ).values_list("application_id", "expert_id"):
-        used_load[expert_id] = used_load.get(expert_id, 0) + 1
+    used_load = Counter(expert_id for _application_id, expert_id in kept)
 
     experts = expert_facts(experts_with_facts())
     applicants = {a.pk: applicant_facts(a) for a in targets}
@@ -496,6 +492,7 @@ def decline_for_conflict(*, actor: User, assignment: Assignment, reason: str) ->
         raise ReviewError("请说明回避理由。", field="reason")
     organisation = assignment.application.organisation
     try:
+        # The declaration sends expert_conflicts_changed; its receiver removes this assignment.
         accounts.declare_conflict(
             actor=actor,
             profile=actor.expert_profile,
@@ -505,9 +502,6 @@ def decline_for_conflict(*, actor: User, assignment: Assignment, reason: str) ->
         )
     except AccountError as error:
         raise ReviewError(error.message, field="reason") from error
-    # The declaration's signal does this too; removing is idempotent, and this path must not
-    # depend on it.
-    remove_conflicted_assignments(actor=actor, profile=actor.expert_profile)
 
 
 def remove_conflicted_assignments(*, actor: User, profile: ExpertProfile) -> int:

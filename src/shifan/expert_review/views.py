@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views import View
 
 from shifan.accounts.models import Role, User
-from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin
+from shifan.accounts.views import AuthenticatedRequest, ExpertMixin, ProvinceMixin
 from shifan.applications import presentation as application_pages
 from shifan.applications.models import Application
 from shifan.applications.views import attachment_response
@@ -23,14 +23,6 @@ from shifan.programs.models import Batch
 from shifan.reviews.selectors import current_batch
 
 PLAN_PAGE_SIZE = 40
-
-
-class ExpertMixin(RoleRequiredMixin):
-    allowed_roles = (Role.EXPERT,)
-
-
-class ProvinceMixin(RoleRequiredMixin):
-    allowed_roles = (Role.PROVINCE_OFFICER,)
 
 
 def _batch(request: AuthenticatedRequest, batch_pk: int) -> Batch:
@@ -351,8 +343,9 @@ class ResultsView(ProvinceMixin, View):
     ) -> HttpResponse:
         batch = _batch(request, batch_pk)
         categories = []
+        results = selectors.batch_results(batch)
         for category in batch.spec.categories:
-            rows = selectors.category_ranking(batch, category.key)
+            rows = selectors.category_ranking(batch, category.key, results)
             quota = batch.quota(category.key)
             marked = any(row.selection for row in rows)
             again = posted if posted and posted["category"] == category.key else None
@@ -370,7 +363,7 @@ class ResultsView(ProvinceMixin, View):
                 {
                     "category": category,
                     "marks": marks,
-                    "pending": selectors.unscored(batch, category.key),
+                    "pending": selectors.unscored(batch, category.key, results),
                     "quota": quota,
                     "selected": sum(1 for row in rows if row.selection and row.selection.selected),
                     "marked": marked,
