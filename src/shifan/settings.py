@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "shifan.applications",
     "shifan.reviews",
     "shifan.expert_review",
+    "shifan.publicity",
+    "shifan.documents",
     "shifan.dashboard",
     "shifan.demo",
     "django.contrib.auth",
@@ -76,6 +78,7 @@ INSTALLED_APPS = [
     "template_partials",
     "django_tasks",
     "django_tasks_db",
+    "captcha",
 ]
 
 MIDDLEWARE = [

@@ -14,4 +14,7 @@ urlpatterns = [
     path("", include("shifan.applications.urls")),
     path("", include("shifan.reviews.urls")),
     path("", include("shifan.expert_review.urls")),
+    path("", include("shifan.publicity.urls")),
+    path("", include("shifan.documents.urls")),
+    path("captcha/", include("captcha.urls")),
 ]

@@ -104,6 +104,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (ApplicationState.IN_REVIEW, ApplicationState.NOT_SELECTED): "未列入拟认定名单",
     (ApplicationState.PROPOSED, ApplicationState.IN_REVIEW): "重新开放拟认定名单",
     (ApplicationState.NOT_SELECTED, ApplicationState.IN_REVIEW): "重新开放拟认定名单",
+    (ApplicationState.PROPOSED, ApplicationState.IN_NOTICE): "进入公示",
+    (ApplicationState.IN_NOTICE, ApplicationState.NOT_SELECTED): "异议成立，移出拟认定名单",
+    (ApplicationState.IN_NOTICE, ApplicationState.RECOGNISED): "通告认定为示范单位",
 }
 
 
