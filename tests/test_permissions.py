@@ -6,6 +6,8 @@ login page for anonymous visitors, 403 for a role that may not use the page, 404
 object outside the reader's row.
 """
 
+from datetime import date
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -13,6 +15,7 @@ from django.utils import timezone
 from shifan.accounts.models import Role
 from shifan.core.models import Notice
 from shifan.expert_review.models import Assignment, AssignmentState
+from shifan.publicity.models import CalendarOverride, DayKind
 from tests import factories
 from tests.helpers import login_verified
 
@@ -91,6 +94,9 @@ def world(db):
         "sent_file": sent_file,
         "notice": Notice.objects.create(recipient=admin, title="测试通知", url="/"),
         "letter": factories.city_letter(batch, "440100"),
+        "calendar_override": CalendarOverride.objects.create(
+            day=date(2027, 1, 1), kind=DayKind.HOLIDAY, created_by=factories.ProvinceOfficerFactory()
+        ),
     }
 
 
@@ -349,6 +355,16 @@ MATRIX = [
         expect(403, anonymous=302, province=302),
     ),
     ("expert_review:scores", "get", lambda w: {"pk": w["reviewed"].pk}, PROVINCE_ONLY),
+    # The working-day calendar; an empty form is refused with the page and its errors.
+    ("publicity:calendar", "get", None, PROVINCE_ONLY),
+    ("publicity:calendar_add", "post", None, expect(403, anonymous=302, province=400)),
+    ("publicity:calendar_import", "post", None, expect(403, anonymous=302, province=400)),
+    (
+        "publicity:calendar_remove",
+        "post",
+        lambda w: {"pk": w["calendar_override"].pk},
+        expect(403, anonymous=302, province=302),
+    ),
 ]
 
 
