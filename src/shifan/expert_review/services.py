@@ -838,6 +838,9 @@ def reopen_proposed_list(*, actor: User, batch: Batch, reason: str) -> None:
     proposed_list = ProposedList.objects.filter(batch=batch, fixed_at__isnull=False).first()
     if proposed_list is None:
         raise ReviewError("名单尚未确定。")
+    # Once published for notice the list is public; a notice not yet started can be withdrawn first.
+    if Application.objects.filter(batch=batch, notice_entries__isnull=False).exists():
+        raise ReviewError("拟认定名单已发布公示，不能重新开放；如公示尚未开始，请先撤销公示。")
     for application in (
         Application.objects.select_for_update()
         .filter(batch=batch, state__in=[ApplicationState.PROPOSED, ApplicationState.NOT_SELECTED])

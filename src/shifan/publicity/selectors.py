@@ -1,0 +1,197 @@
+"""Reads for the public pages and for officers; the public ones run a fixed, small number of queries."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from shifan.accounts.models import Membership, User
+from shifan.expert_review.models import ProposedList
+from shifan.programs.models import Batch
+from shifan.publicity.models import (
+    DECIDED_STATES,
+    Announcement,
+    DemonstrationUnit,
+    Inquiry,
+    InquiryAddressee,
+    Notice,
+    NoticeEntry,
+    NoticePhase,
+    Objection,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Public
+
+
+def public_notices(today: date | None = None) -> QuerySet[Notice]:
+    """Notices that have started: the current ones and every past one."""
+    today = today or timezone.localdate()
+    return (
+        Notice.objects.filter(starts_on__lte=today)
+        .annotate(entry_count=Count("entries", filter=Q(entries__removed_at=None)))
+        .order_by("-starts_on", "-id")
+    )
+
+
+@dataclass
+class CategoryList:
+    key: str
+    name: str
+    entries: list[NoticeEntry]
+
+
+def grouped(entries: list[NoticeEntry]) -> list[CategoryList]:
+    groups: dict[str, CategoryList] = {}
+    for entry in entries:
+        groups.setdefault(
+            entry.category, CategoryList(entry.category, entry.category_name, [])
+        ).entries.append(entry)
+    return list(groups.values())
+
+
+def public_notice(pk: int, today: date | None = None) -> tuple[Notice, list[NoticeEntry]]:
+    """Return a started notice and its entries in list order, in two queries."""
+    today = today or timezone.localdate()
+    notice = get_object_or_404(Notice.objects.filter(starts_on__lte=today), pk=pk)
+    entries = list(
+        NoticeEntry.objects.filter(notice=notice)
+        .only(
+            "id",
+            "notice_id",
+            "category",
+            "category_name",
+            "position",
+            "unit_name",
+            "city_name",
+            "modes",
+            "removed_at",
+        )
+        .order_by("category", "position")
+    )
+    return notice, entries
+
+
+def listed_entry(notice: Notice, entry_pk: int) -> NoticeEntry:
+    return get_object_or_404(NoticeEntry, notice=notice, pk=entry_pk, removed_at=None)
+
+
+def objection_by_reference(reference: str, phone: str) -> Objection | None:
+    """Return the objection with this reference if the phone matches; None otherwise."""
+    reference = reference.strip().upper()
+    phone = phone.strip().replace(" ", "")
+    if not reference or not phone:
+        return None
+    return (
+        Objection.objects.filter(reference=reference, phone=phone).select_related("entry", "notice").first()
+    )
+
+
+def public_announcements() -> QuerySet[Announcement]:
+    return Announcement.objects.annotate(unit_count=Count("units")).order_by("-issued_on", "-id")
+
+
+def public_announcement(pk: int) -> tuple[Announcement, list[DemonstrationUnit]]:
+    announcement = get_object_or_404(Announcement, pk=pk)
+    units = list(announcement.units.order_by("category", "position"))
+    return announcement, units
+
+
+# ---------------------------------------------------------------------------------------------
+# Province officers
+
+
+def batches_awaiting_notice() -> QuerySet[Batch]:
+    """Batches whose proposed list is fixed and which have no notice yet."""
+    fixed = ProposedList.objects.filter(fixed_at__isnull=False).values("batch_id")
+    return Batch.objects.filter(pk__in=fixed, notice__isnull=True).order_by("-application_year", "-id")
+
+
+def notices_for_officers() -> QuerySet[Notice]:
+    return (
+        Notice.objects.select_related("batch")
+        .annotate(
+            entry_count=Count("entries", filter=Q(entries__removed_at=None), distinct=True),
+            objection_count=Count("objections", distinct=True),
+            pending_count=Count("objections", filter=~Q(objections__state__in=DECIDED_STATES), distinct=True),
+        )
+        .order_by("-starts_on", "-id")
+    )
+
+
+def notices_behind_their_dates(today: date | None = None) -> list[Notice]:
+    """Notices whose stored phase lags behind the one their dates give."""
+    today = today or timezone.localdate()
+    return list(
+        Notice.objects.filter(
+            Q(state=NoticePhase.SCHEDULED, starts_on__lte=today)
+            | Q(state=NoticePhase.OPEN, ends_on__lt=today)
+        )
+    )
+
+
+def objections_of(notice: Notice, *, state: str = "", query: str = "") -> QuerySet[Objection]:
+    objections = notice.objections.select_related("entry").order_by("-submitted_at", "-id")
+    if state == "pending":
+        objections = objections.exclude(state__in=DECIDED_STATES)
+    elif state:
+        objections = objections.filter(state=state)
+    if query:
+        objections = objections.filter(
+            Q(reference__icontains=query) | Q(entry__unit_name__icontains=query) | Q(name__icontains=query)
+        )
+    return objections
+
+
+def objection_for_officer(pk: int) -> Objection:
+    return get_object_or_404(
+        Objection.objects.select_related("entry__application", "notice__batch", "decided_by"), pk=pk
+    )
+
+
+def units(
+    *, batch_id: str = "", category: str = "", city_code: str = "", national: str = "", query: str = ""
+):
+    queryset = DemonstrationUnit.objects.select_related("announcement").order_by(
+        "-announcement__issued_on", "category", "position"
+    )
+    if batch_id.isdigit():
+        queryset = queryset.filter(announcement__batch_id=int(batch_id))
+    if category:
+        queryset = queryset.filter(category=category)
+    if city_code:
+        queryset = queryset.filter(city_code=city_code)
+    if national == "yes":
+        queryset = queryset.filter(national_recommended=True).order_by("national_priority", "id")
+    if query:
+        queryset = queryset.filter(unit_name__icontains=query)
+    return queryset
+
+
+# ---------------------------------------------------------------------------------------------
+# City officers and units: inquiries addressed to them
+
+
+def inquiries_for(user: User) -> QuerySet[Inquiry]:
+    """Inquiries the user may read and answer; never the objection's author or text."""
+    inquiries = Inquiry.objects.select_related("objection__entry", "objection__notice").order_by(
+        "answered_at", "-asked_at"
+    )
+    if user.is_city_officer:
+        return inquiries.filter(addressee=InquiryAddressee.CITY, objection__entry__city_code=user.city_code)
+    if user.is_applicant:
+        organisations = Membership.objects.filter(user=user).values("organisation_id")
+        return inquiries.filter(
+            addressee=InquiryAddressee.UNIT, objection__entry__application__organisation_id__in=organisations
+        )
+    return inquiries.none()
+
+
+def inquiry_for(user: User, pk: int) -> Inquiry:
+    try:
+        return inquiries_for(user).get(pk=pk)
+    except Inquiry.DoesNotExist:
+        raise Http404("没有这项核查请求。") from None

@@ -1,0 +1,552 @@
+"""Public notice pages (no login), objections, and the province officers' handling of both."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core import signing
+from django.core.cache import cache
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.views import View
+
+from shifan.accounts.models import Role
+from shifan.accounts.views import (
+    AuthenticatedRequest,
+    ProvinceMixin,
+    RoleRequiredMixin,
+    actor_of,
+    paginate,
+    render_view,
+)
+from shifan.core import reference
+from shifan.core.http import xlsx_response
+from shifan.core.sheets import workbook_bytes
+from shifan.programs.models import Batch
+from shifan.publicity import exports, selectors, services
+from shifan.publicity.forms import (
+    AnnouncementForm,
+    AnswerForm,
+    CancelNoticeForm,
+    DecisionForm,
+    FindingsForm,
+    InquiryForm,
+    NationalForm,
+    NoticeForm,
+    ObjectionForm,
+    ObjectionStatusForm,
+)
+from shifan.publicity.models import DemonstrationUnit, Notice, ObjectionState, ObjectorKind
+from shifan.publicity.services import FieldErrors, ObjectorDetails, PublicityError
+
+# The public notice page is what most visitors open; browsers and proxies may keep it a minute.
+PUBLIC_MAX_AGE = 60
+STATUS_LOOKUPS_PER_10_MINUTES = 20
+
+
+def _show(form: Any, error: PublicityError) -> None:
+    """Put a service's refusal beside the fields it names, or above the form."""
+    if isinstance(error, FieldErrors):
+        for name, message in error.errors.items():
+            form.add_error(name if name in form.fields else None, message)
+        return
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _public(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Public pages
+
+
+class PublicNoticeListView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        today = timezone.localdate()
+        notices = list(selectors.public_notices(today))
+        announcements = list(selectors.public_announcements()[:20])
+        return _public(
+            render(
+                request,
+                "publicity/public_notices.html",
+                {"notices": notices, "announcements": announcements, "today": today},
+            )
+        )
+
+
+class PublicNoticeView(View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        today = timezone.localdate()
+        notice, entries = selectors.public_notice(pk, today)
+        return _public(
+            render(
+                request,
+                "publicity/public_notice.html",
+                {
+                    "notice": notice,
+                    "groups": selectors.grouped(entries),
+                    "phase": notice.phase(today),
+                    "refusal": services.objection_window_refusal(notice, today),
+                },
+            )
+        )
+
+
+class ObjectionCreateView(View):
+    template_name = "publicity/objection_form.html"
+
+    def _notice(self, pk: int) -> tuple[Notice, list[Any]]:
+        return selectors.public_notice(pk)
+
+    def get(self, request: HttpRequest, pk: int, form: ObjectionForm | None = None) -> HttpResponse:
+        notice, entries = self._notice(pk)
+        if form is None:
+            entry = request.GET.get("entry", "")
+            form = ObjectionForm(entries=entries, initial={"entry": entry if entry.isdigit() else ""})
+        return render(
+            request,
+            self.template_name,
+            {"notice": notice, "form": form, "refusal": services.objection_window_refusal(notice)},
+        )
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        notice, entries = self._notice(pk)
+        form = ObjectionForm(request.POST, request.FILES, entries=entries)
+        if not form.is_valid():
+            return self.get(request, pk, form)
+        data = form.cleaned_data
+        entry = next((e for e in entries if e.pk == data["entry"]), None)
+        if entry is None:
+            raise Http404
+        details = ObjectorDetails(
+            kind=data["kind"],
+            name=data["name"],
+            phone=data["phone"],
+            grounds=data["grounds"],
+            email=data["email"],
+            id_number=data["id_number"] if data["kind"] == ObjectorKind.PERSON else "",
+            credit_code=data["credit_code"] if data["kind"] == ObjectorKind.ORGANISATION else "",
+            contact_person=data["contact_person"] if data["kind"] == ObjectorKind.ORGANISATION else "",
+        )
+        try:
+            objection = services.file_objection(
+                notice=notice,
+                entry=entry,
+                details=details,
+                evidence=data["evidence"],
+                ip_address=request.META.get("REMOTE_ADDR"),
+            )
+        except PublicityError as error:
+            _show(form, error)
+            # A used captcha cannot be used again: the page shows a fresh one.
+            data = request.POST.copy()
+            data["captcha_1"] = ""
+            form.data = data
+            return self.get(request, pk, form)
+        token = signing.dumps(objection.reference, salt="publicity.objection_received")
+        return redirect("publicity:objection_received", token=token)
+
+
+class ObjectionReceivedView(View):
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        try:
+            reference_number = signing.loads(token, salt="publicity.objection_received", max_age=3600)
+        except signing.BadSignature:
+            raise Http404("链接已失效。") from None
+        objection = get_object_or_404(
+            selectors.Objection.objects.select_related("entry", "notice"), reference=reference_number
+        )
+        return render(request, "publicity/objection_received.html", {"objection": objection})
+
+
+class ObjectionStatusView(View):
+    """Anyone with a reference and its phone sees the state and the decision, nothing else."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = ObjectionStatusForm(request.GET or None)
+        objection = None
+        if form.is_bound and form.is_valid():
+            key = f"publicity.status:{request.META.get('REMOTE_ADDR', '')}"
+            cache.add(key, 0, timeout=600)
+            if cache.incr(key) > STATUS_LOOKUPS_PER_10_MINUTES:
+                form.add_error(None, "查询过于频繁，请 10 分钟后再试。")
+            else:
+                objection = selectors.objection_by_reference(
+                    form.cleaned_data["reference"], form.cleaned_data["phone"]
+                )
+                if objection is None:
+                    form.add_error(None, "没有找到与受理编号和联系电话相符的异议，请核对后再查。")
+        return render(request, "publicity/objection_status.html", {"form": form, "objection": objection})
+
+
+class PublicAnnouncementView(View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        announcement, units = selectors.public_announcement(pk)
+        return _public(
+            render(
+                request,
+                "publicity/public_announcement.html",
+                {
+                    "announcement": announcement,
+                    "groups": selectors.grouped(units),  # type: ignore[arg-type]
+                    "paragraphs": [line for line in announcement.body.splitlines() if line.strip()],
+                },
+            )
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Province officers
+
+
+class PublicityOverviewView(ProvinceMixin, View):
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        notices = list(selectors.notices_for_officers())
+        for notice in notices:
+            services.sync_notice(notice=notice)
+        return render(
+            request,
+            "publicity/overview.html",
+            {
+                "awaiting": selectors.batches_awaiting_notice(),
+                "notices": selectors.notices_for_officers(),
+                "today": timezone.localdate(),
+            },
+        )
+
+
+class NoticeCreateView(ProvinceMixin, View):
+    template_name = "publicity/notice_form.html"
+
+    def get(
+        self, request: AuthenticatedRequest, batch_pk: int, form: NoticeForm | None = None
+    ) -> HttpResponse:
+        batch = get_object_or_404(selectors.batches_awaiting_notice(), pk=batch_pk)
+        proposed = batch.applications.filter(state="proposed").select_related("organisation")
+        if form is None and "preview" in request.GET:
+            form = NoticeForm(request.GET)
+        if form is None:
+            form = NoticeForm(
+                initial={
+                    "title": services.notice_title(batch),
+                    "starts_on": timezone.localdate(),
+                    "working_days": batch.notice_working_days,
+                    "contact_office": "省工业和信息化厅生产服务业处",
+                    "objection_rules": services.DEFAULT_OBJECTION_RULES,
+                }
+            )
+        period = None
+        if form.is_bound and form.is_valid():
+            period = services.notice_period(
+                starts_on=form.cleaned_data["starts_on"], working_days=form.cleaned_data["working_days"]
+            )
+        return render(
+            request,
+            self.template_name,
+            {"batch": batch, "form": form, "proposed": proposed, "period": period},
+        )
+
+    def post(self, request: AuthenticatedRequest, batch_pk: int) -> HttpResponse:
+        batch = get_object_or_404(Batch, pk=batch_pk)
+        form = NoticeForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, batch_pk, form)
+        data = form.cleaned_data
+        try:
+            notice = services.open_notice(
+                actor=actor_of(request),
+                batch=batch,
+                starts_on=data["starts_on"],
+                title=data["title"],
+                working_days=data["working_days"],
+                contact_office=data["contact_office"],
+                contact_phone=data["contact_phone"],
+                contact_email=data["contact_email"],
+                contact_address=data["contact_address"],
+                objection_rules=data["objection_rules"],
+                accept_uncovered=data["accept_uncovered"],
+            )
+        except PublicityError as error:
+            _show(form, error)
+            return self.get(request, batch_pk, form)
+        messages.success(
+            request,
+            f"公示已发布：{notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}，"
+            f"共 {notice.working_days} 个工作日。",
+        )
+        return redirect("publicity:notice", pk=notice.pk)
+
+
+class NoticeView(ProvinceMixin, View):
+    def get(
+        self, request: AuthenticatedRequest, pk: int, cancel_form: CancelNoticeForm | None = None
+    ) -> HttpResponse:
+        notice = services.sync_notice(notice=get_object_or_404(Notice, pk=pk))
+        state = request.GET.get("state", "")
+        query = request.GET.get("q", "").strip()
+        entries = list(notice.entries.order_by("category", "position"))
+        return render(
+            request,
+            "publicity/notice.html",
+            {
+                "notice": notice,
+                "phase": notice.phase(),
+                "groups": selectors.grouped(entries),
+                "page": paginate(request, selectors.objections_of(notice, state=state, query=query)),
+                "state": state,
+                "query": query,
+                "states": ObjectionState.choices,
+                "cancel_form": cancel_form or CancelNoticeForm(),
+                "announcement_refusal": services.announcement_refusal(notice),
+                "announcement": getattr(notice, "announcement", None),
+            },
+        )
+
+
+class NoticeCancelView(ProvinceMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        notice = get_object_or_404(Notice, pk=pk)
+        form = CancelNoticeForm(request.POST)
+        if form.is_valid():
+            try:
+                services.cancel_notice(
+                    actor=actor_of(request), notice=notice, reason=form.cleaned_data["reason"]
+                )
+            except PublicityError as error:
+                _show(form, error)
+            else:
+                messages.success(request, "公示已撤销，名单保持已确定状态，可重新发布。")
+                return redirect("publicity:overview")
+        return render_view(NoticeView, request, pk=pk, cancel_form=form)
+
+
+class ObjectionExportView(ProvinceMixin, View):
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        notice = get_object_or_404(Notice, pk=pk)
+        return xlsx_response(
+            workbook_bytes(exports.objections_workbook(notice)), f"{notice.title}异议登记表.xlsx"
+        )
+
+
+class ObjectionView(ProvinceMixin, View):
+    template_name = "publicity/objection.html"
+
+    def get(self, request: AuthenticatedRequest, pk: int, **forms: Any) -> HttpResponse:
+        objection = selectors.objection_for_officer(pk)
+        return render(
+            request,
+            self.template_name,
+            {
+                "objection": objection,
+                "inquiries": objection.inquiries.select_related("asked_by", "answered_by"),
+                "evidence": objection.evidence.all(),
+                "inquiry_form": forms.get("inquiry_form") or InquiryForm(),
+                "findings_form": forms.get("findings_form")
+                or FindingsForm(initial={"findings": objection.findings}),
+                "decision_form": forms.get("decision_form")
+                or DecisionForm(initial={"findings": objection.findings}),
+            },
+        )
+
+
+class ObjectionEvidenceView(ProvinceMixin, View):
+    def get(self, request: AuthenticatedRequest, pk: int, evidence_pk: int) -> FileResponse:
+        objection = selectors.objection_for_officer(pk)
+        item = get_object_or_404(objection.evidence, pk=evidence_pk)
+        response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class InquirySendView(ProvinceMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        objection = selectors.objection_for_officer(pk)
+        form = InquiryForm(request.POST)
+        if form.is_valid():
+            try:
+                services.send_inquiry(
+                    actor=actor_of(request),
+                    objection=objection,
+                    addressee=form.cleaned_data["addressee"],
+                    question=form.cleaned_data["question"],
+                    due_on=form.cleaned_data["due_on"],
+                )
+            except PublicityError as error:
+                _show(form, error)
+            else:
+                messages.success(request, "核查请求已发出。")
+                return redirect("publicity:objection", pk=pk)
+        return render_view(ObjectionView, request, pk=pk, inquiry_form=form)
+
+
+class FindingsView(ProvinceMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        objection = selectors.objection_for_officer(pk)
+        form = FindingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.record_findings(
+                    actor=actor_of(request), objection=objection, findings=form.cleaned_data["findings"]
+                )
+            except PublicityError as error:
+                _show(form, error)
+            else:
+                messages.success(request, "核查情况已保存。")
+                return redirect("publicity:objection", pk=pk)
+        return render_view(ObjectionView, request, pk=pk, findings_form=form)
+
+
+class DecisionView(ProvinceMixin, View):
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        objection = selectors.objection_for_officer(pk)
+        form = DecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                services.decide_objection(
+                    actor=actor_of(request),
+                    objection=objection,
+                    upheld=form.cleaned_data["outcome"] == "upheld",
+                    findings=form.cleaned_data["findings"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except PublicityError as error:
+                _show(form, error)
+            else:
+                messages.success(request, "异议已处理，已通知异议人和被异议单位。")
+                return redirect("publicity:notice", pk=objection.notice_id)
+        return render_view(ObjectionView, request, pk=pk, decision_form=form)
+
+
+class AnnouncementCreateView(ProvinceMixin, View):
+    template_name = "publicity/announcement_form.html"
+
+    def get(
+        self, request: AuthenticatedRequest, pk: int, form: AnnouncementForm | None = None
+    ) -> HttpResponse:
+        notice = services.sync_notice(notice=get_object_or_404(Notice.objects.select_related("batch"), pk=pk))
+        if form is None:
+            defaults = services.announcement_defaults(notice)
+            form = AnnouncementForm(initial={**defaults, "issued_on": timezone.localdate()})
+        return render(
+            request,
+            self.template_name,
+            {
+                "notice": notice,
+                "form": form,
+                "refusal": services.announcement_refusal(notice),
+                "groups": selectors.grouped(list(notice.entries.filter(removed_at=None))),
+            },
+        )
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        notice = get_object_or_404(Notice, pk=pk)
+        form = AnnouncementForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, pk, form)
+        try:
+            announcement = services.publish_announcement(
+                actor=actor_of(request), notice=notice, **form.cleaned_data
+            )
+        except PublicityError as error:
+            _show(form, error)
+            return self.get(request, pk, form)
+        messages.success(request, f"认定通告已发布，{announcement.units.count()} 家单位获认定。")
+        return redirect("publicity:public_announcement", pk=announcement.pk)
+
+
+class UnitListView(ProvinceMixin, View):
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        filters = {
+            "batch_id": request.GET.get("batch", ""),
+            "category": request.GET.get("category", ""),
+            "city_code": request.GET.get("city", ""),
+            "national": request.GET.get("national", ""),
+            "query": request.GET.get("q", "").strip(),
+        }
+        queryset = selectors.units(**filters)
+        if request.GET.get("format") == "xlsx":
+            return xlsx_response(
+                workbook_bytes(exports.units_workbook(queryset)), "广东省服务型制造示范单位.xlsx"
+            )
+        return render(
+            request,
+            "publicity/units.html",
+            {
+                "page": paginate(request, queryset),
+                "filters": filters,
+                "batches": Batch.objects.filter(announcement__isnull=False).order_by("-application_year"),
+                "cities": reference.cities(),
+                "export_query": request.GET.urlencode(),
+            },
+        )
+
+
+class UnitNationalView(ProvinceMixin, View):
+    template_name = "publicity/unit_national.html"
+
+    def get(self, request: AuthenticatedRequest, pk: int, form: NationalForm | None = None) -> HttpResponse:
+        unit = get_object_or_404(DemonstrationUnit.objects.select_related("announcement"), pk=pk)
+        if form is None:
+            form = NationalForm(
+                initial={
+                    "recommended": unit.national_recommended,
+                    "priority": unit.national_priority or services.next_priority(),
+                    "note": unit.national_note,
+                }
+            )
+        return render(request, self.template_name, {"unit": unit, "form": form})
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        unit = get_object_or_404(DemonstrationUnit, pk=pk)
+        form = NationalForm(request.POST)
+        if form.is_valid():
+            try:
+                services.recommend_nationally(actor=actor_of(request), unit=unit, **form.cleaned_data)
+            except PublicityError as error:
+                _show(form, error)
+            else:
+                messages.success(request, "已保存国家级遴选推荐。")
+                return redirect(reverse("publicity:units") + "?national=yes")
+        return self.get(request, pk, form)
+
+
+# ---------------------------------------------------------------------------------------------
+# City officers and units: answering inquiries
+
+
+class InquiryMixin(RoleRequiredMixin):
+    allowed_roles = (Role.CITY_OFFICER, Role.APPLICANT)
+
+
+class InquiryListView(InquiryMixin, View):
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        return render(
+            request,
+            "publicity/inquiries.html",
+            {"page": paginate(request, selectors.inquiries_for(request.user))},
+        )
+
+
+class InquiryView(InquiryMixin, View):
+    def get(self, request: AuthenticatedRequest, pk: int, form: AnswerForm | None = None) -> HttpResponse:
+        inquiry = selectors.inquiry_for(request.user, pk)
+        return render(request, "publicity/inquiry.html", {"inquiry": inquiry, "form": form or AnswerForm()})
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        inquiry = selectors.inquiry_for(request.user, pk)
+        form = AnswerForm(request.POST)
+        if form.is_valid():
+            try:
+                services.answer_inquiry(
+                    actor=actor_of(request), inquiry=inquiry, answer=form.cleaned_data["answer"]
+                )
+            except PublicityError as error:
+                _show(form, error)
+            else:
+                messages.success(request, "情况说明已提交省工业和信息化厅。")
+                return redirect("publicity:inquiry", pk=pk)
+        return self.get(request, pk, form)
