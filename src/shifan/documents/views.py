@@ -1,0 +1,88 @@
+"""Public downloads of the 通告: anyone may read an announcement, as on the department's website."""
+
+import re
+from urllib.parse import quote
+
+from django.core.cache import cache
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views import View
+
+from shifan.documents.announcement import announcement_docx, announcement_pdf
+from shifan.publicity.models import Announcement
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_TYPE = "application/pdf"
+# Bump when the layout changes, so cached files of the old layout are not served.
+LAYOUT_VERSION = 1
+CACHE_SECONDS = 24 * 60 * 60
+# Characters Windows or macOS refuse in a file name.
+UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def announcement_filename(announcement: Announcement, extension: str) -> str:
+    """Return "{文号} {标题}.{extension}", safe to save on any desktop."""
+    return UNSAFE_IN_FILENAME.sub("_", f"{announcement.number} {announcement.title}") + f".{extension}"
+
+
+def content_disposition(disposition: str, filename: str, fallback: str) -> str:
+    """Return a Content-Disposition with the Chinese name (RFC 5987) and an ASCII one for old clients."""
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+class AnnouncementDocumentView(View):
+    """One announcement as a file. Generating takes up to a second, so the bytes are cached: an
+    announcement is never edited, and the key changes if it or one of its units is saved again."""
+
+    extension: str
+    content_type: str
+    disposition: str
+
+    def render(self, announcement: Announcement) -> bytes:
+        raise NotImplementedError
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        announcement = get_object_or_404(Announcement, pk=pk)
+        units_saved = announcement.units.aggregate(latest=Max("updated_at"))["latest"]
+        key = ":".join(
+            str(part)
+            for part in (
+                "documents:announcement",
+                self.extension,
+                LAYOUT_VERSION,
+                announcement.pk,
+                announcement.updated_at.timestamp(),
+                units_saved.timestamp() if units_saved else "",
+            )
+        )
+        content = cache.get(key)
+        if content is None:
+            content = self.render(announcement)
+            cache.set(key, content, CACHE_SECONDS)
+        response = HttpResponse(content, content_type=self.content_type)
+        response["Content-Disposition"] = content_disposition(
+            self.disposition,
+            announcement_filename(announcement, self.extension),
+            f"announcement-{announcement.pk}.{self.extension}",
+        )
+        return response
+
+
+class AnnouncementDocxView(AnnouncementDocumentView):
+    extension = "docx"
+    content_type = DOCX_TYPE
+    disposition = "attachment"
+
+    def render(self, announcement: Announcement) -> bytes:
+        return announcement_docx(announcement)
+
+
+class AnnouncementPdfView(AnnouncementDocumentView):
+    # Shown in the browser's viewer; saving it keeps the Chinese name.
+    extension = "pdf"
+    content_type = PDF_TYPE
+    disposition = "inline"
+
+    def render(self, announcement: Announcement) -> bytes:
+        return announcement_pdf(announcement)
