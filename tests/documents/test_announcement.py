@@ -300,19 +300,18 @@ def _empty_cache():
 
 @pytest.mark.usefixtures("_empty_cache")
 @pytest.mark.parametrize(
-    ("name", "content_type", "disposition", "extension"),
+    ("name", "content_type", "extension"),
     [
         (
             "documents:announcement_docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "attachment",
             "docx",
         ),
-        ("documents:announcement_pdf", "application/pdf", "inline", "pdf"),
+        ("documents:announcement_pdf", "application/pdf", "pdf"),
     ],
 )
 def test_anyone_downloads_the_announcement_under_its_chinese_name(
-    client, announcement, name, content_type, disposition, extension
+    client, announcement, name, content_type, extension
 ):
     url = reverse(name, kwargs={"pk": announcement.pk})
     assert url == f"/public/announcements/{announcement.pk}/announcement.{extension}"
@@ -321,7 +320,7 @@ def test_anyone_downloads_the_announcement_under_its_chinese_name(
     assert response["Content-Type"] == content_type
     filename = quote(f"{NUMBER} {announcement.title}.{extension}")
     assert response["Content-Disposition"] == (
-        f"{disposition}; filename=\"announcement-{announcement.pk}.{extension}\"; filename*=UTF-8''{filename}"
+        f"attachment; filename=\"announcement-{announcement.pk}.{extension}\"; filename*=UTF-8''{filename}"
     )
     assert response.content[:4] == (b"%PDF" if extension == "pdf" else b"PK\x03\x04")
 

@@ -26,18 +26,20 @@ def announcement_filename(announcement: Announcement, extension: str) -> str:
     return UNSAFE_IN_FILENAME.sub("_", f"{announcement.number} {announcement.title}") + f".{extension}"
 
 
-def content_disposition(disposition: str, filename: str, fallback: str) -> str:
+def attachment_disposition(filename: str, fallback: str) -> str:
     """Return a Content-Disposition with the Chinese name (RFC 5987) and an ASCII one for old clients."""
-    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 class AnnouncementDocumentView(View):
-    """One announcement as a file. Generating takes up to a second, so the bytes are cached: an
-    announcement is never edited, and the key changes if it or one of its units is saved again."""
+    """One announcement as a file, for anyone.
+
+    A PDF takes up to a second to make, so the bytes are cached: an announcement is never edited,
+    and the key changes if it or one of its units is saved again.
+    """
 
     extension: str
     content_type: str
-    disposition: str
 
     def render(self, announcement: Announcement) -> bytes:
         raise NotImplementedError
@@ -61,8 +63,7 @@ class AnnouncementDocumentView(View):
             content = self.render(announcement)
             cache.set(key, content, CACHE_SECONDS)
         response = HttpResponse(content, content_type=self.content_type)
-        response["Content-Disposition"] = content_disposition(
-            self.disposition,
+        response["Content-Disposition"] = attachment_disposition(
             announcement_filename(announcement, self.extension),
             f"announcement-{announcement.pk}.{self.extension}",
         )
@@ -72,17 +73,14 @@ class AnnouncementDocumentView(View):
 class AnnouncementDocxView(AnnouncementDocumentView):
     extension = "docx"
     content_type = DOCX_TYPE
-    disposition = "attachment"
 
     def render(self, announcement: Announcement) -> bytes:
         return announcement_docx(announcement)
 
 
 class AnnouncementPdfView(AnnouncementDocumentView):
-    # Shown in the browser's viewer; saving it keeps the Chinese name.
     extension = "pdf"
     content_type = PDF_TYPE
-    disposition = "inline"
 
     def render(self, announcement: Announcement) -> bytes:
         return announcement_pdf(announcement)
