@@ -6,16 +6,29 @@ login page for anonymous visitors, 403 for a role that may not use the page, 404
 object outside the reader's row.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from captcha.models import CaptchaStore
+from django.core import signing
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from shifan.accounts.models import Role
 from shifan.core.models import Notice
-from shifan.expert_review.models import Assignment, AssignmentState
-from shifan.publicity.models import CalendarOverride, DayKind
+from shifan.expert_review.models import Assignment, AssignmentState, ProposedList
+from shifan.publicity.models import (
+    Announcement,
+    CalendarOverride,
+    DayKind,
+    DemonstrationUnit,
+    Inquiry,
+    NoticeEntry,
+    Objection,
+    ObjectionEvidence,
+)
+from shifan.publicity.models import Notice as Notice_
 from tests import factories
 from tests.helpers import login_verified
 
@@ -66,7 +79,9 @@ def world(db):
         published_at=timezone.now(),
         confirmed_at=timezone.now(),
     )
+    publicity = _publicity_world(organisation, admin)
     return {
+        **publicity,
         "reviewed": reviewed,
         "reviewed_file": reviewed_file,
         "assignment": assignment,
@@ -97,6 +112,106 @@ def world(db):
         "calendar_override": CalendarOverride.objects.create(
             day=date(2027, 1, 1), kind=DayKind.HOLIDAY, created_by=factories.ProvinceOfficerFactory()
         ),
+    }
+
+
+def _publicity_world(organisation, admin):
+    """A notice open today with one objection and two inquiries; a batch announced; one awaiting notice."""
+    province = factories.ProvinceOfficerFactory()
+    batch = factories.BatchFactory()
+    listed = factories.ApplicationFactory(
+        batch=batch, organisation=organisation, category="platform", created_by=admin, state="in_notice"
+    )
+    today = timezone.localdate()
+    notice = Notice_.objects.create(
+        batch=batch,
+        title="拟认定名单公示",
+        starts_on=today,
+        working_days=7,
+        ends_on=today + timedelta(days=9),
+        contact_office="生产服务业处",
+        contact_phone="020-83133333",
+        state="open",
+        published_by=province,
+    )
+    entry = NoticeEntry.objects.create(
+        notice=notice,
+        application=listed,
+        category="platform",
+        category_name="示范平台",
+        position=1,
+        unit_name=organisation.name,
+        city_code="440100",
+        city_name="广州市",
+    )
+    objection = Objection.objects.create(
+        notice=notice,
+        entry=entry,
+        reference="YY2024-TEST-0001",
+        objector_kind="person",
+        name="张明",
+        phone="13800138000",
+        grounds="申报数据与实际情况不符。",
+    )
+    evidence = ObjectionEvidence(
+        objection=objection, original_name="证明.pdf", content_type="application/pdf", size=9, sha256="0" * 64
+    )
+    evidence.file.save("evidence", ContentFile(b"%PDF-1.4\n"), save=False)
+    evidence.save()
+    unit_inquiry = Inquiry.objects.create(
+        objection=objection, addressee="unit", question="请说明。", asked_by=province
+    )
+    city_inquiry = Inquiry.objects.create(
+        objection=objection, addressee="city", question="请核实。", asked_by=province
+    )
+    announced_batch = factories.BatchFactory(application_year=2022)
+    announced_notice = Notice_.objects.create(
+        batch=announced_batch,
+        title="2022年公示",
+        starts_on=date(2022, 11, 1),
+        working_days=7,
+        ends_on=date(2022, 11, 9),
+        contact_office="处室",
+        contact_phone="020-83133333",
+        state="closed",
+        published_by=province,
+    )
+    announcement = Announcement.objects.create(
+        batch=announced_batch,
+        notice=announced_notice,
+        number="粤工信融合函〔2022〕1号",
+        title="认定通告",
+        issued_on=date(2022, 11, 20),
+        body="特此通告。",
+        published_by=province,
+    )
+    recognised = factories.ApplicationFactory(batch=announced_batch, state="recognised")
+    unit = DemonstrationUnit.objects.create(
+        announcement=announcement,
+        application=recognised,
+        organisation=recognised.organisation,
+        category="enterprise",
+        category_name="示范企业",
+        position=1,
+        unit_name=recognised.organisation.name,
+        city_code=recognised.organisation.city_code,
+        city_name="广州市",
+        valid_from=date(2022, 11, 20),
+        valid_until=date(2025, 11, 19),
+    )
+    awaiting = factories.BatchFactory(application_year=2026)
+    ProposedList.objects.create(batch=awaiting, fixed_at=timezone.now(), fixed_by=province)
+    return {
+        "public_notice": notice,
+        "objection": objection,
+        "evidence": evidence,
+        "unit_inquiry": unit_inquiry,
+        "city_inquiry": city_inquiry,
+        "announcement": announcement,
+        "unit": unit,
+        "awaiting_batch": awaiting,
+        "received_token": signing.dumps(objection.reference, salt="publicity.objection_received"),
+        "captcha_key": CaptchaStore.generate_key(),
     }
 
 
@@ -364,6 +479,78 @@ MATRIX = [
         "post",
         lambda w: {"pk": w["calendar_override"].pk},
         expect(403, anonymous=302, province=302),
+    ),
+    # Public notice, objections and the announcement: the public pages need no login.
+    ("publicity:public_notices", "get", None, expect(200)),
+    ("publicity:public_notice", "get", lambda w: {"pk": w["public_notice"].pk}, expect(200)),
+    ("publicity:objection_new", "get", lambda w: {"pk": w["public_notice"].pk}, expect(200)),
+    ("publicity:objection_received", "get", lambda w: {"token": w["received_token"]}, expect(200)),
+    ("publicity:objection_status", "get", None, expect(200)),
+    # The objection form's captcha: images for anyone; no audio (no speech synthesiser is
+    # installed); a new challenge only for the page's script.
+    ("captcha-image", "get", lambda w: {"key": w["captcha_key"]}, expect(200)),
+    ("captcha-image-2x", "get", lambda w: {"key": w["captcha_key"]}, expect(200)),
+    ("captcha-audio", "get", lambda w: {"key": w["captcha_key"]}, expect(404)),
+    ("captcha-refresh", "get", None, expect(404)),
+    ("publicity:public_announcement", "get", lambda w: {"pk": w["announcement"].pk}, expect(200)),
+    ("documents:announcement_docx", "get", lambda w: {"pk": w["announcement"].pk}, expect(200)),
+    ("documents:announcement_pdf", "get", lambda w: {"pk": w["announcement"].pk}, expect(200)),
+    ("publicity:overview", "get", None, PROVINCE_ONLY),
+    ("publicity:notice_new", "get", lambda w: {"batch_pk": w["awaiting_batch"].pk}, PROVINCE_ONLY),
+    ("publicity:notice", "get", lambda w: {"pk": w["public_notice"].pk}, PROVINCE_ONLY),
+    (
+        "publicity:notice_cancel",
+        "post",
+        lambda w: {"pk": w["public_notice"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
+    ("publicity:objections_export", "get", lambda w: {"pk": w["public_notice"].pk}, PROVINCE_ONLY),
+    ("publicity:announce", "get", lambda w: {"pk": w["public_notice"].pk}, PROVINCE_ONLY),
+    ("publicity:objection", "get", lambda w: {"pk": w["objection"].pk}, PROVINCE_ONLY),
+    (
+        "publicity:objection_evidence",
+        "get",
+        lambda w: {"pk": w["objection"].pk, "evidence_pk": w["evidence"].pk},
+        PROVINCE_ONLY,
+    ),
+    (
+        "publicity:inquire",
+        "post",
+        lambda w: {"pk": w["objection"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
+    (
+        "publicity:findings",
+        "post",
+        lambda w: {"pk": w["objection"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
+    (
+        "publicity:decide",
+        "post",
+        lambda w: {"pk": w["objection"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
+    ("publicity:units", "get", None, PROVINCE_ONLY),
+    ("publicity:unit_national", "get", lambda w: {"pk": w["unit"].pk}, PROVINCE_ONLY),
+    (
+        "publicity:inquiries",
+        "get",
+        None,
+        expect(200, anonymous=302, province=403, expert=403, other_expert=403),
+    ),
+    # The unit answers its own inquiry; nobody else sees it, the city included.
+    (
+        "publicity:inquiry",
+        "get",
+        lambda w: {"pk": w["unit_inquiry"].pk},
+        expect(404, anonymous=302, admin=200, member=200, province=403, expert=403, other_expert=403),
+    ),
+    (
+        "publicity:inquiry",
+        "get",
+        lambda w: {"pk": w["city_inquiry"].pk},
+        expect(404, anonymous=302, city=200, province=403, expert=403, other_expert=403),
     ),
 ]
 

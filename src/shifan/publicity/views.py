@@ -55,6 +55,12 @@ def _show(form: Any, error: PublicityError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
+def _refused(response: HttpResponse) -> HttpResponse:
+    """Mark a page re-rendered with a form's errors as a refused request."""
+    response.status_code = 400
+    return response
+
+
 def _public(response: HttpResponse) -> HttpResponse:
     patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
     return response
@@ -117,7 +123,7 @@ class ObjectionCreateView(View):
         notice, entries = self._notice(pk)
         form = ObjectionForm(request.POST, request.FILES, entries=entries)
         if not form.is_valid():
-            return self.get(request, pk, form)
+            return _refused(self.get(request, pk, form))
         data = form.cleaned_data
         entry = next((e for e in entries if e.pk == data["entry"]), None)
         if entry is None:
@@ -146,7 +152,7 @@ class ObjectionCreateView(View):
             data = request.POST.copy()
             data["captcha_1"] = ""
             form.data = data
-            return self.get(request, pk, form)
+            return _refused(self.get(request, pk, form))
         token = signing.dumps(objection.reference, salt="publicity.objection_received")
         return redirect("publicity:objection_received", token=token)
 
@@ -254,7 +260,7 @@ class NoticeCreateView(ProvinceMixin, View):
         batch = get_object_or_404(Batch, pk=batch_pk)
         form = NoticeForm(request.POST)
         if not form.is_valid():
-            return self.get(request, batch_pk, form)
+            return _refused(self.get(request, batch_pk, form))
         data = form.cleaned_data
         try:
             notice = services.open_notice(
@@ -272,7 +278,7 @@ class NoticeCreateView(ProvinceMixin, View):
             )
         except PublicityError as error:
             _show(form, error)
-            return self.get(request, batch_pk, form)
+            return _refused(self.get(request, batch_pk, form))
         messages.success(
             request,
             f"公示已发布：{notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}，"
@@ -321,7 +327,7 @@ class NoticeCancelView(ProvinceMixin, View):
             else:
                 messages.success(request, "公示已撤销，名单保持已确定状态，可重新发布。")
                 return redirect("publicity:overview")
-        return render_view(NoticeView, request, pk=pk, cancel_form=form)
+        return _refused(render_view(NoticeView, request, pk=pk, cancel_form=form))
 
 
 class ObjectionExportView(ProvinceMixin, View):
@@ -380,7 +386,7 @@ class InquirySendView(ProvinceMixin, View):
             else:
                 messages.success(request, "核查请求已发出。")
                 return redirect("publicity:objection", pk=pk)
-        return render_view(ObjectionView, request, pk=pk, inquiry_form=form)
+        return _refused(render_view(ObjectionView, request, pk=pk, inquiry_form=form))
 
 
 class FindingsView(ProvinceMixin, View):
@@ -397,7 +403,7 @@ class FindingsView(ProvinceMixin, View):
             else:
                 messages.success(request, "核查情况已保存。")
                 return redirect("publicity:objection", pk=pk)
-        return render_view(ObjectionView, request, pk=pk, findings_form=form)
+        return _refused(render_view(ObjectionView, request, pk=pk, findings_form=form))
 
 
 class DecisionView(ProvinceMixin, View):
@@ -418,7 +424,7 @@ class DecisionView(ProvinceMixin, View):
             else:
                 messages.success(request, "异议已处理，已通知异议人和被异议单位。")
                 return redirect("publicity:notice", pk=objection.notice_id)
-        return render_view(ObjectionView, request, pk=pk, decision_form=form)
+        return _refused(render_view(ObjectionView, request, pk=pk, decision_form=form))
 
 
 class AnnouncementCreateView(ProvinceMixin, View):
@@ -446,14 +452,14 @@ class AnnouncementCreateView(ProvinceMixin, View):
         notice = get_object_or_404(Notice, pk=pk)
         form = AnnouncementForm(request.POST)
         if not form.is_valid():
-            return self.get(request, pk, form)
+            return _refused(self.get(request, pk, form))
         try:
             announcement = services.publish_announcement(
                 actor=actor_of(request), notice=notice, **form.cleaned_data
             )
         except PublicityError as error:
             _show(form, error)
-            return self.get(request, pk, form)
+            return _refused(self.get(request, pk, form))
         messages.success(request, f"认定通告已发布，{announcement.units.count()} 家单位获认定。")
         return redirect("publicity:public_announcement", pk=announcement.pk)
 
@@ -511,7 +517,7 @@ class UnitNationalView(ProvinceMixin, View):
             else:
                 messages.success(request, "已保存国家级遴选推荐。")
                 return redirect(reverse("publicity:units") + "?national=yes")
-        return self.get(request, pk, form)
+        return _refused(self.get(request, pk, form))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -549,4 +555,4 @@ class InquiryView(InquiryMixin, View):
             else:
                 messages.success(request, "情况说明已提交省工业和信息化厅。")
                 return redirect("publicity:inquiry", pk=pk)
-        return self.get(request, pk, form)
+        return _refused(self.get(request, pk, form))
