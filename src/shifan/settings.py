@@ -177,6 +177,15 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3  # three days: long enough for an invi
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# The objection form's CAPTCHA: drawn by the server (no outside service), kept in the database so
+# every server process can check it; four characters without the easily confused ones.
+CAPTCHA_LENGTH = 4
+CAPTCHA_CHALLENGE_FUNCT = "shifan.publicity.captcha.challenge"
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_IMAGE_SIZE = (120, 44)
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_2X_IMAGE = False
+
 AXES_FAILURE_LIMIT = int(os.environ.get("SHIFAN_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("SHIFAN_LOGIN_COOLOFF_MINUTES", "15")))
 # Either the account or the address reaching the limit locks it.

@@ -60,8 +60,39 @@
     if (once) { setTimeout(function () { once.disabled = true; }, 0); }
   });
 
+  // The objection form shows the person's or the organisation's fields, by the chosen kind.
+  function objectionForm(form) {
+    var radios = form.querySelectorAll("input[name=kind]");
+    function update() {
+      var kind = (form.querySelector("input[name=kind]:checked") || {}).value || "person";
+      form.querySelectorAll("[data-objector]").forEach(function (block) {
+        block.hidden = block.dataset.objector !== kind;
+      });
+    }
+    radios.forEach(function (radio) { radio.addEventListener("change", update); });
+    update();
+  }
+
+  // "换一张" asks the server for a new CAPTCHA challenge and shows its image.
+  function captchaRefresh(button) {
+    button.addEventListener("click", function () {
+      var box = button.closest("[data-captcha]");
+      fetch(button.dataset.captchaRefresh, { headers: { "X-Requested-With": "XMLHttpRequest" } })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          box.querySelector("[data-captcha-image]").src = data.image_url;
+          box.querySelector("input[type=hidden]").value = data.key;
+          var input = box.querySelector("input[type=text]");
+          input.value = "";
+          input.focus();
+        });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("select[data-county-for]").forEach(narrowCounties);
     document.querySelectorAll("form[data-score-sheet]").forEach(scoreSheet);
+    document.querySelectorAll("form[data-objection-form]").forEach(objectionForm);
+    document.querySelectorAll("[data-captcha-refresh]").forEach(captchaRefresh);
   });
 })();
