@@ -465,9 +465,11 @@ def load_demo_applications(province: User) -> None:
         application_services.start_application(actor=admin_of(slug), batch=batch, category=category)
     load_demo_reviews(province, batch)
 
+    from shifan.demo.publicity_stage import load_publicity_stage
     from shifan.demo.review_stage import load_review_stage
 
     load_review_stage(province)
+    load_publicity_stage(province)
 
 
 def load_demo_reviews(province: User, batch: Any) -> None:

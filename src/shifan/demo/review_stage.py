@@ -65,49 +65,51 @@ def _sheet(assignment: Any) -> dict[str, Any]:
     }
 
 
-def load_review_stage(province: User) -> None:
+def reviewed_batch(
+    province: User, name: str, applicants: list[tuple[str, str, dict[str, Any]]], quotas: dict[str, int]
+) -> tuple[Any, list[Any]]:
+    """Open a batch, apply, recommend, accept and publish an expert assignment, all by the services."""
     from shifan.applications import services as application_services
     from shifan.applications.models import Application
     from shifan.demo.loader import DEMO_PDF, _email, complete_application
     from shifan.expert_review import services as expert_review
-    from shifan.expert_review.models import Assignment, AssignmentState
     from shifan.programs import services as batch_services
     from shifan.programs.models import Batch
     from shifan.programs.registry import spec_file
     from shifan.reviews import services as reviews
 
-    if Batch.objects.filter(name=REVIEW_BATCH_NAME).exists():
-        return
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
     batch = batch_services.open_batch(
         actor=province,
         spec_file=spec_file("guangdong-2024.yaml"),
-        name=REVIEW_BATCH_NAME,
+        name=name,
         opens_at=now - timedelta(days=1),
         closes_at=now + timedelta(days=10),
         city_deadline=now + timedelta(days=20),
-        quotas={"enterprise": 4, "platform": 2},
+        quotas=quotas,
     )
     applications = []
-    for slug, category, overrides in APPLICANTS:
+    for slug, category, overrides in applicants:
         user = User.objects.get(email=_email(slug))
         application = application_services.start_application(actor=user, batch=batch, category=category)
         complete_application(application, user, overrides)
         application_services.submit_application(actor=user, application=application)
         applications.append(application)
+    officers = {}
     for application in applications:
         application.refresh_from_db()
-        officer = User.objects.get(role="city_officer", city_code=application.organisation.city_code)
+        city = application.organisation.city
+        officer = officers.setdefault(city, User.objects.get(role="city_officer", city_code=city.code))
         reviews.recommend_application(
             actor=officer,
             application=application,
             opinion="经复核，申报材料真实，服务型制造特色突出，同意推荐。",
             truthfulness_confirmed=True,
         )
+    # Each city sends its set once, with its letter, when all its applications are recommended.
+    for city, officer in officers.items():
         reviews.upload_letter(
-            actor=officer,
-            batch=batch,
-            uploaded=SimpleUploadedFile(f"{application.organisation.city.name}推荐函.pdf", DEMO_PDF),
+            actor=officer, batch=batch, uploaded=SimpleUploadedFile(f"{city.name}推荐函.pdf", DEMO_PDF)
         )
         reviews.submit_city_set(actor=officer, batch=batch)
     # The deadlines have passed: the province accepts and organises the expert review.
@@ -121,6 +123,37 @@ def load_review_stage(province: User) -> None:
         reviews.accept_application(actor=province, application=Application.objects.get(pk=application.pk))
     expert_review.assign_experts(actor=province, batch=batch)
     expert_review.publish_assignments(actor=province, batch=batch)
+    return batch, applications
+
+
+def score_assignments(batch: Any, *, skip: frozenset[int] = frozenset()) -> None:
+    """Every published assignment but the skipped ones: confirmed free of conflict and submitted."""
+    from shifan.expert_review import services as expert_review
+    from shifan.expert_review.models import Assignment, AssignmentState
+
+    for assignment in Assignment.objects.filter(batch=batch, state=AssignmentState.PUBLISHED).select_related(
+        "application", "expert", "batch"
+    ):
+        if assignment.pk in skip:
+            continue
+        expert_review.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+        expert_review.save_scores(
+            actor=assignment.expert, assignment=assignment, submit=True, **_sheet(assignment)
+        )
+
+
+def load_review_stage(province: User) -> None:
+    from shifan.applications.models import Application
+    from shifan.demo.loader import _email
+    from shifan.expert_review import services as expert_review
+    from shifan.expert_review.models import Assignment, AssignmentState
+    from shifan.programs.models import Batch
+
+    if Batch.objects.filter(name=REVIEW_BATCH_NAME).exists():
+        return
+    batch, applications = reviewed_batch(
+        province, REVIEW_BATCH_NAME, APPLICANTS, {"enterprise": 4, "platform": 2}
+    )
 
     # One expert finds a conflict on opening a platform; the province fills the gap.
     declined = (
@@ -140,16 +173,7 @@ def load_review_stage(province: User) -> None:
 
     demo_expert = User.objects.get(email=_email("expert01"))
     mine = list(Assignment.objects.filter(batch=batch, expert=demo_expert, state=AssignmentState.PUBLISHED))
-    left_open = {a.pk for a in mine[-2:]}
-    for assignment in Assignment.objects.filter(batch=batch, state=AssignmentState.PUBLISHED).select_related(
-        "application", "expert", "batch"
-    ):
-        if assignment.pk in left_open:
-            continue
-        expert_review.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
-        expert_review.save_scores(
-            actor=assignment.expert, assignment=assignment, submit=True, **_sheet(assignment)
-        )
+    score_assignments(batch, skip=frozenset(a.pk for a in mine[-2:]))
     if mine:
         draft = mine[-2] if len(mine) > 1 else mine[-1]
         expert_review.confirm_no_conflict(actor=demo_expert, assignment=draft)

@@ -155,7 +155,11 @@ def notice_period(*, starts_on: date, working_days: int) -> NoticePeriod:
 def _modes_text(application: Application) -> str:
     form = application.form
     labels: list[str] = []
+    main_mode = selected(application.answers.get("main_mode"))
     for key in ("modes", "main_mode", "other_modes"):
+        # A platform's other modes count only when it chose 其他模式 as its main kind.
+        if key == "other_modes" and main_mode != "other_modes":
+            continue
         try:
             field = form.field(key)
         except KeyError:
