@@ -1,7 +1,6 @@
 """Public downloads of the 通告: anyone may read an announcement, as on the department's website."""
 
 import re
-from urllib.parse import quote
 
 from django.core.cache import cache
 from django.db.models import Max
@@ -9,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
 
+from shifan.core.http import attachment_disposition
 from shifan.documents.announcement import announcement_docx, announcement_pdf
 from shifan.publicity.models import Announcement
 
@@ -24,11 +24,6 @@ UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 def announcement_filename(announcement: Announcement, extension: str) -> str:
     """Return "{文号} {标题}.{extension}", safe to save on any desktop."""
     return UNSAFE_IN_FILENAME.sub("_", f"{announcement.number} {announcement.title}") + f".{extension}"
-
-
-def attachment_disposition(filename: str, fallback: str) -> str:
-    """Return a Content-Disposition with the Chinese name (RFC 5987) and an ASCII one for old clients."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 class AnnouncementDocumentView(View):
