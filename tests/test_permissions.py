@@ -489,7 +489,7 @@ MATRIX = [
     # The objection form's captcha: images for anyone; no audio (no speech synthesiser is
     # installed); a new challenge only for the page's script.
     ("captcha-image", "get", lambda w: {"key": w["captcha_key"]}, expect(200)),
-    ("captcha-image-2x", "get", lambda w: {"key": w["captcha_key"]}, expect(200)),
+    ("captcha-image-2x", "get", lambda w: {"key": w["captcha_key"]}, expect(404)),  # CAPTCHA_2X_IMAGE off
     ("captcha-audio", "get", lambda w: {"key": w["captcha_key"]}, expect(404)),
     ("captcha-refresh", "get", None, expect(404)),
     ("publicity:public_announcement", "get", lambda w: {"pk": w["announcement"].pk}, expect(200)),
