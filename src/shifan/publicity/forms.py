@@ -11,6 +11,10 @@ from shifan.publicity.models import InquiryAddressee, ObjectorKind
 class DateInput(forms.DateInput):
     input_type = "date"
 
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        # A date input takes only ISO dates; the locale's 2025/03/03 would show an empty box.
+        super().__init__(attrs, format="%Y-%m-%d")
+
 
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
@@ -123,6 +127,11 @@ class DecisionForm(StyledForm):
         max_length=2000,
         help_text=_("将告知异议人和被异议单位；请勿写入异议人身份。"),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The objection page also holds the findings form: its 核查情况 field keeps id_findings.
+        kwargs.setdefault("auto_id", "id_decision_%s")
+        super().__init__(*args, **kwargs)
 
 
 class FindingsForm(StyledForm):

@@ -95,7 +95,10 @@ def public_announcements() -> QuerySet[Announcement]:
 
 
 def public_announcement(pk: int) -> tuple[Announcement, list[DemonstrationUnit]]:
-    announcement = get_object_or_404(Announcement, pk=pk)
+    """Return an announcement (with its batch, for the year) and its units, in two queries."""
+    announcement = get_object_or_404(
+        Announcement.objects.select_related("batch").defer("batch__spec_text"), pk=pk
+    )
     units = list(announcement.units.order_by("category", "position"))
     return announcement, units
 

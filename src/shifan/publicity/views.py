@@ -460,7 +460,8 @@ class AnnouncementCreateView(ProvinceMixin, View):
         except PublicityError as error:
             _show(form, error)
             return _refused(self.get(request, pk, form))
-        messages.success(request, f"认定通告已发布，{announcement.units.count()} 家单位获认定。")
+        # The public page is the confirmation. It shows no messages (it keeps no session state
+        # for proxies to cache), so a message here would pop up later on an unrelated page.
         return redirect("publicity:public_announcement", pk=announcement.pk)
 
 
