@@ -43,7 +43,6 @@ ANNOUNCED_APPLICANTS: list[tuple[str, str, dict[str, Any]]] = [
     ("p-zhuhai", "platform", {}),
 ]
 QUOTAS = {"enterprise": 3, "platform": 2}
-CONTACT = {"contact_office": "省工业和信息化厅生产服务业处", "contact_phone": "020-83133333"}
 
 
 def _fix_list(province: User, batch: Any) -> None:
@@ -71,7 +70,8 @@ def _notice(province: User, batch: Any, starts_on: date) -> Any:
         title=publicity.notice_title(batch),
         accept_uncovered=True,
         today=starts_on,
-        **CONTACT,
+        contact_office="省工业和信息化厅生产服务业处",
+        contact_phone="020-83133333",
     )
 
 

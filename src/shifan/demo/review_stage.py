@@ -95,7 +95,7 @@ def reviewed_batch(
         complete_application(application, user, overrides)
         application_services.submit_application(actor=user, application=application)
         applications.append(application)
-    officers = {}
+    officers: dict[Any, User] = {}
     for application in applications:
         application.refresh_from_db()
         city = application.organisation.city

@@ -232,7 +232,9 @@ class NoticeCreateView(ProvinceMixin, View):
         self, request: AuthenticatedRequest, batch_pk: int, form: NoticeForm | None = None
     ) -> HttpResponse:
         batch = get_object_or_404(selectors.batches_awaiting_notice(), pk=batch_pk)
+        # In the order the notice will publish: category, then the review's rank.
         proposed = batch.applications.filter(state="proposed").select_related("organisation")
+        proposed = proposed.order_by("category", "selection__rank", "number")
         if form is None and "preview" in request.GET:
             form = NoticeForm(request.GET)
         if form is None:
