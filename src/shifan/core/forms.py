@@ -50,3 +50,12 @@ class StyledForm(StyledFormMixin, forms.Form):
 
 class StyledModelForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     pass
+
+
+class DateInput(forms.DateInput):
+    """A browser date picker; it takes only ISO dates (the locale's 2025/03/03 shows an empty box)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")

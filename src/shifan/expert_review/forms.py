@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shifan.core.forms import StyledForm
+from shifan.core.forms import DateInput, StyledForm
 from shifan.expert_review.models import HearingKind
 
 
@@ -20,10 +20,6 @@ class ReplaceForm(StyledForm):
         required=False,
         help_text=_("任务已发布时必填，将通知原专家和新专家。"),
     )
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class HearingForm(StyledForm):

@@ -4,16 +4,8 @@ from captcha.fields import CaptchaField, CaptchaTextInput
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shifan.core.forms import StyledForm
+from shifan.core.forms import DateInput, StyledForm
 from shifan.publicity.models import InquiryAddressee, ObjectorKind
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        # A date input takes only ISO dates; the locale's 2025/03/03 would show an empty box.
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
