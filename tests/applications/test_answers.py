@@ -924,3 +924,14 @@ def test_options_for_reads_the_reference_lists():
     assert A.options_for(PLATFORM.field("industry")) == reference.industry_choices()
     assert A.options_for(ENTERPRISE.field("registration_type")) == reference.registration_type_choices()
     assert A.options_for(ENTERPRISE.field("revolutionary_area"))[0] == ("central_soviet", "原中央苏区县")
+
+
+def test_modes_display_follows_the_platform_main_kind():
+    assert A.modes_display(ENTERPRISE, {"modes": {"selected": ["supply_chain", "customization"]}}) == (
+        "供应链管理、定制化服务"
+    )
+    shared = {"main_mode": "shared_manufacturing", "other_modes": {"selected": ["industrial_design"]}}
+    assert A.modes_display(PLATFORM, shared) == "共享制造"
+    others = {"main_mode": "other_modes", "other_modes": {"selected": ["industrial_design", "lifecycle"]}}
+    assert A.modes_display(PLATFORM, others) == "工业设计服务、全生命周期管理"
+    assert A.modes_display(PLATFORM, {}) == ""

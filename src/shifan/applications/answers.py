@@ -994,6 +994,30 @@ def display_value(field: Field, value: Any, *, form: Form | None = None) -> str:
     return _cell_display(field, value)
 
 
+MODE_FIELDS = ("modes", "main_mode", "other_modes")
+
+
+def modes_display(form: Form, answers: Mapping[str, Any]) -> str:
+    """Return the service-oriented manufacturing modes chosen, as readable Chinese; "" when none.
+
+    An enterprise chooses `modes`. A platform chooses a main kind, 共享制造 or 其他模式, and only
+    with 其他模式 do its `other_modes` count; 其他模式 itself names no mode.
+    """
+    skipped = "main_mode" if selected(answers.get("main_mode")) == "other_modes" else "other_modes"
+    parts = []
+    for key in MODE_FIELDS:
+        if key == skipped:
+            continue
+        try:
+            field = form.field(key)
+        except KeyError:
+            continue
+        text = display_value(field, answers.get(key), form=form)
+        if text:
+            parts.append(text)
+    return "；".join(parts)
+
+
 def diff_answers(form: Form, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[Field, str, str]]:
     """Return (field, old display, new display) for each field whose stored value differs, in form order.
 

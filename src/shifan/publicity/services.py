@@ -31,7 +31,7 @@ from stdnum.cn import ric
 
 from shifan.accounts.models import Membership, Role, User
 from shifan.applications import services as applications
-from shifan.applications.answers import options_for, selected
+from shifan.applications.answers import modes_display
 from shifan.applications.filetypes import UploadRefused, check_size, check_upload
 from shifan.applications.models import Application, ApplicationState
 from shifan.core import reference, uscc
@@ -152,28 +152,6 @@ def notice_period(*, starts_on: date, working_days: int) -> NoticePeriod:
     )
 
 
-def _modes_text(application: Application) -> str:
-    form = application.form
-    labels: list[str] = []
-    main_mode = selected(application.answers.get("main_mode"))
-    for key in ("modes", "main_mode", "other_modes"):
-        # A platform's other modes count only when it chose 其他模式 as its main kind.
-        if key == "other_modes" and main_mode != "other_modes":
-            continue
-        try:
-            field = form.field(key)
-        except KeyError:
-            continue
-        options = dict(options_for(field))
-        chosen = selected(application.answers.get(key))
-        for option in [chosen] if isinstance(chosen, str) else chosen or []:
-            label = options.get(option, "")
-            # 其他模式 only says the platform chose among the others, which follow.
-            if label and option != "other_modes" and label not in labels:
-                labels.append(label.removesuffix("（请简述）"))
-    return "、".join(labels)
-
-
 def notice_title(batch: Batch) -> str:
     return f"{batch.application_year}年广东省服务型制造示范拟认定名单公示"
 
@@ -258,7 +236,7 @@ def open_notice(
                 unit_name=organisation.name,
                 city_code=organisation.city_code,
                 city_name=reference.city(organisation.city_code).name,
-                modes=_modes_text(application)[:300],
+                modes=modes_display(application.form, application.answers)[:300],
             )
         )
     NoticeEntry.objects.bulk_create(entries)

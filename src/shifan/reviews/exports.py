@@ -24,20 +24,6 @@ COLUMNS = [
     ("联系电话", 16),
     ("推荐意见", 40),
 ]
-MODE_FIELDS = ("modes", "main_mode", "other_modes")
-
-
-def _modes(form: Any, answers: dict[str, Any]) -> str:
-    parts = []
-    for key in MODE_FIELDS:
-        try:
-            field = form.field(key)
-        except KeyError:
-            continue
-        text = answer_rules.display_value(field, answers.get(key), form=form)
-        if text:
-            parts.append(text)
-    return "；".join(parts)
 
 
 def _figure(answers: dict[str, Any], row: str, year: int) -> str:
@@ -60,7 +46,7 @@ def row_for(recommendation: Recommendation) -> list[Any]:
         organisation.name,
         organisation.credit_code,
         application.category_name,
-        _modes(application.form, answers),
+        answer_rules.modes_display(application.form, answers),
         float(revenue) if revenue is not None else "",
         float(share) if share is not None else "",
         answers.get("contact_name") or organisation.contact_name,
