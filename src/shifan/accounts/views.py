@@ -1,5 +1,4 @@
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -39,6 +38,7 @@ from shifan.accounts.forms import (
 from shifan.accounts.models import ExpertProfile, Organisation, Role, User
 from shifan.accounts.services import AccountError
 from shifan.core import reference, uscc
+from shifan.core.http import xlsx_response
 
 PAGE_SIZE = 25
 
@@ -962,9 +962,4 @@ class ExpertImportConfirmView(ProvinceMixin, View):
 
 class ExpertImportTemplateView(ProvinceMixin, View):
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
-        response = HttpResponse(
-            pool.template_workbook(),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('专家导入模板.xlsx')}"
-        return response
+        return xlsx_response(pool.template_workbook(), "专家导入模板.xlsx")

@@ -1,6 +1,5 @@
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -14,6 +13,7 @@ from shifan.accounts.views import AuthenticatedRequest, ExpertMixin, ProvinceMix
 from shifan.applications import presentation as application_pages
 from shifan.applications.models import Application
 from shifan.applications.views import attachment_response
+from shifan.core.http import xlsx_response
 from shifan.expert_review import exports, selectors, services
 from shifan.expert_review.forms import HearingForm, ReasonForm, ReplaceForm
 from shifan.expert_review.models import Assignment, AssignmentState
@@ -430,13 +430,7 @@ class ProposedListFixView(ProvinceMixin, View):
 class ResultsExportView(ProvinceMixin, View):
     def get(self, request: AuthenticatedRequest, batch_pk: int) -> HttpResponse:
         batch = _batch(request, batch_pk)
-        content = exports.results_workbook(batch)
-        name = f"{batch.name}-专家评审结果.xlsx"
-        response = HttpResponse(
-            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-        return response
+        return xlsx_response(exports.results_workbook(batch), f"{batch.name}-专家评审结果.xlsx")
 
 
 class ApplicationScoresView(ProvinceMixin, View):

@@ -1,18 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shifan.core.forms import StyledForm
+from shifan.core.forms import DateInput, StyledForm
 from shifan.publicity.models import DayKind
 
 # A notice lasts 5 to 10 working days in practice; the calculator allows some room either side.
 MAX_WORKING_DAYS = 60
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
 
 
 class OverrideForm(StyledForm):

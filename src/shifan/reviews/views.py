@@ -1,5 +1,4 @@
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -14,6 +13,7 @@ from shifan.applications import selectors as application_selectors
 from shifan.applications.models import ApplicationState
 from shifan.applications.services import ApplicationError
 from shifan.core import reference
+from shifan.core.http import xlsx_response
 from shifan.programs import selectors as batch_selectors
 from shifan.reviews import exports, selectors, services
 from shifan.reviews.services import ReviewError
@@ -250,12 +250,7 @@ class SummaryExportView(RoleRequiredMixin, View):
         except KeyError as error:
             raise Http404 from error
         data = exports.recommendation_summary(batch, city_code, selectors.recommendations(batch, city_code))
-        response = HttpResponse(
-            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        filename = f"{city.name}推荐汇总表-{batch.application_year}.xlsx"
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-        return response
+        return xlsx_response(data, f"{city.name}推荐汇总表-{batch.application_year}.xlsx")
 
 
 class LetterView(RoleRequiredMixin, View):
