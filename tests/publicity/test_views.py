@@ -406,6 +406,27 @@ def test_overview_shows_batches_awaiting_and_notices(client, province_officer, b
     assert "2025-03-03 至 2025-03-11" in page
 
 
+def _past_notices(officer, count):
+    for _ in range(count):
+        batch = factories.BatchFactory()
+        ProposedList.objects.create(batch=batch, fixed_at=timezone.now(), fixed_by=officer)
+        proposed(batch)
+        services.sync_notice(notice=open_past(officer, batch))
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_overview_queries_do_not_grow_with_notices(
+    client, province_officer, django_assert_num_queries, count
+):
+    login_verified(client, province_officer)
+    _past_notices(province_officer, count)
+    client.get(reverse("publicity:overview"))  # the session and the user are cached after this
+    # session, user, OTP device, notices behind their dates, unread count, batches awaiting, notices
+    with django_assert_num_queries(7):
+        response = client.get(reverse("publicity:overview"))
+    assert response.status_code == 200
+
+
 def test_notice_form_computes_the_end_date_and_publishes(client, province_officer, batch, listed):
     login_verified(client, province_officer)
     url = reverse("publicity:notice_new", kwargs={"batch_pk": batch.pk})

@@ -115,7 +115,8 @@ def batches_awaiting_notice() -> QuerySet[Batch]:
 
 def notices_for_officers() -> QuerySet[Notice]:
     return (
-        Notice.objects.select_related("batch")
+        Notice.objects.select_related("batch", "announcement")
+        .defer("batch__spec_text")
         .annotate(
             entry_count=Count("entries", filter=Q(entries__removed_at=None), distinct=True),
             objection_count=Count("objections", distinct=True),

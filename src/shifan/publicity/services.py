@@ -101,10 +101,26 @@ def _province_officers() -> list[User]:
 
 
 def _members(organisation_id: int) -> list[User]:
-    return [
-        membership.user
-        for membership in Membership.objects.filter(organisation_id=organisation_id).select_related("user")
-    ]
+    return _members_of([organisation_id])[organisation_id]
+
+
+def _members_of(organisation_ids: list[int]) -> dict[int, list[User]]:
+    """Return the members of each organisation, in one query."""
+    members: dict[int, list[User]] = {pk: [] for pk in organisation_ids}
+    for membership in Membership.objects.filter(organisation_id__in=organisation_ids).select_related("user"):
+        members[membership.organisation_id].append(membership.user)
+    return members
+
+
+def _listed(notice: Notice) -> list[tuple[NoticeEntry, Application]]:
+    """Return the entries still on the list with their applications, locked in one query."""
+    entries = list(notice.entries.filter(removed_at=None).order_by("category", "position"))
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .in_bulk([entry.application_id for entry in entries])
+    )
+    return [(entry, locked[entry.application_id]) for entry in entries]
 
 
 def _city_officers(city_code: str) -> list[User]:
@@ -328,9 +344,9 @@ def sync_notice(*, notice: Notice, today: date | None = None) -> Notice:
 
 
 def _open(notice: Notice, actor: User) -> None:
-    entries = list(notice.entries.filter(removed_at=None).select_related("application__organisation"))
-    for entry in entries:
-        application = Application.objects.select_for_update().get(pk=entry.application_id)
+    listed = _listed(notice)
+    members = _members_of([application.organisation_id for _entry, application in listed])
+    for entry, application in listed:
         if application.state == ApplicationState.PROPOSED:
             applications.change_state(
                 actor=actor,
@@ -339,7 +355,7 @@ def _open(notice: Notice, actor: User) -> None:
                 action="publicity.in_notice",
             )
         notify(
-            recipients=_members(entry.application.organisation_id),
+            recipients=members[application.organisation_id],
             title="贵单位已列入拟认定名单公示",
             body=(
                 f"贵单位申报的{entry.category_name}已列入{notice.title}，"
@@ -349,9 +365,7 @@ def _open(notice: Notice, actor: User) -> None:
         )
     notice.state = NoticePhase.OPEN
     notice.save(update_fields=["state", "updated_at"])
-    record_event(
-        actor=actor, action="publicity.notice_opened", target=notice, after={"entries": len(entries)}
-    )
+    record_event(actor=actor, action="publicity.notice_opened", target=notice, after={"entries": len(listed)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -787,8 +801,7 @@ def publish_announcement(
     valid_until = _add_years(issued_on, batch.recognition_valid_years) - timedelta(days=1)
     positions: dict[str, int] = {}
     units = []
-    for entry in notice.entries.filter(removed_at=None).select_related("application__organisation"):
-        application = Application.objects.select_for_update().get(pk=entry.application_id)
+    for entry, application in _listed(notice):
         applications.change_state(
             actor=actor,
             application=application,
@@ -820,9 +833,10 @@ def publish_announcement(
         after={"units": len(units), "issued_on": issued_on.isoformat()},
     )
     url = reverse("publicity:public_announcement", kwargs={"pk": announcement.pk})
+    members = _members_of([unit.organisation_id for unit in units])
     for unit in units:
         notify(
-            recipients=_members(unit.organisation_id),
+            recipients=members[unit.organisation_id],
             title=f"贵单位被认定为广东省服务型制造{unit.category_name}",
             body=(
                 f"{announcement.issuer}发布{announcement.number}，贵单位被认定为{batch.application_year}年"

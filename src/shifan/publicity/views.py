@@ -211,8 +211,7 @@ class PublicAnnouncementView(View):
 
 class PublicityOverviewView(ProvinceMixin, View):
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
-        notices = list(selectors.notices_for_officers())
-        for notice in notices:
+        for notice in selectors.notices_behind_their_dates():
             services.sync_notice(notice=notice)
         return render(
             request,
