@@ -90,6 +90,11 @@ def objection_by_reference(reference: str, phone: str) -> Objection | None:
     )
 
 
+def objection_received(reference: str) -> Objection:
+    """Return an objection for the page right after filing (reached by a signed, short-lived link)."""
+    return get_object_or_404(Objection.objects.select_related("entry", "notice"), reference=reference)
+
+
 def public_announcements() -> QuerySet[Announcement]:
     return Announcement.objects.annotate(unit_count=Count("units")).order_by("-issued_on", "-id")
 

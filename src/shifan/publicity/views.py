@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
@@ -38,7 +39,7 @@ from shifan.publicity.forms import (
     ObjectionForm,
     ObjectionStatusForm,
 )
-from shifan.publicity.models import DemonstrationUnit, Notice, ObjectionState, ObjectorKind
+from shifan.publicity.models import DemonstrationUnit, Notice, Objection, ObjectionState, ObjectorKind
 from shifan.publicity.services import FieldErrors, ObjectorDetails, PublicityError
 
 # The public notice page is what most visitors open; browsers and proxies may keep it a minute.
@@ -163,9 +164,7 @@ class ObjectionReceivedView(View):
             reference_number = signing.loads(token, salt="publicity.objection_received", max_age=3600)
         except signing.BadSignature:
             raise Http404("链接已失效。") from None
-        objection = get_object_or_404(
-            selectors.Objection.objects.select_related("entry", "notice"), reference=reference_number
-        )
+        objection = selectors.objection_received(reference_number)
         return render(request, "publicity/objection_received.html", {"objection": objection})
 
 
@@ -369,63 +368,73 @@ class ObjectionEvidenceView(ProvinceMixin, View):
         return response
 
 
-class InquirySendView(ProvinceMixin, View):
+class ObjectionActionView(ProvinceMixin, View):
+    """One step on an objection; a refusal shows the objection page again with the form's errors."""
+
+    form_class: type[forms.Form]
+    form_name: str
+    done: str
+
+    def act(self, actor: Any, objection: Objection, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def done_url(self, objection: Objection) -> str:
+        return reverse("publicity:objection", kwargs={"pk": objection.pk})
+
     def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         objection = selectors.objection_for_officer(pk)
-        form = InquiryForm(request.POST)
+        form = self.form_class(request.POST)
         if form.is_valid():
             try:
-                services.send_inquiry(
-                    actor=actor_of(request),
-                    objection=objection,
-                    addressee=form.cleaned_data["addressee"],
-                    question=form.cleaned_data["question"],
-                    due_on=form.cleaned_data["due_on"],
-                )
+                self.act(actor_of(request), objection, form.cleaned_data)
             except PublicityError as error:
                 _show(form, error)
             else:
-                messages.success(request, "核查请求已发出。")
-                return redirect("publicity:objection", pk=pk)
-        return _refused(render_view(ObjectionView, request, pk=pk, inquiry_form=form))
+                messages.success(request, self.done)
+                return redirect(self.done_url(objection))
+        return _refused(render_view(ObjectionView, request, pk=pk, **{self.form_name: form}))
 
 
-class FindingsView(ProvinceMixin, View):
-    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
-        objection = selectors.objection_for_officer(pk)
-        form = FindingsForm(request.POST)
-        if form.is_valid():
-            try:
-                services.record_findings(
-                    actor=actor_of(request), objection=objection, findings=form.cleaned_data["findings"]
-                )
-            except PublicityError as error:
-                _show(form, error)
-            else:
-                messages.success(request, "核查情况已保存。")
-                return redirect("publicity:objection", pk=pk)
-        return _refused(render_view(ObjectionView, request, pk=pk, findings_form=form))
+class InquirySendView(ObjectionActionView):
+    form_class = InquiryForm
+    form_name = "inquiry_form"
+    done = "核查请求已发出。"
+
+    def act(self, actor: Any, objection: Objection, data: dict[str, Any]) -> None:
+        services.send_inquiry(
+            actor=actor,
+            objection=objection,
+            addressee=data["addressee"],
+            question=data["question"],
+            due_on=data["due_on"],
+        )
 
 
-class DecisionView(ProvinceMixin, View):
-    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
-        objection = selectors.objection_for_officer(pk)
-        form = DecisionForm(request.POST)
-        if form.is_valid():
-            try:
-                services.decide_objection(
-                    actor=actor_of(request),
-                    objection=objection,
-                    upheld=form.cleaned_data["outcome"] == "upheld",
-                    findings=form.cleaned_data["findings"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except PublicityError as error:
-                _show(form, error)
-            else:
-                messages.success(request, "异议已处理，已通知异议人和被异议单位。")
-                return redirect("publicity:notice", pk=objection.notice_id)
-        return _refused(render_view(ObjectionView, request, pk=pk, decision_form=form))
+class FindingsView(ObjectionActionView):
+    form_class = FindingsForm
+    form_name = "findings_form"
+    done = "核查情况已保存。"
+
+    def act(self, actor: Any, objection: Objection, data: dict[str, Any]) -> None:
+        services.record_findings(actor=actor, objection=objection, findings=data["findings"])
+
+
+class DecisionView(ObjectionActionView):
+    form_class = DecisionForm
+    form_name = "decision_form"
+    done = "异议已处理，已通知异议人和被异议单位。"
+
+    def act(self, actor: Any, objection: Objection, data: dict[str, Any]) -> None:
+        services.decide_objection(
+            actor=actor,
+            objection=objection,
+            upheld=data["outcome"] == "upheld",
+            findings=data["findings"],
+            reason=data["reason"],
+        )
+
+    def done_url(self, objection: Objection) -> str:
+        return reverse("publicity:notice", kwargs={"pk": objection.notice_id})
 
 
 class AnnouncementCreateView(ProvinceMixin, View):
