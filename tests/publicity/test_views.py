@@ -20,6 +20,7 @@ from shifan.applications.models import ApplicationState
 from shifan.expert_review.models import ProposedList
 from shifan.publicity import services
 from shifan.publicity.models import (
+    DEFAULT_OBJECTION_RULES,
     Announcement,
     DemonstrationUnit,
     Inquiry,
@@ -441,7 +442,7 @@ def test_notice_form_computes_the_end_date_and_publishes(client, province_office
         "working_days": "7",
         "contact_office": "生产服务业处",
         "contact_phone": "020-83133333",
-        "objection_rules": services.DEFAULT_OBJECTION_RULES,
+        "objection_rules": DEFAULT_OBJECTION_RULES,
         "accept_uncovered": "on",
     }
     # What the browser sends for the "计算截止日期" button: the form's fields and the button's, by GET.

@@ -39,7 +39,14 @@ from shifan.publicity.forms import (
     ObjectionForm,
     ObjectionStatusForm,
 )
-from shifan.publicity.models import DemonstrationUnit, Notice, Objection, ObjectionState, ObjectorKind
+from shifan.publicity.models import (
+    DEFAULT_OBJECTION_RULES,
+    DemonstrationUnit,
+    Notice,
+    Objection,
+    ObjectionState,
+    ObjectorKind,
+)
 from shifan.publicity.services import FieldErrors, ObjectorDetails, PublicityError
 
 # The public notice page is what most visitors open; browsers and proxies may keep it a minute.
@@ -242,7 +249,7 @@ class NoticeCreateView(ProvinceMixin, View):
                     "starts_on": timezone.localdate(),
                     "working_days": batch.notice_working_days,
                     "contact_office": "省工业和信息化厅生产服务业处",
-                    "objection_rules": services.DEFAULT_OBJECTION_RULES,
+                    "objection_rules": DEFAULT_OBJECTION_RULES,
                 }
             )
         period = None

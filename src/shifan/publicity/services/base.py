@@ -1,0 +1,68 @@
+"""What every publicity service shares: its errors, the province check, who to tell."""
+
+from datetime import date
+
+from shifan.accounts.models import Membership, Role, User
+from shifan.applications.models import Application
+from shifan.publicity.models import (
+    Notice,
+    NoticeEntry,
+)
+
+
+class PublicityError(Exception):
+    """Raised when a notice, objection or announcement action is not allowed; `message` says why."""
+
+    def __init__(self, message: str, *, field: str | None = None, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details or []
+
+
+class FieldErrors(PublicityError):
+    """Raised when a form has bad or missing entries; `errors` maps field names to messages."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(f"有 {len(errors)} 处需要修改。")
+        self.errors = errors
+
+
+def _require_province(actor: User) -> None:
+    if not actor.is_province_officer:
+        raise PublicityError("只有省工信厅可以办理公示公布。")
+
+
+def _province_officers() -> list[User]:
+    return list(User.objects.filter(role=Role.PROVINCE_OFFICER, is_active=True))
+
+
+def _members(organisation_id: int) -> list[User]:
+    return _members_of([organisation_id])[organisation_id]
+
+
+def _members_of(organisation_ids: list[int]) -> dict[int, list[User]]:
+    """Return the members of each organisation, in one query."""
+    members: dict[int, list[User]] = {pk: [] for pk in organisation_ids}
+    for membership in Membership.objects.filter(organisation_id__in=organisation_ids).select_related("user"):
+        members[membership.organisation_id].append(membership.user)
+    return members
+
+
+def _listed(notice: Notice) -> list[tuple[NoticeEntry, Application]]:
+    """Return the entries still on the list with their applications, locked in one query."""
+    entries = list(notice.entries.filter(removed_at=None).order_by("category", "position"))
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .in_bulk([entry.application_id for entry in entries])
+    )
+    return [(entry, locked[entry.application_id]) for entry in entries]
+
+
+def _city_officers(city_code: str) -> list[User]:
+    return list(User.objects.filter(role=Role.CITY_OFFICER, city_code=city_code, is_active=True))
+
+
+def _day(value: date) -> str:
+    return f"{value.year}年{value.month}月{value.day}日"
