@@ -6,3 +6,8 @@ class DocumentsConfig(AppConfig):
     name = "shifan.documents"
     label = "documents"
     verbose_name = _("文书生成")
+
+    def ready(self) -> None:
+        from shifan.core.audit import register_action_labels
+
+        register_action_labels({"documents.export_requested": "批量导出申报书"})

@@ -1,0 +1,103 @@
+"""Bulk exports: one officer's request for every book of a selection as one ZIP.
+
+    queued 排队中 ──worker picks it up──▶ running 生成中 ──▶ done 已完成
+                                                       └──▶ failed 失败 (with the reason)
+
+A job and its file are kept for `KEEP_DAYS` days; the task deletes older ones when it next runs.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shifan.core import reference
+from shifan.programs.models import Batch
+
+KEEP_DAYS = 7
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")
+
+
+ACTIVE_STATES = (ExportState.QUEUED, ExportState.RUNNING)
+
+
+def export_path(instance: "ExportJob", filename: str) -> str:
+    # Named by the job, not by the selection: the Chinese name is given on download.
+    return f"exports/{instance.created_at:%Y%m}/export-{instance.pk}.zip"
+
+
+class ExportJob(models.Model):
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导出人"), on_delete=models.CASCADE, related_name="+"
+    )
+    batch = models.ForeignKey(Batch, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="+")
+    city_code = models.CharField(_("城市"), max_length=6, blank=True)  # blank: every city
+    category = models.CharField(_("申报类别"), max_length=20, blank=True)  # blank: every category
+    state = models.CharField(
+        _("状态"), max_length=10, choices=ExportState.choices, default=ExportState.QUEUED
+    )
+    total = models.PositiveIntegerField(_("申报书份数"), default=0)
+    done = models.PositiveIntegerField(_("已生成份数"), default=0)
+    file = models.FileField(_("文件"), upload_to=export_path, max_length=300, blank=True)
+    size = models.PositiveBigIntegerField(_("文件大小"), default=0)
+    error = models.TextField(_("失败原因"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批量导出")
+        verbose_name_plural = _("批量导出")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A second click, or a second tab, must not start the same export twice.
+            models.UniqueConstraint(
+                fields=["requested_by", "batch", "city_code", "category"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="one_active_export_per_selection",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch.name} · {self.city_name} · {self.category_name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def percent(self) -> int:
+        if self.state == ExportState.DONE:
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0
+
+    @property
+    def city_name(self) -> str:
+        return reference.city(self.city_code).name if self.city_code else str(_("全部城市"))
+
+    @property
+    def category_name(self) -> str:
+        if not self.category:
+            return str(_("全部类别"))
+        try:
+            return str(self.batch.category(self.category).name)
+        except KeyError:
+            return self.category
+
+    @property
+    def expires_at(self) -> Any:
+        return self.created_at + timedelta(days=KEEP_DAYS)
+
+    @property
+    def download_name(self) -> str:
+        """Return the name the ZIP is saved under: the batch and the selection, readable."""
+        parts = [self.batch.name, self.city_name, self.category_name, "申报书"]
+        return "-".join(part.replace("/", "_") for part in parts) + ".zip"
