@@ -13,7 +13,16 @@ from hypothesis import strategies as st
 
 from shifan.applications import answers as A
 from shifan.core import reference, uscc
-from shifan.programs.spec import NUMERIC_TYPES, Column, Condition, Field, Form, Section, load_spec
+from shifan.programs.spec import (
+    NUMERIC_TYPES,
+    Attachments,
+    Column,
+    Condition,
+    Field,
+    Form,
+    Section,
+    load_spec,
+)
 
 GUANGDONG = Path(__file__).resolve().parents[2] / "programs" / "guangdong-2024.yaml"
 SPEC = load_spec(GUANGDONG)
@@ -204,11 +213,18 @@ def test_parse_field_reads_back_what_the_page_posts(field, data):
     assert A.parse_field(field, posted) == expected
 
 
+# A required file field: the Guangdong forms have none (the sealed commitment page is uploaded after
+# submission), but the spec format has the type.
+SCAN = Field(
+    key="scan", label="扫描件", type="attachments", attachments=Attachments(accept=("pdf",), max_size_mb=5)
+)
+
+
 def test_parse_field_refuses_attachments():
     with pytest.raises(ValueError, match="attachments"):
-        A.parse_field(ENTERPRISE.field("commitment_scan"), {})
+        A.parse_field(SCAN, {})
     with pytest.raises(ValueError, match="attachments"):
-        A.empty_value(ENTERPRISE.field("commitment_scan"))
+        A.empty_value(SCAN)
 
 
 @pytest.mark.parametrize("field", GUANGDONG_FIELDS)
@@ -578,7 +594,7 @@ def test_empty_answers_miss_every_required_field(category):
     assert [field.key for _section, field in missing] == required_keys(form)
     assert all(field in section.fields for section, field in missing)
     keys = {field.key for _section, field in missing}
-    assert "commitment_scan" in keys
+    assert "commitment" in keys
     assert "awards" not in keys  # optional tables
     assert "standards" not in keys
     assert not keys & {"service_team_form", "other_modes", "shared_capabilities", "shared_description"}
@@ -688,8 +704,11 @@ def test_a_breakdown_misses_a_chosen_type_without_its_figure():
 def test_a_required_table_needs_its_rows_and_attachments_need_a_file():
     answers = complete_answers(PLATFORM) | {"investors": []}
     assert _missing_keys(PLATFORM, answers) == {"investors"}
-    missing = A.missing_required(PLATFORM, complete_answers(PLATFORM), attachment_counts(PLATFORM, 0))
-    assert [field.key for _section, field in missing] == ["commitment_scan"]
+    # The evidence slots beside written answers are optional.
+    assert A.missing_required(PLATFORM, complete_answers(PLATFORM), attachment_counts(PLATFORM, 0)) == []
+    form = Form(title="t", sections=(Section(key="s", title="s", fields=(SCAN,)),))
+    assert [field.key for _section, field in A.missing_required(form, {}, {"scan": 0})] == ["scan"]
+    assert A.missing_required(form, {}, {"scan": 1}) == []
 
 
 # --- consistency -----------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from tests.browser.conftest import allow_console_error, log_in, make_organisatio
 pytestmark = pytest.mark.browser
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-SCAN_NAME = "承诺页扫描件.pdf"
 EVIDENCE_NAME = "战略文件.pdf"
 SAVE_TIMEOUT = 15_000
 
@@ -295,10 +294,7 @@ def test_fill_the_complete_enterprise_form_and_submit(live_server: Any, page: An
         },
         texts={**TEXT_VALUES, "modes__other__other": "远程运维托管服务"},
         skip=set(),
-        uploads={
-            "content": {"commitment_scan": write_pdf(tmp_path, SCAN_NAME)},
-            "written_status": {"strategy_planning": write_pdf(tmp_path, EVIDENCE_NAME)},
-        },
+        uploads={"written_status": {"strategy_planning": write_pdf(tmp_path, EVIDENCE_NAME)}},
     )
 
     # Autosave proof: a fresh load of the pages shows what was typed.
@@ -312,8 +308,9 @@ def test_fill_the_complete_enterprise_form_and_submit(live_server: Any, page: An
     expect(page.locator('[name="service_revenue_breakdown__training__revenue"]')).to_have_value("2000")
     expect(page.locator('[name="awards__0__name"]')).to_have_value("广东省制造业单项冠军")
     expect(page.locator('[name="commitment"]')).to_be_checked()
+    page.goto(f"{base}/applications/{pk}/sections/written_status/")
     expect(
-        page.locator('[data-attachments-for="commitment_scan"]').get_by_role("link", name=SCAN_NAME)
+        page.locator('[data-attachments-for="strategy_planning"]').get_by_role("link", name=EVIDENCE_NAME)
     ).to_be_visible()
     page.goto(f"{base}/applications/{pk}/sections/basic/")
     page.reload()
@@ -332,7 +329,6 @@ def test_fill_the_complete_enterprise_form_and_submit(live_server: Any, page: An
     expect(main).to_contain_text("30.00")
     expect(main).to_contain_text("远程运维托管服务")
     expect(main).to_contain_text("广东省制造业单项冠军")
-    expect(main.get_by_role("link", name=SCAN_NAME)).to_be_visible()
     expect(main.get_by_role("link", name=EVIDENCE_NAME)).to_be_visible()
     shot(page, "snapshot")
 
@@ -359,10 +355,7 @@ def test_fill_the_complete_platform_form_and_submit(live_server: Any, page: Any,
         texts=TEXT_VALUES,
         # 其他模式 is asked only when it is the main mode (required_if main_mode = other_modes).
         skip={"other_modes"},
-        uploads={
-            "commitment": {"commitment_scan": write_pdf(tmp_path, SCAN_NAME)},
-            "written_construction": {"strategy": write_pdf(tmp_path, EVIDENCE_NAME)},
-        },
+        uploads={"written_construction": {"strategy": write_pdf(tmp_path, EVIDENCE_NAME)}},
     )
 
     page.goto(f"{base}/applications/{pk}/sections/basic/")
@@ -388,7 +381,7 @@ def test_fill_the_complete_platform_form_and_submit(live_server: Any, page: Any,
     expect(main).to_contain_text(TEXT_VALUES["platform_name"])
     expect(main).to_contain_text("广州示范控股集团有限公司")
     expect(main).to_contain_text("共享制造")
-    expect(main.get_by_role("link", name=SCAN_NAME)).to_be_visible()
+    expect(main.get_by_role("link", name=EVIDENCE_NAME)).to_be_visible()
     shot(page, "snapshot")
 
 
@@ -408,7 +401,7 @@ def test_submit_page_lists_missing_fields_with_links(live_server: Any, page: Any
     problems = page.locator("[data-testid=submit-problems]")
     expect(problems).to_contain_text(f"还有 {len(missing)} 项必填内容未填写")
     expect(problems.locator("li")).to_have_count(len(missing))
-    expect(problems).to_contain_text("申报单位（章）及负责人（签章）页扫描件")
+    expect(problems).to_contain_text("填报单位意见及真实性承诺")
     expect(problems).not_to_contain_text("企业名称")  # pre-filled from the organisation
     expect(page.get_by_role("button", name="提交申报书")).to_be_disabled()
     shot(page, "missing-fields")
@@ -509,21 +502,21 @@ def test_bad_attachment_is_refused_with_reason(live_server: Any, page: Any, tmp_
     application = services.start_application(actor=admin.user, batch=batch, category="enterprise")
     base = live_server.url
     log_in_applicant(page, base)
-    page.goto(f"{base}/applications/{application.pk}/sections/content/")
+    page.goto(f"{base}/applications/{application.pk}/sections/written_status/")
 
     fake = tmp_path / "fake.pdf"
     fake.write_text("这不是PDF，只是一段文字。\n", encoding="utf-8")
-    slot = page.locator('[data-attachments-for="commitment_scan"]')
+    slot = page.locator('[data-attachments-for="strategy_planning"]')
     slot.locator("input[type=file]").set_input_files(fake)
-    error = page.locator('[data-attachments-for="commitment_scan"] [data-testid=upload-error]')
+    error = page.locator('[data-attachments-for="strategy_planning"] [data-testid=upload-error]')
     expect(error).to_be_visible()
-    expect(error).to_contain_text("文件内容不是允许的类型（允许：PDF、图片）")
+    expect(error).to_contain_text("文件内容不是允许的类型（允许：PDF、图片、Word 文档、Excel 表格）")
     expect(error).to_contain_text("扩展名为 .pdf 但内容不是 PDF")
     expect(
-        page.locator('[data-attachments-for="commitment_scan"]').get_by_role("link", name="fake.pdf")
+        page.locator('[data-attachments-for="strategy_planning"]').get_by_role("link", name="fake.pdf")
     ).to_have_count(0)
     shot(page, "refused")
     assert not Attachment.objects.filter(application=application).exists()
 
     # The slot still takes a real PDF afterwards.
-    upload(page, "commitment_scan", write_pdf(tmp_path, SCAN_NAME))
+    upload(page, "strategy_planning", write_pdf(tmp_path, EVIDENCE_NAME))

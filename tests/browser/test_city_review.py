@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
 from tests import factories
@@ -72,12 +71,6 @@ def submitted_application(
         actor=admin, application=application, base_version=application.version, values=answers
     )
     application.refresh_from_db()
-    services.add_attachment(
-        actor=admin,
-        application=application,
-        field_key="commitment_scan",
-        uploaded=SimpleUploadedFile("盖章页.pdf", PDF),
-    )
     services.submit_application(actor=admin, application=application)
     application.refresh_from_db()
     return application

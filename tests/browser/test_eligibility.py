@@ -3,7 +3,6 @@
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
 from tests import factories
@@ -27,14 +26,6 @@ def test_revenue_below_the_threshold_fails_then_passes_after_correction(live_ser
         actor=admin, application=application, base_version=application.version, values=answers
     )
     application.refresh_from_db()
-    services.add_attachment(
-        actor=admin,
-        application=application,
-        field_key="commitment_scan",
-        uploaded=SimpleUploadedFile(
-            "盖章页.pdf", b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-        ),
-    )
 
     log_in(page, live_server.url, admin.email)
     page.goto(f"{live_server.url}/applications/{application.pk}/submit/")
