@@ -352,7 +352,7 @@ def selected(value: Any) -> str | list[str] | None:
     return None
 
 
-def _chosen(value: Any) -> list[str]:
+def chosen(value: Any) -> list[str]:
     """Return the selected keys of a stored choice or multichoice value as a list."""
     keys = selected(value)
     if isinstance(keys, str):
@@ -360,7 +360,7 @@ def _chosen(value: Any) -> list[str]:
     return keys or []
 
 
-def _other(value: Any) -> dict[str, str]:
+def other_answers(value: Any) -> dict[str, str]:
     other = value.get("other") if isinstance(value, dict) else None
     if not isinstance(other, dict):
         return {}
@@ -486,9 +486,8 @@ def _with_computed_rows(field: Field, value: Any) -> dict[str, Any]:
 def _aligned_breakdown(field: Field, value: Any, answers: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Return a breakdown with one entry per option chosen in its source field, in the chosen order."""
     stored = _as_dict(value)
-    chosen = _chosen(answers.get(field.source_field or ""))
     result: dict[str, dict[str, Any]] = {}
-    for option in chosen:
+    for option in chosen(answers.get(field.source_field or "")):
         entry = _as_dict(stored.get(option))
         full = {column.key: entry.get(column.key, "") for column in field.columns}
         result[option] = _with_computed_columns(field.columns, {**entry, **full})
@@ -541,11 +540,11 @@ def _number_errors(item: Item, value: Any) -> list[str]:
 
 
 def _choice_errors(item: Item, value: Any) -> list[str]:
-    keys = _chosen(value)
+    keys = chosen(value)
     if not keys:
         return []
     known = {key for key, _label in options_for(item)}
-    other = _other(value)
+    other = other_answers(value)
     errors: list[str] = []
     if any(key not in known for key in keys):
         errors.append(MSG_UNKNOWN_OPTION)
@@ -639,7 +638,7 @@ def _yearly_errors(field: Field, value: Any) -> list[str]:
     return errors
 
 
-def _breakdown_labels(field: Field, form: Form | None) -> dict[str, str]:
+def breakdown_labels(field: Field, form: Form | None) -> dict[str, str]:
     if form is None or not field.source_field:
         return {}
     try:
@@ -649,7 +648,7 @@ def _breakdown_labels(field: Field, form: Form | None) -> dict[str, str]:
 
 
 def _breakdown_errors(field: Field, value: Any, form: Form | None) -> list[str]:
-    labels = _breakdown_labels(field, form)
+    labels = breakdown_labels(field, form)
     errors: list[str] = []
     for option, entry in _as_dict(value).items():
         for column in field.columns:
@@ -777,7 +776,7 @@ def _cell_filled(column: Item, value: Any) -> bool:
     if column.type == "confirm":
         return value is True
     if column.type in ("choice", "multichoice"):
-        return bool(_chosen(value))
+        return bool(chosen(value))
     return isinstance(value, str) and bool(value.strip())
 
 
@@ -818,7 +817,7 @@ def _condition_holds(equals: str | bool | int, value: Any) -> bool:
     if isinstance(equals, bool):
         return value is equals
     if isinstance(value, dict | list):
-        return str(equals) in _chosen(value)
+        return str(equals) in chosen(value)
     if isinstance(value, str):
         if isinstance(equals, int):
             return number(value) == Decimal(equals)
@@ -924,16 +923,16 @@ def prefill_answers(form: Form, organisation: Any) -> Answers:
 
 def _choice_display(item: Item, value: Any) -> str:
     labels = dict(options_for(item))
-    other = _other(value)
+    other = other_answers(value)
     parts = []
-    for key in _chosen(value):
+    for key in chosen(value):
         label = labels.get(key, key)
         text = other.get(key, "").strip()
         parts.append(f"{_short_label(label)}：{text}" if text else label)
     return "、".join(parts)
 
 
-def _cell_display(item: Item, value: Any) -> str:
+def cell_display(item: Item, value: Any) -> str:
     kind = item.type
     if kind in NUMERIC_TYPES:
         amount = number(value)
@@ -952,7 +951,7 @@ def _cell_display(item: Item, value: Any) -> str:
 def _entries_display(columns: tuple[Column, ...], entry: Mapping[str, Any], *, labelled: bool = True) -> str:
     parts = []
     for column in columns:
-        shown = _cell_display(column, entry.get(column.key))
+        shown = cell_display(column, entry.get(column.key))
         if shown:
             parts.append(f"{_short_label(column.label)}：{shown}" if labelled else shown)
     return "，".join(parts)
@@ -976,14 +975,14 @@ def display_value(field: Field, value: Any, *, form: Form | None = None) -> str:
         for year in field.years:
             parts = []
             for row in field.rows:
-                shown = _cell_display(row, _as_dict(stored.get(row.key)).get(str(year)))
+                shown = cell_display(row, _as_dict(stored.get(row.key)).get(str(year)))
                 if shown:
                     parts.append(f"{_short_label(row.label)} {shown}")
             if parts:
                 years.append(f"{year}年: {'，'.join(parts)}")
         return "; ".join(years)
     if kind == "service_revenue_breakdown":
-        labels = _breakdown_labels(field, form)
+        labels = breakdown_labels(field, form)
         single = len(field.columns) == 1
         parts = []
         for option, entry in _as_dict(value).items():
@@ -991,7 +990,7 @@ def display_value(field: Field, value: Any, *, form: Form | None = None) -> str:
             if shown:
                 parts.append(f"{labels.get(option, option)}：{shown}")
         return "; ".join(parts)
-    return _cell_display(field, value)
+    return cell_display(field, value)
 
 
 MODE_FIELDS = ("modes", "main_mode", "other_modes")

@@ -216,13 +216,6 @@ def _number(answers: Mapping[str, Any], rule: Rule, role: str, year: int | None 
     return answer_rules.number(_value(answers, rule, role, year))
 
 
-def _chosen(value: Any) -> list[str]:
-    keys = answer_rules.selected(value)
-    if isinstance(keys, str):
-        return [keys] if keys else []
-    return keys or []
-
-
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -505,7 +498,7 @@ def manufacturing_industry(rule: Rule, answers: Mapping[str, Any], context: Cont
     first, last = (int(division) for division in _param(rule, "divisions"))
     standard = str(rule.params.get("standard", "GB/T 4754-2017"))
     span = f"《国民经济行业分类》（{standard}）第{first:02d}–{last:02d}大类"
-    chosen = _chosen(answers.get(_path(rule, "industry")[0]))
+    chosen = answer_rules.chosen(answers.get(_path(rule, "industry")[0]))
     if not chosen:
         return _result(rule, Outcome.MISSING, f"请选择{_name(context, rule, 'industry')}", {})
     code = chosen[0]
@@ -656,7 +649,7 @@ def shared_manufacturing_capabilities(rule: Rule, answers: Mapping[str, Any], co
     """
     mode_key = _path(rule, "mode")[0]
     when_mode = str(_param(rule, "when_mode"))
-    modes = _chosen(answers.get(mode_key))
+    modes = answer_rules.chosen(answers.get(mode_key))
     mode_labels = _option_labels(context, mode_key)
     mode_label = mode_labels.get(when_mode, when_mode)
     if not modes:
@@ -665,7 +658,7 @@ def shared_manufacturing_capabilities(rule: Rule, answers: Mapping[str, Any], co
         return _result(rule, Outcome.PASS, f"不适用（非{mode_label}类）", {"mode": modes[0]})
 
     capabilities_key = _path(rule, "capabilities")[0]
-    ticked = _chosen(answers.get(capabilities_key))
+    ticked = answer_rules.chosen(answers.get(capabilities_key))
     description = _text(answers.get(_path(rule, "description")[0]))
     expected = [str(key) for key in _param(rule, "expected")]
     figures = {
