@@ -182,14 +182,14 @@ def complete(application, user):
         actor=user, application=application, base_version=application.version, values=answers
     )
     application.refresh_from_db()
-    for form_field in application.form.fields():
-        if form_field.type == "attachments" and form_field.required:
-            services.add_attachment(
-                actor=user,
-                application=application,
-                field_key=form_field.key,
-                uploaded=SimpleUploadedFile("盖章页.pdf", PDF),
-            )
+    # One evidence file beside the first written answer that takes files: snapshots list their hashes.
+    evidence = next(form_field for form_field in application.form.fields() if form_field.attachments)
+    services.add_attachment(
+        actor=user,
+        application=application,
+        field_key=evidence.key,
+        uploaded=SimpleUploadedFile("佐证材料.pdf", PDF),
+    )
     return application
 
 
