@@ -495,6 +495,14 @@ MATRIX = [
     ("publicity:public_announcement", "get", lambda w: {"pk": w["announcement"].pk}, expect(200)),
     ("documents:announcement_docx", "get", lambda w: {"pk": w["announcement"].pk}, expect(200)),
     ("documents:announcement_pdf", "get", lambda w: {"pk": w["announcement"].pk}, expect(200)),
+    # Issue 8: verification and sealed scans
+    ("documents:verify", "get", None, expect(200)),
+    (
+        "documents:verify_link",
+        "get",
+        lambda w: {"number": w["sent"].number, "digest": "0" * 12},
+        expect(200),
+    ),
     ("publicity:overview", "get", None, PROVINCE_ONLY),
     ("publicity:notice_new", "get", lambda w: {"batch_pk": w["awaiting_batch"].pk}, PROVINCE_ONLY),
     ("publicity:notice", "get", lambda w: {"pk": w["public_notice"].pk}, PROVINCE_ONLY),

@@ -1,0 +1,56 @@
+"""The public verification page (no login, no cookie): the form, and the link in the book's QR code."""
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+from django.views import View
+
+from shifan.documents import verification
+from shifan.documents.verify_forms import VerificationForm
+
+LOOKUPS_PER_MINUTE = 30
+# The empty form may be cached like the notice pages; answers may change (a resubmission, a withdrawal).
+FORM_MAX_AGE = 60
+
+
+def _over_limit(request: HttpRequest) -> bool:
+    """Count a lookup for the visitor's address; return whether it is over the minute's limit."""
+    key = f"documents.verify:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=60)
+    try:
+        return cache.incr(key) > LOOKUPS_PER_MINUTE
+    except ValueError:  # the counter expired between add and incr
+        cache.add(key, 1, timeout=60)
+        return False
+
+
+def _answer(request: HttpRequest, form: VerificationForm) -> HttpResponse:
+    result = None
+    status = 200
+    if not form.is_valid():
+        status = 400
+    elif _over_limit(request):
+        form.add_error(None, f"查询过于频繁：每分钟最多核验 {LOOKUPS_PER_MINUTE} 次，请 1 分钟后再试。")
+        status = 429
+    else:
+        result = verification.verify(form.cleaned_data["number"], form.cleaned_data["digest"])
+    response = render(request, "documents/verify.html", {"form": form, "result": result}, status=status)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+class VerifyView(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if "number" not in request.GET and "digest" not in request.GET:
+            response = render(request, "documents/verify.html", {"form": VerificationForm(), "result": None})
+            patch_cache_control(response, public=True, max_age=FORM_MAX_AGE)
+            return response
+        return _answer(request, VerificationForm(request.GET))
+
+
+class VerifyLinkView(View):
+    """The QR code's link: the same answer, with the number and digest filled in from the path."""
+
+    def get(self, request: HttpRequest, number: str, digest: str) -> HttpResponse:
+        return _answer(request, VerificationForm({"number": number, "digest": digest}))
