@@ -1,14 +1,23 @@
-"""Public downloads of the 通告: anyone may read an announcement, as on the department's website."""
+"""Downloads of documents: the 通告 (public, as on the department's website) and the 申报书.
+
+A submitted book is read by whoever may read its application (the applicant's members, the
+city's and the province's officers); a draft only by the applicant's members, who print it to
+check before submitting.
+"""
 
 import re
 
 from django.core.cache import cache
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
 
+from shifan.accounts.models import Role
+from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin
+from shifan.applications import selectors as application_selectors
 from shifan.core.http import attachment_disposition
+from shifan.documents import book as books
 from shifan.documents.announcement import announcement_docx, announcement_pdf
 from shifan.publicity.models import Announcement
 
@@ -79,3 +88,58 @@ class AnnouncementPdfView(AnnouncementDocumentView):
 
     def render(self, announcement: Announcement) -> bytes:
         return announcement_pdf(announcement)
+
+
+class BookView(RoleRequiredMixin, View):
+    """One application's book as PDF or Word: a submitted version, or the draft saved now."""
+
+    allowed_roles = (Role.APPLICANT, Role.CITY_OFFICER, Role.PROVINCE_OFFICER)
+    extension: str
+    content_type: str
+    draft = False
+
+    def render(self, book: books.Book) -> bytes:
+        if self.extension == "pdf":
+            return books.book_pdf(book)
+        return books.book_docx(book)
+
+    def get(self, request: AuthenticatedRequest, pk: int, sequence: int | None = None) -> HttpResponse:
+        application = application_selectors.application_for(request.user, pk)
+        if self.draft:
+            if not request.user.is_applicant:
+                raise Http404
+            book = books.draft_book(application)
+            content = self.render(book)
+        else:
+            snapshot = application_selectors.snapshot_for(application, sequence or 0)
+            # A submitted version never changes: its file is made once per layout.
+            key = f"documents:book:{self.extension}:{LAYOUT_VERSION}:{snapshot.pk}:{snapshot.digest}"
+            content = cache.get(key)
+            book = books.submitted_book(snapshot)
+            if content is None:
+                content = self.render(book)
+                cache.set(key, content, CACHE_SECONDS)
+        response = HttpResponse(content, content_type=self.content_type)
+        response["Content-Disposition"] = attachment_disposition(
+            books.book_filename(book, self.extension), f"application-{application.pk}.{self.extension}"
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class BookPdfView(BookView):
+    extension = "pdf"
+    content_type = PDF_TYPE
+
+
+class BookDocxView(BookView):
+    extension = "docx"
+    content_type = DOCX_TYPE
+
+
+class DraftPdfView(BookPdfView):
+    draft = True
+
+
+class DraftDocxView(BookDocxView):
+    draft = True
