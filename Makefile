@@ -5,9 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Debian packages: CJK fonts and Pango with HarfBuzz's subsetter (WeasyPrint's PDFs), Chromium
+# Debian packages: CJK fonts, DejaVu (the ☑ ☐ of printed forms) and Pango with HarfBuzz's subsetter (WeasyPrint's PDFs), Chromium
 # (browser tests), poppler (PDF checks), gettext (translations).
-SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-arphic-gkai00mp fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gettext
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core fonts-arphic-gkai00mp fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gettext
 
 DEMO_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 
