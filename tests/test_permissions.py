@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from shifan.accounts.models import Role
 from shifan.core.models import Notice
+from shifan.documents.models import ExportJob, ExportState
 from shifan.expert_review.models import Assignment, AssignmentState, ProposedList
 from shifan.publicity.models import (
     Announcement,
@@ -109,10 +110,25 @@ def world(db):
         "sent_file": sent_file,
         "notice": Notice.objects.create(recipient=admin, title="测试通知", url="/"),
         "letter": factories.city_letter(batch, "440100"),
+        "export_job": _export_job(city, batch),
         "calendar_override": CalendarOverride.objects.create(
             day=date(2027, 1, 1), kind=DayKind.HOLIDAY, created_by=factories.ProvinceOfficerFactory()
         ),
     }
+
+
+def _export_job(officer, batch):
+    """The city officer's finished export of his city's books."""
+    job = ExportJob.objects.create(
+        requested_by=officer,
+        batch=batch,
+        city_code=officer.city_code,
+        state=ExportState.DONE,
+        total=1,
+        done=1,
+    )
+    job.file.save("export.zip", ContentFile(b"PK\x05\x06" + b"\x00" * 18), save=True)
+    return job
 
 
 def _publicity_world(organisation, admin):
@@ -559,6 +575,20 @@ MATRIX = [
         "get",
         lambda w: {"pk": w["city_inquiry"].pk},
         expect(404, anonymous=302, city=200, province=403, expert=403, other_expert=403),
+    ),
+    # Issue 8: bulk exports. Officers export; a job and its file are its officer's alone.
+    ("documents:exports", "get", None, expect(403, anonymous=302, city=200, other_city=200, province=200)),
+    (
+        "documents:export_progress",
+        "get",
+        lambda w: {"pk": w["export_job"].pk},
+        expect(403, anonymous=302, city=200, other_city=404, province=404),
+    ),
+    (
+        "documents:export_download",
+        "get",
+        lambda w: {"pk": w["export_job"].pk},
+        expect(403, anonymous=302, city=200, other_city=404, province=404),
     ),
 ]
 

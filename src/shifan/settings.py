@@ -269,6 +269,8 @@ TASKS = {
         "BACKEND": os.environ.get("SHIFAN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# Processes a bulk export renders its PDFs in (each about a second per book): every core by default.
+SHIFAN_EXPORT_PROCESSES = max(1, int(os.environ.get("SHIFAN_EXPORT_PROCESSES") or os.cpu_count() or 1))
 
 # Security headers. Content Security Policy allows only the project's own assets: no inline
 # script or style anywhere in the templates.

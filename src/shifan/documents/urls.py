@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shifan.documents import verify_views, views
+from shifan.documents import export_views, verify_views, views
 
 app_name = "documents"
 
@@ -30,4 +30,16 @@ urlpatterns = [
     # Public: whether a printed book is a submitted version (the QR code on every page links here).
     path("verify/", verify_views.VerifyView.as_view(), name="verify"),
     path("verify/<str:number>/<str:digest>/", verify_views.VerifyLinkView.as_view(), name="verify_link"),
+    # Issue 8: bulk exports of the books of a selection, for city and province officers.
+    path("review/exports/", export_views.ExportListView.as_view(), name="exports"),
+    path(
+        "review/exports/<int:pk>/progress/",
+        export_views.ExportProgressView.as_view(),
+        name="export_progress",
+    ),
+    path(
+        "review/exports/<int:pk>/download/",
+        export_views.ExportDownloadView.as_view(),
+        name="export_download",
+    ),
 ]

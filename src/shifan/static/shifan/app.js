@@ -89,7 +89,16 @@
     });
   }
 
+  // Progress bars take their width from data-progress: the CSP forbids inline styles, not the CSSOM.
+  function progressWidths(root) {
+    root.querySelectorAll("[data-progress]").forEach(function (bar) {
+      bar.style.width = Math.max(0, Math.min(100, Number(bar.dataset.progress) || 0)) + "%";
+    });
+  }
+  document.addEventListener("htmx:load", function (event) { progressWidths(event.target); });
+
   document.addEventListener("DOMContentLoaded", function () {
+    progressWidths(document);
     document.querySelectorAll("select[data-county-for]").forEach(narrowCounties);
     document.querySelectorAll("form[data-score-sheet]").forEach(scoreSheet);
     document.querySelectorAll("form[data-objection-form]").forEach(objectionForm);

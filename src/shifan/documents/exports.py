@@ -1,0 +1,447 @@
+"""Bulk exports: every submitted book of a selection as one ZIP of PDFs with a summary workbook.
+
+A city officer exports his own city's books, a province officer any city's or all of them, by
+batch and optionally by category. `request_export` records an `ExportJob` and queues
+`tasks.build_export`; the task calls `run_export`, which builds the ZIP with `build_export_zip`
+(what the benchmark times) and stores it. Reads (who may export which books) sit here beside the
+writes, since nothing else uses them.
+
+The PDFs are the slow part (about a second each). `build_export_zip` builds each book's HTML in
+this process, where the database is, and renders the PDFs in a pool of forked processes that
+never touch the database; the ZIP is written in a fixed order (city folders in the reference
+order, then file names), so two runs over the same books give the same entries.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import multiprocessing
+import tempfile
+import zipfile
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO, TYPE_CHECKING, Any
+
+from django.core.files import File
+from django.db import IntegrityError, connections, transaction
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+from openpyxl import Workbook
+
+from shifan.accounts.models import User
+from shifan.applications.models import Application, Snapshot
+from shifan.applications.selectors import applications_visible_to
+from shifan.core import reference
+from shifan.core.services import record_event
+from shifan.core.sheets import body_row, header_row, title_row, workbook_bytes
+from shifan.documents.models import ACTIVE_STATES, KEEP_DAYS, ExportJob, ExportState
+from shifan.programs.models import Batch
+
+if TYPE_CHECKING:
+    from shifan.documents.book import Book
+
+logger = logging.getLogger(__name__)
+
+Verdict = tuple[bool, str]
+Progress = Callable[[int, int], object]
+
+SUMMARY_NAME = "申报书汇总表.xlsx"
+# A job with no end in sight was cut off (a worker killed mid-way): it must not block a new one.
+STALLED_AFTER = {ExportState.QUEUED: timedelta(days=1), ExportState.RUNNING: timedelta(hours=2)}
+SUMMARY_COLUMNS = [
+    ("序号", 6),
+    ("申报编号", 20),
+    ("申报单位", 34),
+    ("统一社会信用代码", 22),
+    ("所在地市", 10),
+    ("申报类别", 10),
+    ("当前状态", 10),
+    ("提交时间", 17),
+    ("提交次数", 8),
+    ("内容摘要（SHA-256）", 30),
+    ("文件", 50),
+]
+
+
+class ExportRefused(Exception):
+    """Raised when an officer may not export a selection; `message` says why, beside `field`."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class BookFailed(Exception):
+    """Raised when one book of an export cannot be made; names the book."""
+
+
+# Who may export what
+
+
+def can_export(user: User, city_code: str) -> Verdict:
+    """Return whether the user may export the books of a city ("" for every city), and why not."""
+    if user.is_province_officer:
+        return True, ""
+    if user.is_city_officer:
+        if city_code != user.city_code:
+            return False, f"地市工信局只能导出本市（{user.city_name}）的申报书。"
+        return True, ""
+    return False, "只有地市工信局和省工信厅可以批量导出申报书。"
+
+
+def applications_for_export(
+    user: User, batch: Batch, *, city_code: str, category: str
+) -> QuerySet[Application]:
+    """Return the applications of the selection the user may see that were submitted at least once.
+
+    Drafts and withdrawn applications stay private to the applicant (`PRIVATE_STATES`);
+    a returned one is exported as it was last submitted.
+    """
+    queryset = applications_visible_to(user).filter(
+        Exists(Snapshot.objects.filter(application=OuterRef("pk"))), batch=batch
+    )
+    if city_code:
+        queryset = queryset.filter(organisation__city_code=city_code)
+    if category:
+        queryset = queryset.filter(category=category)
+    return queryset
+
+
+def snapshots_for_export(user: User, batch: Batch, *, city_code: str, category: str) -> list[Snapshot]:
+    """Return the latest snapshot of every application of the selection, with its application."""
+    applications = applications_for_export(user, batch, city_code=city_code, category=category)
+    latest = Snapshot.objects.filter(application=OuterRef("application")).order_by("-sequence")
+    return list(
+        Snapshot.objects.filter(
+            application__in=applications.values("pk"), pk=Subquery(latest.values("pk")[:1])
+        )
+        .select_related("application__organisation", "application__batch")
+        .order_by("application__number", "pk")
+    )
+
+
+def export_jobs_of(user: User) -> QuerySet[ExportJob]:
+    """Return the user's own export jobs, newest first."""
+    return ExportJob.objects.filter(requested_by=user).select_related("batch")
+
+
+def export_job_for(user: User, pk: int) -> ExportJob:
+    """Return one of the user's export jobs; anyone else's is a 404, whatever the role."""
+    try:
+        return export_jobs_of(user).get(pk=pk)
+    except ExportJob.DoesNotExist as error:
+        raise Http404 from error
+
+
+def selection_label(batch: Batch, city_code: str, category: str) -> str:
+    city = reference.city(city_code).name if city_code else "全部城市"
+    category_name = str(batch.category(category).name) if category else "全部类别"
+    return f"{batch.name}（{city}，{category_name}）"
+
+
+# Requesting and running an export
+
+
+def _check_selection(actor: User, batch: Batch, city_code: str, category: str) -> int:
+    """Refuse a selection the actor may not export or that holds no book; return its book count."""
+    if city_code and city_code not in {city.code for city in reference.cities()}:
+        raise ExportRefused("请选择广东省的地级以上市。", field="city")
+    allowed, reason = can_export(actor, city_code)
+    if not allowed:
+        raise ExportRefused(reason, field="city" if actor.is_city_officer else None)
+    if category and category not in {item.key for item in batch.spec.categories}:
+        raise ExportRefused("该批次没有这个申报类别。", field="category")
+    count = applications_for_export(actor, batch, city_code=city_code, category=category).count()
+    if not count:
+        raise ExportRefused(
+            f"{selection_label(batch, city_code, category)}还没有已提交的申报书，无需导出。"
+            "草稿和已撤回的申报书不在导出范围内。"
+        )
+    return count
+
+
+def _stalled(job: ExportJob, now: Any) -> bool:
+    started = job.started_at if job.state == ExportState.RUNNING and job.started_at else job.created_at
+    return now - started > STALLED_AFTER[ExportState(job.state)]
+
+
+def request_export(*, actor: User, batch: Batch, city_code: str, category: str) -> tuple[ExportJob, bool]:
+    """Queue an export of the selection's books; return the job and whether it is a new one.
+
+    The same officer's identical export that is still queued or running is returned instead of a
+    second one.
+    """
+    count = _check_selection(actor, batch, city_code, category)
+    now = timezone.now()
+    with transaction.atomic():
+        existing = (
+            ExportJob.objects.select_for_update()
+            .filter(
+                requested_by=actor,
+                batch=batch,
+                city_code=city_code,
+                category=category,
+                state__in=ACTIVE_STATES,
+            )
+            .first()
+        )
+        if existing is not None and not _stalled(existing, now):
+            return existing, False
+        if existing is not None:
+            ExportJob.objects.filter(pk=existing.pk).update(
+                state=ExportState.FAILED, error="导出长时间没有进展，已中止，请重新导出。", finished_at=now
+            )
+        try:
+            with transaction.atomic():
+                job = ExportJob.objects.create(
+                    requested_by=actor, batch=batch, city_code=city_code, category=category, total=count
+                )
+        except IntegrityError:  # the same request, a moment earlier, from another tab
+            return (
+                ExportJob.objects.get(
+                    requested_by=actor,
+                    batch=batch,
+                    city_code=city_code,
+                    category=category,
+                    state__in=ACTIVE_STATES,
+                ),
+                False,
+            )
+        record_event(
+            actor=actor,
+            action="documents.export_requested",
+            target=job,
+            target_label=selection_label(batch, city_code, category),
+            city_code=city_code,
+            after={"batch": batch.pk, "city_code": city_code, "category": category, "total": count},
+        )
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job, True
+
+
+def _enqueue(job_id: int) -> None:
+    from shifan.documents.tasks import build_export
+
+    build_export.enqueue(job_id=job_id)
+
+
+def delete_expired_exports(now: Any = None) -> int:
+    """Delete the jobs older than `KEEP_DAYS` days with their files; return how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=KEEP_DAYS)
+    expired = list(ExportJob.objects.filter(created_at__lt=cutoff))
+    for job in expired:
+        if job.file:
+            job.file.delete(save=False)
+    ExportJob.objects.filter(pk__in=[job.pk for job in expired]).delete()
+    return len(expired)
+
+
+def run_export(job_id: int, *, processes: int) -> str:
+    """Build and store the ZIP of a queued job; return the state it ends in.
+
+    Every exception ends the job as failed with a message for the officer; unexpected ones are
+    raised again after that, so the task queue records the traceback too.
+    """
+    delete_expired_exports()
+    claimed = ExportJob.objects.filter(pk=job_id, state=ExportState.QUEUED).update(
+        state=ExportState.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:  # already run, or deleted before its turn
+        return ""
+    job = ExportJob.objects.select_related("batch", "requested_by").get(pk=job_id)
+    jobs = ExportJob.objects.filter(pk=job_id)
+    try:
+        allowed, reason = can_export(job.requested_by, job.city_code)
+        if not allowed:
+            raise ExportRefused(reason)
+        snapshots = snapshots_for_export(
+            job.requested_by, job.batch, city_code=job.city_code, category=job.category
+        )
+        if not snapshots:
+            raise ExportRefused("所选范围内已没有已提交的申报书。")
+        jobs.update(total=len(snapshots), done=0)
+        with tempfile.TemporaryFile() as out:
+            build_export_zip(
+                snapshots, out, processes=processes, progress=lambda done, _total: jobs.update(done=done)
+            )
+            size = out.seek(0, io.SEEK_END)
+            out.seek(0)
+            job.file.save(f"export-{job.pk}.zip", File(out), save=False)
+        jobs.update(
+            state=ExportState.DONE,
+            file=job.file.name,
+            size=size,
+            done=len(snapshots),
+            finished_at=timezone.now(),
+        )
+        return ExportState.DONE
+    except Exception as error:
+        if isinstance(error, ExportRefused | BookFailed):
+            message = error.message if isinstance(error, ExportRefused) else str(error)
+        else:
+            logger.exception("Export %s failed", job_id)
+            message = (
+                f"生成导出文件时出错（{type(error).__name__}），请稍后重试；如仍失败，请联系系统管理员。"
+            )
+        if job.file:
+            job.file.delete(save=False)
+        jobs.update(state=ExportState.FAILED, error=message, file="", finished_at=timezone.now())
+        if isinstance(error, ExportRefused):
+            return ExportState.FAILED
+        raise
+
+
+# The ZIP
+
+
+@dataclass(frozen=True)
+class _Entry:
+    path: str  # inside the ZIP: "广州市/GD-SMD-2024-E-0001 某某公司 申报书.pdf"
+    book: Book
+    snapshot: Snapshot
+
+
+def _entries(snapshots: Sequence[Snapshot]) -> list[_Entry]:
+    """Return each snapshot's book under its path, in the ZIP's order (reads the database)."""
+    from shifan.documents.book import book_filename, submitted_book
+
+    city_order = {city.code: index for index, city in enumerate(reference.cities())}
+    rows = []
+    for snapshot in snapshots:
+        book = submitted_book(snapshot)
+        organisation = snapshot.application.organisation
+        rows.append((city_order.get(organisation.city_code, len(city_order)), organisation, book, snapshot))
+    rows.sort(key=lambda row: (row[0], book_filename(row[2], "pdf"), row[3].pk))
+    entries = []
+    taken: set[str] = set()
+    for _order, organisation, book, snapshot in rows:
+        path = f"{organisation.city.name}/{book_filename(book, 'pdf')}"
+        if path in taken:  # the numbers are unique, so only a hand-made number can clash
+            path = path.removesuffix(".pdf") + f" ({snapshot.pk}).pdf"
+        taken.add(path)
+        entries.append(_Entry(path, book, snapshot))
+    return entries
+
+
+def _close_connections_before_fork() -> None:
+    """Close the database connections, so no forked child shares a socket or file handle.
+
+    Inside a transaction (a test case) closing would lose it; the children then inherit an open
+    connection they never use, and leave through os._exit without closing it.
+    """
+    if not any(connection.in_atomic_block for connection in connections.all(initialized_only=True)):
+        connections.close_all()
+
+
+def _failed(entry: _Entry, error: Exception) -> BookFailed:
+    return BookFailed(f"申报书 {entry.snapshot.number} 生成失败（{type(error).__name__}：{error}）。")
+
+
+def _html(entry: _Entry) -> str:
+    from shifan.documents.book import book_html
+
+    try:
+        return book_html(entry.book)
+    except Exception as error:
+        raise _failed(entry, error) from error
+
+
+def _pdfs(entries: Sequence[_Entry], processes: int) -> Iterator[tuple[_Entry, bytes]]:
+    """Yield each entry with its PDF, in the entries' order, rendered by `processes` processes."""
+    from shifan.documents.book import pdf_from_html
+
+    if processes <= 1:
+        for entry in entries:
+            html = _html(entry)
+            try:
+                pdf = pdf_from_html(html)
+            except Exception as error:
+                raise _failed(entry, error) from error
+            yield entry, pdf
+        return
+    _close_connections_before_fork()
+    # Fork, not spawn: the children inherit the loaded fonts and templates. With fork the pool
+    # starts every worker at the first submit, before the parent touches the database again.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        pending: deque[tuple[_Entry, Future[bytes]]] = deque()
+
+        def first_done() -> tuple[_Entry, bytes]:
+            entry, future = pending.popleft()
+            try:
+                return entry, future.result()
+            except Exception as error:
+                raise _failed(entry, error) from error
+
+        for entry in entries:
+            # A short queue keeps the workers busy without holding every book's HTML at once.
+            pending.append((entry, pool.submit(pdf_from_html, _html(entry))))
+            if len(pending) >= 2 * processes:
+                yield first_done()
+        while pending:
+            yield first_done()
+
+
+def build_export_zip(
+    snapshots: Sequence[Snapshot], out: IO[bytes], *, processes: int, progress: Progress | None = None
+) -> list[str]:
+    """Write the snapshots' books as PDFs, one folder per city, and the summary workbook to `out`.
+
+    Return the ZIP's entry names in order. `progress(done, total)` is called before the first
+    book and after each one written.
+    """
+    entries = _entries(snapshots)
+    total = len(entries)
+    if progress:
+        progress(0, total)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for done, (entry, pdf) in enumerate(_pdfs(entries, processes), start=1):
+            archive.writestr(entry.path, pdf)
+            if progress:
+                progress(done, total)
+        archive.writestr(SUMMARY_NAME, export_summary(entries))
+    return [entry.path for entry in entries] + [SUMMARY_NAME]
+
+
+def export_summary(entries: Sequence[_Entry]) -> bytes:
+    """Return the summary workbook: one row per exported book, in the ZIP's order."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "申报书汇总表"
+    batch = entries[0].snapshot.application.batch if entries else None
+    title_row(sheet, f"{batch.name if batch else ''}申报书汇总表", len(SUMMARY_COLUMNS))
+    title_row(
+        sheet,
+        f"共 {len(entries)} 份    导出时间：{timezone.localtime():%Y-%m-%d %H:%M}",
+        len(SUMMARY_COLUMNS),
+        size=11,
+    )
+    header = header_row(sheet, SUMMARY_COLUMNS)
+    for index, entry in enumerate(entries, start=1):
+        snapshot = entry.snapshot
+        application = snapshot.application
+        organisation = application.organisation
+        body_row(
+            sheet,
+            [
+                index,
+                snapshot.number,
+                organisation.name,
+                organisation.credit_code,
+                organisation.city.name,
+                application.category_name,
+                application.get_state_display(),
+                f"{timezone.localtime(snapshot.submitted_at):%Y-%m-%d %H:%M}",
+                snapshot.sequence,
+                snapshot.digest,
+                entry.path,
+            ],
+        )
+    sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
+    return workbook_bytes(workbook)
