@@ -11,13 +11,14 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core fonts-arphic-gkai00
 
 DEMO_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 
-.PHONY: help install system-packages demo serve test test-fast lint format typecheck clean messages bench-assignment
+.PHONY: help install system-packages demo serve test test-fast lint format typecheck clean messages bench-assignment bench-documents
 
 help:
 	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (unit, service, permission and browser tests)"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench-assignment   solve time and optimality of expert assignment (1,000 × 300, k = 5)"
+	@echo "make bench-documents    申报书 PDF/Word seconds per book and pages, a 200-book ZIP export"
 
 install: system-packages $(VENV)/.installed node_modules/.installed
 
@@ -69,6 +70,9 @@ test-fast: install
 # Benchmarks print figures (the last line is JSON); they are run by hand, not by CI.
 bench-assignment: install
 	SHIFAN_HTTPS=false $(PY) bench/assignment.py
+
+bench-documents: install
+	SHIFAN_HTTPS=false $(PY) bench/documents.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -274,7 +274,7 @@ def test_long_list_runs_over_pages_repeating_the_column_headings(announcement):
     assert "广东示范制造40有限公司" in pdf_text(reader)
 
 
-def test_url_fetcher_refuses_everything_but_local_files(tmp_path):
+def test_url_fetcher_refuses_everything_but_local_files_and_data(tmp_path):
     from weasyprint import HTML
     from weasyprint.urls import FatalURLFetchingError
 
@@ -284,6 +284,7 @@ def test_url_fetcher_refuses_everything_but_local_files(tmp_path):
     page = tmp_path / "page.css"
     page.write_text("p { color: red }")
     assert fetcher(page.as_uri()).read() == b"p { color: red }"
+    assert fetcher("data:text/plain;base64,5LiA").read() == "一".encode()
     with pytest.raises(FatalURLFetchingError):
         HTML(string='<img src="http://example.com/seal.png">', url_fetcher=fetcher).write_pdf()
 

@@ -72,16 +72,23 @@ def test_table_pairs_short_fields_and_prints_every_box(snapshot):
     entries = {entry.label: entry for section in book.sections for row in section.rows for entry in row}
     modes = entries["申报服务型制造示范企业模式（可多选）"]
     boxes = modes.groups[0].boxes
-    assert len(boxes) == 10 and sum(box.ticked for box in boxes) == 2
+    assert len(boxes) == 10
+    assert sum(box.ticked for box in boxes) == 2
     service_types = entries["服务类型（可多选）"]
-    assert [group.label for group in service_types.groups] == ["研发设计阶段", "生产制造阶段", "品牌与服务阶段", "贯穿所有阶段"]
+    assert [group.label for group in service_types.groups] == [
+        "研发设计阶段",
+        "生产制造阶段",
+        "品牌与服务阶段",
+        "贯穿所有阶段",
+    ]
     operating = entries["经营指标"].grid
     assert operating.header == ("经营指标", "2021年", "2022年", "2023年")
     # The computed share is printed as the form shows it, without a unit (the label has it).
     share = next(row for row in operating.rows if row[0] == "服务收入占比（%）")
     assert share[3] == snapshot.answers["operating"]["service_share"]["2023"] or share[3] == "30.00"
     # The commitment's fields print on its own page, not in the table.
-    assert "负责人" not in entries and "填报单位意见及真实性承诺" not in entries
+    assert "负责人" not in entries
+    assert "填报单位意见及真实性承诺" not in entries
 
 
 def test_written_part_follows_the_outline_with_numbered_headings(snapshot):
@@ -94,7 +101,8 @@ def test_written_part_follows_the_outline_with_numbered_headings(snapshot):
         (3, "1. 战略规划"),
     ]
     assert (3, "2. 组织架构调整") in headings
-    assert (2, "（二）服务型制造业务开展情况") in headings and (3, "1. 服务业务设计与实现流程") in headings
+    assert (2, "（二）服务型制造业务开展情况") in headings
+    assert (3, "1. 服务业务设计与实现流程") in headings
     assert headings[-1] == (1, "五、进一步发展思路和规划")
     assert all(passage.paragraphs for passage in book.passages)
 
@@ -120,7 +128,8 @@ def test_submitted_book_carries_number_digest_and_verification_link(snapshot, se
 
 def test_draft_book_is_what_is_saved_now(application):
     book = books.draft_book(application)
-    assert book.is_draft and book.verification is None
+    assert book.is_draft
+    assert book.verification is None
     assert books.book_filename(book, "docx").startswith("草稿 ")
     assert book.attachments[0].name == "组织架构图.pdf"
 
@@ -147,7 +156,9 @@ def paragraphs_in(document, style):
 def test_docx_names_the_official_fonts_and_sizes(snapshot):
     document = docx.Document(io.BytesIO(books.book_docx(books.submitted_book(snapshot))))
     text = "\n".join(p.text for p in document.paragraphs)
-    assert "广东省服务型制造示范遴选" in text and "表1-1" in text and "填报单位意见及真实性承诺" in text
+    assert "广东省服务型制造示范遴选" in text
+    assert "表1-1" in text
+    assert "填报单位意见及真实性承诺" in text
     level1 = paragraphs_in(document, "Heading 1")
     level2 = paragraphs_in(document, "Heading 2")
     assert level1[0].text == "一、企业简介"
@@ -157,7 +168,8 @@ def test_docx_names_the_official_fonts_and_sizes(snapshot):
         assert east_asian_font(run) == font
         assert run.font.size.pt == size
     body = next(p for p in document.paragraphs if p.style.name == "Normal" and len(p.text) > 40)
-    assert east_asian_font(body.runs[0]) == "仿宋_GB2312" and body.runs[0].font.size.pt == 12
+    assert east_asian_font(body.runs[0]) == "仿宋_GB2312"
+    assert body.runs[0].font.size.pt == 12
     assert body.paragraph_format.first_line_indent.pt == 24
     # Single spacing is the document default.
     defaults = document.styles.element.find(qn("w:docDefaults"))
@@ -168,7 +180,8 @@ def test_docx_table_holds_every_filled_field(snapshot):
     document = docx.Document(io.BytesIO(books.book_docx(books.submitted_book(snapshot))))
     cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
     assert snapshot.answers["credit_code"] in cells
-    assert "一、企业基本情况" in cells and "三、主要申报内容" in cells
+    assert "一、企业基本情况" in cells
+    assert "三、主要申报内容" in cells
     assert any("☑" in text and "☐" in text for text in cells)
     assert any(text.startswith("附件1") for text in cells)
 
@@ -177,12 +190,16 @@ def test_docx_footer_has_number_digest_qr_and_page_count(snapshot):
     document = docx.Document(io.BytesIO(books.book_docx(books.submitted_book(snapshot))))
     footer = document.sections[0].footer
     xml = footer._element.xml
-    assert snapshot.number in xml and snapshot.digest[:12] in xml
-    assert "NUMPAGES" in xml and " PAGE " in xml
+    assert snapshot.number in xml
+    assert snapshot.digest[:12] in xml
+    assert "NUMPAGES" in xml
+    assert " PAGE " in xml
     assert footer.part.related_parts, "the QR code is an image related to the footer"
     properties = document.core_properties
-    assert properties.subject == snapshot.number and snapshot.digest in properties.keywords
-    assert "仿宋_GB2312" in properties.comments and "Noto Serif CJK SC" in properties.comments
+    assert properties.subject == snapshot.number
+    assert snapshot.digest in properties.keywords
+    assert "仿宋_GB2312" in properties.comments
+    assert "Noto Serif CJK SC" in properties.comments
 
 
 def test_docx_draft_has_a_watermark_and_no_number(application):
@@ -201,7 +218,8 @@ def test_pdf_prints_number_and_digest_on_every_page_and_embeds_cjk_fonts(snapsho
     assert len(reader.pages) >= 6
     for number, page in enumerate(reader.pages, start=1):
         text = re.sub(r"\s+", "", page.extract_text())
-        assert snapshot.number in text and snapshot.digest[:12] in text
+        assert snapshot.number in text
+        assert snapshot.digest[:12] in text
         assert f"第{number}页共{len(reader.pages)}页" in text
     fonts = embedded_fonts(reader)
     names = " ".join(fonts)
@@ -211,7 +229,9 @@ def test_pdf_prints_number_and_digest_on_every_page_and_embeds_cjk_fonts(snapsho
     width, height = (float(v) for v in reader.pages[0].mediabox[2:])
     assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)
     whole = pdf_text(reader)
-    assert "一、企业简介" in whole and "（一）服务型制造企业战略制定情况" in whole and "附件清单" in whole
+    assert "一、企业简介" in whole
+    assert "（一）服务型制造企业战略制定情况" in whole
+    assert "附件清单" in whole
     metadata = reader.metadata
     assert snapshot.digest in metadata["/Keywords"]
     assert "以 Noto Serif CJK SC 代替仿宋_GB2312" in metadata["/Subject"]
@@ -221,7 +241,8 @@ def test_pdf_draft_is_marked_on_every_page(application):
     reader = pypdf.PdfReader(io.BytesIO(books.book_pdf(books.draft_book(application))))
     for page in reader.pages:
         text = re.sub(r"\s+", "", page.extract_text())
-        assert "草稿" in text and "GD-SMD" not in text
+        assert "草稿" in text
+        assert "GD-SMD" not in text
 
 
 def test_pdf_page_images_are_kept_under_test_output(snapshot):
@@ -267,7 +288,8 @@ def test_city_officer_downloads_the_submitted_book(client, snapshot, organisatio
     assert response.content.startswith(b"%PDF")
     assert "filename*=UTF-8''GD-SMD-2024-E-0001" in response["Content-Disposition"]
     docx_response = client.get(reverse("documents:book_docx", args=[snapshot.application_id, 1]))
-    assert docx_response.status_code == 200 and docx_response.content.startswith(b"PK")
+    assert docx_response.status_code == 200
+    assert docx_response.content.startswith(b"PK")
     # Officers have no drafts to print.
     assert client.get(reverse("documents:draft_pdf", args=[snapshot.application_id])).status_code == 404
 
@@ -285,7 +307,9 @@ def test_applicant_downloads_the_draft(client, application, applicant_admin):
     login_verified(client, applicant_admin)
     response = client.get(reverse("documents:draft_docx", args=[application.pk]))
     assert response.status_code == 200
-    assert "草稿" in response["Content-Disposition"] or "%E8%8D%89%E7%A8%BF" in response["Content-Disposition"]
+    assert (
+        "草稿" in response["Content-Disposition"] or "%E8%8D%89%E7%A8%BF" in response["Content-Disposition"]
+    )
     document = docx.Document(io.BytesIO(response.content))
     assert 'string="草稿"' in document.sections[0].header._element.xml
 
@@ -299,3 +323,17 @@ def test_other_cities_and_other_applicants_cannot_download(client, snapshot):
     assert client.get(url).status_code == 404
     assert client.get(reverse("documents:draft_pdf", args=[snapshot.application_id])).status_code == 404
     assert client.get(reverse("documents:book_pdf", args=[snapshot.application_id, 9])).status_code == 404
+
+
+def test_declarations_print_as_ticked_boxes_in_both_formats(snapshot):
+    book = books.submitted_book(snapshot)
+    declarations = [entry for row in book.declarations.rows for entry in row]
+    assert len(declarations) == 4
+    assert all(
+        [(box.label, box.ticked) for box in entry.groups[0].boxes] == [("是", True), ("否", False)]
+        for entry in declarations
+    )
+    document = docx.Document(io.BytesIO(books.book_docx(book)))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    for entry in declarations:
+        assert cells[cells.index(entry.label) + 1] == "☑ 是  ☐ 否"

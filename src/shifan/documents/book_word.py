@@ -166,19 +166,25 @@ def _cell_text(cell: _Cell, text: str, *, face: ty.Face = BODY_FACE, align: str 
 
 def _table(document: Document | _Cell, rows: int, widths_mm: tuple[float, ...]) -> Table:
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.oxml.ns import qn
-    from docx.shared import Mm
 
     table = document.add_table(rows=rows, cols=len(widths_mm))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _fix_widths(table, widths_mm)
+    return table
+
+
+def _fix_widths(table: Table, widths_mm: tuple[float, ...]) -> None:
+    """Give a table fixed column widths, in the grid (LibreOffice, WPS) and on every cell (Word)."""
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
     table.autofit = False
     for column, grid_column in enumerate(table._tbl.tblGrid.findall(qn("w:gridCol"))):
         grid_column.set(qn("w:w"), str(round(widths_mm[column] / 25.4 * 1440)))
     for row in table.rows:
         for column, cell in enumerate(row.cells):
             cell.width = Mm(widths_mm[column])
-    return table
 
 
 # Footer and watermark --------------------------------------------------------------------------
@@ -191,9 +197,8 @@ def _footer(footer, book: Book) -> None:  # type: ignore[no-untyped-def]
     paragraph = footer.paragraphs[0]
     if book.verification:
         table = footer.add_table(rows=1, cols=2, width=Mm(156))
-        table.autofit = False
+        _fix_widths(table, (QR_SIZE_MM + 4, 156 - QR_SIZE_MM - 4))
         qr_cell, text_cell = table.rows[0].cells
-        qr_cell.width, text_cell.width = Mm(QR_SIZE_MM + 2), Mm(156 - QR_SIZE_MM - 2)
         qr_cell.paragraphs[0].add_run().add_picture(
             io.BytesIO(_qr_png(book.verification.url)), width=Mm(QR_SIZE_MM)
         )
@@ -314,20 +319,22 @@ def _form_table(document: Document, book: Book) -> None:
         index = _section_rows(table, index, section)
     if book.declarations:
         document.add_paragraph()
-        declarations = _table(document, 1 + len(book.declarations.rows), DECLARATION_WIDTHS_MM)
+        entries = [entry for row in book.declarations.rows for entry in row]
+        declarations = _table(document, 1 + len(entries), DECLARATION_WIDTHS_MM)
         heading = declarations.rows[0].cells[0].merge(declarations.rows[0].cells[1])
         _cell_text(heading, book.declarations.title, face=LEVEL1_FACE)
-        for row, entries in zip(declarations.rows[1:], book.declarations.rows, strict=True):
-            entry = entries[0]
+        for row, entry in zip(declarations.rows[1:], entries, strict=True):
             _cell_text(row.cells[0], entry.label)
-            _cell_text(row.cells[1], _entry_text(entry) or "未声明", align="center")
+            _cell_text(row.cells[1], _entry_text(entry), align="center")
     _paragraph(document, "文字说明附后。")
     _page_break(document)
 
 
 def _section_rows(table: Table, index: int, section: TableSection) -> int:
     cells = table.rows[index].cells
-    _cell_text(cells[0].merge(cells[3]), section.title, face=LEVEL1_FACE)
+    title = cells[0].merge(cells[3])
+    _cell_text(title, section.title, face=LEVEL1_FACE)
+    title.paragraphs[0].paragraph_format.keep_with_next = True
     index += 1
     for entries in section.rows:
         cells = table.rows[index].cells
@@ -366,9 +373,16 @@ def _grid(cell: _Cell, grid: Grid, *, figures: bool = False) -> None:
     if not grid.rows:
         _cell_text(cell, "无")
         return
-    width = 150 if figures else 96
-    first = 40 if figures else 10
-    rest = (width - first) / max(1, len(grid.header) - 1)
+    # The merged value cell is 128 mm wide (the whole row 156 mm), less its margins.
+    width = 150 if figures else 122
+    columns = len(grid.header)
+    if figures:
+        first = 40.0
+    elif grid.header[0] == "序号":
+        first = 12.0
+    else:
+        first = width / columns
+    rest = (width - first) / max(1, columns - 1)
     nested = _table(cell, 1 + len(grid.rows), (first, *([rest] * (len(grid.header) - 1))))
     for row, values in zip(nested.rows, (grid.header, *grid.rows), strict=True):
         for column, (nested_cell, value) in enumerate(zip(row.cells, values, strict=True)):

@@ -7,7 +7,8 @@ fonts instead (Makefile `SYSTEM_PACKAGES`), found by family name through fontcon
 their properties which font stands for which. There is no usable free simplified 仿宋, so the body
 is set in a Song face.
 
-Nothing is fetched while rendering: `url_fetcher()` refuses every URL that is not a local file.
+Nothing is fetched while rendering: `url_fetcher()` refuses every URL that is not a local file or
+data carried in the page itself (the QR codes of the 申报书 are PNG data URIs).
 """
 
 from __future__ import annotations
@@ -301,7 +302,7 @@ def css_font_rules() -> str:
 
 
 def url_fetcher() -> URLFetcher:
-    """Return a WeasyPrint URL fetcher that opens local files only, and fails the render otherwise."""
+    """Return a WeasyPrint URL fetcher that opens local files and data URIs only, failing otherwise."""
     from weasyprint.urls import URLFetcher
 
-    return URLFetcher(allowed_protocols={"file"}, fail_on_errors=True)
+    return URLFetcher(allowed_protocols={"file", "data"}, fail_on_errors=True)
