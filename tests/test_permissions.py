@@ -12,10 +12,12 @@ import pytest
 from captcha.models import CaptchaStore
 from django.core import signing
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from shifan.accounts.models import Role
+from shifan.applications.sealed_scans import upload_sealed_scan
 from shifan.core.models import Notice
 from shifan.documents.models import ExportJob, ExportState
 from shifan.expert_review.models import Assignment, AssignmentState, ProposedList
@@ -65,6 +67,9 @@ def world(db):
     )
     sent_file = factories.attachment(sent, field_key="overview")
     factories.submitted(sent)
+    sent_scan = upload_sealed_scan(
+        actor=admin, application=sent, uploaded=SimpleUploadedFile("盖章页.pdf", b"%PDF-1.4\n%scan\n")
+    )
     reviewed = factories.ApplicationFactory(
         batch=batch, organisation=factories.OrganisationFactory(city_code="440600")
     )
@@ -108,6 +113,7 @@ def world(db):
         "draft_file": draft_file,
         "sent": sent,
         "sent_file": sent_file,
+        "sent_scan": sent_scan,
         "notice": Notice.objects.create(recipient=admin, title="测试通知", url="/"),
         "letter": factories.city_letter(batch, "440100"),
         "export_job": _export_job(city, batch),
@@ -511,6 +517,31 @@ MATRIX = [
     ("publicity:public_announcement", "get", lambda w: {"pk": w["announcement"].pk}, expect(200)),
     ("documents:announcement_docx", "get", lambda w: {"pk": w["announcement"].pk}, expect(200)),
     ("documents:announcement_pdf", "get", lambda w: {"pk": w["announcement"].pk}, expect(200)),
+    # Issue 8: the 申报书. A submitted version for whoever reads the application; drafts are the applicant's.
+    (
+        "documents:book_pdf",
+        "get",
+        lambda w: {"pk": w["sent"].pk, "sequence": 1},
+        expect(200, anonymous=302, **READERS_OF_A),
+    ),
+    (
+        "documents:book_docx",
+        "get",
+        lambda w: {"pk": w["sent"].pk, "sequence": 1},
+        expect(200, anonymous=302, **READERS_OF_A),
+    ),
+    (
+        "documents:draft_pdf",
+        "get",
+        lambda w: {"pk": w["draft"].pk},
+        expect(200, anonymous=302, city=404, province=404, **READERS_OF_A),
+    ),
+    (
+        "documents:draft_docx",
+        "get",
+        lambda w: {"pk": w["draft"].pk},
+        expect(200, anonymous=302, city=404, province=404, **READERS_OF_A),
+    ),
     # Issue 8: verification and sealed scans
     ("documents:verify", "get", None, expect(200)),
     (
@@ -518,6 +549,19 @@ MATRIX = [
         "get",
         lambda w: {"number": w["sent"].number, "digest": "0" * 12},
         expect(200),
+    ),
+    # An empty upload is refused beside the field.
+    (
+        "applications:sealed_scan_upload",
+        "post",
+        lambda w: {"pk": w["sent"].pk},
+        expect(400, anonymous=302, **APPLICANTS_OF_A),
+    ),
+    (
+        "applications:sealed_scan",
+        "get",
+        lambda w: {"pk": w["sent"].pk, "scan_pk": w["sent_scan"].pk},
+        expect(200, anonymous=302, **READERS_OF_A),
     ),
     ("publicity:overview", "get", None, PROVINCE_ONLY),
     ("publicity:notice_new", "get", lambda w: {"batch_pk": w["awaiting_batch"].pk}, PROVINCE_ONLY),

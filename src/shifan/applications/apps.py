@@ -18,5 +18,6 @@ class ApplicationsConfig(AppConfig):
                 "application.attachment_removed": "删除佐证材料",
                 "application.submitted": "提交申报书",
                 "application.withdrawn": "撤回申报书",
+                "application.sealed_scan_uploaded": "上传盖章页扫描件",
             }
         )

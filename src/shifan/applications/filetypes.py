@@ -105,6 +105,23 @@ def detect_kind(head: bytes, filename: str) -> str | None:
     return None
 
 
+def content_type(head: bytes, kind: str) -> str:
+    """Return the media type to serve a file of `kind` with, told by its content for images."""
+    if kind == "pdf":
+        return "application/pdf"
+    if kind == "image":
+        if head.startswith(b"\x89PNG"):
+            return "image/png"
+        if head.startswith(b"\xff\xd8\xff"):
+            return "image/jpeg"
+        if head.startswith(b"GIF8"):
+            return "image/gif"
+        if head[:4] == b"RIFF":
+            return "image/webp"
+        return "image/bmp"
+    return "application/octet-stream"
+
+
 def _allowed(accept: tuple[str, ...]) -> str:
     return "、".join(KIND_LABELS.get(kind, kind) for kind in accept)
 

@@ -12,7 +12,9 @@ State diagram (the states users know; later stages come with the review apps):
 
 Answers are edited only in the editable states (draft, returned, withdrawn). Every autosave is
 one revision (who, when, the fields changed and their new values); every submission is one
-snapshot whose SHA-256 digest covers the answers, the attachment hashes and the spec version.
+snapshot whose SHA-256 digest covers the answers, the attachment hashes and the spec version. The
+scan of the sealed commitment page, printed from a submitted book, is a `SealedScan` tied to the
+snapshot that was current when it was uploaded.
 """
 
 import hashlib
@@ -175,6 +177,47 @@ class Snapshot(models.Model):
     @property
     def short_digest(self) -> str:
         return self.digest[:12]
+
+
+class SealedScanKind(models.TextChoices):
+    COMMITMENT = "commitment", _("盖章承诺页")
+
+
+def sealed_scan_path(instance: "SealedScan", filename: str) -> str:
+    # Stored under the content hash, like attachments: the uploaded name is kept in a column only.
+    return f"sealed/{instance.application.batch_id}/{instance.application_id}/{instance.sha256}"
+
+
+class SealedScan(models.Model):
+    """A scan of a page printed from a submitted book, sealed and signed on paper.
+
+    It belongs to the snapshot that was current when it was uploaded: the printed page carries
+    that snapshot's number and digest. Uploading again adds a row; the latest of a kind is the
+    current one, and the earlier rows stay as history.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="sealed_scans")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="sealed_scans")
+    kind = models.CharField(_("类型"), max_length=20, choices=SealedScanKind.choices)
+    file = models.FileField(upload_to=sealed_scan_path, max_length=300)
+    original_name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("盖章页扫描件")
+        verbose_name_plural = _("盖章页扫描件")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"
 
 
 class NumberCounter(models.Model):

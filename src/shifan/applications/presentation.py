@@ -17,6 +17,7 @@ from django.urls import reverse
 from shifan.accounts.models import User
 from shifan.applications import answers as answer_rules
 from shifan.applications import rules, selectors, services
+from shifan.applications.forms import SealedScanForm
 from shifan.applications.models import Application, Snapshot
 from shifan.eligibility import services as eligibility
 from shifan.programs.spec import Column, Field, Section
@@ -208,7 +209,22 @@ def latest_return(application: Application) -> dict[str, Any] | None:
     return {"by": by, "at": city.decided_at, "reason": city.text, "comments": city.field_comments}
 
 
-def overview(application: Application, user: User) -> dict[str, Any]:
+def sealed_scan_panel(application: Application, user: User, form: Any = None) -> dict[str, Any] | None:
+    """Return the applicant's panel of the sealed commitment page, once the application has a number."""
+    if not application.number:
+        return None
+    scans = selectors.sealed_scans_of(application)
+    can_upload, reason = rules.can_upload_sealed_scan(user, application)
+    return {
+        "status": selectors.sealed_scan_status(application, scans=scans),
+        "history": scans,
+        "can_upload": can_upload,
+        "reason": reason,
+        "form": form or SealedScanForm(),
+    }
+
+
+def overview(application: Application, user: User, *, sealed_scan_form: Any = None) -> dict[str, Any]:
     can_submit, submit_reason = rules.can_submit(user, application)
     can_withdraw, _reason = rules.can_withdraw(user, application)
     links = section_links(application)
@@ -228,6 +244,7 @@ def overview(application: Application, user: User) -> dict[str, Any]:
         "submit_reason": submit_reason,
         "can_withdraw": can_withdraw,
         "snapshots": application.snapshots.order_by("-sequence"),
+        "sealed_scan": sealed_scan_panel(application, user, sealed_scan_form),
     }
 
 

@@ -48,3 +48,16 @@ def can_withdraw(user: User, application: Application) -> Verdict:
     if application.state != ApplicationState.SUBMITTED:
         return False, "只有已提交、地市尚未处理的申报书可以撤回。"
     return True, ""
+
+
+def can_upload_sealed_scan(user: User, application: Application) -> Verdict:
+    """The sealed page is printed from a submitted book: only members, only while nothing is being changed."""
+    if not is_member(user, application):
+        return False, "只有本单位的申报人可以上传盖章页扫描件。"
+    if application.state == ApplicationState.RETURNED:
+        return False, "申报书已退回修改，请修改并重新提交后，再按新提交的申报书上传盖章页扫描件。"
+    if application.state == ApplicationState.WITHDRAWN:
+        return False, "申报书已撤回，请重新提交后，再按新提交的申报书上传盖章页扫描件。"
+    if application.is_editable or not application.number:
+        return False, "请先提交申报书，再上传盖章页扫描件。"
+    return True, ""

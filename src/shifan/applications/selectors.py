@@ -1,10 +1,19 @@
 """Who sees which application: the one place that decides it."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from shifan.accounts.models import User
-from shifan.applications.models import Application, ApplicationState, Attachment, Snapshot
+from shifan.applications.models import (
+    Application,
+    ApplicationState,
+    Attachment,
+    SealedScan,
+    SealedScanKind,
+    Snapshot,
+)
 
 # Drafts and withdrawn applications belong to the applicant alone until they are submitted.
 PRIVATE_STATES = (ApplicationState.DRAFT, ApplicationState.WITHDRAWN)
@@ -60,3 +69,83 @@ def snapshot_for(application: Application, sequence: int) -> Snapshot:
         return application.snapshots.select_related("submitted_by").get(sequence=sequence)
     except Snapshot.DoesNotExist as error:
         raise Http404 from error
+
+
+def latest_snapshots(application_ids: list[int]) -> dict[int, Snapshot]:
+    """Return the latest snapshot of each application, by application id (one query)."""
+    latest: dict[int, Snapshot] = {}
+    snapshots = Snapshot.objects.filter(application_id__in=application_ids).only(
+        "id", "application_id", "sequence", "digest", "submitted_at"
+    )
+    for snapshot in snapshots.order_by("sequence"):
+        latest[snapshot.application_id] = snapshot
+    return latest
+
+
+# Sealed scans ---------------------------------------------------------------------------------
+
+SCAN_MISSING = "missing"
+SCAN_CURRENT = "current"
+SCAN_STALE = "stale"
+
+
+def scan_state(scan_sequence: int | None, latest_sequence: int | None) -> str:
+    """Return whether the current scan was made for the latest submitted snapshot."""
+    if scan_sequence is None:
+        return SCAN_MISSING
+    return SCAN_CURRENT if scan_sequence == latest_sequence else SCAN_STALE
+
+
+@dataclass(frozen=True)
+class SealedScanStatus:
+    """An application's current sealed scan of one kind against its latest submitted snapshot."""
+
+    scan: SealedScan | None
+    latest: Snapshot | None
+    withdrawn: bool
+
+    @property
+    def state(self) -> str:
+        return scan_state(
+            self.scan.snapshot.sequence if self.scan else None, self.latest.sequence if self.latest else None
+        )
+
+
+def sealed_scans_of(application: Application, kind: str = SealedScanKind.COMMITMENT) -> list[SealedScan]:
+    """Return every scan of a kind uploaded for the application, the current (latest) first."""
+    return list(application.sealed_scans.filter(kind=kind).select_related("snapshot", "uploaded_by"))
+
+
+def sealed_scan_status(
+    application: Application, kind: str = SealedScanKind.COMMITMENT, scans: list[SealedScan] | None = None
+) -> SealedScanStatus:
+    """Return the current scan and the latest snapshot; pass `scans` when already read."""
+    if scans is None:
+        scan = application.sealed_scans.filter(kind=kind).select_related("snapshot").first()
+    else:
+        scan = scans[0] if scans else None
+    return SealedScanStatus(
+        scan=scan,
+        latest=application.snapshots.order_by("-sequence").first(),
+        withdrawn=application.state == ApplicationState.WITHDRAWN,
+    )
+
+
+def sealed_scan_for(application: Application, pk: int) -> SealedScan:
+    """Return a scan of an application already read through `application_for`."""
+    try:
+        return application.sealed_scans.get(pk=pk)
+    except SealedScan.DoesNotExist as error:
+        raise Http404 from error
+
+
+def with_sealed_scan_sequences(
+    queryset: QuerySet[Application], kind: str = SealedScanKind.COMMITMENT
+) -> QuerySet[Application]:
+    """Annotate the latest snapshot's sequence and that of the snapshot the current scan was made for."""
+    scans = SealedScan.objects.filter(application=OuterRef("pk"), kind=kind).order_by("-uploaded_at", "-id")
+    snapshots = Snapshot.objects.filter(application=OuterRef("pk")).order_by("-sequence")
+    return queryset.annotate(
+        scan_sequence=Subquery(scans.values("snapshot__sequence")[:1]),
+        latest_sequence=Subquery(snapshots.values("sequence")[:1]),
+    )

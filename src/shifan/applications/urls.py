@@ -23,6 +23,14 @@ urlpatterns = [
         views.AttachmentRemoveView.as_view(),
         name="attachment_remove",
     ),
+    path(
+        "applications/<int:pk>/sealed-scans/", views.SealedScanUploadView.as_view(), name="sealed_scan_upload"
+    ),
+    path(
+        "applications/<int:pk>/sealed-scans/<int:scan_pk>/",
+        views.SealedScanDownloadView.as_view(),
+        name="sealed_scan",
+    ),
     path("applications/<int:pk>/revisions/", views.RevisionListView.as_view(), name="revisions"),
     path(
         "applications/<int:pk>/revisions/<int:version>/restore/",

@@ -1,13 +1,15 @@
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
 from shifan.accounts.models import Role
 from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin, require
 from shifan.applications import answers as answer_rules
-from shifan.applications import presentation, rules, selectors, services
-from shifan.applications.models import Attachment
+from shifan.applications import presentation, rules, sealed_scans, selectors, services
+from shifan.applications.forms import SealedScanForm
+from shifan.applications.models import Attachment, SealedScan
 from shifan.applications.services import ApplicationError, SubmissionIncomplete
 from shifan.eligibility import services as eligibility
 from shifan.eligibility.services import EligibilityError
@@ -170,6 +172,42 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     )
     if attachment.kind == "pdf":
         response["Content-Type"] = "application/pdf"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class SealedScanUploadView(ApplicantMixin, View):
+    """Upload the scan of the sealed commitment page for the current submitted version."""
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = selectors.application_for(request.user, pk)
+        form = SealedScanForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                scan = sealed_scans.upload_sealed_scan(
+                    actor=request.user, application=application, uploaded=form.cleaned_data["file"]
+                )
+            except ApplicationError as refusal:
+                form.add_error("file" if refusal.field else None, refusal.message)
+            else:
+                sequence, digest = scan.snapshot.sequence, scan.snapshot.short_digest
+                messages.success(request, f"盖章页扫描件已上传，对应第 {sequence} 次提交（摘要 {digest}）。")
+                return redirect(reverse("applications:detail", kwargs={"pk": pk}) + "#sealed-scan")
+        application.refresh_from_db()
+        context = presentation.overview(application, request.user, sealed_scan_form=form)
+        return render(request, "applications/application_detail.html", context, status=400)
+
+
+class SealedScanDownloadView(ReaderMixin, View):
+    """Serve a sealed scan inline to those who may read the application."""
+
+    def get(self, request: AuthenticatedRequest, pk: int, scan_pk: int) -> FileResponse:
+        application = selectors.application_for(request.user, pk)
+        return sealed_scan_response(selectors.sealed_scan_for(application, scan_pk))
+
+
+def sealed_scan_response(scan: SealedScan) -> FileResponse:
+    response = FileResponse(scan.file.open("rb"), filename=scan.original_name, content_type=scan.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

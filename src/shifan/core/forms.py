@@ -30,7 +30,15 @@ class StyledFormMixin:
     def full_clean(self) -> None:
         # Validation runs lazily, after subclasses have finished setting choices in __init__.
         super().full_clean()  # type: ignore[misc]
-        for name in self.errors:  # type: ignore[attr-defined]
+        self._mark_invalid()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        # Also for a service's refusal added by the view after validation.
+        super().add_error(field, error)  # type: ignore[misc]
+        self._mark_invalid()
+
+    def _mark_invalid(self) -> None:
+        for name in self._errors or {}:  # type: ignore[attr-defined]
             if name in self.fields:  # type: ignore[attr-defined]
                 widget = self.fields[name].widget  # type: ignore[attr-defined]
                 if "is-invalid" not in widget.attrs.get("class", ""):

@@ -71,6 +71,10 @@ class CitySubmission(models.Model):
     letter_uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # What the letter covered when it was uploaded: one entry per recommended application,
+    # {"application": id, "number": ..., "snapshot": id, "sequence": n}. None for a letter
+    # uploaded before this was recorded, which is then compared with nothing.
+    letter_snapshots = models.JSONField(_("推荐函对应的申报书版本"), null=True, blank=True, default=None)
     submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
     # Set when the province gives the set back: the city may then act after its deadline too.
     reopened_at = models.DateTimeField(null=True, blank=True)

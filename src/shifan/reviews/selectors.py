@@ -1,5 +1,6 @@
 """What city and province officers see of submitted applications, by batch."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
@@ -8,7 +9,11 @@ from django.utils import timezone
 
 from shifan.accounts.models import User
 from shifan.applications.models import Application, ApplicationState
-from shifan.applications.selectors import applications_visible_to
+from shifan.applications.selectors import (
+    applications_visible_to,
+    latest_snapshots,
+    with_sealed_scan_sequences,
+)
 from shifan.core import reference
 from shifan.eligibility.models import EligibilityCheck
 from shifan.programs.models import Batch
@@ -52,8 +57,13 @@ def review_queue(
     city_code: str = "",
     sort: str = "submitted",
 ) -> list[Application]:
-    """Return the batch's submitted applications the officer may see, filtered and sorted."""
-    queryset = applications_visible_to(user).filter(batch=batch).select_related("recommendation")
+    """Return the batch's submitted applications the officer may see, filtered and sorted.
+
+    Each row carries `scan_sequence` and `latest_sequence` (see `with_sealed_scan_sequences`).
+    """
+    queryset = with_sealed_scan_sequences(
+        applications_visible_to(user).filter(batch=batch).select_related("recommendation")
+    )
     if query:
         queryset = queryset.filter(
             Q(organisation__name__icontains=query)
@@ -122,3 +132,70 @@ def city_submission_for(user: User, batch: Batch, city_code: str) -> CitySubmiss
     if submission is None:
         raise Http404
     return submission
+
+
+RESUBMITTED = "resubmitted"
+ADDED = "added"
+REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class LetterDiscrepancy:
+    """A way the city's recommendations differ from what its 推荐函 covered when it was uploaded."""
+
+    kind: str  # RESUBMITTED, ADDED or REMOVED
+    number: str
+    organisation: str
+    covered_sequence: int | None = None
+    current_sequence: int | None = None
+
+
+def letter_discrepancies(batch: Batch, city_code: str | None = None) -> dict[str, list[LetterDiscrepancy]]:
+    """Return, by city, the recommended applications resubmitted since the letter, added or taken out.
+
+    Cities whose letter matches (or whose letter recorded nothing) are left out.
+    """
+    submissions = CitySubmission.objects.filter(batch=batch, letter_snapshots__isnull=False).exclude(
+        letter=""
+    )
+    if city_code is not None:
+        submissions = submissions.filter(city_code=city_code)
+    covered = {
+        submission.city_code: {entry["application"]: entry for entry in submission.letter_snapshots or []}
+        for submission in submissions
+    }
+    if not covered:
+        return {}
+    recommended: dict[str, set[int]] = {}
+    for city, application_id in Recommendation.objects.filter(
+        batch=batch, city_code__in=list(covered)
+    ).values_list("city_code", "application_id"):
+        recommended.setdefault(city, set()).add(application_id)
+    ids = {pk for entries in covered.values() for pk in entries} | {
+        pk for members in recommended.values() for pk in members
+    }
+    applications = Application.objects.select_related("organisation").in_bulk(ids)
+    latest = latest_snapshots(list(ids))
+    result: dict[str, list[LetterDiscrepancy]] = {}
+    for city, entries in covered.items():
+        now = recommended.get(city, set())
+        found = []
+        for pk, entry in entries.items():
+            name = applications[pk].organisation.name if pk in applications else ""
+            if pk not in now:
+                found.append(LetterDiscrepancy(REMOVED, entry["number"], name, entry["sequence"]))
+            elif pk in latest and latest[pk].pk != entry["snapshot"]:
+                found.append(
+                    LetterDiscrepancy(
+                        RESUBMITTED, entry["number"], name, entry["sequence"], latest[pk].sequence
+                    )
+                )
+        for pk in now - set(entries):
+            application = applications[pk]
+            current = latest[pk].sequence if pk in latest else None
+            found.append(
+                LetterDiscrepancy(ADDED, application.number, application.organisation.name, None, current)
+            )
+        if found:
+            result[city] = sorted(found, key=lambda item: item.number)
+    return result

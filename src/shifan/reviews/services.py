@@ -19,6 +19,7 @@ from shifan.accounts.models import User
 from shifan.applications import services as applications
 from shifan.applications.filetypes import UploadRefused, check_size, check_upload
 from shifan.applications.models import Application, ApplicationState
+from shifan.applications.selectors import latest_snapshots
 from shifan.core.notices import notify
 from shifan.core.services import record_event
 from shifan.programs.models import Batch
@@ -277,6 +278,7 @@ def upload_letter(*, actor: User, batch: Batch, uploaded: UploadedFile) -> CityS
     except UploadRefused as refusal:
         raise ReviewError(refusal.message, field="letter") from refusal
     submission = city_submission(batch, actor.city_code)
+    submission.letter_snapshots = _covered_snapshots(batch, actor.city_code)
     submission.letter_sha256 = hashlib.sha256(data).hexdigest()
     submission.letter.save(submission.letter_sha256, ContentFile(data), save=False)
     submission.letter_name = (uploaded.name or "推荐函.pdf")[-255:]
@@ -288,9 +290,33 @@ def upload_letter(*, actor: User, batch: Batch, uploaded: UploadedFile) -> CityS
         action="city.letter_uploaded",
         target=batch,
         city_code=actor.city_code,
-        after={"name": submission.letter_name, "sha256": submission.letter_sha256},
+        after={
+            "name": submission.letter_name,
+            "sha256": submission.letter_sha256,
+            "covers": submission.letter_snapshots,
+        },
     )
     return submission
+
+
+def _covered_snapshots(batch: Batch, city_code: str) -> list[dict[str, Any]]:
+    """Return the city's recommended applications with their latest snapshots: what a letter covers now."""
+    recommended = list(
+        Recommendation.objects.filter(batch=batch, city_code=city_code)
+        .select_related("application")
+        .order_by("category", "rank")
+    )
+    latest = latest_snapshots([item.application_id for item in recommended])
+    return [
+        {
+            "application": item.application_id,
+            "number": item.application.number,
+            "snapshot": latest[item.application_id].pk,
+            "sequence": latest[item.application_id].sequence,
+        }
+        for item in recommended
+        if item.application_id in latest
+    ]
 
 
 @transaction.atomic

@@ -128,6 +128,7 @@ class ApplicationReviewView(RoleRequiredMixin, View):
             "history": sorted(history, key=lambda item: item["at"], reverse=True),
             "recommendation": getattr(application, "recommendation", None),
             "field_choices": [(f.key, f.label) for f in application.form.fields()],
+            "sealed_scan": application_selectors.sealed_scan_status(application),
         }
 
 
@@ -203,6 +204,9 @@ class CityRecommendationsView(RoleRequiredMixin, View):
                 "can_act": can_act,
                 "cannot_act_reason": reason,
                 "waiting": len(waiting),
+                "letter_discrepancies": selectors.letter_discrepancies(batch, request.user.city_code).get(
+                    request.user.city_code, []
+                ),
             },
         )
 
@@ -274,6 +278,9 @@ class ProgressView(RoleRequiredMixin, View):
     def get(self, request: AuthenticatedRequest, batch_pk: int) -> HttpResponse:
         batch = batch_selectors.batch_for(request.user, batch_pk)
         rows = selectors.city_progress(batch)
+        discrepancies = selectors.letter_discrepancies(batch)
+        for row in rows:
+            row["letter_discrepancies"] = discrepancies.get(row["city"].code, [])
         totals = {
             key: sum(row[key] for row in rows)
             for key in ("submitted", "returned", "declined", "recommended", "accepted", "total")

@@ -1,0 +1,81 @@
+"""Scans of pages printed from a submitted book and sealed on paper (the 真实性承诺 page).
+
+A scan belongs to the snapshot that was current when it was uploaded: the printed page carries
+that snapshot's number and digest. When the application is later returned or withdrawn and
+submitted again, the scan stays with the older snapshot, and officers see that it no longer
+matches the current version until a new one is uploaded.
+"""
+
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from shifan.accounts.models import User
+from shifan.applications import rules
+from shifan.applications.filetypes import UploadRefused, check_size, check_upload, content_type
+from shifan.applications.models import Application, SealedScan, SealedScanKind
+from shifan.applications.services import ApplicationError, lock
+from shifan.core.services import record_event
+
+SCAN_ACCEPT = ("pdf", "image")
+SCAN_MAX_MB = 20
+
+
+@transaction.atomic
+def upload_sealed_scan(
+    *,
+    actor: User,
+    application: Application,
+    uploaded: UploadedFile,
+    kind: str = SealedScanKind.COMMITMENT,
+) -> SealedScan:
+    """Store a sealed page's scan for the application's current snapshot, after checking its content."""
+    if kind not in SealedScanKind.values:
+        raise ApplicationError("未知的扫描件类型。", field="file")
+    application = lock(application)
+    allowed, reason = rules.can_upload_sealed_scan(actor, application)
+    if not allowed:
+        raise ApplicationError(reason)
+    snapshot = application.snapshots.order_by("-sequence").first()
+    if snapshot is None:  # not editable yet never submitted: a state the transitions do not reach
+        raise ApplicationError("请先提交申报书，再上传盖章页扫描件。")
+    try:
+        # Refuse an oversized file before reading it into memory.
+        check_size(uploaded.size or 0, max_size_mb=SCAN_MAX_MB)
+        data = uploaded.read()
+        file_kind = check_upload(data, uploaded.name or "", accept=SCAN_ACCEPT, max_size_mb=SCAN_MAX_MB)
+    except UploadRefused as refusal:
+        raise ApplicationError(refusal.message, field="file") from refusal
+    sha256 = hashlib.sha256(data).hexdigest()
+    scan = SealedScan(
+        application=application,
+        snapshot=snapshot,
+        kind=kind,
+        original_name=(uploaded.name or "盖章页扫描件")[-255:],
+        sha256=sha256,
+        size=len(data),
+        content_type=content_type(data[:16], file_kind),
+        uploaded_by=actor,
+    )
+    scan.file.save(sha256, ContentFile(data), save=False)
+    scan.full_clean()
+    scan.save()
+    record_event(
+        actor=actor,
+        action="application.sealed_scan_uploaded",
+        target=application,
+        target_label=f"{application.number} {application.organisation.name}",
+        organisation_id=application.organisation_id,
+        city_code=application.organisation.city_code,
+        after={
+            "kind": kind,
+            "name": scan.original_name,
+            "sha256": sha256,
+            "size": len(data),
+            "snapshot": snapshot.sequence,
+            "digest": snapshot.digest,
+        },
+    )
+    return scan
