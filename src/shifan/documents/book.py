@@ -173,6 +173,19 @@ class Book:
     def title(self) -> str:
         return f"广东省服务型制造示范遴选申报书（{self.unit_name}）"
 
+    @property
+    def footer_lines(self) -> tuple[str, ...]:
+        """Return what every page's footer prints beside the QR code, or a draft's mark."""
+        verification = self.verification
+        if verification is None:
+            return (f"草稿 · 生成于 {self.generated_at} · 提交后的申报书印有申报编号、摘要和核验二维码",)
+        return (
+            f"申报编号 {verification.number} · 第 {verification.sequence} 次提交"
+            f" · {verification.submitted_at}",
+            f"摘要 {verification.short_digest}",
+            f"核验：扫描二维码，或访问 {verification.page} 输入编号和摘要",
+        )
+
 
 # Building the book -----------------------------------------------------------------------------
 

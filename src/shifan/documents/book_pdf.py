@@ -35,23 +35,42 @@ FACES_BY_PART = {
 }
 
 
-def qr_data_uri(url: str) -> str:
-    """Return the verification link as a QR code, a PNG data URI (scaled by CSS).
+QR_SCALE = 4  # pixels per module
+
+
+def qr_image(url: str) -> tuple[str, float]:
+    """Return the verification link as a QR code: a PNG data URI, and the resolution that prints it
+    QR_SIZE_MM wide whatever the number of modules.
 
     A PNG rather than an SVG: the image is embedded once and shown on every page, where an SVG
-    path would be drawn again per page (a quarter of a long book's render time).
+    path would be drawn again per page.
     """
     import segno
 
-    return str(segno.make(url, error="m").png_data_uri(scale=4, border=0))
+    code = segno.make(url, error="m")
+    width_px, _height = code.symbol_size(scale=QR_SCALE, border=0)
+    return str(code.png_data_uri(scale=QR_SCALE, border=0)), width_px * 25.4 / QR_SIZE_MM
+
+
+def css_string(text: str) -> str:
+    """Return text for a CSS string between double quotes in a <style> element.
+
+    Backslashes, quotes and "<" (which could close the element) are escaped; line breaks become
+    \\A, shown as breaks with white-space: pre-line.
+    """
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
+    return "\\A ".join(escaped.splitlines())
 
 
 def book_html(book: Book) -> str:
+    qr, qr_dpi = qr_image(book.verification.url) if book.verification else ("", 0.0)
     return render_to_string(
         "documents/book_pdf.html",
         {
             "book": book,
-            "qr": qr_data_uri(book.verification.url) if book.verification else "",
+            "qr": qr,
+            "qr_dpi": round(qr_dpi, 2),
+            "footer_text": css_string("\n".join(book.footer_lines)),
             "font_rules": ty.css_font_rules(),
             "font_note": ty.pdf_font_note(FACES_BY_PART),
             "margins": PAGE_MARGINS_MM,

@@ -202,25 +202,14 @@ def _footer(footer, book: Book) -> None:  # type: ignore[no-untyped-def]
         qr_cell.paragraphs[0].add_run().add_picture(
             io.BytesIO(_qr_png(book.verification.url)), width=Mm(QR_SIZE_MM)
         )
-        verification = book.verification
-        lines = (
-            f"申报编号 {verification.number} · 第 {verification.sequence} 次提交"
-            f" · {verification.submitted_at}",
-            f"摘要 {verification.short_digest}",
-            f"核验：扫描二维码，或访问 {verification.page} 输入编号和摘要",
-        )
+        lines = book.footer_lines
         first = text_cell.paragraphs[0]
         for index, line in enumerate(lines):
             target = first if index == 0 else text_cell.add_paragraph()
             _run(target, line, ty.SONGTI, "小五")
         paragraph = text_cell.add_paragraph()
     else:
-        _run(
-            paragraph,
-            f"草稿 · 生成于 {book.generated_at} · 提交后的申报书印有申报编号、摘要和核验二维码",
-            ty.SONGTI,
-            "小五",
-        )
+        _run(paragraph, book.footer_lines[0], ty.SONGTI, "小五")
         paragraph = footer.add_paragraph()
     _page_numbers(paragraph)
 
