@@ -347,7 +347,7 @@ def _load_edge_cases(province: User) -> None:
 # A batch open now, and applications in the states the forms stage knows -------------------
 
 DEMO_BATCH_NAME = "2024年广东省服务型制造示范征集（演示）"
-# A minimal valid PDF: what a scanned, sealed commitment page stands in for in the demo.
+# A minimal valid PDF: what a scanned, sealed page (commitment, recommendation letter) stands in for.
 DEMO_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
@@ -356,7 +356,7 @@ DEMO_PDF = (
 
 
 def complete_application(application: Any, user: User, overrides: dict[str, Any] | None = None) -> None:
-    """Fill an application with the sample answers and the required sealed pages."""
+    """Fill an application with the sample answers and any file the spec requires."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from shifan.applications import services as application_services
@@ -376,8 +376,23 @@ def complete_application(application: Any, user: User, overrides: dict[str, Any]
                 actor=user,
                 application=application,
                 field_key=form_field.key,
-                uploaded=SimpleUploadedFile("盖章承诺页.pdf", DEMO_PDF),
+                uploaded=SimpleUploadedFile("佐证材料.pdf", DEMO_PDF),
             )
+
+
+def submit_with_sealed_scan(application: Any, user: User) -> Any:
+    """Submit, then upload the scan of the commitment page printed from the submitted book."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shifan.applications import services as application_services
+    from shifan.applications.sealed_scans import upload_sealed_scan
+
+    snapshot = application_services.submit_application(actor=user, application=application)
+    application.refresh_from_db()
+    upload_sealed_scan(
+        actor=user, application=application, uploaded=SimpleUploadedFile("盖章承诺页.pdf", DEMO_PDF)
+    )
+    return snapshot
 
 
 def load_demo_applications(province: User) -> None:
@@ -421,15 +436,31 @@ def load_demo_applications(province: User) -> None:
         user = admin_of(slug)
         application = application_services.start_application(actor=user, batch=batch, category=category)
         complete_application(application, user)
-        application_services.submit_application(actor=user, application=application)
+        submit_with_sealed_scan(application, user)
     # 东莞: submitted, then withdrawn to add material.
     user = admin_of("e-dongguan")
     application = application_services.start_application(actor=user, batch=batch, category="enterprise")
     complete_application(application, user)
-    application_services.submit_application(actor=user, application=application)
+    submit_with_sealed_scan(application, user)
     application_services.withdraw_application(
         actor=user, application=application, reason="补充佐证材料后重新提交"
     )
+    # 揭阳: the sealed page scanned from the first submission, then withdrawn, corrected and
+    # submitted again without a new scan: the city sees that the scan no longer matches.
+    user = admin_of("e-jieyang")
+    application = application_services.start_application(actor=user, batch=batch, category="enterprise")
+    complete_application(application, user)
+    submit_with_sealed_scan(application, user)
+    application_services.withdraw_application(actor=user, application=application, reason="更正主营业务描述")
+    application.refresh_from_db()
+    application_services.save_answers(
+        actor=user,
+        application=application,
+        base_version=application.version,
+        values={"main_business": f"{application.answers['main_business']}，以及设备远程运维服务"},
+    )
+    application.refresh_from_db()
+    application_services.submit_application(actor=user, application=application)
     # 广州: a draft half filled in, by two members (see the revisions).
     user = admin_of("e-guangzhou")
     application = application_services.start_application(actor=user, batch=batch, category="enterprise")

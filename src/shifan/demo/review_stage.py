@@ -71,7 +71,7 @@ def reviewed_batch(
     """Open a batch, apply, recommend, accept and publish an expert assignment, all by the services."""
     from shifan.applications import services as application_services
     from shifan.applications.models import Application
-    from shifan.demo.loader import DEMO_PDF, _email, complete_application
+    from shifan.demo.loader import DEMO_PDF, _email, complete_application, submit_with_sealed_scan
     from shifan.expert_review import services as expert_review
     from shifan.programs import services as batch_services
     from shifan.programs.models import Batch
@@ -93,7 +93,7 @@ def reviewed_batch(
         user = User.objects.get(email=_email(slug))
         application = application_services.start_application(actor=user, batch=batch, category=category)
         complete_application(application, user, overrides)
-        application_services.submit_application(actor=user, application=application)
+        submit_with_sealed_scan(application, user)
         applications.append(application)
     officers: dict[Any, User] = {}
     for application in applications:
