@@ -288,6 +288,13 @@ def test_page_shows_the_count_of_the_selection_before_starting(city_client, batc
     assert "<strong>1</strong>" in fragment
 
 
+def test_page_starts_on_the_latest_batch_with_books_not_an_empty_new_one(city_client, batch, selection):
+    factories.BatchFactory(name="2025年征集", opens_at=timezone.now() - timedelta(days=1))
+    text = city_client.get(reverse("documents:exports")).content.decode()
+    assert f'<option value="{batch.pk}" selected>' in text
+    assert "共有 <strong>3</strong> 份" in text
+
+
 def test_province_chooses_among_the_cities(client, province_officer, batch, selection):
     login_verified(client, province_officer)
     text = client.get(reverse("documents:exports")).content.decode()
@@ -344,5 +351,5 @@ def test_the_page_reads_a_fixed_number_of_queries(
     for category in ("enterprise", "platform", "")[:jobs]:
         request_export(actor=city_officer, batch=batch, city_code=GUANGZHOU, category=category)
     city_client.get(reverse("documents:exports"))  # warms the session and the spec cache
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         city_client.get(reverse("documents:exports"))

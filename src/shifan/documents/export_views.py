@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views import View
 
 from shifan.accounts.models import Role, User
@@ -37,7 +39,8 @@ class ExportForm(StyledForm):
         self.batches = {batch.pk: batch for batch in batches_visible_to(user).order_by("-opens_at")}
         set_choices(self, "batch", [(pk, batch.name) for pk, batch in self.batches.items()])
         if self.batches and "batch" not in self.initial:
-            self.initial["batch"] = next(iter(self.batches))
+            # The latest batch that has books for the officer, not an empty new one.
+            self.initial["batch"] = exports.latest_batch_with_books(user) or next(iter(self.batches))
         if user.is_province_officer:
             set_choices(self, "city", [("", "全部城市"), *reference.city_choices()])
         else:
@@ -111,7 +114,9 @@ class ExportListView(RoleRequiredMixin, View):
             messages.success(request, f"已开始导出{job.total}份申报书，完成后可在下方下载。")
         else:
             messages.info(request, "相同范围的导出正在进行，请等待它完成。")
-        return redirect("documents:exports")
+        # The form keeps the selection just exported.
+        query = urlencode({"batch": batch.pk, "city": city_code, "category": category})
+        return redirect(f"{reverse('documents:exports')}?{query}")
 
     def page(self, request: AuthenticatedRequest, form: ExportForm, *, status: int = 200) -> HttpResponse:
         jobs = Paginator(exports.export_jobs_of(request.user), JOBS_PER_PAGE).get_page(

@@ -126,6 +126,18 @@ def snapshots_for_export(user: User, batch: Batch, *, city_code: str, category: 
     )
 
 
+def latest_batch_with_books(user: User) -> int | None:
+    """Return the primary key of the latest batch in which the user may export a book, if any."""
+    submitted = Exists(Snapshot.objects.filter(application=OuterRef("pk")))
+    return (
+        applications_visible_to(user)
+        .filter(submitted)
+        .order_by("-batch__opens_at", "-batch_id")
+        .values_list("batch_id", flat=True)
+        .first()
+    )
+
+
 def export_jobs_of(user: User) -> QuerySet[ExportJob]:
     """Return the user's own export jobs, newest first."""
     return ExportJob.objects.filter(requested_by=user).select_related("batch")
