@@ -115,7 +115,7 @@ class ExportListView(RoleRequiredMixin, View):
         else:
             messages.info(request, "相同范围的导出正在进行，请等待它完成。")
         # The form keeps the selection just exported.
-        query = urlencode({"batch": batch.pk, "city": city_code, "category": category})
+        query = urlencode({"batch": str(batch.pk), "city": city_code, "category": category})
         return redirect(f"{reverse('documents:exports')}?{query}")
 
     def page(self, request: AuthenticatedRequest, form: ExportForm, *, status: int = 200) -> HttpResponse:
