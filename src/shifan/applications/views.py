@@ -254,7 +254,9 @@ class SubmitView(ApplicantMixin, View):
             messages.error(request, error.message)
             return redirect("applications:detail", pk=pk)
         messages.success(
-            request, f"申报书已提交，申报编号 {snapshot.number}。提交的内容已锁定，地市工信局将进行审核。"
+            request,
+            f"申报书已提交，申报编号 {snapshot.number}。提交的内容已锁定，地市工信局将进行审核。"
+            "请按“盖章页扫描件”中的步骤打印、盖章并上传真实性承诺页。",
         )
         return redirect("applications:detail", pk=pk)
 

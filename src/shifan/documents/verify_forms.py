@@ -26,12 +26,9 @@ class VerificationForm(StyledForm):
         super().__init__(*args, **kwargs)
         example = verification.example_number()
         self.fields["number"].help_text = f"印在申报书每页页脚，如 {example}。"
-        self.fields["number"].widget.attrs.update(
-            {"autocomplete": "off", "spellcheck": "false", "placeholder": example}
-        )
-        self.fields["digest"].widget.attrs.update(
-            {"autocomplete": "off", "spellcheck": "false", "placeholder": "ab12cd34ef56"}
-        )
+        # No placeholders: an example in the box reads as a value already filled in.
+        for name in ("number", "digest"):
+            self.fields[name].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
 
     def clean_number(self) -> str:
         number = verification.normalise(self.cleaned_data["number"]).upper()
