@@ -50,7 +50,7 @@ demo: install var
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py load_demo
 	@echo "Serving http://$(HOST):$(PORT) (Ctrl-C stops the server and the background worker)"
-	@$(DEMO_ENV) $(PY) manage.py db_worker --queue-name '*' >var/worker.log 2>&1 & worker=$$!; \
+	@$(DEMO_ENV) $(PY) manage.py db_worker --no-reload --queue-name '*' >var/worker.log 2>&1 & worker=$$!; \
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	$(DEMO_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
