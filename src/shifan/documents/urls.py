@@ -18,7 +18,9 @@ urlpatterns = [
     ),
     # The 申报书: a submitted version, or the applicant's draft.
     path(
-        "applications/<int:pk>/snapshots/<int:sequence>/book.pdf", views.BookPdfView.as_view(), name="book_pdf"
+        "applications/<int:pk>/snapshots/<int:sequence>/book.pdf",
+        views.BookPdfView.as_view(),
+        name="book_pdf",
     ),
     path(
         "applications/<int:pk>/snapshots/<int:sequence>/book.docx",
