@@ -237,6 +237,44 @@ def test_pdf_prints_number_and_digest_on_every_page_and_embeds_cjk_fonts(snapsho
     assert "以 Noto Serif CJK SC 代替仿宋_GB2312" in metadata["/Subject"]
 
 
+def sizes_in_points(page):
+    """Return {text: font size in points} of a PDF page (WeasyPrint sets sizes in CSS pixels)."""
+    sizes = {}
+
+    def visit(text, _cm, _tm, _font, size):
+        if text.strip():
+            sizes[text.strip()] = round(size * 0.75, 1)
+
+    page.extract_text(visitor_text=visit)
+    return sizes
+
+
+def test_pdf_sets_the_prescribed_sizes_and_a_qr_code_of_the_verification_link(snapshot):
+    import segno
+
+    book = books.submitted_book(snapshot)
+    reader = pypdf.PdfReader(io.BytesIO(books.book_pdf(book)))
+    sizes = next(found for page in reader.pages if "一、企业简介" in (found := sizes_in_points(page)))
+    assert sizes["一、企业简介"] == 16  # level 1: 三号
+    assert sizes["（一）服务型制造企业战略制定情况"] == 14  # level 2: 四号
+    body = [size for text, size in sizes.items() if text.startswith("一、总体情况。")]
+    assert body  # every written answer opens with its 总体情况
+    assert set(body) == {12}  # body: 小四
+    assert sizes[f"摘要 {snapshot.digest[:12]}"] == 9  # the footer: 小五
+    # The QR code in the corner is the verification link, module for module.
+    image = reader.pages[0].images[0].image.convert("1")
+    matrix = segno.make(book.verification.url, error="m").matrix
+    scale = image.size[0] // len(matrix)
+    printed = [
+        [
+            image.getpixel((column * scale + scale // 2, row * scale + scale // 2)) == 0
+            for column in range(len(matrix))
+        ]
+        for row in range(len(matrix))
+    ]
+    assert printed == [[bool(module) for module in row] for row in matrix]
+
+
 def test_pdf_draft_is_marked_on_every_page(application):
     reader = pypdf.PdfReader(io.BytesIO(books.book_pdf(books.draft_book(application))))
     for page in reader.pages:
