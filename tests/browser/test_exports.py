@@ -38,18 +38,25 @@ def submitted(batch: Any, name: str) -> Any:
     return application
 
 
-def start_worker(database: str) -> subprocess.Popen[bytes]:
-    """Run one `db_worker` over the queued tasks, as `make demo` does beside the server."""
+def start_worker(database: dict[str, Any]) -> subprocess.Popen[bytes]:
+    """Run one `db_worker` over the queued tasks, as `make demo` does beside the server, on the
+    live server's test database (SQLite or PostgreSQL, whichever the suite runs on)."""
     from django.conf import settings
 
     environment = {
         **os.environ,
         "SHIFAN_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-        "SHIFAN_SQLITE_PATH": database,
         "SHIFAN_VAR_DIR": str(settings.VAR_DIR),
         "SHIFAN_EXPORT_PROCESSES": "1",
         "DJANGO_SETTINGS_MODULE": "shifan.settings",
     }
+    if database["ENGINE"].endswith("postgresql"):
+        user, host, port = database["USER"], database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+        password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
+        environment["DATABASE_URL"] = f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"
+    else:
+        environment.pop("DATABASE_URL", None)
+        environment["SHIFAN_SQLITE_PATH"] = str(database["NAME"])
     return subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--batch", "--queue-name", "*", "--no-startup-delay"],
         cwd=ROOT,
@@ -92,7 +99,7 @@ def test_city_officer_exports_his_books_and_downloads_the_zip(
     expect(job.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "0")
     shot(page, "queued")
 
-    worker = start_worker(str(connection.settings_dict["NAME"]))
+    worker = start_worker(connection.settings_dict)
     try:
         # The page polls the job every second: it sees the worker start, then finish.
         expect(job).to_have_attribute("data-state", "running", timeout=30_000)
@@ -101,6 +108,7 @@ def test_city_officer_exports_his_books_and_downloads_the_zip(
     finally:
         if worker.poll() is None:
             worker.kill()
+            worker.communicate()
     assert worker.returncode == 0, output
     expect(job.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
     expect(job).to_contain_text("完成：2 份申报书和汇总表")
