@@ -133,13 +133,24 @@ def test_upload_is_refused_while_returned(application, admin, city_officer):
         upload(application, admin)
 
 
-def test_upload_is_allowed_after_the_city_recommends(application, admin, city_officer):
+def test_a_missing_scan_may_come_after_the_city_recommends_but_not_be_replaced(
+    application, admin, city_officer
+):
     reviews.recommend_application(
         actor=city_officer, application=application, opinion="同意推荐", truthfulness_confirmed=True
     )
     application.refresh_from_db()
     assert application.state == ApplicationState.RECOMMENDED
     assert upload(application, admin).snapshot.sequence == 1
+    with pytest.raises(ApplicationError, match="地市工信局已处理本申报书，盖章页扫描件不能再更换"):
+        upload(application, admin)
+
+
+def test_a_scan_may_be_replaced_while_the_city_has_not_decided(application, admin):
+    first = upload(application, admin)
+    second = upload(application, admin)
+    assert second.pk != first.pk
+    assert second.snapshot == first.snapshot
 
 
 @pytest.mark.parametrize(
@@ -295,3 +306,12 @@ def test_the_review_panel_warns_when_the_scan_is_for_an_older_version(
     queue = client.get(reverse("reviews:queue"), {"batch": application.batch_id}).content.decode()
     assert 'data-testid="scan-badge" data-state="stale"' in queue
     assert "盖章页与当前版本不一致" in queue
+
+
+def test_officers_see_a_withdrawn_version_s_scan_as_withdrawn(client, application, admin):
+    upload(application, admin)
+    applications.withdraw_application(actor=admin, application=application, reason="补充材料")
+    login_verified(client, admin)
+    page = client.get(reverse("applications:detail", kwargs={"pk": application.pk})).content.decode()
+    assert 'data-state="withdrawn"' in page
+    assert "该版本已被申报单位撤回" in page

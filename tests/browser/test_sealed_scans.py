@@ -167,7 +167,7 @@ def test_anyone_verifies_a_printed_book_by_number_and_digest(live_server: Any, p
 
     result = verify(f" {second.number.lower()} ", second.short_digest.upper())
     expect(result).to_have_attribute("data-outcome", "current")
-    expect(result).to_contain_text("当前有效版本")
+    expect(result).to_contain_text("最新的提交版本")
     expect(result).to_contain_text(f"申报编号 {second.number} 的第 2 次提交")
     expect(page.locator("main")).not_to_contain_text(NAME)
     shot(page, "current")

@@ -375,3 +375,21 @@ def test_declarations_print_as_ticked_boxes_in_both_formats(snapshot):
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     for entry in declarations:
         assert cells[cells.index(entry.label) + 1] == "☑ 是  ☐ 否"
+
+
+def test_long_text_in_the_table_keeps_its_paragraphs(applicant_admin):
+    application = services.start_application(
+        actor=applicant_admin, batch=factories.BatchFactory(), category="platform"
+    )
+    services.save_answers(
+        actor=applicant_admin,
+        application=application,
+        base_version=0,
+        values={"shared_description": "一、总体情况。\n二、主要做法。"},
+    )
+    application.refresh_from_db()
+    book = books.draft_book(application)
+    assert "一、总体情况。<br>二、主要做法。" in books.book_html(book)
+    document = docx.Document(io.BytesIO(books.book_docx(book)))
+    cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
+    assert "一、总体情况。\n二、主要做法。" in cells

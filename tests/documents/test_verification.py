@@ -129,7 +129,7 @@ def test_the_page_says_current_and_shows_nothing_of_the_content(client, applicat
     page = response.content.decode()
     assert response.status_code == 200
     assert 'data-outcome="current"' in page
-    assert "当前有效版本" in page
+    assert "最新的提交版本" in page
     assert f"申报编号 <strong>{snapshot.number}</strong> 的第 1 次提交（2024年6月1日 提交）" in page
     assert application.organisation.name not in page
     assert application.answers["main_business"] not in page
@@ -145,7 +145,7 @@ def test_the_page_says_which_old_version_and_what_came_after(client, application
     page = lookup(client, first.number, first.short_digest).content.decode()
     assert 'data-outcome="old"' in page
     assert "旧版本" in page
-    assert "第 1 次提交（2024年6月1日 提交），已不是当前有效版本" in page
+    assert "第 1 次提交（2024年6月1日 提交），已不是最新的提交版本" in page
     assert "申报单位已于 2024年6月3日 重新提交为第 2 次提交。" in page
     assert application.organisation.name not in page
 

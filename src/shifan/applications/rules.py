@@ -60,4 +60,12 @@ def can_upload_sealed_scan(user: User, application: Application) -> Verdict:
         return False, "申报书已撤回，请重新提交后，再按新提交的申报书上传盖章页扫描件。"
     if application.is_editable or not application.number:
         return False, "请先提交申报书，再上传盖章页扫描件。"
+    if application.state != ApplicationState.SUBMITTED and _has_scan_of_latest_snapshot(application):
+        # Officers have decided on what they saw: the scan they saw stays. A missing one may still come.
+        return False, "地市工信局已处理本申报书，盖章页扫描件不能再更换；如确需更换，请联系地市工信局。"
     return True, ""
+
+
+def _has_scan_of_latest_snapshot(application: Application) -> bool:
+    latest = application.snapshots.order_by("-sequence").first()
+    return latest is not None and application.sealed_scans.filter(snapshot=latest).exists()
