@@ -194,7 +194,11 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("SHIFAN_AXES_ENABLED", True)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Behind the TLS proxy every request comes from the proxy: the visitor's address is in the header
+# the proxy sets (nginx: `proxy_set_header X-Real-IP $remote_addr;` → HTTP_X_REAL_IP). Rate limits
+# and the login lock-out count by it. Empty: the connection's address (no proxy, or the demo).
+CLIENT_IP_HEADER = os.environ.get("SHIFAN_CLIENT_IP_HEADER", "")
+AXES_IPWARE_META_PRECEDENCE_ORDER = [CLIENT_IP_HEADER, "REMOTE_ADDR"] if CLIENT_IP_HEADER else ["REMOTE_ADDR"]
 
 OTP_TOTP_ISSUER = "广东省服务型制造示范"
 

@@ -1,8 +1,10 @@
-"""Small HTTP helpers shared by the download views."""
+"""Small HTTP helpers shared by the views: downloads and the visitor's address."""
 
+import ipaddress
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -18,3 +20,20 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = attachment_disposition(filename)
     return response
+
+
+def client_address(request: HttpRequest) -> str:
+    """Return the visitor's address, as the rate limits count it.
+
+    With `SHIFAN_CLIENT_IP_HEADER` set, the address the front proxy wrote into that header (the
+    last one, if the header lists several: the proxy appends the address it saw); otherwise the
+    connection's own address.
+    """
+    header = settings.CLIENT_IP_HEADER
+    if header:
+        forwarded = str(request.META.get(header, "")).split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass  # missing or not an address: the proxy is not setting it
+    return str(request.META.get("REMOTE_ADDR", ""))

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.views import View
 
+from shifan.core.http import client_address
 from shifan.documents import verification
 from shifan.documents.verify_forms import VerificationForm
 
@@ -16,7 +17,7 @@ FORM_MAX_AGE = 60
 
 def _over_limit(request: HttpRequest) -> bool:
     """Count a lookup for the visitor's address; return whether it is over the minute's limit."""
-    key = f"documents.verify:{request.META.get('REMOTE_ADDR', '')}"
+    key = f"documents.verify:{client_address(request)}"
     cache.add(key, 0, timeout=60)
     try:
         return cache.incr(key) > LOOKUPS_PER_MINUTE

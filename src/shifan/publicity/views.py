@@ -23,7 +23,7 @@ from shifan.accounts.views import (
     render_view,
 )
 from shifan.core import reference
-from shifan.core.http import xlsx_response
+from shifan.core.http import client_address, xlsx_response
 from shifan.core.sheets import workbook_bytes
 from shifan.programs.models import Batch
 from shifan.publicity import exports, selectors, services
@@ -152,7 +152,7 @@ class ObjectionCreateView(View):
                 entry=entry,
                 details=details,
                 evidence=data["evidence"],
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=client_address(request) or None,
             )
         except PublicityError as error:
             _show(form, error)
@@ -182,7 +182,7 @@ class ObjectionStatusView(View):
         form = ObjectionStatusForm(request.GET or None)
         objection = None
         if form.is_bound and form.is_valid():
-            key = f"publicity.status:{request.META.get('REMOTE_ADDR', '')}"
+            key = f"publicity.status:{client_address(request)}"
             cache.add(key, 0, timeout=600)
             if cache.incr(key) > STATUS_LOOKUPS_PER_10_MINUTES:
                 form.add_error(None, "查询过于频繁，请 10 分钟后再试。")
