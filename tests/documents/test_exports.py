@@ -266,6 +266,48 @@ def test_two_processes_make_the_same_zip_as_one():
     assert one[2] == two[2] == [(0, 3), (1, 3), (2, 3), (3, 3)]
 
 
+def test_a_job_deleted_with_its_batch_takes_its_file(city_officer, batch, selection):
+    from django.core.files.base import ContentFile
+
+    job, _created = request_export(actor=city_officer, batch=batch, city_code=GUANGZHOU, category="")
+    job.file.save("export.zip", ContentFile(b"PK"), save=True)
+    path = job.file.path
+    job.delete()
+    assert not os.path.exists(path)
+
+
+def test_a_running_job_is_stalled_by_its_last_progress_not_its_start(
+    city_client, city_officer, batch, selection
+):
+    job, _created = request_export(actor=city_officer, batch=batch, city_code=GUANGZHOU, category="")
+    long_ago = timezone.now() - timedelta(hours=3)
+    # Started long ago but still writing books: a big export, not a dead one.
+    ExportJob.objects.filter(pk=job.pk).update(
+        state=ExportState.RUNNING, started_at=long_ago, progressed_at=timezone.now()
+    )
+    city_client.get(reverse("documents:export_progress", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.state == ExportState.RUNNING
+    # Eleven minutes without a book: its worker is gone, and the page stops waiting.
+    ExportJob.objects.filter(pk=job.pk).update(progressed_at=timezone.now() - timedelta(minutes=11))
+    text = city_client.get(reverse("documents:export_progress", args=[job.pk])).content.decode()
+    job.refresh_from_db()
+    assert job.state == ExportState.FAILED
+    assert "导出长时间没有进展" in text
+
+
+def test_an_expired_job_is_neither_listed_nor_downloadable(city_client, city_officer, batch, selection):
+    from django.core.files.base import ContentFile
+
+    job, _created = request_export(actor=city_officer, batch=batch, city_code=GUANGZHOU, category="")
+    job.file.save("export.zip", ContentFile(b"PK"), save=False)
+    ExportJob.objects.filter(pk=job.pk).update(
+        state=ExportState.DONE, file=job.file.name, created_at=timezone.now() - timedelta(days=8)
+    )
+    assert city_client.get(reverse("documents:export_download", args=[job.pk])).status_code == 404
+    assert f'id="export-job-{job.pk}"' not in city_client.get(reverse("documents:exports")).content.decode()
+
+
 # The page
 
 
@@ -351,5 +393,5 @@ def test_the_page_reads_a_fixed_number_of_queries(
     for category in ("enterprise", "platform", "")[:jobs]:
         request_export(actor=city_officer, batch=batch, city_code=GUANGZHOU, category=category)
     city_client.get(reverse("documents:exports"))  # warms the session and the spec cache
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         city_client.get(reverse("documents:exports"))

@@ -9,5 +9,6 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         from shifan.core.audit import register_action_labels
+        from shifan.documents import signals  # noqa: F401  (connects the receivers)
 
         register_action_labels({"documents.export_requested": "批量导出申报书"})

@@ -119,6 +119,7 @@ class ExportListView(RoleRequiredMixin, View):
         return redirect(f"{reverse('documents:exports')}?{query}")
 
     def page(self, request: AuthenticatedRequest, form: ExportForm, *, status: int = 200) -> HttpResponse:
+        exports.fail_stalled_exports(request.user)
         jobs = Paginator(exports.export_jobs_of(request.user), JOBS_PER_PAGE).get_page(
             request.GET.get("page")
         )
@@ -132,6 +133,7 @@ class ExportProgressView(RoleRequiredMixin, View):
     allowed_roles = EXPORTERS
 
     def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        exports.fail_stalled_exports(request.user)
         job = exports.export_job_for(request.user, pk)
         return render(request, "documents/_export_job.html", {"job": job})
 

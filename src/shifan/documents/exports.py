@@ -52,7 +52,10 @@ Progress = Callable[[int, int], object]
 
 SUMMARY_NAME = "申报书汇总表.xlsx"
 # A job with no end in sight was cut off (a worker killed mid-way): it must not block a new one.
-STALLED_AFTER = {ExportState.QUEUED: timedelta(days=1), ExportState.RUNNING: timedelta(hours=2)}
+# A queued job waits for the worker; a running one writes a book about every second, so ten
+# minutes without one means its worker was stopped.
+STALLED_AFTER = {ExportState.QUEUED: timedelta(days=1), ExportState.RUNNING: timedelta(minutes=10)}
+STALLED_MESSAGE = "导出长时间没有进展（后台任务可能已中断），已中止，请重新导出。"
 SUMMARY_COLUMNS = [
     ("序号", 6),
     ("申报编号", 20),
@@ -139,8 +142,9 @@ def latest_batch_with_books(user: User) -> int | None:
 
 
 def export_jobs_of(user: User) -> QuerySet[ExportJob]:
-    """Return the user's own export jobs, newest first."""
-    return ExportJob.objects.filter(requested_by=user).select_related("batch")
+    """Return the user's own export jobs of the last `KEEP_DAYS` days, newest first."""
+    kept_since = timezone.now() - timedelta(days=KEEP_DAYS)
+    return ExportJob.objects.filter(requested_by=user, created_at__gte=kept_since).select_related("batch")
 
 
 def export_job_for(user: User, pk: int) -> ExportJob:
@@ -179,8 +183,20 @@ def _check_selection(actor: User, batch: Batch, city_code: str, category: str) -
 
 
 def _stalled(job: ExportJob, now: Any) -> bool:
-    started = job.started_at if job.state == ExportState.RUNNING and job.started_at else job.created_at
-    return now - started > STALLED_AFTER[ExportState(job.state)]
+    if job.state == ExportState.RUNNING:
+        last = job.progressed_at or job.started_at or job.created_at
+    else:
+        last = job.created_at
+    return now - last > STALLED_AFTER[ExportState(job.state)]
+
+
+def fail_stalled_exports(user: User) -> int:
+    """End the user's exports that have stopped moving as failed, so the page stops waiting on them."""
+    now = timezone.now()
+    stalled = [job.pk for job in export_jobs_of(user).filter(state__in=ACTIVE_STATES) if _stalled(job, now)]
+    return ExportJob.objects.filter(pk__in=stalled, state__in=ACTIVE_STATES).update(
+        state=ExportState.FAILED, error=STALLED_MESSAGE, finished_at=now
+    )
 
 
 def request_export(*, actor: User, batch: Batch, city_code: str, category: str) -> tuple[ExportJob, bool]:
@@ -207,7 +223,7 @@ def request_export(*, actor: User, batch: Batch, city_code: str, category: str) 
             return existing, False
         if existing is not None:
             ExportJob.objects.filter(pk=existing.pk).update(
-                state=ExportState.FAILED, error="导出长时间没有进展，已中止，请重新导出。", finished_at=now
+                state=ExportState.FAILED, error=STALLED_MESSAGE, finished_at=now
             )
         try:
             with transaction.atomic():
@@ -244,14 +260,10 @@ def _enqueue(job_id: int) -> None:
 
 
 def delete_expired_exports(now: Any = None) -> int:
-    """Delete the jobs older than `KEEP_DAYS` days with their files; return how many."""
+    """Delete the jobs older than `KEEP_DAYS` days; their files go with them (signals.py)."""
     cutoff = (now or timezone.now()) - timedelta(days=KEEP_DAYS)
-    expired = list(ExportJob.objects.filter(created_at__lt=cutoff))
-    for job in expired:
-        if job.file:
-            job.file.delete(save=False)
-    ExportJob.objects.filter(pk__in=[job.pk for job in expired]).delete()
-    return len(expired)
+    deleted, _by_model = ExportJob.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def run_export(job_id: int, *, processes: int) -> str:
@@ -261,8 +273,9 @@ def run_export(job_id: int, *, processes: int) -> str:
     raised again after that, so the task queue records the traceback too.
     """
     delete_expired_exports()
+    started = timezone.now()
     claimed = ExportJob.objects.filter(pk=job_id, state=ExportState.QUEUED).update(
-        state=ExportState.RUNNING, started_at=timezone.now()
+        state=ExportState.RUNNING, started_at=started, progressed_at=started
     )
     if not claimed:  # already run, or deleted before its turn
         return ""
@@ -280,7 +293,10 @@ def run_export(job_id: int, *, processes: int) -> str:
         jobs.update(total=len(snapshots), done=0)
         with tempfile.TemporaryFile() as out:
             build_export_zip(
-                snapshots, out, processes=processes, progress=lambda done, _total: jobs.update(done=done)
+                snapshots,
+                out,
+                processes=processes,
+                progress=lambda done, _total: jobs.update(done=done, progressed_at=timezone.now()),
             )
             size = out.seek(0, io.SEEK_END)
             out.seek(0)

@@ -3,7 +3,8 @@
     queued 排队中 ──worker picks it up──▶ running 生成中 ──▶ done 已完成
                                                        └──▶ failed 失败 (with the reason)
 
-A job and its file are kept for `KEEP_DAYS` days; the task deletes older ones when it next runs.
+A job and its file are kept for `KEEP_DAYS` days: older ones are no longer listed or downloadable,
+and the task deletes them when it next runs (a deleted job's file goes with it, see signals).
 """
 
 from datetime import timedelta
@@ -51,6 +52,8 @@ class ExportJob(models.Model):
     error = models.TextField(_("失败原因"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    # The last book written: a running job with none for a while has lost its worker.
+    progressed_at = models.DateTimeField(_("最近进展"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 
     class Meta:
