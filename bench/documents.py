@@ -16,10 +16,12 @@ The last line is one line of JSON with the figures. Run: `make bench-documents`
 """
 
 import argparse
+import atexit
 import hashlib
 import io
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 
 SCRATCH = tempfile.mkdtemp(prefix="shifan-bench-documents-")
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shifan.settings")
 os.environ.setdefault("SHIFAN_HTTPS", "false")
