@@ -86,8 +86,10 @@ def world(db):
         confirmed_at=timezone.now(),
     )
     publicity = _publicity_world(organisation, admin)
+    cases = _cases_world(publicity["unit"])
     return {
         **publicity,
+        **cases,
         "reviewed": reviewed,
         "reviewed_file": reviewed_file,
         "assignment": assignment,
@@ -235,6 +237,19 @@ def _publicity_world(organisation, admin):
         "received_token": signing.dumps(objection.reference, salt="publicity.objection_received"),
         "captcha_key": CaptchaStore.generate_key(),
     }
+
+
+def _cases_world(unit):
+    """Issue 9: a published typical case with a picture and a draft, on the announced unit."""
+    from shifan.cases import services as cases
+    from tests.cases.conftest import CASE_TEXT, upload
+
+    province = factories.ProvinceOfficerFactory()
+    published = cases.create_case(actor=province, unit=unit, **CASE_TEXT)
+    picture = cases.add_picture(actor=province, case=published, uploaded=upload(), caption="车间")
+    cases.publish_case(actor=province, case=published)
+    draft = cases.create_case(actor=province, unit=unit, **{**CASE_TEXT, "title": "草稿案例"})
+    return {"published_case": published, "case_picture": picture, "draft_case": draft}
 
 
 def expect(default, **by_role):
@@ -620,6 +635,57 @@ MATRIX = [
         lambda w: {"pk": w["city_inquiry"].pk},
         expect(404, anonymous=302, city=200, province=403, expert=403, other_expert=403),
     ),
+    # Issue 9: typical cases. The library is public (drafts are not); officers' pages are the province's.
+    ("cases:public_list", "get", None, expect(200)),
+    ("cases:public_case", "get", lambda w: {"pk": w["published_case"].pk}, expect(200)),
+    ("cases:public_case", "get", lambda w: {"pk": w["draft_case"].pk}, expect(404)),
+    (
+        "cases:public_picture",
+        "get",
+        lambda w: {"pk": w["published_case"].pk, "picture_pk": w["case_picture"].pk},
+        expect(200),
+    ),
+    (
+        "cases:public_picture",
+        "get",
+        lambda w: {"pk": w["draft_case"].pk, "picture_pk": w["case_picture"].pk},
+        expect(404),
+    ),
+    ("cases:list", "get", None, PROVINCE_ONLY),
+    ("cases:new", "get", None, PROVINCE_ONLY),
+    ("cases:case", "get", lambda w: {"pk": w["draft_case"].pk}, PROVINCE_ONLY),
+    # An empty upload, a second publication and a withdrawal without reason are refused on the page.
+    (
+        "cases:picture_add",
+        "post",
+        lambda w: {"pk": w["draft_case"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
+    (
+        "cases:picture",
+        "get",
+        lambda w: {"pk": w["published_case"].pk, "picture_pk": w["case_picture"].pk},
+        PROVINCE_ONLY,
+    ),
+    (
+        "cases:picture_remove",
+        "post",
+        lambda w: {"pk": w["published_case"].pk, "picture_pk": w["case_picture"].pk},
+        expect(403, anonymous=302, province=302),
+    ),
+    ("cases:publish", "post", lambda w: {"pk": w["draft_case"].pk}, expect(403, anonymous=302, province=302)),
+    (
+        "cases:publish",
+        "post",
+        lambda w: {"pk": w["published_case"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
+    (
+        "cases:withdraw",
+        "post",
+        lambda w: {"pk": w["published_case"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
     # Issue 8: bulk exports. Officers export; a job and its file are its officer's alone.
     ("documents:exports", "get", None, expect(403, anonymous=302, city=200, other_city=200, province=200)),
     (
@@ -633,6 +699,14 @@ MATRIX = [
         "get",
         lambda w: {"pk": w["export_job"].pk},
         expect(403, anonymous=302, city=200, other_city=404, province=404),
+    ),
+    # Issue 9: dashboard. Officers only; a city officer's figures are the own city's.
+    ("dashboard:programme", "get", None, expect(403, anonymous=302, city=200, other_city=200, province=200)),
+    (
+        "dashboard:chart_download",
+        "get",
+        lambda w: {"key": "funnel"},
+        expect(403, anonymous=302, city=200, other_city=200, province=200),
     ),
 ]
 

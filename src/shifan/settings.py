@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "shifan.reviews",
     "shifan.expert_review",
     "shifan.publicity",
+    "shifan.cases",
     "shifan.documents",
     "shifan.dashboard",
     "shifan.demo",

@@ -1,0 +1,72 @@
+"""Pictures of a typical case: JPEG or PNG only, checked by content, size and pixels; thumbnails.
+
+The content is checked twice: by its magic bytes (`applications.filetypes`, as for attachments)
+and by decoding it with Pillow, which also gives the size in pixels. A picture that does not
+decode, or whose pixel count would make decoding it expensive, is refused before anything is
+stored.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Final
+
+from shifan.applications.filetypes import UploadRefused, check_size, check_upload, content_type
+
+MAX_SIZE_MB: Final = 5
+MAX_PIXELS: Final = 40_000_000
+MAX_PICTURES: Final = 12
+THUMBNAIL_WIDTH: Final = 640
+EXTENSIONS: Final = {"image/jpeg": ".jpg", "image/png": ".png"}
+
+
+@dataclass(frozen=True)
+class CheckedPicture:
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+
+def check_picture(data: bytes, filename: str) -> CheckedPicture:
+    """Return what the picture is; raise UploadRefused with the reason if it is not accepted."""
+    from PIL import Image, UnidentifiedImageError
+
+    check_upload(data, filename, accept=("image",), max_size_mb=MAX_SIZE_MB)
+    media_type = content_type(data[:16], "image")
+    if media_type not in EXTENSIONS:
+        raise UploadRefused("只接受 JPEG 或 PNG 图片。")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise UploadRefused(f"图片像素过多（{width}×{height}），请缩小到 4000 万像素以内。")
+            image.verify()
+    except UploadRefused:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise UploadRefused("图片已损坏或无法识别，请重新导出后上传。") from None
+    return CheckedPicture(media_type, EXTENSIONS[media_type], width, height)
+
+
+def check_picture_size(size: int) -> None:
+    """Refuse an empty or oversized picture before reading it."""
+    check_size(size, max_size_mb=MAX_SIZE_MB)
+
+
+def thumbnail(data: bytes, media_type: str) -> bytes | None:
+    """Return a copy at most THUMBNAIL_WIDTH wide in the same format, or None if it is small already."""
+    from PIL import Image, ImageOps
+
+    with Image.open(io.BytesIO(data)) as original:
+        if original.width <= THUMBNAIL_WIDTH:
+            return None
+        image = ImageOps.exif_transpose(original)
+        image.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 4))
+        output = io.BytesIO()
+        if media_type == "image/jpeg":
+            image.convert("RGB").save(output, "JPEG", quality=85, optimize=True)
+        else:
+            image.save(output, "PNG", optimize=True)
+        return output.getvalue()
