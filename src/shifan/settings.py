@@ -221,6 +221,7 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
 # Uploaded files: the local disk by default; an S3-compatible object store (MinIO, OSS, COS, …)
 # when SHIFAN_S3_BUCKET is set, through django-storages.
@@ -316,6 +317,13 @@ LOGGING = {
 SHIFAN_NAME = _("广东省服务型制造示范管理系统")
 # Application numbers: GD-SMD-2024-E-0001 (广东 · 服务型制造示范 · year · category · sequence).
 SHIFAN_NUMBER_PREFIX = os.environ.get("SHIFAN_NUMBER_PREFIX", "GD-SMD")
+# The programme's targets, from 《广东省服务型制造示范行动工作方案》 (粤工信生产合作函〔2024〕2号),
+# 一、主要目标: about 160 units by 2027 (about 80 示范企业 and 80 示范平台), 200 by 2030. They belong
+# to the work plan, not to one batch's spec, so they live here (docs/decisions/0010-dashboard.md).
+SHIFAN_TARGETS = [
+    {"year": 2027, "total": 160, "categories": {"enterprise": 80, "platform": 80}},
+    {"year": 2030, "total": 200, "categories": {}},
+]
 # Programme spec files a province officer can open a batch from.
 SHIFAN_PROGRAMS_DIR = Path(os.environ.get("SHIFAN_PROGRAMS_DIR", PROJECT_DIR / "programs"))
 

@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("shifan.publicity.urls")),
     path("", include("shifan.cases.urls")),
     path("", include("shifan.documents.urls")),
+    path("", include("shifan.dashboard.urls")),
     path("captcha/", include("captcha.urls")),
 ]

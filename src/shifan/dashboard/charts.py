@@ -1,0 +1,310 @@
+"""The dashboard's charts: each one is data (axis labels and series) drawn by ECharts in the page
+(`static/shifan/dashboard.js`) and written, the same data, to an Excel sheet on download.
+
+A chart is built only when asked for: the page builds all of them, a download only its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from openpyxl import Workbook
+
+from shifan.applications.models import ApplicationState
+from shifan.core import reference, sheets
+from shifan.dashboard import selectors
+from shifan.dashboard.selectors import ELIGIBILITY_ORDER, SCORE_BINS, STAGES, Scope
+from shifan.programs.models import Batch
+
+# Shown first when the city chart opens; the other stages are a click on the legend away.
+CITY_STAGES_SHOWN = ("submitted", "recommended", "recognised")
+TOP_INDUSTRIES = 15
+
+
+@dataclass
+class Series:
+    name: str
+    values: list[int]
+    kind: str = "bar"  # or "line"
+    shown: bool = True
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    axis: str  # what the labels are: 城市, 阶段, …; the first column of the sheet
+    labels: list[str]
+    series: list[Series]
+    horizontal: bool = False
+    stacked: bool = False
+    note: str = ""
+    # Rows of the sheet beyond the chart's labels (e.g. industries past the first fifteen).
+    extra_rows: list[tuple[str, list[int]]] = field(default_factory=list)
+
+    def as_data(self) -> dict[str, Any]:
+        """Return what the page's script draws (json_script)."""
+        return {
+            "title": self.title,
+            "labels": self.labels,
+            "horizontal": self.horizontal,
+            "stacked": self.stacked,
+            "series": [
+                {"name": s.name, "values": s.values, "kind": s.kind, "shown": s.shown} for s in self.series
+            ],
+        }
+
+    def rows(self) -> list[tuple[str, list[int]]]:
+        """Return (label, values by series) for every row of the sheet."""
+        chart_rows = [(label, [s.values[i] for s in self.series]) for i, label in enumerate(self.labels)]
+        return chart_rows + self.extra_rows
+
+    def workbook(self, *, batch: Batch | None, scope_label: str) -> bytes:
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.title = self.title[:31]
+        columns = [(self.axis, 24.0)] + [(s.name, 14.0) for s in self.series]
+        sheets.title_row(sheet, self.title, len(columns))
+        subtitle = "；".join(part for part in (batch.name if batch else "", scope_label, self.note) if part)
+        if subtitle:
+            sheets.title_row(sheet, subtitle, len(columns), size=11)
+        sheets.header_row(sheet, columns)
+        for label, values in self.rows():
+            sheets.body_row(sheet, [label, *values])
+        return sheets.workbook_bytes(book)
+
+
+class Figures:
+    """The figures of one batch and scope, each queried once, when first needed."""
+
+    def __init__(self, batch: Batch | None, scope: Scope, *, categories: list[tuple[str, str]]) -> None:
+        self.batch = batch
+        self.scope = scope
+        self.all_categories = list(categories)
+        self.categories = [
+            (key, name) for key, name in categories if not scope.category or key == scope.category
+        ]
+
+    @cached_property
+    def progress(self) -> selectors.Progress:
+        return selectors.progress(city_code=self.scope.city_code)
+
+    @cached_property
+    def funnel(self) -> selectors.Funnel:
+        assert self.batch is not None
+        return selectors.funnel(self.batch, self.scope)
+
+
+def _by_category(figures: Figures, counts: dict[str, dict[str, int]], keys: list[str]) -> list[Series]:
+    return [
+        Series(name, [counts.get(key, {}).get(category, 0) for key in keys])
+        for category, name in figures.categories
+    ]
+
+
+def progress_chart(figures: Figures) -> Chart:
+    progress = figures.progress
+    series = [
+        Series(
+            f"{name}（当年认定）",
+            [progress.by_year.get(year, {}).get(category, 0) for year in progress.years],
+        )
+        for category, name in figures.all_categories
+    ]
+    running, cumulative = 0, []
+    for year in progress.years:
+        running += sum(progress.by_year.get(year, {}).values())
+        cumulative.append(running)
+    series.append(Series("累计", cumulative, kind="line"))
+    target_line = []
+    for year in progress.years:
+        target = next((t.total for t in progress.targets if t.year == year), None)
+        target_line.append(target)
+    series.append(Series("目标", target_line, kind="line"))  # type: ignore[arg-type]
+    return Chart(
+        key="progress",
+        title="示范单位认定进度",
+        axis="年度",
+        labels=[f"{year}年" for year in progress.years],
+        series=series,
+        stacked=True,
+        note="按通告年度统计有效示范单位（不含已撤销）",
+    )
+
+
+def funnel_chart(figures: Figures) -> Chart:
+    funnel = figures.funnel
+    counts = {category: funnel.stage_counts(category=category) for category, _name in figures.categories}
+    return Chart(
+        key="funnel",
+        title="申报各阶段数量",
+        axis="阶段",
+        labels=[stage.label for stage in STAGES],
+        series=[
+            Series(name, [counts[category][stage.key] for stage in STAGES])
+            for category, name in figures.categories
+        ],
+        stacked=True,
+        note="“已提交”含此后退回、撤回的申报；其余阶段按当前状态统计",
+    )
+
+
+def states_chart(figures: Figures) -> Chart:
+    funnel = figures.funnel
+    counts = {category: funnel.state_counts(category=category) for category, _name in figures.categories}
+    states = list(ApplicationState)
+    return Chart(
+        key="states",
+        title="申报当前状态",
+        axis="状态",
+        labels=[str(state.label) for state in states],
+        series=[
+            Series(name, [counts[category][state] for state in states])
+            for category, name in figures.categories
+        ],
+        stacked=True,
+    )
+
+
+def cities_chart(figures: Figures) -> Chart:
+    funnel = figures.funnel
+    cities = reference.cities()
+    category = figures.scope.category or None
+    counts = {city.code: funnel.stage_counts(city_code=city.code, category=category) for city in cities}
+    return Chart(
+        key="cities",
+        title="各地市申报情况",
+        axis="地市",
+        labels=[city.name for city in cities],
+        series=[
+            Series(
+                stage.label,
+                [counts[city.code][stage.key] for city in cities],
+                shown=stage.key in CITY_STAGES_SHOWN,
+            )
+            for stage in STAGES
+        ],
+    )
+
+
+def modes_chart(figures: Figures) -> Chart:
+    assert figures.batch is not None
+    mode_list = selectors.modes_of(figures.batch)
+    counts = selectors.modes(figures.batch, figures.scope)
+    return Chart(
+        key="modes",
+        title="服务型制造模式",
+        axis="模式",
+        labels=[mode.label for mode in mode_list],
+        series=_by_category(figures, counts, [mode.key for mode in mode_list]),
+        horizontal=True,
+        stacked=True,
+        note="已提交的申报（不含暂存、已撤回），可多选；示范平台选“共享制造”或“其他模式”下的各项",
+    )
+
+
+def industries_chart(figures: Figures) -> Chart:
+    assert figures.batch is not None
+    counts = selectors.industries(figures.batch, figures.scope)
+    ordered = sorted(counts, key=lambda code: (-sum(counts[code].values()), code))
+    shown, rest = ordered[:TOP_INDUSTRIES], ordered[TOP_INDUSTRIES:]
+    chart = Chart(
+        key="industries",
+        title="所属行业",
+        axis="行业",
+        labels=[selectors.industry_label(code) for code in shown],
+        series=_by_category(figures, counts, shown),
+        horizontal=True,
+        stacked=True,
+        note=f"已提交的申报；图中为申报最多的 {TOP_INDUSTRIES} 个行业，表格列出全部",
+    )
+    chart.extra_rows = [
+        (
+            selectors.industry_label(code),
+            [counts[code].get(category, 0) for category, _name in figures.categories],
+        )
+        for code in rest
+    ]
+    return chart
+
+
+def eligibility_chart(figures: Figures) -> Chart:
+    assert figures.batch is not None
+    counts = selectors.eligibility(figures.batch, figures.scope)
+    keys = [outcome.value for outcome in ELIGIBILITY_ORDER]
+    return Chart(
+        key="eligibility",
+        title="申报条件核验结果",
+        axis="结果",
+        labels=[selectors.eligibility_label(key) for key in keys],
+        series=_by_category(figures, counts, keys),
+        stacked=True,
+        note="每份申报按最近一次核验中最严重的一项计",
+    )
+
+
+def scores_chart(figures: Figures) -> Chart:
+    assert figures.batch is not None
+    counts = selectors.scores(figures.batch, figures.scope)
+    labels = [label for _low, _high, label in SCORE_BINS]
+    return Chart(
+        key="scores",
+        title="专家评审得分分布",
+        axis="得分",
+        labels=labels,
+        series=_by_category(figures, counts, labels),
+        stacked=True,
+        note="已提交评分的申报，按批次汇总规则（去极值、标准化、答辩调整）后的最终得分",
+    )
+
+
+def tracking_charts(counts: Mapping[str, Mapping[str, int]] | None) -> list[Chart]:
+    """The tracking app's reports by state and by evaluation, once any report exists.
+
+    `counts` is `tracking.selectors.evaluation_counts()`: {"states": {state: n}, "evaluations":
+    {evaluation or "none": n}}; None while the tracking app is not installed.
+    """
+    if not counts or not sum((counts.get("states") or {}).values()):
+        return []
+    labels = selectors.tracking_labels()
+    states = dict(counts.get("states") or {})
+    evaluations = dict(counts.get("evaluations") or {})
+    return [
+        Chart(
+            key="reports",
+            title="年度报告提交情况",
+            axis="状态",
+            labels=[labels.get(key, key) for key in states],
+            series=[Series("报告数", list(states.values()))],
+            note="全部跟踪轮次的示范单位报告",
+        ),
+        Chart(
+            key="evaluations",
+            title="跟踪评价结果",
+            axis="评价",
+            labels=[labels.get(key, key) for key in evaluations],
+            series=[Series("报告数", list(evaluations.values()))],
+            note="全部跟踪轮次的示范单位报告",
+        ),
+    ]
+
+
+BUILDERS: dict[str, Callable[[Figures], Chart]] = {
+    "progress": progress_chart,
+    "funnel": funnel_chart,
+    "states": states_chart,
+    "cities": cities_chart,
+    "modes": modes_chart,
+    "industries": industries_chart,
+    "eligibility": eligibility_chart,
+    "scores": scores_chart,
+}
+TRACKING_CHARTS = ("reports", "evaluations")
+# Charts of one batch (the others are of the whole programme).
+BATCH_CHARTS = ("funnel", "states", "cities", "modes", "industries", "eligibility", "scores")
+# What a city officer does not see: the city chart (one city) and the expert scores.
+PROVINCE_ONLY = frozenset({"cities", "scores"})

@@ -1,0 +1,415 @@
+"""The programme's figures for the dashboard, counted in the database.
+
+Every function here runs a fixed number of aggregate queries (GROUP BY with conditional counts),
+whatever the number of applications: the page at 10,000 applications costs what it costs at ten
+(see `bench/dashboard.py`). Only the review scores are combined in Python, by the expert review's
+own aggregation (trimmed mean, standardisation), over one row per submitted score sheet.
+
+A `Scope` narrows every figure to one city (a city officer's own) and optionally one category.
+Drafts and withdrawn applications are private to their applicants: they are counted in the
+funnel's first stage, never looked into (modes, industries and eligibility read only the others).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import ExtractYear
+from django.utils import timezone
+
+from shifan.applications.answers import options_for
+from shifan.applications.models import Application, ApplicationState
+from shifan.applications.selectors import PRIVATE_STATES
+from shifan.core import reference
+from shifan.eligibility.models import EligibilityCheck
+from shifan.eligibility.rules import OUTCOME_LABELS, Outcome
+from shifan.expert_review.selectors import batch_results
+from shifan.programs.models import Batch
+from shifan.publicity.models import DemonstrationUnit, UnitStatus
+
+S = ApplicationState
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    label: str
+    # The states an application is in once it has passed this stage. 未入选 counts as reviewed
+    # (it may have reached the notice before an objection, which the state alone does not tell).
+    states: frozenset[str]
+
+
+AFTER_REVIEW = frozenset({S.IN_REVIEW, S.PROPOSED, S.NOT_SELECTED, S.IN_NOTICE, S.RECOGNISED})
+AFTER_ACCEPTANCE = AFTER_REVIEW | {S.ACCEPTED}
+AFTER_RECOMMENDATION = AFTER_ACCEPTANCE | {S.RECOMMENDED}
+
+# The funnel from drafts to recognised. "submitted" is read from `submitted_at` (ever submitted,
+# whatever happened since), the others from the current state.
+STAGES: tuple[Stage, ...] = (
+    Stage("created", "填报（含暂存）", frozenset(S.values)),
+    Stage("submitted", "已提交", frozenset()),
+    Stage("recommended", "地市推荐", AFTER_RECOMMENDATION),
+    Stage("accepted", "省厅受理", AFTER_ACCEPTANCE),
+    Stage("reviewed", "专家评审", AFTER_REVIEW),
+    Stage("proposed", "拟认定", frozenset({S.PROPOSED, S.IN_NOTICE, S.RECOGNISED})),
+    Stage("recognised", "已认定", frozenset({S.RECOGNISED})),
+)
+
+# Score bins of the distribution: below 60, then five points wide up to 100.
+SCORE_BINS: tuple[tuple[Decimal, Decimal, str], ...] = (
+    (Decimal(0), Decimal(60), "60分以下"),
+    *((Decimal(low), Decimal(low + 5), f"{low}–{low + 5}") for low in range(60, 100, 5)),
+)
+
+ELIGIBILITY_ORDER = (Outcome.PASS, Outcome.WARNING, Outcome.JUDGMENT, Outcome.MISSING, Outcome.FAIL)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: the whole province or one city, both categories or one."""
+
+    city_code: str = ""
+    category: str = ""
+
+    def applications(self, queryset: QuerySet[Application]) -> QuerySet[Application]:
+        if self.city_code:
+            queryset = queryset.filter(organisation__city_code=self.city_code)
+        if self.category:
+            queryset = queryset.filter(category=self.category)
+        return queryset
+
+
+@dataclass
+class Target:
+    year: int
+    total: int
+    by_category: dict[str, int]
+    reached: int
+    reached_by_category: dict[str, int]
+    years_left: int  # counting this year, while it can still see an announcement
+
+    @property
+    def missing(self) -> int:
+        return max(self.total - self.reached, 0)
+
+    @property
+    def per_year(self) -> int:
+        """Units still needed each remaining year, rounded up; 0 once reached or when no year is left."""
+        if self.missing == 0 or self.years_left <= 0:
+            return 0
+        return -(-self.missing // self.years_left)
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.reached / self.total)) if self.total else 100
+
+
+@dataclass
+class Progress:
+    """Recognised units (active, not revoked) by the year of their announcement and category."""
+
+    years: list[int]
+    by_year: dict[int, dict[str, int]]
+    total: int
+    by_category: dict[str, int]
+    targets: list[Target]
+    city_total: int | None = None  # the city's own units, for a city officer
+    revoked: int = 0
+
+
+def programme_categories() -> list[tuple[str, str]]:
+    """Return the programme's (key, name) categories: those of the latest batch, or the usual two."""
+    batch = Batch.objects.order_by("-opens_at").only("spec_text", "spec_source_name").first()
+    if batch is None:
+        return [("enterprise", "示范企业"), ("platform", "示范平台")]
+    return [(category.key, str(category.name)) for category in batch.spec.categories]
+
+
+def progress(*, city_code: str = "", today: date | None = None) -> Progress:
+    """Return recognised units by announcement year and category against the programme's targets."""
+    today = today or timezone.localdate()
+    rows = (
+        DemonstrationUnit.objects.values("category", year=ExtractYear("announcement__issued_on"))
+        .annotate(
+            active=Count("id", filter=Q(status=UnitStatus.ACTIVE)),
+            revoked=Count("id", filter=Q(status=UnitStatus.REVOKED)),
+            own=Count("id", filter=Q(status=UnitStatus.ACTIVE, city_code=city_code)),
+        )
+        .order_by("year", "category")
+    )
+    by_year: dict[int, dict[str, int]] = {}
+    revoked = own = 0
+    for row in rows:
+        if row["active"]:
+            by_year.setdefault(row["year"], Counter())[row["category"]] += row["active"]
+        revoked += row["revoked"]
+        own += row["own"]
+    targets_config: list[dict[str, Any]] = settings.SHIFAN_TARGETS
+    last_year = max([t["year"] for t in targets_config] + list(by_year))
+    first_year = min(list(by_year) + [today.year])
+    years = list(range(first_year, last_year + 1))
+    targets = []
+    for config in targets_config:
+        counted = [counts for year, counts in by_year.items() if year <= config["year"]]
+        by_category: Counter[str] = Counter()
+        for counts in counted:
+            by_category.update(counts)
+        targets.append(
+            Target(
+                year=config["year"],
+                total=config["total"],
+                by_category=dict(config["categories"]),
+                reached=sum(by_category.values()),
+                reached_by_category=dict(by_category),
+                years_left=max(config["year"] - today.year + 1, 0),
+            )
+        )
+    all_categories: Counter[str] = Counter()
+    for counts in by_year.values():
+        all_categories.update(counts)
+    return Progress(
+        years=years,
+        by_year={year: dict(counts) for year, counts in by_year.items()},
+        total=sum(all_categories.values()),
+        by_category=dict(all_categories),
+        targets=targets,
+        city_total=own if city_code else None,
+        revoked=revoked,
+    )
+
+
+@dataclass
+class Funnel:
+    """How many applications of a batch reached each stage, by city and category."""
+
+    # {(city code, category): {stage key: count}}
+    cells: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    # {(city code, category): {state: count}}: where they are now
+    states: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+
+    def stage_counts(self, *, city_code: str | None = None, category: str | None = None) -> dict[str, int]:
+        totals: Counter[str] = Counter(dict.fromkeys((stage.key for stage in STAGES), 0))
+        for (city, cat), counts in self.cells.items():
+            if (city_code is None or city == city_code) and (category is None or cat == category):
+                totals.update(counts)
+        return dict(totals)
+
+    def state_counts(self, *, category: str | None = None) -> dict[str, int]:
+        totals: Counter[str] = Counter(dict.fromkeys(S.values, 0))
+        for (_city, cat), counts in self.states.items():
+            if category is None or cat == category:
+                totals.update(counts)
+        return dict(totals)
+
+
+def funnel(batch: Batch, scope: Scope) -> Funnel:
+    """Return the batch's funnel in one GROUP BY over (city, category, state)."""
+    rows = (
+        scope.applications(Application.objects.filter(batch=batch))
+        .values("category", "state", city=F("organisation__city_code"))
+        .annotate(count=Count("id"), submitted=Count("id", filter=Q(submitted_at__isnull=False)))
+        .order_by()
+    )
+    result = Funnel()
+    for row in rows:
+        key = (row["city"], row["category"])
+        cell = result.cells.setdefault(key, {stage.key: 0 for stage in STAGES})
+        for stage in STAGES:
+            if stage.key == "submitted":
+                cell[stage.key] += row["submitted"]
+            elif row["state"] in stage.states:
+                cell[stage.key] += row["count"]
+        result.states.setdefault(key, Counter())[row["state"]] += row["count"]
+    return result
+
+
+def _shared(batch: Batch, scope: Scope) -> QuerySet[Application]:
+    """The applications whose answers officers may read: submitted at least once, not withdrawn."""
+    return scope.applications(Application.objects.filter(batch=batch).exclude(state__in=PRIVATE_STATES))
+
+
+@dataclass(frozen=True)
+class Mode:
+    key: str
+    label: str
+
+
+def modes_of(batch: Batch) -> list[Mode]:
+    """Return the service-oriented manufacturing modes the batch's forms offer, in form order.
+
+    The enterprise form's `modes` and the platform form's `main_mode` (共享制造) and `other_modes`
+    name the same nine modes (and 其他) with the same keys; the first label met is kept.
+    """
+    seen: dict[str, str] = {}
+    for category in batch.spec.categories:
+        for key in ("modes", "main_mode", "other_modes"):
+            try:
+                form_field = category.form.field(key)
+            except KeyError:
+                continue
+            for option_key, label in options_for(form_field):
+                if option_key == "other_modes":
+                    continue  # 其他模式 is the platform's second kind, not a mode
+                seen.setdefault(option_key, str(label).removesuffix("（请简述）"))
+    return [Mode(key, label) for key, label in seen.items()]
+
+
+def _mode_filter(mode: str) -> Q:
+    """Applications that chose this mode (as `applications.answers.modes_display` reads them).
+
+    A multichoice is stored as {"selected": [keys], …}; its keys are looked for as quoted JSON
+    strings in the array's text, which SQLite and PostgreSQL both support, and the quotes keep
+    "other" from matching "other_modes".
+    """
+    needle = f'"{mode}"'
+    enterprise = Q(modes_text__contains=needle)
+    platform_main = Q(main_mode_text=mode)
+    platform_other = Q(main_mode_text="other_modes", other_modes_text__contains=needle)
+    return enterprise | platform_main | platform_other
+
+
+def modes(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
+    """Return {mode key: {category: applications that chose it}} in one query."""
+    mode_list = modes_of(batch)
+    categories = [category.key for category in batch.spec.categories]
+    aggregates = {
+        f"m{index}_{category}": Count("id", filter=_mode_filter(mode.key) & Q(category=category))
+        for index, mode in enumerate(mode_list)
+        for category in categories
+    }
+    counts = (
+        _shared(batch, scope)
+        .annotate(
+            modes_text=KT("answers__modes__selected"),
+            main_mode_text=KT("answers__main_mode__selected"),
+            other_modes_text=KT("answers__other_modes__selected"),
+        )
+        .aggregate(**aggregates)
+    )
+    return {
+        mode.key: {category: counts[f"m{index}_{category}"] for category in categories}
+        for index, mode in enumerate(mode_list)
+    }
+
+
+def industries(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
+    """Return {industry code: {category: applications}} in one GROUP BY ("" for none chosen)."""
+    rows = (
+        _shared(batch, scope)
+        .values("category", industry=KT("answers__industry__selected"))
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    result: dict[str, dict[str, int]] = {}
+    for row in rows:
+        code = row["industry"] or ""
+        result.setdefault(code, Counter())[row["category"]] += row["count"]
+    return result
+
+
+def industry_label(code: str) -> str:
+    if not code:
+        return "未填写"
+    try:
+        industry = reference.industry(code)
+    except KeyError:
+        return code
+    return f"{industry.code} {industry.name}" if industry.manufacturing else industry.name
+
+
+def eligibility(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
+    """Return {outcome: {category: applications}} by each application's latest check.
+
+    An application's outcome is the most serious of its rules' outcomes (不符合 before 待填写,
+    需专家判断, 请注意, 符合), read from the stored summary of counts per outcome.
+    """
+    latest = (
+        EligibilityCheck.objects.filter(application=OuterRef("application"))
+        .order_by("-checked_at", "-id")
+        .values("id")[:1]
+    )
+    outcome = Case(
+        When(summary__fail__gt=0, then=Value(Outcome.FAIL.value)),
+        When(summary__missing__gt=0, then=Value(Outcome.MISSING.value)),
+        When(summary__judgment__gt=0, then=Value(Outcome.JUDGMENT.value)),
+        When(summary__warning__gt=0, then=Value(Outcome.WARNING.value)),
+        default=Value(Outcome.PASS.value),
+        output_field=CharField(),
+    )
+    rows = (
+        EligibilityCheck.objects.filter(application__in=_shared(batch, scope), id=Subquery(latest))
+        .annotate(outcome=outcome)
+        .values("outcome", category=F("application__category"))
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    result: dict[str, dict[str, int]] = {}
+    for row in rows:
+        result.setdefault(row["outcome"], Counter())[row["category"]] += row["count"]
+    return result
+
+
+def eligibility_label(outcome: str) -> str:
+    return OUTCOME_LABELS[Outcome(outcome)]
+
+
+def scores(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
+    """Return {bin label: {category: applications}} of the final review scores (with hearings).
+
+    The scores are the expert review's own (`expert_review.selectors.batch_results`: two queries,
+    then Python over one row per submitted score sheet), so the figures match the ranking page.
+    """
+    results = batch_results(batch)
+    categories = dict(
+        scope.applications(Application.objects.filter(pk__in=list(results))).values_list("pk", "category")
+    )
+    counts: dict[str, dict[str, int]] = {label: Counter() for _low, _high, label in SCORE_BINS}
+    for pk, result in results.items():
+        category = categories.get(pk)
+        if category is None:
+            continue
+        counts[score_bin(result.final)][category] += 1
+    return counts
+
+
+def score_bin(score: Decimal) -> str:
+    for low, high, label in SCORE_BINS:
+        if low <= score < high:
+            return label
+    return SCORE_BINS[-1][2]  # 100 itself falls in the last bin
+
+
+def tracking_counts() -> Mapping[str, Mapping[str, int]] | None:
+    """Return the tracking app's report and evaluation counts (all rounds), or None without it."""
+    try:
+        from shifan.tracking.selectors import evaluation_counts  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    return evaluation_counts(batch=None)  # type: ignore[no-any-return,unused-ignore]
+
+
+def tracking_labels() -> dict[str, str]:
+    """Return the Chinese names of report states and evaluations ("none": not evaluated yet)."""
+    try:
+        from shifan.tracking.models import (  # type: ignore[import-not-found,unused-ignore]
+            Evaluation,
+            ReportState,
+        )
+    except ImportError:
+        return {}
+    labels = {str(key): str(label) for key, label in [*ReportState.choices, *Evaluation.choices]}
+    return {**labels, "none": "未评价"}
+
+
+def batches() -> Sequence[Batch]:
+    return list(
+        Batch.objects.order_by("-opens_at").only("id", "name", "opens_at", "spec_text", "spec_source_name")
+    )
