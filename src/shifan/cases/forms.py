@@ -11,18 +11,28 @@ from shifan.core.forms import StyledForm
 
 
 class CaseForm(StyledForm):
-    title = forms.CharField(label=_("案例标题"), max_length=TITLE_MAX)
+    title = forms.CharField(
+        label=_("案例标题"), max_length=TITLE_MAX, error_messages={"required": _("请填写案例标题。")}
+    )
     summary = forms.CharField(
         label=_("摘要"),
         max_length=SUMMARY_MAX,
+        error_messages={"required": _("请填写摘要。")},
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("一两句话，列在案例库中。"),
     )
-    mode = forms.ChoiceField(label=_("服务型制造模式"))
+    mode = forms.ChoiceField(
+        label=_("服务型制造模式"),
+        error_messages={
+            "required": _("请选择服务型制造模式。"),
+            "invalid_choice": _("请从工作方案的九种模式中选择。"),
+        },
+    )
     body = forms.CharField(
         label=_("案例正文"),
         widget=forms.Textarea(attrs={"rows": 14}),
         help_text=_("纯文本，每行一段。"),
+        error_messages={"required": _("请填写案例正文。")},
     )
 
     def __init__(self, *args: Any, modes: list[tuple[str, str]], **kwargs: Any) -> None:
@@ -31,7 +41,14 @@ class CaseForm(StyledForm):
 
 
 class NewCaseForm(CaseForm):
-    unit = forms.TypedChoiceField(label=_("示范单位"), coerce=int)
+    unit = forms.TypedChoiceField(
+        label=_("示范单位"),
+        coerce=int,
+        error_messages={
+            "required": _("请选择示范单位。"),
+            "invalid_choice": _("该单位不是有效的示范单位（可能已撤销示范资格），请重新选择。"),
+        },
+    )
     field_order = ["unit", "title", "summary", "mode", "body"]
 
     def __init__(self, *args: Any, units: list[Any], **kwargs: Any) -> None:
@@ -49,8 +66,15 @@ class PictureForm(StyledForm):
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}),
         error_messages={"required": _("请选择图片文件。")},
     )
-    caption = forms.CharField(label=_("图片说明"), max_length=CAPTION_MAX)
+    caption = forms.CharField(
+        label=_("图片说明"), max_length=CAPTION_MAX, error_messages={"required": _("请填写图片说明。")}
+    )
 
 
 class WithdrawForm(StyledForm):
-    reason = forms.CharField(label=_("撤下原因"), widget=forms.Textarea(attrs={"rows": 2}), max_length=300)
+    reason = forms.CharField(
+        label=_("撤下原因"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=300,
+        error_messages={"required": _("请填写撤下原因。")},
+    )

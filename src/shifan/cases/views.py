@@ -128,7 +128,8 @@ class CaseCreateView(ProvinceMixin, View):
     def get(self, request: AuthenticatedRequest, form: NewCaseForm | None = None) -> HttpResponse:
         units = list(selectors.units_for_cases().select_related("announcement__batch", "application"))
         by_pk = {unit.pk: unit for unit in units}
-        chosen_pk = request.GET.get("unit", "")
+        # The unit comes from the picker (GET) or, when a posted form is shown again, from the post.
+        chosen_pk = request.POST.get("unit", "") if form is not None else request.GET.get("unit", "")
         chosen = by_pk.get(int(chosen_pk)) if chosen_pk.isdigit() else None
         modes = _modes_of(chosen or (units[0] if units else None))
         if form is None:

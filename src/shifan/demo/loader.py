@@ -502,6 +502,11 @@ def load_demo_applications(province: User) -> None:
     load_review_stage(province)
     load_publicity_stage(province)
 
+    from shifan.demo.cases_stage import load_cases_stage
+    from shifan.demo.publicity_stage import ANNOUNCED_BATCH_NAME
+
+    load_cases_stage(province, ANNOUNCED_BATCH_NAME)
+
 
 def load_demo_reviews(province: User, batch: Any) -> None:
     """City and provincial decisions on the submitted demo applications."""
