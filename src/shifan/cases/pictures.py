@@ -62,6 +62,9 @@ def thumbnail(data: bytes, media_type: str) -> bytes | None:
     with Image.open(io.BytesIO(data)) as original:
         if original.width <= THUMBNAIL_WIDTH:
             return None
+        if original.format == "JPEG":
+            # Decode at a reduced scale (still at least the thumbnail's size): several times faster.
+            original.draft("RGB", (THUMBNAIL_WIDTH, THUMBNAIL_WIDTH))
         image = ImageOps.exif_transpose(original)
         image.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 4))
         output = io.BytesIO()
