@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from django.utils import timezone
 from openpyxl import Workbook
 
 from shifan.applications.models import ApplicationState
@@ -27,7 +28,7 @@ TOP_INDUSTRIES = 15
 @dataclass
 class Series:
     name: str
-    values: list[int]
+    values: list[int | None]
     kind: str = "bar"  # or "line"
     shown: bool = True
 
@@ -43,7 +44,7 @@ class Chart:
     stacked: bool = False
     note: str = ""
     # Rows of the sheet beyond the chart's labels (e.g. industries past the first fifteen).
-    extra_rows: list[tuple[str, list[int]]] = field(default_factory=list)
+    extra_rows: list[tuple[str, list[int | None]]] = field(default_factory=list)
 
     def as_data(self) -> dict[str, Any]:
         """Return what the page's script draws (json_script)."""
@@ -57,7 +58,7 @@ class Chart:
             ],
         }
 
-    def rows(self) -> list[tuple[str, list[int]]]:
+    def rows(self) -> list[tuple[str, list[int | None]]]:
         """Return (label, values by series) for every row of the sheet."""
         chart_rows = [(label, [s.values[i] for s in self.series]) for i, label in enumerate(self.labels)]
         return chart_rows + self.extra_rows
@@ -119,12 +120,12 @@ def progress_chart(figures: Figures) -> Chart:
     for year in progress.years:
         running += sum(progress.by_year.get(year, {}).values())
         cumulative.append(running)
-    series.append(Series("累计", cumulative, kind="line"))
-    target_line = []
-    for year in progress.years:
-        target = next((t.total for t in progress.targets if t.year == year), None)
-        target_line.append(target)
-    series.append(Series("目标", target_line, kind="line"))  # type: ignore[arg-type]
+    this_year = timezone.localdate().year
+    so_far: list[int | None] = [
+        count if year <= this_year else None for year, count in zip(progress.years, cumulative, strict=True)
+    ]
+    series.append(Series("累计", so_far, kind="line"))
+    series.append(Series("按期达标所需（累计）", required_path(progress, cumulative), kind="line"))
     return Chart(
         key="progress",
         title="示范单位认定进度",
@@ -134,6 +135,27 @@ def progress_chart(figures: Figures) -> Chart:
         stacked=True,
         note="按通告年度统计有效示范单位（不含已撤销）",
     )
+
+
+def required_path(progress: selectors.Progress, cumulative: list[int]) -> list[int | None]:
+    """Return the cumulative count that meets each target on time: from the count at the end of
+    last year, evenly up to each target in turn, this year included (None before this year), as
+    the pace on the page counts it."""
+    this_year = timezone.localdate().year
+    path: list[int | None] = [None] * len(progress.years)
+    if this_year not in progress.years:
+        return path
+    start = progress.years.index(this_year)
+    level, level_year = (cumulative[start - 1] if start else 0), this_year - 1
+    for target in sorted(progress.targets, key=lambda t: t.year):
+        if target.year <= level_year:
+            continue
+        goal = max(target.total, level)
+        for year in range(level_year + 1, target.year + 1):
+            share = (year - level_year) / (target.year - level_year)
+            path[progress.years.index(year)] = round(level + (goal - level) * share)
+        level, level_year = goal, target.year
+    return path
 
 
 def funnel_chart(figures: Figures) -> Chart:

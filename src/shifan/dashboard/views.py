@@ -58,6 +58,7 @@ class HomeView(TemplateView):
             context["recent_applications"] = applications_visible_to(user).order_by("-submitted_at")[:8]
             context["officer_count"] = selectors.accounts_visible_to(user).exclude(role=Role.EXPERT).count()
             context["expert_count"] = selectors.accounts_visible_to(user, role=Role.EXPERT).count()
+            context["progress"] = dashboard_selectors.progress()
         elif user.is_expert:
             context["profile"] = selectors.expert_profile_of(user)
         return context

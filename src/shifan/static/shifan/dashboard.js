@@ -35,7 +35,14 @@
       }
       return item;
     });
+    var empty = data.series.every(function (s) {
+      return s.values.every(function (value) { return !value; });
+    });
     return {
+      title: empty ? {
+        text: "暂无数据", left: "center", top: "middle",
+        textStyle: { color: "#8a8a8a", fontSize: 14, fontWeight: "normal" }
+      } : undefined,
       color: COLOURS,
       textStyle: { fontFamily: FONT },
       animation: false,
