@@ -87,9 +87,11 @@ def world(db):
     )
     publicity = _publicity_world(organisation, admin)
     cases = _cases_world(publicity["unit"])
+    tracking = _tracking_world(organisation, admin, publicity["announcement"])
     return {
         **publicity,
         **cases,
+        **tracking,
         "reviewed": reviewed,
         "reviewed_file": reviewed_file,
         "assignment": assignment,
@@ -250,6 +252,41 @@ def _cases_world(unit):
     cases.publish_case(actor=province, case=published)
     draft = cases.create_case(actor=province, unit=unit, **{**CASE_TEXT, "title": "草稿案例"})
     return {"published_case": published, "case_picture": picture, "draft_case": draft}
+
+
+def _tracking_world(organisation, admin, announcement):
+    """Issue 9: a round open for two units of 广州, one of them the organisation's, with a file."""
+    from django.core.files.uploadedfile import SimpleUploadedFile as Upload
+
+    from shifan.tracking import services as tracking
+
+    application = factories.ApplicationFactory(
+        batch=announcement.batch, organisation=organisation, state="recognised", created_by=admin
+    )
+    unit = DemonstrationUnit.objects.create(
+        announcement=announcement,
+        application=application,
+        organisation=organisation,
+        category="enterprise",
+        category_name="示范企业",
+        position=2,
+        unit_name=organisation.name,
+        city_code="440100",
+        city_name="广州市",
+        valid_from=date(2022, 11, 20),
+        valid_until=date(2025, 11, 19),
+    )
+    round_ = tracking.open_round(
+        actor=factories.ProvinceOfficerFactory(),
+        title="年度运行情况报告",
+        year=2025,
+        due_on=timezone.localdate() + timedelta(days=30),
+    )
+    report = round_.reports.get(unit=unit)
+    report_file = tracking.add_report_attachment(
+        actor=admin, report=report, field_key="documents", uploaded=Upload("报表.pdf", b"%PDF-1.4\n%report\n")
+    )
+    return {"tracking_round": round_, "tracking_report": report, "tracking_file": report_file}
 
 
 def expect(default, **by_role):
@@ -700,6 +737,66 @@ MATRIX = [
         lambda w: {"pk": w["export_job"].pk},
         expect(403, anonymous=302, city=200, other_city=404, province=404),
     ),
+    # Issue 9: tracking. Officers read rounds (a city its own units); the province opens, closes and
+    # evaluates; a unit fills its own report. Empty forms are refused on their page (400).
+    ("tracking:rounds", "get", None, expect(403, anonymous=302, city=200, other_city=200, province=200)),
+    ("tracking:round_new", "get", None, PROVINCE_ONLY),
+    (
+        "tracking:round",
+        "get",
+        lambda w: {"pk": w["tracking_round"].pk},
+        expect(403, anonymous=302, city=200, other_city=200, province=200),
+    ),
+    (
+        "tracking:round_close",
+        "post",
+        lambda w: {"pk": w["tracking_round"].pk},
+        expect(403, anonymous=302, province=302),
+    ),
+    ("tracking:own_reports", "get", None, expect(200, anonymous=302, **APPLICANTS_ONLY)),
+    (
+        "tracking:report",
+        "get",
+        lambda w: {"pk": w["tracking_report"].pk},
+        expect(200, anonymous=302, **READERS_OF_A),
+    ),
+    (
+        "tracking:report",
+        "post",
+        lambda w: {"pk": w["tracking_report"].pk},
+        expect(302, other_admin=404, **APPLICANTS_ONLY),
+    ),
+    (
+        "tracking:evaluate",
+        "post",
+        lambda w: {"pk": w["tracking_report"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
+    (
+        "tracking:revoke",
+        "post",
+        lambda w: {"pk": w["tracking_report"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
+    (
+        "tracking:attachment_add",
+        "post",
+        lambda w: {"pk": w["tracking_report"].pk},
+        expect(302, other_admin=404, **APPLICANTS_ONLY),
+    ),
+    (
+        "tracking:attachment",
+        "get",
+        lambda w: {"pk": w["tracking_report"].pk, "attachment_pk": w["tracking_file"].pk},
+        expect(200, anonymous=302, **READERS_OF_A),
+    ),
+    (
+        "tracking:attachment_remove",
+        "post",
+        lambda w: {"pk": w["tracking_report"].pk, "attachment_pk": w["tracking_file"].pk},
+        expect(302, other_admin=404, **APPLICANTS_ONLY),
+    ),
+    ("tracking:public_revocations", "get", None, expect(200)),
     # Issue 9: dashboard. Officers only; a city officer's figures are the own city's.
     ("dashboard:programme", "get", None, expect(403, anonymous=302, city=200, other_city=200, province=200)),
     (

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "shifan.expert_review",
     "shifan.publicity",
     "shifan.cases",
+    "shifan.tracking",
     "shifan.documents",
     "shifan.dashboard",
     "shifan.demo",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("shifan.reviews.urls")),
     path("", include("shifan.expert_review.urls")),
     path("", include("shifan.publicity.urls")),
+    path("", include("shifan.tracking.urls")),
     path("", include("shifan.cases.urls")),
     path("", include("shifan.documents.urls")),
     path("", include("shifan.dashboard.urls")),

@@ -444,3 +444,87 @@ def test_evaluate_computed_matches_decimal_share(a, b):
     with decimal.localcontext() as context:
         context.prec = EXPRESSION_PRECISION
         assert result == a / b * 100
+
+
+# --- tracking (动态跟踪) -------------------------------------------------------------------------
+
+TRACKING = """\
+tracking:
+  title: 运行情况报告
+  checks:
+    fields: {operating_revenue: revenue, service_share: share, accident: accident}
+    revenue_drop_percent: 30
+    share_drop_points: 10
+  form:
+    title: 运行情况报告
+    sections:
+      - key: figures
+        title: 经营指标
+        fields:
+          - {key: revenue, label: 营业收入（万元）, type: money, min: 0}
+          - {key: service_revenue, label: 其中服务收入（万元）, type: money, min: 0}
+          - {key: share, label: 服务收入占比（%）, type: percent, computed: service_revenue / revenue * 100}
+          - {key: accident, label: 是否发生重大事故, type: yesno}
+"""
+
+
+def tracking_error(old: str, new: str) -> tuple[SpecError, str]:
+    assert TRACKING.count(old) == 1, old
+    text = MINIMAL + TRACKING.replace(old, new)
+    with pytest.raises(SpecError) as info:
+        parse_spec(text, "test.yaml")
+    return info.value, text
+
+
+def test_guangdong_tracking_form_is_shared_and_names_its_checked_fields(guangdong):
+    tracking = guangdong.tracking
+    assert tracking is not None
+    assert tracking.form_for("enterprise") is tracking.form_for("platform")
+    form = tracking.form_for("enterprise")
+    assert form.field("service_share").computed == "service_revenue / operating_revenue * 100"
+    assert form.field(tracking.fields["accident"]).type == "yesno"
+    assert form.field("events").type == "table"
+    assert (tracking.revenue_drop_percent, tracking.share_drop_points) == (Decimal(30), Decimal(10))
+
+
+def test_spec_without_tracking_has_none():
+    assert parse_spec(MINIMAL, "test.yaml").tracking is None
+
+
+def test_minimal_tracking_is_valid():
+    spec = parse_spec(MINIMAL + TRACKING, "test.yaml")
+    assert spec.tracking is not None
+    assert spec.tracking.fields == {
+        "operating_revenue": "revenue",
+        "service_share": "share",
+        "accident": "accident",
+    }
+
+
+def test_tracking_check_naming_an_unknown_field_is_refused():
+    error, text = tracking_error("accident: accident}", "accident: accidents}")
+    assert error.path == "tracking.checks.fields.accident"
+    assert error.line == line_of(text, "    fields: {operating_revenue")
+    assert "accidents" in error.message_zh
+
+
+def test_tracking_check_of_the_wrong_type_is_refused():
+    error, _ = tracking_error("service_share: share,", "service_share: revenue,")
+    assert error.path == "tracking.checks.fields.service_share"
+    assert "percent" in error.message_zh
+
+
+def test_tracking_without_a_required_role_is_refused():
+    error, _ = tracking_error(", accident: accident}", "}")
+    assert error.path == "tracking.checks.fields.accident"
+
+
+def test_tracking_drop_threshold_out_of_range_is_refused():
+    error, text = tracking_error("share_drop_points: 10", "share_drop_points: 0")
+    assert error.path == "tracking.checks.share_drop_points"
+    assert error.line == line_of(text, "    share_drop_points")
+
+
+def test_tracking_form_for_one_category_only_is_refused_when_a_category_lacks_it():
+    error, _ = tracking_error("  form:\n    title: 运行情况报告", "  platform:\n    title: 运行情况报告")
+    assert error.path.startswith("tracking")

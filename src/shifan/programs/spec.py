@@ -405,6 +405,38 @@ class Defaults:
     note: str = ""
 
 
+# The figures of a tracking report the checks read, by role, and the types each may have.
+TRACKING_ROLES: Final = MappingProxyType(
+    {
+        "operating_revenue": (frozenset({"money"}), True),
+        "service_revenue": (frozenset({"money"}), False),
+        "service_share": (frozenset({"percent"}), True),
+        "accident": (frozenset({"yesno"}), True),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """The periodic report of recognised units (动态跟踪): its form per category and its checks.
+
+    `fields` maps each role of TRACKING_ROLES to the report field holding it. A report is flagged
+    when its operating revenue falls by `revenue_drop_percent` or more from the application's latest
+    year, or its service share by `share_drop_points` percentage points or more.
+    """
+
+    title: str
+    forms: Mapping[str, Form]
+    fields: Mapping[str, str]
+    revenue_drop_percent: Decimal
+    share_drop_points: Decimal
+    note: str = ""
+
+    def form_for(self, category_key: str) -> Form:
+        """Return the report form of a category (key); raise KeyError if there is none."""
+        return self.forms[category_key]
+
+
 @dataclass(frozen=True)
 class ProgrammeSpec:
     """A validated programme spec. `digest` identifies the exact text an application was made under."""
@@ -421,6 +453,7 @@ class ProgrammeSpec:
     digest: str
     note: str = ""
     quotas_note: str = ""
+    tracking: Tracking | None = None
 
     def __hash__(self) -> int:
         # The digest identifies the text, and equal text gives an equal spec; rule parameters are
@@ -1349,11 +1382,80 @@ def _parse_defaults(at: _At) -> Defaults:
     )
 
 
+def _parse_tracking(
+    at: _At, categories: list[str], *, application_year: int, attachment_size: int
+) -> Tracking:
+    """Parse `tracking:`: one `form` shared by every category, or one form per category key."""
+    _mapping(at, {"title", "checks"}, {"form", "note", *categories})
+    per_category = [key for key in categories if at.has(key)]
+    if at.has("form") and per_category:
+        at[per_category[0]].fail(
+            "已有共用的 form，不能再为类别单独设表", "give either one shared form or one form per category"
+        )
+    if not at.has("form") and len(per_category) != len(categories):
+        missing = next(key for key in categories if not at.has(key))
+        at.at(missing).fail(
+            f'缺少类别 "{missing}" 的报告表（或写一个共用的 form）',
+            f'missing the report form of "{missing}" (or give one shared form)',
+        )
+    forms: dict[str, Form] = {}
+    located: dict[str, tuple[dict[str, _At], _At]] = {}
+    if at.has("form"):
+        form, fields_at = _parse_form(
+            at["form"], application_year=application_year, attachment_size=attachment_size
+        )
+        forms = dict.fromkeys(categories, form)
+        located = dict.fromkeys(categories, (fields_at, at["form"]))
+    else:
+        for key in categories:
+            forms[key], fields_at = _parse_form(
+                at[key], application_year=application_year, attachment_size=attachment_size
+            )
+            located[key] = (fields_at, at[key])
+
+    checks = at["checks"]
+    _mapping(checks, {"fields", "revenue_drop_percent", "share_drop_points"}, {"note"})
+    roles = checks["fields"]
+    _mapping(roles, {role for role, (_, required) in TRACKING_ROLES.items() if required}, set(TRACKING_ROLES))
+    fields: dict[str, str] = {}
+    for role in roles.value:
+        key = _key(roles, role)
+        types = TRACKING_ROLES[role][0]
+        for category in categories:
+            try:
+                field = forms[category].field(key)
+            except KeyError:
+                roles[role].fail(
+                    f'报告表（{category}）中没有字段 "{key}"',
+                    f'the report form of {category} has no field "{key}"',
+                )
+            if field.type not in types:
+                roles[role].fail(
+                    f'字段 "{key}" 应为 {"、".join(sorted(types))} 类型',
+                    f'field "{key}" must be of type {", ".join(sorted(types))}',
+                )
+        fields[role] = key
+    drops = {}
+    for name in ("revenue_drop_percent", "share_drop_points"):
+        value = _number(checks, name)
+        if value is None or value <= 0 or value > 100:
+            checks[name].fail("应为大于 0、不大于 100 的数", "expected a number above 0 and at most 100")
+        drops[name] = value
+    return Tracking(
+        title=_text(at, "title"),
+        forms=MappingProxyType(forms),
+        fields=MappingProxyType(fields),
+        revenue_drop_percent=drops["revenue_drop_percent"],
+        share_drop_points=drops["share_drop_points"],
+        note=_text(at, "note", required=False),
+    )
+
+
 def parse_spec(text: str, source_name: str) -> ProgrammeSpec:
     """Return the validated programme spec written in `text`; raise SpecError naming `source_name`."""
     ctx = _Context(source_name)
     root = _At(ctx, (), _read_yaml(text, ctx))
-    _mapping(root, {"spec", "categories", "eligibility", "rubric", "quotas", "defaults"})
+    _mapping(root, {"spec", "categories", "eligibility", "rubric", "quotas", "defaults"}, {"tracking"})
 
     header = root["spec"]
     _mapping(header, {"key", "version", "name", "source", "application_year"}, {"note"})
@@ -1416,6 +1518,16 @@ def parse_spec(text: str, source_name: str) -> ProgrammeSpec:
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         note=_text(header, "note", required=False),
         quotas_note=_text(quotas_at, "note", required=False),
+        tracking=(
+            _parse_tracking(
+                root["tracking"],
+                list(forms),
+                application_year=application_year,
+                attachment_size=defaults.attachment_max_size_mb,
+            )
+            if root.has("tracking")
+            else None
+        ),
     )
 
 

@@ -1,0 +1,13 @@
+from typing import Any
+
+from django import template
+
+from shifan.tracking import selectors
+
+register = template.Library()
+
+
+@register.simple_tag
+def has_tracking_report(user: Any) -> bool:
+    """Whether the nav shows 运行情况报告 to a unit member: it has a report in a round still open."""
+    return selectors.has_open_report(user)
