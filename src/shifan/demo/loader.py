@@ -507,6 +507,10 @@ def load_demo_applications(province: User) -> None:
 
     load_cases_stage(province, ANNOUNCED_BATCH_NAME)
 
+    from shifan.demo.tracking_stage import load_tracking_stage
+
+    load_tracking_stage(province, ANNOUNCED_BATCH_NAME)
+
 
 def load_demo_reviews(province: User, batch: Any) -> None:
     """City and provincial decisions on the submitted demo applications."""
