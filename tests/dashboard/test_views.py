@@ -1,6 +1,7 @@
 import io
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -123,6 +124,7 @@ def _queries(client, user, batch):
     login_verified(client, user)
     url = reverse("dashboard:programme")
     client.get(url, {"batch": batch.pk})  # session and device rows cached like any later request
+    cache.clear()  # the figures computed, not read from the cache
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url, {"batch": batch.pk}).status_code == 200
     return len(captured)
@@ -138,3 +140,41 @@ def test_queries_do_not_grow_with_the_applications(client, programme, role):
             make_application(batch, city, "enterprise", state, {"modes": {"selected": ["customization"]}})
     assert _queries(client, user, batch) == before
     assert before <= 20
+
+
+def test_cached_figures_follow_a_change_of_the_applications(client, programme):
+    login_verified(client, programme["province"])
+    url = reverse("dashboard:programme")
+
+    def customization():
+        modes = client.get(url).context["chart_data"]["modes"]
+        index = modes["labels"].index("定制化服务")
+        return modes["series"][0]["values"][index]
+
+    assert customization() == 1
+    assert customization() == 1  # from the cache
+    draft = programme["applications"]["gz_draft"]
+    draft.answers = {"modes": {"selected": ["customization"], "other": {}}}
+    draft.save(update_fields=["answers", "updated_at"])
+    assert customization() == 1  # a draft is not read
+    draft.state = "submitted"
+    draft.save(update_fields=["state", "updated_at"])
+    assert customization() == 2
+
+
+def test_cached_scores_follow_a_new_score_sheet(client, programme):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from shifan.expert_review.models import Assignment
+
+    login_verified(client, programme["province"])
+    url = reverse("dashboard:programme")
+    assert client.get(url).context["chart_data"]["scores"]["series"][0]["values"][6] == 1  # 85–90
+    sheet = Assignment.objects.filter(application=programme["applications"]["sz_review"]).first()
+    sheet.total = Decimal(50)
+    sheet.submitted_at = timezone.now()
+    sheet.save(update_fields=["total", "submitted_at"])
+    values = client.get(url).context["chart_data"]["scores"]["series"][0]["values"]
+    assert values[3] == 1  # 70–75: (50 + 90) / 2

@@ -95,6 +95,11 @@ class Figures:
         return selectors.progress(city_code=self.scope.city_code)
 
     @cached_property
+    def facets(self) -> selectors.Facets:
+        assert self.batch is not None
+        return selectors.facets(self.batch, self.scope)
+
+    @cached_property
     def funnel(self) -> selectors.Funnel:
         assert self.batch is not None
         return selectors.funnel(self.batch, self.scope)
@@ -216,7 +221,7 @@ def cities_chart(figures: Figures) -> Chart:
 def modes_chart(figures: Figures) -> Chart:
     assert figures.batch is not None
     mode_list = selectors.modes_of(figures.batch)
-    counts = selectors.modes(figures.batch, figures.scope)
+    counts = selectors.modes(figures.batch, figures.scope, found=figures.facets)
     return Chart(
         key="modes",
         title="服务型制造模式",
@@ -231,7 +236,7 @@ def modes_chart(figures: Figures) -> Chart:
 
 def industries_chart(figures: Figures) -> Chart:
     assert figures.batch is not None
-    counts = selectors.industries(figures.batch, figures.scope)
+    counts = selectors.industries(figures.batch, figures.scope, found=figures.facets)
     ordered = sorted(counts, key=lambda code: (-sum(counts[code].values()), code))
     shown, rest = ordered[:TOP_INDUSTRIES], ordered[TOP_INDUSTRIES:]
     chart = Chart(
