@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core fonts-arphic-gkai00
 
 DEMO_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 
-.PHONY: help install system-packages demo serve test test-fast lint format typecheck clean messages bench-assignment bench-documents
+.PHONY: help install system-packages demo serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard
 
 help:
 	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint   ruff and mypy"
 	@echo "make bench-assignment   solve time and optimality of expert assignment (1,000 × 300, k = 5)"
 	@echo "make bench-documents    申报书 PDF/Word seconds per book and pages, a 200-book ZIP export"
+	@echo "make bench-dashboard    统计分析 page time with 10,000 applications (province and city officer)"
 
 install: system-packages $(VENV)/.installed node_modules/.installed
 
@@ -73,6 +74,9 @@ bench-assignment: install
 
 bench-documents: install
 	SHIFAN_HTTPS=false $(PY) bench/documents.py
+
+bench-dashboard: install
+	SHIFAN_HTTPS=false $(PY) bench/dashboard.py
 
 lint: install
 	$(VENV)/bin/ruff check .

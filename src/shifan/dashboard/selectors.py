@@ -48,7 +48,7 @@ from shifan.applications.selectors import PRIVATE_STATES
 from shifan.core import reference
 from shifan.eligibility.models import EligibilityCheck
 from shifan.eligibility.rules import OUTCOME_LABELS, Outcome
-from shifan.expert_review.models import Assignment, Hearing
+from shifan.expert_review.models import Assignment, AssignmentState, Hearing
 from shifan.expert_review.selectors import batch_results
 from shifan.programs.models import Batch
 from shifan.publicity.models import DemonstrationUnit, UnitStatus
@@ -359,36 +359,43 @@ def chosen_modes(modes: Any, main_mode: Any, other_modes: Any) -> set[str]:
 
 
 def facets(batch: Batch, scope: Scope) -> Facets:
-    """Return the modes and industries chosen (cached until a shared application changes)."""
-    shared = _shared(batch, scope).aggregate(count=Count("id"), last=Max("updated_at"), ids=Sum("id"))
-    return _cached(("facets", batch.pk, scope, shared), lambda: _facets(batch, scope))
+    """Return the modes and industries chosen in the scope.
 
-
-def _facets(batch: Batch, scope: Scope) -> Facets:
-    """Return the modes and industries chosen, in one GROUP BY over the answers' four values.
-
-    The database reads each application's answers once and groups equal choices; the groups (at
-    most one per distinct combination, far fewer than applications) are then added up by mode.
+    The grouped choices of the whole batch, by city, are cached until one of its shared
+    applications changes, and every scope (the province, a city, a category) is summed from them.
     """
-    rows = (
-        _shared(batch, scope)
-        .values("category", chosen=AnswerValues("answers", *FACET_PATHS))
-        .annotate(count=Count("id"))
-        .order_by()
-    )
+    shared = _shared(batch, Scope()).aggregate(count=Count("id"), last=Max("updated_at"), ids=Sum("id"))
+    rows = _cached(("facets", batch.pk, shared), lambda: _grouped_choices(batch))
     modes: dict[str, Counter[str]] = {}
     industries: dict[str, Counter[str]] = {}
-    for row in rows:
-        values = json.loads(row["chosen"]) if row["chosen"] else [None] * len(FACET_PATHS)
+    for city, category, chosen, count in rows:
+        if (scope.city_code and city != scope.city_code) or (scope.category and category != scope.category):
+            continue
+        values = json.loads(chosen) if chosen else [None] * len(FACET_PATHS)
         mode_keys, main_mode, other_modes, industry = values
         for key in chosen_modes(mode_keys, main_mode, other_modes):
-            modes.setdefault(key, Counter())[row["category"]] += row["count"]
+            modes.setdefault(key, Counter())[category] += count
         code = industry if isinstance(industry, str) else ""
-        industries.setdefault(code, Counter())[row["category"]] += row["count"]
+        industries.setdefault(code, Counter())[category] += count
     return Facets(
         modes={key: dict(counts) for key, counts in modes.items()},
         industries={key: dict(counts) for key, counts in industries.items()},
     )
+
+
+def _grouped_choices(batch: Batch) -> list[tuple[str, str, str | None, int]]:
+    """Return (city, category, the four answers as JSON text, applications) for the whole batch.
+
+    One GROUP BY: the database reads each application's answers once and groups equal choices;
+    there is at most one row per distinct combination, far fewer than applications.
+    """
+    return [
+        (row["city"], row["category"], row["chosen"], row["count"])
+        for row in _shared(batch, Scope())
+        .values("category", city=F("organisation__city_code"), chosen=AnswerValues("answers", *FACET_PATHS))
+        .annotate(count=Count("id"))
+        .order_by()
+    ]
 
 
 def modes(batch: Batch, scope: Scope, *, found: Facets | None = None) -> dict[str, dict[str, int]]:
@@ -459,29 +466,33 @@ def scores(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
     then Python over one row per submitted score sheet), so the figures match the ranking page;
     cached until a score sheet, a hearing or the batch's aggregation settings change.
     """
-    sheets = Assignment.objects.filter(batch=batch).aggregate(
-        count=Count("id"), submitted=Max("submitted_at"), total=Sum("total"), state=Max("state")
-    )
+    # The sheets `batch_results` reads: published and submitted.
+    sheets = Assignment.objects.filter(
+        batch=batch, state=AssignmentState.PUBLISHED, submitted_at__isnull=False
+    ).aggregate(count=Count("id"), ids=Sum("id"), last=Max("submitted_at"), total=Sum("total"))
     hearings = Hearing.objects.filter(application__batch=batch).aggregate(
         count=Count("id"), adjustment=Sum("adjustment")
     )
     settings_key = (batch.aggregation_rule, batch.standardise_scores, batch.disagreement_threshold)
-    key = ("scores", batch.pk, scope, sheets, hearings, settings_key)
-    return _cached(key, lambda: _scores(batch, scope))
-
-
-def _scores(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
-    results = batch_results(batch)
-    categories = dict(
-        scope.applications(Application.objects.filter(pk__in=list(results))).values_list("pk", "category")
-    )
+    finals = _cached(("scores", batch.pk, sheets, hearings, settings_key), lambda: _final_scores(batch))
     counts: dict[str, dict[str, int]] = {label: Counter() for _low, _high, label in SCORE_BINS}
-    for pk, result in results.items():
-        category = categories.get(pk)
-        if category is None:
+    for final, city, category in finals:
+        if (scope.city_code and city != scope.city_code) or (scope.category and category != scope.category):
             continue
-        counts[score_bin(result.final)][category] += 1
+        counts[score_bin(final)][category] += 1
     return counts
+
+
+def _final_scores(batch: Batch) -> list[tuple[Decimal, str, str]]:
+    """Return (final score, city, category) of each scored application of the batch."""
+    results = batch_results(batch)
+    where = {
+        pk: (city, category)
+        for pk, city, category in Application.objects.filter(batch=batch).values_list(
+            "pk", "organisation__city_code", "category"
+        )
+    }
+    return [(result.final, *where[pk]) for pk, result in results.items() if pk in where]
 
 
 def score_bin(score: Decimal) -> str:
@@ -514,6 +525,5 @@ def tracking_labels() -> dict[str, str]:
 
 
 def batches() -> Sequence[Batch]:
-    return list(
-        Batch.objects.order_by("-opens_at").only("id", "name", "opens_at", "spec_text", "spec_source_name")
-    )
+    """Return every batch, latest first (whole rows: the scores read the aggregation settings)."""
+    return list(Batch.objects.order_by("-opens_at"))
