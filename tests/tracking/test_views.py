@@ -190,3 +190,22 @@ def test_unit_lists_its_reports(client, round_, units):
     body = client.get(reverse("tracking:own_reports")).content.decode()
     assert body.count('data-testid="own-report-row"') == 1
     assert "填报" in body
+
+
+def test_round_list_runs_the_same_queries_for_one_and_three_rounds(client, province_officer, units):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login_verified(client, province_officer)
+    due = timezone.localdate() + timedelta(days=9)
+    services.open_round(actor=province_officer, title="一", year=2025, due_on=due)
+    url = reverse("tracking:rounds")
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).content.decode().count('data-testid="round-row"') == 1
+    for title in ("二", "三"):
+        services.open_round(actor=province_officer, title=title, year=2025, due_on=due)
+    with CaptureQueriesContext(connection) as three:
+        assert client.get(url).content.decode().count('data-testid="round-row"') == 3
+    # One summary query per round on the page (at most PAGE_SIZE), nothing per report.
+    assert len(three) == len(one) + 2

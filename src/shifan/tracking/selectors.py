@@ -163,9 +163,22 @@ def revocations() -> QuerySet[Report]:
 
 
 def round_summary(round_: Round, user: User, today: date | None = None) -> dict[str, Any]:
-    reports = visible_reports(user).filter(round=round_)
+    """Return the counts of the round's reports the user sees: per state, flagged, total (one query)."""
+    today = today or timezone.localdate()
+    counted = (
+        visible_reports(user)
+        .filter(round=round_)
+        .aggregate(
+            total=Count("pk"),
+            flagged=Count("pk", filter=Q(flag_count__gt=0)),
+            **{
+                state: Count("pk", filter=state_filter(state, round_.due_on, today))
+                for state in ReportState.values
+            },
+        )
+    )
     return {
-        "states": state_counts(reports, round_.due_on, today),
-        "flagged": reports.filter(flag_count__gt=0).count(),
-        "total": reports.count(),
+        "states": {state: counted[state] or 0 for state in ReportState.values},
+        "flagged": counted["flagged"] or 0,
+        "total": counted["total"] or 0,
     }
