@@ -3,7 +3,9 @@
 Every function here runs a fixed number of aggregate queries (GROUP BY with conditional counts),
 whatever the number of applications: the page at 10,000 applications costs what it costs at ten
 (see `bench/dashboard.py`). Only the review scores are combined in Python, by the expert review's
-own aggregation (trimmed mean, standardisation), over one row per submitted score sheet.
+own aggregation (trimmed mean, standardisation), over one row per submitted score sheet. The two
+costly figures, the choices read from the answers and the final scores, are computed once per
+batch (by city and category) and cached under a fingerprint of their rows (`_cached`).
 
 A `Scope` narrows every figure to one city (a city officer's own) and optionally one category.
 Drafts and withdrawn applications are private to their applicants: they are counted in the
