@@ -103,3 +103,13 @@ def test_scores_are_the_expert_reviews_final_scores_in_bins(programme):
     assert counts["85–90"] == {"enterprise": 1}  # mean of 80 and 90
     assert sum(sum(by.values()) for by in counts.values()) == 1
     assert selectors.score_bin(selectors.SCORE_BINS[-1][1]) == "95–100"
+
+
+def test_the_required_path_meets_each_target_from_last_years_count(programme):
+    from shifan.dashboard.charts import required_path
+
+    progress = selectors.progress(today=date(2026, 6, 1))
+    cumulative = [1, 1, 1, 1, 1, 1, 1]  # 2024 … 2030
+    path = required_path(progress, cumulative, this_year=2026)
+    # From 1 at the end of 2025: 160 by 2027 in two steps, then 200 by 2030 in three.
+    assert path == [None, None, 80, 160, 173, 187, 200]

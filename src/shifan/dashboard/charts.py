@@ -142,11 +142,13 @@ def progress_chart(figures: Figures) -> Chart:
     )
 
 
-def required_path(progress: selectors.Progress, cumulative: list[int]) -> list[int | None]:
+def required_path(
+    progress: selectors.Progress, cumulative: list[int], *, this_year: int | None = None
+) -> list[int | None]:
     """Return the cumulative count that meets each target on time: from the count at the end of
     last year, evenly up to each target in turn, this year included (None before this year), as
     the pace on the page counts it."""
-    this_year = timezone.localdate().year
+    this_year = this_year or timezone.localdate().year
     path: list[int | None] = [None] * len(progress.years)
     if this_year not in progress.years:
         return path
