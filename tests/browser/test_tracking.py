@@ -4,7 +4,8 @@ A recognised unit is made through the factories and a round is opened for it (du
 The unit's member reaches the report from the nav, saves a draft with a mistyped figure and sees
 the message beside the field, fixes it, adds an event row, submits with a 15% service share and
 sees 已提交. The province officer opens the round from 动态跟踪, sees the flag with its numbers,
-opens the report and rates it 关注: first without a reason (refused beside the field), then with one.
+opens the report and rates it 关注: first without a reason (refused beside the field), then with one;
+the dashboard's tracking panel counts one more 关注 than before.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import allow_console_error, log_in, log_in_officer, officer_with_device, shot
+from tests.browser.test_dashboard import chart_data
 from tests.tracking.conftest import announced, member_of, recognised
 
 pytestmark = pytest.mark.browser
@@ -83,6 +85,7 @@ def test_unit_submits_a_report_and_the_province_evaluates_it(live_server, new_pa
     page = new_page()
     allow_console_error(page, r"/evaluate/")  # the refused evaluation answers 400
     log_in_officer(page, base, province, "[data-testid=province-home]")
+    before = dashboard_evaluations(page, base)
     page.get_by_role("link", name="动态跟踪", exact=True).click()
     page.get_by_role("link", name="2025年度运行情况报告").click()
     row = page.locator("[data-testid=report-row]").filter(has_text=unit.unit_name)
@@ -109,3 +112,17 @@ def test_unit_submits_a_report_and_the_province_evaluates_it(live_server, new_pa
     ).to_have_text("关注")
     report.refresh_from_db()
     assert (report.evaluation, report.evaluation_reason) == ("attention", REASON)
+
+    # 3. The dashboard counts the evaluation.
+    after = dashboard_evaluations(page, live_server.url)
+    assert after["关注"] == before["关注"] + 1
+    shot(page, "dashboard-tracking")
+
+
+def dashboard_evaluations(page, base):
+    """Open the dashboard and return its tracking panel's evaluation counts by label."""
+    page.goto(f"{base}/dashboard/")
+    expect(page.locator("[data-chart=evaluations]")).to_have_attribute("data-chart-ready", "true")
+    data = chart_data(page)
+    labels, values = data["evaluations"]["labels"], data["evaluations"]["series"][0]["values"]
+    return dict(zip(labels, values, strict=True))
