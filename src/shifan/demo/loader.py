@@ -502,6 +502,10 @@ def load_demo_applications(province: User) -> None:
     load_review_stage(province)
     load_publicity_stage(province)
 
+    from shifan.demo.proposed_stage import load_proposed_stage
+
+    load_proposed_stage(province)
+
     from shifan.demo.cases_stage import load_cases_stage
     from shifan.demo.publicity_stage import ANNOUNCED_BATCH_NAME
 
