@@ -244,6 +244,82 @@ def city_recommends_and_sends(world: World, applicant: Applicant) -> None:
     shot(page, f"city-sent-{applicant.city_code}")
 
 
+# 4-6. The province accepts, the experts score, the proposed list ------------------------------
+
+
+def province_accepts(world: World, applicants: list[Applicant]) -> None:
+    page = world.pages["province"]
+    for accepted, applicant in enumerate(applicants):
+        page.get_by_role("link", name="形式审查", exact=True).click()
+        page.locator("#state").select_option(label="已推荐")
+        page.get_by_role("button", name="查询").click()
+        expect(page.locator("[data-testid=queue-row]")).to_have_count(len(applicants) - accepted)
+        if not accepted:
+            shot(page, "province-queue")
+        open_from_queue(page, applicant.name)
+        panel = page.locator("[data-testid=review-panel]")
+        panel.get_by_role("button", name="受理", exact=True).click()
+        expect(panel.locator("[data-testid=review-state]")).to_have_text("已受理")
+    shot(page, "province-accepted")
+
+
+def assign_experts(world: World, enterprise: Applicant) -> None:
+    page = world.pages["province"]
+    page.get_by_role("link", name="专家评审", exact=True).click()
+    expect(page).to_have_url(f"{world.base}/review/batches/{world.batch_pk}/assignments/")
+    expect(page.locator("[data-testid=plan-missing]")).to_have_text("6")
+    page.locator("[data-testid=solve]").click()
+    expect(page.locator(".alert-success")).to_contain_text("已证明为最优方案")
+    expect(page.locator("[data-testid=plan-expert]")).to_have_count(6)
+    expect(page.locator("[data-testid=plan-missing]")).to_have_text("0")
+    # 专家3 works in 广州: never on the 广州 enterprise.
+    row = page.locator(f'[data-testid=plan-row][data-number="{enterprise.number}"]')
+    expect(row.locator("[data-testid=plan-expert]")).to_have_count(3)
+    expect(row).not_to_contain_text("专家3")
+    shot(page, "province-assignment-proposed")
+    page.locator("[data-testid=publish]").click()
+    expect(page.locator(".alert-success")).to_contain_text("已发布 6 项评审任务")
+
+
+def expert_scores(world: World, expert: Any) -> int:
+    """Log in as the expert and score every assigned application; return how many."""
+    page = accepting(world.new_page())
+    log_in_officer(page, world.base, expert, "[data-testid=expert-home]")
+    page.get_by_role("link", name="评审任务", exact=True).click()
+    count = page.locator("[data-testid=assignment-row]").count()
+    for _ in range(count):
+        page.get_by_role("link", name="开始评审").first.click()
+        expect(page.locator("[data-testid=applicant-name]")).to_be_visible()
+        page.get_by_role("button", name="确认无利益冲突，开始评审").click()
+        expect(page.locator("[data-testid=score-sheet]")).to_be_visible()
+        for box in page.locator("input[data-score]").all():
+            box.fill(str(int(float(box.get_attribute("data-max")) * 0.8)))
+        for area in page.locator("textarea[name^=comment_]").all():
+            area.fill("与材料对应，论述清楚。")
+        page.locator("#overall_comment").fill("总体符合示范要求，建议列入。")
+        shot(page, f"expert-sheet-{expert.name}")
+        page.get_by_role("button", name="提交评分").click()
+        expect(page.locator(".alert-success")).to_contain_text("评分已提交")
+    expect(page.get_by_role("link", name="开始评审")).to_have_count(0)
+    return count
+
+
+def make_proposed_list(world: World, applicants: list[Applicant]) -> None:
+    page = world.pages["province"]
+    page.get_by_role("link", name="专家评审", exact=True).click()
+    page.get_by_role("link", name="评分汇总与拟认定名单").click()
+    rows = page.locator("[data-testid=ranking-row]")
+    expect(rows).to_have_count(len(applicants))
+    for applicant in applicants:
+        row = page.locator(f'[data-testid=ranking-row][data-number="{applicant.number}"]')
+        expect(row.locator("input[type=checkbox]")).to_be_checked()  # within the quota
+        page.locator(f"[data-testid=mark-{applicant.category}]").click()
+        expect(page.locator(".alert-success")).to_contain_text("拟认定名单已保存（1 个）")
+    page.locator("[data-testid=fix-list]").click()
+    expect(page.locator("[data-testid=list-fixed]")).to_be_visible()
+    shot(page, "province-proposed-list")
+
+
 # The test ------------------------------------------------------------------------------------
 
 
@@ -291,7 +367,8 @@ def test_the_whole_lifecycle_through_the_pages(live_server: Any, new_page: Any, 
     enterprise = Applicant(ENTERPRISE, ENTERPRISE_CODE, GUANGZHOU, "gz-admin@example.com", "enterprise")
     platform = Applicant(PLATFORM, PLATFORM_CODE, SHANTOU, "st-admin@example.com", "platform")
     for applicant in (enterprise, platform):
-        applicant.page = accepting(new_page())
+        # submit_and_check (below) makes the page accept the confirmation dialogs.
+        applicant.page = new_page()
         register(world, applicant)
     fill_enterprise(world, enterprise)
     fill_platform(world, platform)
@@ -304,3 +381,13 @@ def test_the_whole_lifecycle_through_the_pages(live_server: Any, new_page: Any, 
     applicant_resubmits(world, enterprise)
     city_recommends_and_sends(world, enterprise)
     city_recommends_and_sends(world, platform)
+
+    # 4. The province accepts both.
+    province_accepts(world, [enterprise, platform])
+
+    # 5. The experts are assigned without conflicts; each confirms and scores.
+    assign_experts(world, enterprise)
+    assert sum(expert_scores(world, expert) for expert in experts) == 6
+
+    # 6. The proposed list.
+    make_proposed_list(world, [enterprise, platform])
