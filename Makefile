@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core fonts-arphic-gkai00
 
 DEMO_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 
-.PHONY: help install system-packages demo serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard
+.PHONY: help install system-packages demo serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench
 
 help:
 	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-assignment   solve time and optimality of expert assignment (1,000 × 300, k = 5)"
 	@echo "make bench-documents    申报书 PDF/Word seconds per book and pages, a 200-book ZIP export"
 	@echo "make bench-dashboard    统计分析 page time with 10,000 applications (province and city officer)"
+	@echo "make bench              deadline-day load under gunicorn: N = 50, 200, 500 applicants, SQLite and PostgreSQL"
 
 install: system-packages $(VENV)/.installed node_modules/.installed
 
@@ -77,6 +78,10 @@ bench-documents: install
 
 bench-dashboard: install
 	SHIFAN_HTTPS=false $(PY) bench/dashboard.py
+
+# Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust): it creates and drops shifan_bench.
+bench: install
+	SHIFAN_HTTPS=false $(PY) bench/load.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -37,6 +37,8 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 # The demo accounts skip two-factor login only while this is on; a deploy check refuses it.
 SHIFAN_DEMO = env_bool("SHIFAN_DEMO", False)
 SHIFAN_HTTPS = env_bool("SHIFAN_HTTPS", not DEBUG)
+# bench/load.py's ceiling: a bare view at /bench/ceiling/, served only while this is on.
+SHIFAN_BENCH_CEILING = env_bool("SHIFAN_BENCH_CEILING", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:

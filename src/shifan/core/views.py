@@ -29,3 +29,11 @@ class NoticeOpenView(LoginRequiredMixin, View):
         if notice.url and url_has_allowed_host_and_scheme(notice.url, allowed_hosts={request.get_host()}):
             return redirect(notice.url)
         return redirect("notices")
+
+
+def bench_ceiling(request: HttpRequest) -> HttpResponse:
+    """Return a few bytes: the load benchmark's ceiling, the throughput of the stack without a page.
+
+    Routed only with SHIFAN_BENCH_CEILING on (shifan/urls.py); it reads nothing and renders nothing.
+    """
+    return HttpResponse(b"ok", content_type="text/plain")
