@@ -1,14 +1,34 @@
 """The whole lifecycle of a batch in one browser test, every step through the pages.
 
 On a fresh database only what no page can do is set up directly: the first province officer, the
-two city officers and the experts, each with a confirmed authenticator (as the other browser
-tests make them). Then, in the browser:
+two city officers and four experts, each with a confirmed authenticator (as the other browser
+tests make them; the experts' cities and fields are written on their profiles). Then, in the
+browser:
 
 1. the province officer opens a batch from the Guangdong 2024 spec (3 experts per application);
-2. an enterprise in 广州 (珠三角) and a platform in 汕头 register and apply; the enterprise is
-   first blocked by the revenue rule, corrects the figure, and both submit;
-3. 广州 returns the enterprise with a reason, the applicant resubmits; each city recommends, ranks,
-   uploads its 推荐函 and sends its set;
+2. an enterprise in 广州 (珠三角) and a platform in 汕头 register and apply, filling every section;
+   the enterprise is first blocked by the revenue rule (4,200万元 < 5,000万元), corrects the
+   figure, and both submit;
+3. 广州 returns the enterprise with a reason, the applicant fixes it and resubmits; each city
+   recommends, saves its ranking, uploads its 推荐函 and sends its set;
+4. the province accepts both (形式审查);
+5. the province solves and publishes the assignment (the expert working in 广州 is never on the
+   广州 enterprise); each expert confirms no conflict and submits a full score sheet;
+6. the province saves each category's list and fixes the proposed list;
+7. the province opens the notice; a visitor objects to the enterprise on the public page and the
+   province dismisses the objection;
+8. the announcement is published;
+9. the province opens a tracking round, the enterprise submits its report, the province rates it 良好;
+10. the dashboard's tracking panel counts that evaluation;
+11. the enterprise downloads its submitted book; the number and digest read from the PDF's footer
+    are typed on /verify/, which answers 当前版本.
+
+Two things a person does outside the pages are done by the test:
+- the CAPTCHA of the objection form is answered with the text kept in the database under the key
+  the page carries (as test_publicity does), standing for a person reading the image;
+- the clock: the notice period only ends by working days passing, so (as test_publicity does) the
+  notice's dates are moved into the past in the database before step 8; the pages then compute the
+  period as over by themselves. Nothing else is written to the database.
 """
 
 from __future__ import annotations
@@ -32,7 +52,9 @@ from tests.browser.test_application_form import (
     walk_sections,
     write_pdf,
 )
+from tests.browser.test_book import download, pages_text
 from tests.browser.test_city_review import PDF, open_from_queue, recommend
+from tests.browser.test_dashboard import chart_data
 from tests.browser.test_registration import type_credit_code, wait_for_live_checks
 
 pytestmark = pytest.mark.browser
@@ -44,6 +66,18 @@ ENTERPRISE_CODE = factories.credit_code_for(GUANGZHOU, 5101)
 PLATFORM_CODE = factories.credit_code_for(SHANTOU, 5102)
 RETURN_REASON = "主营业务描述过于笼统，请写明主要产品和服务内容。"
 NEW_MAIN_BUSINESS = "高端数控装备研发制造及远程运维、培训服务"
+OBJECTOR_PHONE = "13800138000"
+OBJECTION_GROUNDS = "该企业2023年发生较大安全生产事故，与申报材料所述不符，请核查。"
+ANNOUNCEMENT_NUMBER = "粤工信融合函〔2026〕12号"
+ROUND_TITLE = "年度运行情况报告（全周期测试）"
+REPORT_FIGURES = {
+    "total_assets": "52000",
+    "operating_revenue": "12000",
+    "service_revenue": "3600",
+    "net_profit": "900",
+    "rd_intensity": "4.1",
+    "employees": "350",
+}
 
 
 @dataclass
@@ -320,6 +354,176 @@ def make_proposed_list(world: World, applicants: list[Applicant]) -> None:
     shot(page, "province-proposed-list")
 
 
+# 7-8. The notice, an objection, the announcement -------------------------------------------
+
+
+def open_notice(world: World) -> int:
+    from django.utils import timezone
+
+    page = world.pages["province"]
+    page.get_by_role("link", name="公示公布", exact=True).click()
+    page.get_by_role("link", name="发布公示", exact=True).click()
+    expect(page).to_have_url(f"{world.base}/manage/publicity/batches/{world.batch_pk}/notice/")
+    page.locator("#id_starts_on").fill(timezone.localdate().isoformat())
+    page.locator("#id_contact_phone").fill("020-83133333")
+    page.locator("[data-testid=preview-period]").click()
+    expect(page.locator("[data-testid=period]")).to_contain_text("截止日期：")
+    if page.locator("#id_accept_uncovered").count():  # late December: the next year may be uncovered
+        page.locator("#id_accept_uncovered").check()
+    shot(page, "province-notice-form")
+    page.locator("[data-testid=publish-notice]").click()
+    expect(page.locator(".alert-success")).to_contain_text("公示已发布")
+    expect(page.locator("[data-testid=notice-phase]")).to_have_text("公示中")
+    return int(re.search(r"/notices/(\d+)/$", page.url).group(1))
+
+
+def file_objection(world: World, notice_pk: int, applicant: Applicant) -> str:
+    from captcha.models import CaptchaStore
+
+    page = world.new_page()
+    page.goto(f"{world.base}/public/notices/")
+    page.locator("main").get_by_role("link", name=re.compile("拟认定名单公示")).click()
+    expect(page).to_have_url(f"{world.base}/public/notices/{notice_pk}/")
+    expect(page.locator("[data-testid=notice-phase]")).to_have_text("公示中")
+    shot(page, "public-notice")
+    page.locator("tr").filter(has_text=applicant.name).get_by_role("link", name="提出异议").click()
+    expect(page.locator("#id_entry option:checked")).to_contain_text(applicant.name)
+    page.locator("#id_name").fill("张明")
+    page.locator("#id_phone").fill(OBJECTOR_PHONE)
+    page.locator("#id_grounds").fill(OBJECTION_GROUNDS)
+    # The CAPTCHA's answer, as a person reads it off the image: kept in the database by its key.
+    key = page.locator("input[name=captcha_0]").input_value()
+    page.locator("input[name=captcha_1]").fill(CaptchaStore.objects.get(hashkey=key).response)
+    shot(page, "public-objection-form")
+    page.get_by_role("button", name="提交异议").click()
+    reference = page.locator("[data-testid=objection-reference]")
+    expect(reference).to_have_text(re.compile(r"^YY\d{4}-\w{4}-\w{4}$"))
+    return reference.inner_text()
+
+
+def decide_objection(world: World, notice_pk: int, reference: str) -> None:
+    page = world.pages["province"]
+    page.goto(f"{world.base}/manage/publicity/notices/{notice_pk}/")
+    rows = page.locator("[data-testid=objection-row]")
+    expect(rows).to_have_count(1)
+    rows.get_by_role("link", name=reference).click()
+    expect(page.locator("main")).to_contain_text(OBJECTION_GROUNDS)
+    page.locator("#id_decision_findings").fill("经向应急管理部门核实，该事故发生在2019年，不在近三年内。")
+    page.get_by_label("异议不成立，保留在名单中").check()
+    page.locator("#id_decision_reason").fill("所反映的事故不在申报条件规定的近三年内，异议不成立。")
+    shot(page, "province-objection-decision")
+    page.locator("[data-testid=decide]").click()
+    expect(page.locator(".alert-success")).to_contain_text("异议已处理")
+    expect(page.locator("[data-testid=announcement-refusal]")).to_contain_text("期满后才能发布认定通告")
+
+
+def publish_announcement(world: World, notice_pk: int, applicants: list[Applicant]) -> None:
+    from django.utils import timezone
+
+    from shifan.publicity.models import Notice
+
+    # The clock: the notice period ends only by days passing. As in test_publicity, its dates are
+    # moved into the past; the pages then compute the period as over by themselves.
+    today = timezone.localdate()
+    Notice.objects.filter(pk=notice_pk).update(
+        starts_on=today - timedelta(days=30), ends_on=today - timedelta(days=20)
+    )
+    page = world.pages["province"]
+    page.get_by_role("link", name="公示公布", exact=True).click()
+    expect(page.locator("main")).to_contain_text("公示期满")
+    page.goto(f"{world.base}/manage/publicity/notices/{notice_pk}/")
+    expect(page.locator("[data-testid=notice-phase]")).to_have_text("公示期满")
+    page.locator("[data-testid=announce]").click()
+    page.locator("#id_number").fill(ANNOUNCEMENT_NUMBER)
+    page.locator("[data-testid=publish-announcement]").click()
+    expect(page).to_have_url(re.compile(r"/public/announcements/\d+/$"))
+    expect(page.locator("main")).to_contain_text(ANNOUNCEMENT_NUMBER)
+    for applicant in applicants:
+        expect(page.locator("main")).to_contain_text(applicant.name)
+    expect(page.locator("main")).to_contain_text("示范企业（1 家）")
+    expect(page.locator("main")).to_contain_text("示范平台（1 家）")
+    shot(page, "public-announcement")
+
+
+# 9-11. Tracking, the dashboard, the book -----------------------------------------------------
+
+
+def open_round(world: World) -> None:
+    from django.utils import timezone
+
+    page = world.pages["province"]
+    page.goto(f"{world.base}/")  # from the public announcement back to the officer's pages
+    page.get_by_role("link", name="动态跟踪", exact=True).click()
+    page.get_by_role("link", name="发起报告", exact=True).click()
+    page.locator("#id_title").fill(ROUND_TITLE)
+    page.locator("#id_due_on").fill((timezone.localdate() + timedelta(days=30)).isoformat())
+    shot(page, "province-round-form")
+    page.locator("[data-testid=open-round]").click()
+    expect(page.locator(".alert-success")).to_contain_text("已通知 2 家示范单位")
+
+
+def submit_report(world: World, applicant: Applicant) -> None:
+    page = applicant.page
+    page.goto(f"{world.base}/")
+    page.get_by_role("link", name="运行情况报告", exact=True).click()
+    expect(page.locator("[data-testid=own-report-row]")).to_contain_text("未提交")
+    page.get_by_role("link", name="填报", exact=True).click()
+    for name, value in REPORT_FIGURES.items():
+        page.locator(f"input[name={name}]").fill(value)
+    page.locator("textarea[name=work_done]").fill("本年度上线设备远程运维平台，新增备件服务。")
+    page.locator("textarea[name=experience]").fill("以设备运行数据为基础开展预测性维护。")
+    page.locator("#major_accident-no").check()
+    page.locator("[data-testid=submit-report]").click()
+    expect(page.locator(".alert-success")).to_contain_text("报告已提交。")
+    expect(page.locator("[data-testid=report-state]")).to_have_text("已提交")
+    shot(page, "unit-report-submitted")
+
+
+def evaluate_report(world: World, applicant: Applicant) -> None:
+    page = world.pages["province"]
+    page.get_by_role("link", name="动态跟踪", exact=True).click()
+    page.get_by_role("link", name=ROUND_TITLE).click()
+    row = page.locator("[data-testid=report-row]").filter(has_text=applicant.name)
+    expect(row.locator("[data-testid=report-state]")).to_have_text("已提交")
+    row.get_by_role("link", name="查看并评价").click()
+    page.get_by_label("良好").check()
+    page.locator("[data-testid=evaluate]").click()
+    expect(page.locator(".alert-success").first).to_contain_text("已评价为“良好”")
+    expect(page.locator("[data-testid=evaluation-result]")).to_contain_text("良好")
+    shot(page, "province-report-evaluated")
+
+
+def dashboard_shows_the_result(world: World) -> None:
+    page = world.pages["province"]
+    page.locator(".sf-navbar").get_by_role("link", name="统计", exact=True).click()
+    expect(page.locator("[data-testid=dashboard-title]")).to_have_text("统计分析")
+    expect(page.locator("[data-chart=evaluations]")).to_have_attribute("data-chart-ready", "true")
+    data = chart_data(page)
+    evaluations = data["evaluations"]
+    assert dict(zip(evaluations["labels"], evaluations["series"][0]["values"], strict=True))["良好"] == 1
+    shot(page, "dashboard")
+
+
+def book_verifies(world: World, applicant: Applicant) -> None:
+    page = applicant.page
+    page.goto(f"{world.base}/applications/{applicant.pk}/")
+    card = page.locator("[data-testid=book-downloads]")
+    book = download(page, card.locator("[data-testid=book-pdf]"), world.tmp_path / "book")
+    footer = pages_text(book)[-1]
+    number = re.search(r"申报编号(GD-SMD-2024-[EP]-\d{4})", footer).group(1)
+    digest = re.search(r"摘要([0-9a-f]{12})", footer).group(1)
+    assert number == applicant.number
+    page.goto(f"{world.base}/verify/")
+    page.locator("#id_number").fill(number)
+    page.locator("#id_digest").fill(digest)
+    page.get_by_role("button", name="核验").click()
+    result = page.locator("[data-testid=verify-result]")
+    expect(result).to_have_attribute("data-outcome", "current")
+    expect(result).to_contain_text("当前版本")
+    expect(result).to_contain_text(f"申报编号 {number} 的第 2 次提交")
+    shot(page, "book-verified")
+
+
 # The test ------------------------------------------------------------------------------------
 
 
@@ -391,3 +595,22 @@ def test_the_whole_lifecycle_through_the_pages(live_server: Any, new_page: Any, 
 
     # 6. The proposed list.
     make_proposed_list(world, [enterprise, platform])
+
+    # 7. The notice opens; a visitor objects on the public page; the province dismisses it.
+    notice_pk = open_notice(world)
+    reference = file_objection(world, notice_pk, enterprise)
+    decide_objection(world, notice_pk, reference)
+
+    # 8. The period is over (the clock, see publish_announcement): the announcement.
+    publish_announcement(world, notice_pk, [enterprise, platform])
+
+    # 9. A tracking round: the enterprise reports, the province evaluates.
+    open_round(world)
+    submit_report(world, enterprise)
+    evaluate_report(world, enterprise)
+
+    # 10. The dashboard counts it.
+    dashboard_shows_the_result(world)
+
+    # 11. The enterprise's printed book verifies.
+    book_verifies(world, enterprise)
