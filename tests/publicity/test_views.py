@@ -158,10 +158,15 @@ def test_public_notice_runs_two_queries_whatever_the_list(
     client, province_officer, django_assert_num_queries, units
 ):
     notice = open_today(province_officer, new_batch(province_officer, units))
+    url = reverse("publicity:public_notice", kwargs={"pk": notice.pk})
     with django_assert_num_queries(2):
-        response = client.get(reverse("publicity:public_notice", kwargs={"pk": notice.pk}))
+        response = client.get(url)
     assert response.status_code == 200
     assert response.content.decode().count("/objection/?entry=") == units
+    with django_assert_num_queries(1):  # the rendered page is cached under the notice's stamp
+        again = client.get(url)
+    assert again.content == response.content
+    assert_cacheable_and_cookieless(again)
 
 
 @pytest.mark.parametrize("notices", [1, 3])
@@ -221,11 +226,13 @@ def test_past_notices_stay_listed_and_readable(client, province_officer, batch, 
 def test_public_notice_shows_a_removed_unit_struck_out(client, province_officer, batch, listed):
     notice = open_past(province_officer, batch)
     entry = notice.entries.get(application=listed[1])
+    url = reverse("publicity:public_notice", kwargs={"pk": notice.pk})
+    assert "<s>" not in client.get(url).content.decode()  # cached now
     objection = object_to(notice, entry, on=DURING_PAST)
     services.decide_objection(
         actor=province_officer, objection=objection, upheld=True, findings="属实", reason="数据不实"
     )
-    page = client.get(reverse("publicity:public_notice", kwargs={"pk": notice.pk})).content.decode()
+    page = client.get(url).content.decode()
     assert f"<s>{entry.unit_name}</s>" in page
     assert "经核查已移出名单" in page
     assert "数据不实" not in page

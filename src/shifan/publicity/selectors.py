@@ -55,9 +55,19 @@ def grouped(entries: list[NoticeEntry]) -> list[CategoryList]:
 
 def public_notice(pk: int, today: date | None = None) -> tuple[Notice, list[NoticeEntry]]:
     """Return a started notice and its entries in list order, in two queries."""
+    notice = started_notice(pk, today)
+    return notice, notice_entries(notice)
+
+
+def started_notice(pk: int, today: date | None = None) -> Notice:
+    """Return the notice if it has started (404 otherwise)."""
     today = today or timezone.localdate()
-    notice = get_object_or_404(Notice.objects.filter(starts_on__lte=today), pk=pk)
-    entries = list(
+    return get_object_or_404(Notice.objects.filter(starts_on__lte=today), pk=pk)
+
+
+def notice_entries(notice: Notice) -> list[NoticeEntry]:
+    """Return a notice's entries in list order, with what the public page shows."""
+    return list(
         NoticeEntry.objects.filter(notice=notice)
         .only(
             "id",
@@ -72,7 +82,6 @@ def public_notice(pk: int, today: date | None = None) -> tuple[Notice, list[Noti
         )
         .order_by("category", "position")
     )
-    return notice, entries
 
 
 def listed_entry(notice: Notice, entry_pk: int) -> NoticeEntry:

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 from django.views import View
 
 from shifan.accounts.models import Role
@@ -93,11 +94,18 @@ class PublicNoticeListView(View):
 
 
 class PublicNoticeView(View):
+    """The notice as published. On a deadline day it is read far more often than it changes, so the
+    rendered page is cached under the notice's `updated_at` (which every change of the notice or
+    of its list moves), the day (the phase follows it) and the language: one query per request."""
+
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         today = timezone.localdate()
-        notice, entries = selectors.public_notice(pk, today)
-        return _public(
-            render(
+        notice = selectors.started_notice(pk, today)
+        key = f"publicity:public_notice:{pk}:{notice.updated_at.timestamp()}:{today}:{get_language()}"
+        content = cache.get(key)
+        if content is None:
+            entries = selectors.notice_entries(notice)
+            content = render(
                 request,
                 "publicity/public_notice.html",
                 {
@@ -106,8 +114,9 @@ class PublicNoticeView(View):
                     "phase": notice.phase(today),
                     "refusal": services.objection_window_refusal(notice, today),
                 },
-            )
-        )
+            ).content
+            cache.set(key, content, PUBLIC_MAX_AGE)
+        return _public(HttpResponse(content))
 
 
 class ObjectionCreateView(View):

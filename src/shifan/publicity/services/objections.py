@@ -373,6 +373,9 @@ def decide_objection(
         entry.removed_at = objection.decided_at
         entry.removed_reason = objection.decision_reason
         entry.save(update_fields=["removed_at", "removed_reason"])
+        # The public page is cached under the notice's updated_at (views.PublicNoticeView): a new
+        # stamp makes every server process render the struck-out unit at once.
+        Notice.objects.filter(pk=entry.notice_id).update(updated_at=objection.decided_at)
         application = (
             Application.objects.select_for_update()
             .select_related("organisation")
