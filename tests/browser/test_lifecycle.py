@@ -498,6 +498,11 @@ def dashboard_shows_the_result(world: World) -> None:
     page.locator(".sf-navbar").get_by_role("link", name="统计", exact=True).click()
     expect(page.locator("[data-testid=dashboard-title]")).to_have_text("统计分析")
     expect(page.locator("[data-chart=evaluations]")).to_have_attribute("data-chart-ready", "true")
+    # Both units count towards the programme's 2027 target, one in each city's funnel row.
+    expect(page.locator("[data-testid=target-2027-reached]")).to_have_text(re.compile(r"^2 / \d+$"))
+    funnel = page.locator("[data-testid=funnel-table]")
+    for city in ("广州市", "汕头市"):
+        expect(funnel.locator("tr", has_text=city).locator("td").last).to_have_text("1")
     data = chart_data(page)
     evaluations = data["evaluations"]
     assert dict(zip(evaluations["labels"], evaluations["series"][0]["values"], strict=True))["良好"] == 1
