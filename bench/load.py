@@ -67,7 +67,7 @@ def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="50,200,500", help="applicant counts (default 50,200,500)")
     parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql or both")
-    parser.add_argument("--seconds", type=float, default=30, help="seconds per phase (default 30)")
+    parser.add_argument("--seconds", type=float, default=20, help="seconds per phase (default 20)")
     parser.add_argument("--autosave-interval", type=float, default=5, help="seconds between saves (5)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker, gthread (default 4)")
