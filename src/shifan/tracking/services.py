@@ -7,7 +7,6 @@ parameters so tests can hold the clock.
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -22,8 +21,9 @@ from shifan.applications import answers as answer_rules
 from shifan.applications.filetypes import UploadRefused, check_size, check_upload, content_type
 from shifan.core.notices import notify
 from shifan.core.services import record_event
+from shifan.eligibility.services import effective_rules
 from shifan.programs.models import Batch
-from shifan.programs.spec import Form, Rule, Tracking
+from shifan.programs.spec import Form, Tracking
 from shifan.publicity.models import DemonstrationUnit, UnitStatus
 from shifan.tracking.flags import Baseline, report_flags
 from shifan.tracking.models import (
@@ -89,15 +89,6 @@ def report_form(report: Report) -> Form:
     if tracking is None:  # a round never opens for such a unit (see open_round)
         raise TrackingError("该批次的申报规格没有动态跟踪报告表。")
     return tracking.form_for(report.unit.category)
-
-
-def effective_rules(batch: Batch, category: str) -> list[Rule]:
-    """Return the batch's eligibility rules for a category with the province's corrections applied."""
-    overrides: dict[str, dict[str, Any]] = batch.rule_overrides or {}
-    return [
-        replace(rule, params={**rule.params, **overrides[rule.name]}) if rule.name in overrides else rule
-        for rule in batch.spec.rules_for(category)
-    ]
 
 
 def baseline_of(unit: DemonstrationUnit) -> Baseline:
