@@ -291,13 +291,13 @@ def scores_chart(figures: Figures) -> Chart:
     )
 
 
-def tracking_charts(counts: Mapping[str, Mapping[str, int]] | None) -> list[Chart]:
+def tracking_charts(counts: Mapping[str, Mapping[str, int]]) -> list[Chart]:
     """The tracking app's reports by state and by evaluation, once any report exists.
 
     `counts` is `tracking.selectors.evaluation_counts()`: {"states": {state: n}, "evaluations":
-    {evaluation or "none": n}}; None while the tracking app is not installed.
+    {evaluation or "none": n}}.
     """
-    if not counts or not sum((counts.get("states") or {}).values()):
+    if not sum((counts.get("states") or {}).values()):
         return []
     labels = selectors.tracking_labels()
     states = dict(counts.get("states") or {})

@@ -54,6 +54,8 @@ from shifan.expert_review.models import Assignment, AssignmentState, Hearing
 from shifan.expert_review.selectors import batch_results
 from shifan.programs.models import Batch
 from shifan.publicity.models import DemonstrationUnit, UnitStatus
+from shifan.tracking.models import Evaluation, ReportState
+from shifan.tracking.selectors import evaluation_counts
 
 S = ApplicationState
 T = TypeVar("T")
@@ -504,24 +506,13 @@ def score_bin(score: Decimal) -> str:
     return SCORE_BINS[-1][2]  # 100 itself falls in the last bin
 
 
-def tracking_counts() -> Mapping[str, Mapping[str, int]] | None:
-    """Return the tracking app's report and evaluation counts (all rounds), or None without it."""
-    try:
-        from shifan.tracking.selectors import evaluation_counts  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return evaluation_counts(batch=None)  # type: ignore[no-any-return,unused-ignore]
+def tracking_counts() -> Mapping[str, Mapping[str, int]]:
+    """Return the tracking app's report and evaluation counts (all rounds)."""
+    return evaluation_counts(batch=None)
 
 
 def tracking_labels() -> dict[str, str]:
     """Return the Chinese names of report states and evaluations ("none": not evaluated yet)."""
-    try:
-        from shifan.tracking.models import (  # type: ignore[import-not-found,unused-ignore]
-            Evaluation,
-            ReportState,
-        )
-    except ImportError:
-        return {}
     labels = {str(key): str(label) for key, label in [*ReportState.choices, *Evaluation.choices]}
     return {**labels, "none": "未评价"}
 
