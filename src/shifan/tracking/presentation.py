@@ -74,6 +74,7 @@ def read_only_sections(form: Form, report: Report) -> list[dict[str, Any]]:
                     "files": [file for file in files if file.field_key == f.key],
                     "long": f.type == "longtext",
                     "table": f.type == "table",
+                    "cells": table_rows(f, answers.get(f.key)) if f.type == "table" else [],
                 }
                 for f in section.fields
                 # A conditional question that does not apply (事故情况说明 without an accident) is left out.

@@ -169,12 +169,6 @@ class ReportView(ReaderMixin, View):
             context["error_count"] = len(errors or {})
         else:
             context["read_only"] = presentation.read_only_sections(form, report)
-            for section in context["read_only"]:
-                for row in section["rows"]:
-                    if row["table"]:
-                        row["cells"] = presentation.table_rows(
-                            row["field"], (report.answers or {}).get(row["field"].key)
-                        )
         if request.user.is_province_officer:
             context["evaluation_refusal"] = services.evaluation_refusal(report, today)
             context["evaluation_form"] = evaluation_form or EvaluationForm(
