@@ -143,6 +143,16 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return self.original_name
 
+    def record(self) -> dict[str, Any]:
+        """Return the attachment as a snapshot lists it (and the book prints it)."""
+        return {
+            "field": self.field_key,
+            "name": self.original_name,
+            "sha256": self.sha256,
+            "size": self.size,
+            "id": self.pk,
+        }
+
 
 class Snapshot(models.Model):
     """A submission, immutable: what the applicant sent, as the reviewers will see it."""

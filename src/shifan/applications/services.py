@@ -422,8 +422,7 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
         application.number = _next_number(application)
     answers = answer_rules.computed_answers(form, application.answers)
     attachments = [
-        {"field": a.field_key, "name": a.original_name, "sha256": a.sha256, "size": a.size, "id": a.pk}
-        for a in application.attachments.filter(removed_at=None).order_by("field_key", "id")
+        a.record() for a in application.attachments.filter(removed_at=None).order_by("field_key", "id")
     ]
     batch = application.batch
     sequence = (latest.sequence if latest else 0) + 1

@@ -1,12 +1,22 @@
 """Small HTTP helpers shared by the views: downloads and the visitor's address."""
 
 import ipaddress
+import re
 from urllib.parse import quote
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# Characters Windows or macOS refuse in a file name.
+UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def safe_filename(name: str) -> str:
+    """Return a file name any desktop will save: characters Windows or macOS refuse become "_"."""
+    return UNSAFE_IN_FILENAME.sub("_", name)
 
 
 def attachment_disposition(filename: str, fallback: str = "download") -> str:

@@ -14,7 +14,6 @@ printed or scanned copy can be matched to the electronic version it came from.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shifan.applications import answers as answer_rules
+from shifan.core.http import safe_filename
 from shifan.documents.announcement import chinese_date, chinese_numeral
 
 if TYPE_CHECKING:
@@ -51,8 +51,6 @@ NARROW_TYPES = frozenset(
     }
 )
 CHINESE_ORDINALS = "一二三四五六七八九十"
-# Characters Windows or macOS refuse in a file name.
-UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 @dataclass(frozen=True)
@@ -211,10 +209,7 @@ def submitted_book(snapshot: Snapshot) -> Book:
 
 def draft_book(application: Application) -> Book:
     """Return the book of what is saved now, to print as a 草稿."""
-    files = [
-        {"field": a.field_key, "name": a.original_name, "sha256": a.sha256, "size": a.size}
-        for a in application.attachments.filter(removed_at=None).order_by("field_key", "id")
-    ]
+    files = [a.record() for a in application.attachments.filter(removed_at=None).order_by("field_key", "id")]
     return _book(application, application.answers, files, None, timezone.localtime())
 
 
@@ -472,7 +467,7 @@ def _commitment(form: Form, values: dict[str, Any]) -> Commitment:
 def book_filename(book: Book, extension: str) -> str:
     """Return "{编号} {单位} 申报书.{extension}" ("草稿" for drafts), safe to save on any desktop."""
     prefix = book.verification.number if book.verification else "草稿"
-    return UNSAFE_IN_FILENAME.sub("_", f"{prefix} {book.unit_name} 申报书") + f".{extension}"
+    return safe_filename(f"{prefix} {book.unit_name} 申报书") + f".{extension}"
 
 
 # Rendering -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ short digest and the verification QR code on every page.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shifan.documents import typography as ty
 from shifan.documents.book_pdf import FACES_BY_PART, PAGE_MARGINS_MM, QR_SIZE_MM, TABLE_SIZE
@@ -128,20 +128,20 @@ def _paragraph(
     style: str | None = None,
     indent: bool = False,
 ) -> Paragraph:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-
     paragraph = document.add_paragraph(style=style)
-    paragraph.alignment = {
-        "left": WD_ALIGN_PARAGRAPH.LEFT,
-        "center": WD_ALIGN_PARAGRAPH.CENTER,
-        "right": WD_ALIGN_PARAGRAPH.RIGHT,
-        "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
-    }[align]
+    paragraph.alignment = _alignment(align)
     if indent:
         ty.first_line_indent_chars(paragraph.paragraph_format, 2, size)
     if text:
         _run(paragraph, text, face, size)
     return paragraph
+
+
+def _alignment(align: str) -> Any:
+    """Return Word's paragraph alignment for "left", "center", "right" or "justify"."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    return getattr(WD_ALIGN_PARAGRAPH, align.upper())
 
 
 def _page_break(document: Document) -> None:
@@ -152,15 +152,10 @@ def _page_break(document: Document) -> None:
 
 def _cell_text(cell: _Cell, text: str, *, face: ty.Face = BODY_FACE, align: str = "left") -> None:
     from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     paragraph = cell.paragraphs[0]
-    paragraph.alignment = {
-        "left": WD_ALIGN_PARAGRAPH.LEFT,
-        "center": WD_ALIGN_PARAGRAPH.CENTER,
-        "right": WD_ALIGN_PARAGRAPH.RIGHT,
-    }[align]
+    paragraph.alignment = _alignment(align)
     _run(paragraph, text, face, TABLE_SIZE)
 
 

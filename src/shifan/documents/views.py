@@ -5,7 +5,6 @@ city's and the province's officers); a draft only by the applicant's members, wh
 check before submitting.
 """
 
-import re
 
 from django.core.cache import cache
 from django.db.models import Max
@@ -16,7 +15,7 @@ from django.views import View
 from shifan.accounts.models import Role
 from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin
 from shifan.applications import selectors as application_selectors
-from shifan.core.http import attachment_disposition
+from shifan.core.http import attachment_disposition, safe_filename
 from shifan.documents import book as books
 from shifan.documents.announcement import announcement_docx, announcement_pdf
 from shifan.publicity.models import Announcement
@@ -24,15 +23,13 @@ from shifan.publicity.models import Announcement
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
 # Bump when the layout changes, so cached files of the old layout are not served.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 CACHE_SECONDS = 24 * 60 * 60
-# Characters Windows or macOS refuse in a file name.
-UNSAFE_IN_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
 def announcement_filename(announcement: Announcement, extension: str) -> str:
     """Return "{文号} {标题}.{extension}", safe to save on any desktop."""
-    return UNSAFE_IN_FILENAME.sub("_", f"{announcement.number} {announcement.title}") + f".{extension}"
+    return safe_filename(f"{announcement.number} {announcement.title}") + f".{extension}"
 
 
 class AnnouncementDocumentView(View):
@@ -98,30 +95,30 @@ class BookView(RoleRequiredMixin, View):
     content_type: str
     draft = False
 
-    def render(self, book: books.Book) -> bytes:
-        if self.extension == "pdf":
-            return books.book_pdf(book)
-        return books.book_docx(book)
+    def made(self, book: books.Book) -> tuple[str, bytes]:
+        """Return the book's file name and its file."""
+        content = books.book_pdf(book) if self.extension == "pdf" else books.book_docx(book)
+        return books.book_filename(book, self.extension), content
 
     def get(self, request: AuthenticatedRequest, pk: int, sequence: int | None = None) -> HttpResponse:
         application = application_selectors.application_for(request.user, pk)
         if self.draft:
             if not request.user.is_applicant:
                 raise Http404
-            book = books.draft_book(application)
-            content = self.render(book)
+            filename, content = self.made(books.draft_book(application))
         else:
             snapshot = application_selectors.snapshot_for(application, sequence or 0)
-            # A submitted version never changes: its file is made once per layout.
+            # A submitted version never changes: its file is made once per layout, and a cached
+            # one is served without working out the book again.
             key = f"documents:book:{self.extension}:{LAYOUT_VERSION}:{snapshot.pk}:{snapshot.digest}"
-            content = cache.get(key)
-            book = books.submitted_book(snapshot)
-            if content is None:
-                content = self.render(book)
-                cache.set(key, content, CACHE_SECONDS)
+            made = cache.get(key)
+            if made is None:
+                made = self.made(books.submitted_book(snapshot))
+                cache.set(key, made, CACHE_SECONDS)
+            filename, content = made
         response = HttpResponse(content, content_type=self.content_type)
         response["Content-Disposition"] = attachment_disposition(
-            books.book_filename(book, self.extension), f"application-{application.pk}.{self.extension}"
+            filename, f"application-{application.pk}.{self.extension}"
         )
         response["Cache-Control"] = "private, no-store"
         return response
