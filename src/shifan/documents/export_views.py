@@ -5,7 +5,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +12,7 @@ from django.utils.http import urlencode
 from django.views import View
 
 from shifan.accounts.models import Role, User
-from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin
+from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin, paginate
 from shifan.core import reference
 from shifan.core.forms import StyledForm, set_choices
 from shifan.core.http import attachment_disposition
@@ -23,7 +22,6 @@ from shifan.programs.models import Batch
 from shifan.programs.selectors import batches_visible_to
 
 EXPORTERS = (Role.CITY_OFFICER, Role.PROVINCE_OFFICER)
-JOBS_PER_PAGE = 10
 
 
 class ExportForm(StyledForm):
@@ -120,9 +118,7 @@ class ExportListView(RoleRequiredMixin, View):
 
     def page(self, request: AuthenticatedRequest, form: ExportForm, *, status: int = 200) -> HttpResponse:
         exports.fail_stalled_exports(request.user)
-        jobs = Paginator(exports.export_jobs_of(request.user), JOBS_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        jobs = paginate(request, exports.export_jobs_of(request.user))
         context = {"form": form, "page": jobs, "keep_days": KEEP_DAYS, **_count_context(request.user, form)}
         return render(request, "documents/exports.html", context, status=status)
 
