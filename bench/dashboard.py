@@ -56,12 +56,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from shifan.accounts.models import Organisation, Role, User  # noqa: E402
 from shifan.applications.models import Application, ApplicationState, Snapshot  # noqa: E402
 from shifan.core import reference  # noqa: E402
+from shifan.demo.announced import closed_announcement  # noqa: E402
 from shifan.demo.answers import complete_answers  # noqa: E402
 from shifan.eligibility.models import EligibilityCheck  # noqa: E402
 from shifan.expert_review.models import Assignment, AssignmentState  # noqa: E402
 from shifan.programs import services as batch_services  # noqa: E402
 from shifan.programs.registry import spec_file  # noqa: E402
-from shifan.publicity.models import Announcement, DemonstrationUnit, Notice  # noqa: E402
+from shifan.publicity.models import DemonstrationUnit  # noqa: E402
 
 GOAL_SECONDS = 1.0
 S = ApplicationState
@@ -218,26 +219,7 @@ def build(count: int, seed: int = 2024) -> None:
                 )
             )
     Assignment.objects.bulk_create(sheets, batch_size=BULK)
-    notice = Notice.objects.create(
-        batch=batch,
-        title="拟认定名单公示",
-        starts_on=date(2024, 11, 1),
-        working_days=7,
-        ends_on=date(2024, 11, 11),
-        contact_office="生产服务业处",
-        contact_phone="020-83133333",
-        state="closed",
-        published_by=province,
-    )
-    announcement = Announcement.objects.create(
-        batch=batch,
-        notice=notice,
-        number="粤工信基准〔2024〕1号",
-        title="认定通告",
-        issued_on=date(2024, 12, 1),
-        body="特此通告。",
-        published_by=province,
-    )
+    announcement = closed_announcement(batch, published_by=province, number="粤工信基准〔2024〕1号")
     DemonstrationUnit.objects.bulk_create(
         [
             DemonstrationUnit(

@@ -18,9 +18,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from shifan.demo.announced import closed_announcement
 from shifan.eligibility.models import EligibilityCheck
 from shifan.expert_review.models import Assignment, AssignmentState
-from shifan.publicity.models import Announcement, DemonstrationUnit, Notice, UnitStatus
+from shifan.publicity.models import DemonstrationUnit, UnitStatus
 from tests import factories
 
 
@@ -141,26 +142,7 @@ def build_programme():
             "other_modes": multi("industrial_design", "testing_certification"),
         },
     )
-    notice = Notice.objects.create(
-        batch=batch,
-        title="拟认定名单公示",
-        starts_on=date(2024, 11, 1),
-        working_days=7,
-        ends_on=date(2024, 11, 11),
-        contact_office="生产服务业处",
-        contact_phone="020-83133333",
-        state="closed",
-        published_by=province,
-    )
-    announcement = Announcement.objects.create(
-        batch=batch,
-        notice=notice,
-        number="粤工信生产合作函〔2024〕99号",
-        title="认定通告",
-        issued_on=date(2024, 12, 1),
-        body="特此通告。",
-        published_by=province,
-    )
+    announcement = closed_announcement(batch, published_by=province, number="粤工信生产合作函〔2024〕99号")
     unit(announcement, apps["sz_recognised"], 1)
     unit(announcement, apps["fs_recognised"], 1, status=UnitStatus.REVOKED)
     return {"province": province, "batch": batch, "applications": apps, "announcement": announcement}
