@@ -7,7 +7,7 @@ unit's members their own reports. A report's state is worked out from the clock 
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -75,6 +75,21 @@ def state_filter(state: str, due_on: date, today: date) -> Q:
         return Q(submitted_at__lt=after)
     if state == ReportState.LATE:
         return Q(submitted_at__gte=after)
+    return Q()
+
+
+def _state_in_its_round(state: str, today: date) -> Q:
+    """Return the condition of one report state against each report's own round's due date."""
+    due_on = F("round__due_on")
+    if state == ReportState.PENDING:
+        return Q(submitted_at=None, round__due_on__gte=today)
+    if state == ReportState.OVERDUE:
+        return Q(submitted_at=None, round__due_on__lt=today)
+    # The local date of submission against the due date: the due date's whole day counts.
+    if state == ReportState.SUBMITTED:
+        return Q(submitted_at__date__lte=due_on)
+    if state == ReportState.LATE:
+        return Q(submitted_at__date__gt=due_on)
     return Q()
 
 
@@ -146,10 +161,10 @@ def evaluation_counts(batch: Batch | None = None, *, today: date | None = None) 
     evaluations = dict.fromkeys([*Evaluation.values, "none"], 0)
     for row in reports.values("evaluation").annotate(count=Count("pk")):
         evaluations[row["evaluation"] or "none"] += row["count"]
-    states = dict.fromkeys(ReportState.values, 0)
-    for round_ in Round.objects.filter(pk__in=reports.values("round_id")):
-        for state, count in state_counts(reports.filter(round=round_), round_.due_on, today).items():
-            states[state] += count
+    counted = reports.aggregate(
+        **{state: Count("pk", filter=_state_in_its_round(state, today)) for state in ReportState.values}
+    )
+    states = {state: counted[state] or 0 for state in ReportState.values}
     return {"evaluations": evaluations, "states": states}
 
 
