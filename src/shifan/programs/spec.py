@@ -1399,19 +1399,14 @@ def _parse_tracking(
             f'missing the report form of "{missing}" (or give one shared form)',
         )
     forms: dict[str, Form] = {}
-    located: dict[str, tuple[dict[str, _At], _At]] = {}
     if at.has("form"):
-        form, fields_at = _parse_form(
-            at["form"], application_year=application_year, attachment_size=attachment_size
-        )
+        form, _ = _parse_form(at["form"], application_year=application_year, attachment_size=attachment_size)
         forms = dict.fromkeys(categories, form)
-        located = dict.fromkeys(categories, (fields_at, at["form"]))
     else:
         for key in categories:
-            forms[key], fields_at = _parse_form(
+            forms[key], _ = _parse_form(
                 at[key], application_year=application_year, attachment_size=attachment_size
             )
-            located[key] = (fields_at, at[key])
 
     checks = at["checks"]
     _mapping(checks, {"fields", "revenue_drop_percent", "share_drop_points"}, {"note"})
