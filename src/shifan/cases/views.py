@@ -4,7 +4,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.views import View
 
@@ -94,6 +94,10 @@ class PublicPictureView(View):
 # Province officers
 
 
+def _modes_of(unit: DemonstrationUnit | None) -> list[tuple[str, str]]:
+    return mode_choices(unit.announcement.batch) if unit is not None else []
+
+
 class CaseListView(ProvinceMixin, View):
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
         filters = {
@@ -110,16 +114,12 @@ class CaseListView(ProvinceMixin, View):
                 "page": paginate(request, selectors.cases_for_officers(**filters)),
                 "filters": filters,
                 "states": [*CaseState.choices, ("hidden", "单位已撤销")],
-                "modes": mode_choices(unit.announcement.batch) if unit else [],
+                "modes": _modes_of(unit),
                 "cities": reference.cities(),
                 "filtered": any(filters.values()),
                 "has_units": unit is not None,
             },
         )
-
-
-def _modes_of(unit: DemonstrationUnit | None) -> list[tuple[str, str]]:
-    return mode_choices(unit.announcement.batch) if unit is not None else []
 
 
 class CaseCreateView(ProvinceMixin, View):
@@ -151,10 +151,11 @@ class CaseCreateView(ProvinceMixin, View):
         if not form.is_valid():
             return _refused(self.get(request, form))
         data = form.cleaned_data
+        assert unit is not None  # the form accepts only the listed units
         try:
             case = services.create_case(
                 actor=actor_of(request),
-                unit=get_object_or_404(DemonstrationUnit, pk=data["unit"]),
+                unit=unit,
                 title=data["title"],
                 summary=data["summary"],
                 mode=data["mode"],
