@@ -1,5 +1,6 @@
 """What a person may do with an application, and why not."""
 
+from django.db.models import Subquery
 from django.utils import timezone
 
 from shifan.accounts.models import Membership, User
@@ -67,5 +68,5 @@ def can_upload_sealed_scan(user: User, application: Application) -> Verdict:
 
 
 def _has_scan_of_latest_snapshot(application: Application) -> bool:
-    latest = application.snapshots.order_by("-sequence").first()
-    return latest is not None and application.sealed_scans.filter(snapshot=latest).exists()
+    latest = application.snapshots.order_by("-sequence").values("pk")[:1]
+    return application.sealed_scans.filter(snapshot=Subquery(latest)).exists()
