@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from shifan.core.forms import StyledForm
 from shifan.programs.models import Batch
-from shifan.tracking.models import Evaluation
+from shifan.tracking.models import REASONED_EVALUATIONS, Evaluation
 
 
 class RoundForm(StyledForm):
@@ -74,7 +74,7 @@ class EvaluationForm(StyledForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         evaluation = cleaned.get("evaluation")
-        if evaluation and evaluation != Evaluation.GOOD and not (cleaned.get("reason") or "").strip():
+        if evaluation in REASONED_EVALUATIONS and not (cleaned.get("reason") or "").strip():
             self.add_error("reason", f"评价为“{Evaluation(evaluation).label}”时请写明理由。")
         return cleaned
 
