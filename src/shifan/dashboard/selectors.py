@@ -128,6 +128,12 @@ class Scope:
             queryset = queryset.filter(category=self.category)
         return queryset
 
+    def covers(self, city_code: str, category: str) -> bool:
+        """Return whether a (city, category) cell of the batch-wide cached figures is in scope."""
+        return (not self.city_code or city_code == self.city_code) and (
+            not self.category or category == self.category
+        )
+
 
 @dataclass
 class Target:
@@ -373,7 +379,7 @@ def facets(batch: Batch, scope: Scope) -> Facets:
     modes: dict[str, Counter[str]] = {}
     industries: dict[str, Counter[str]] = {}
     for city, category, chosen, count in rows:
-        if (scope.city_code and city != scope.city_code) or (scope.category and category != scope.category):
+        if not scope.covers(city, category):
             continue
         values = json.loads(chosen) if chosen else [None] * len(FACET_PATHS)
         mode_keys, main_mode, other_modes, industry = values
@@ -481,7 +487,7 @@ def scores(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
     finals = _cached(("scores", batch.pk, sheets, hearings, settings_key), lambda: _final_scores(batch))
     counts: dict[str, dict[str, int]] = {label: Counter() for _low, _high, label in SCORE_BINS}
     for final, city, category in finals:
-        if (scope.city_code and city != scope.city_code) or (scope.category and category != scope.category):
+        if not scope.covers(city, category):
             continue
         counts[score_bin(final)][category] += 1
     return counts
