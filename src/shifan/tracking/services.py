@@ -23,7 +23,7 @@ from shifan.core.notices import notify
 from shifan.core.services import record_event
 from shifan.eligibility.services import effective_rules
 from shifan.programs.models import Batch
-from shifan.programs.spec import Form, Tracking
+from shifan.programs.spec import Form
 from shifan.publicity.models import DemonstrationUnit, UnitStatus
 from shifan.tracking.flags import Baseline, report_flags
 from shifan.tracking.models import (
@@ -74,18 +74,9 @@ def _members_of(organisation_ids: Iterable[int]) -> dict[int, list[User]]:
 # --- what a unit reports on -----------------------------------------------------------------------
 
 
-def unit_batch(unit: DemonstrationUnit) -> Batch:
-    return unit.application.batch
-
-
-def tracking_of(batch: Batch) -> Tracking | None:
-    """Return the tracking section of the spec the batch was opened with (None: it has none)."""
-    return batch.spec.tracking
-
-
 def report_form(report: Report) -> Form:
     """Return the report form, from the spec of the batch the unit was recognised in."""
-    tracking = tracking_of(unit_batch(report.unit))
+    tracking = report.unit.application.batch.spec.tracking
     if tracking is None:  # a round never opens for such a unit (see open_round)
         raise TrackingError("该批次的申报规格没有动态跟踪报告表。")
     return tracking.form_for(report.unit.category)
@@ -122,8 +113,8 @@ def baseline_of(unit: DemonstrationUnit) -> Baseline:
 
 def flags_for(report: Report, answers: Mapping[str, Any]) -> list[dict[str, Any]]:
     unit = report.unit
-    batch = unit_batch(unit)
-    tracking = tracking_of(batch)
+    batch = unit.application.batch
+    tracking = batch.spec.tracking
     assert tracking is not None
     return report_flags(
         tracking=tracking,
@@ -154,7 +145,7 @@ def round_refusal(units: list[DemonstrationUnit]) -> str:
     if not units:
         return "没有符合条件的有效示范单位。"
     lacking = sorted(
-        {unit.application.batch.name for unit in units if tracking_of(unit.application.batch) is None}
+        {unit.application.batch.name for unit in units if unit.application.batch.spec.tracking is None}
     )
     if lacking:
         return (
