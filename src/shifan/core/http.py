@@ -5,6 +5,7 @@ import re
 from urllib.parse import quote
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -30,6 +31,21 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = attachment_disposition(filename)
     return response
+
+
+def over_rate_limit(request: HttpRequest, scope: str, limit: int, seconds: int) -> bool:
+    """Count one request of the visitor in `scope`; return whether it is over `limit` per `seconds`.
+
+    The counter lives in the cache (shared across processes with Redis) and starts with the
+    visitor's first request of the window.
+    """
+    key = f"{scope}:{client_address(request)}"
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return int(cache.incr(key)) > limit
+    except ValueError:  # the counter expired between add and incr
+        cache.add(key, 1, timeout=seconds)
+        return False
 
 
 def client_address(request: HttpRequest) -> str:

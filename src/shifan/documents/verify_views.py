@@ -1,12 +1,11 @@
 """The public verification page (no login, no cookie): the form, and the link in the book's QR code."""
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from django.views import View
 
-from shifan.core.http import client_address
+from shifan.core.http import over_rate_limit
 from shifan.documents import verification
 from shifan.documents.verify_forms import VerificationForm
 
@@ -15,23 +14,12 @@ LOOKUPS_PER_MINUTE = 30
 FORM_MAX_AGE = 60
 
 
-def _over_limit(request: HttpRequest) -> bool:
-    """Count a lookup for the visitor's address; return whether it is over the minute's limit."""
-    key = f"documents.verify:{client_address(request)}"
-    cache.add(key, 0, timeout=60)
-    try:
-        return cache.incr(key) > LOOKUPS_PER_MINUTE
-    except ValueError:  # the counter expired between add and incr
-        cache.add(key, 1, timeout=60)
-        return False
-
-
 def _answer(request: HttpRequest, form: VerificationForm) -> HttpResponse:
     result = None
     status = 200
     if not form.is_valid():
         status = 400
-    elif _over_limit(request):
+    elif over_rate_limit(request, "documents.verify", LOOKUPS_PER_MINUTE, 60):
         form.add_error(None, f"查询过于频繁：每分钟最多核验 {LOOKUPS_PER_MINUTE} 次，请 1 分钟后再试。")
         status = 429
     else:

@@ -24,7 +24,7 @@ from shifan.accounts.views import (
     render_view,
 )
 from shifan.core import reference
-from shifan.core.http import client_address, xlsx_response
+from shifan.core.http import client_address, over_rate_limit, xlsx_response
 from shifan.core.sheets import workbook_bytes
 from shifan.programs.models import Batch
 from shifan.publicity import exports, selectors, services
@@ -191,9 +191,7 @@ class ObjectionStatusView(View):
         form = ObjectionStatusForm(request.GET or None)
         objection = None
         if form.is_bound and form.is_valid():
-            key = f"publicity.status:{client_address(request)}"
-            cache.add(key, 0, timeout=600)
-            if cache.incr(key) > STATUS_LOOKUPS_PER_10_MINUTES:
+            if over_rate_limit(request, "publicity.status", STATUS_LOOKUPS_PER_10_MINUTES, 600):
                 form.add_error(None, "查询过于频繁，请 10 分钟后再试。")
             else:
                 objection = selectors.objection_by_reference(
