@@ -1,6 +1,9 @@
-"""The round's workbook: every unit with its state, figures, flags and evaluation."""
+"""The round's workbook: every unit with its state, figures, flags and evaluation.
 
-from collections.abc import Iterable
+The reports should come with `unit__application__batch` selected: each row reads its batch's spec.
+"""
+
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from openpyxl import Workbook
@@ -24,6 +27,21 @@ COLUMNS = [
 ]
 
 
+def _figures(report: Report) -> Callable[[str], object]:
+    """Return the report's figure of a role of TRACKING_ROLES, "" while unsubmitted or absent."""
+    # The spec names the field of each role; service_revenue may have none.
+    tracking = report.unit.application.batch.spec.tracking
+    roles = tracking.fields if tracking else {}
+    answers = report.answers or {}
+
+    def figure(role: str) -> object:
+        key = roles.get(role)
+        value = number(answers.get(key)) if report.submitted_at and key else None
+        return float(value) if value is not None else ""
+
+    return figure
+
+
 def round_workbook(round_: Round, reports: Iterable[Report], today: date) -> Workbook:
     workbook = Workbook()
     sheet = workbook.active
@@ -32,12 +50,7 @@ def round_workbook(round_: Round, reports: Iterable[Report], today: date) -> Wor
     title_row(sheet, round_.title, len(COLUMNS))
     header = header_row(sheet, COLUMNS)
     for report in reports:
-        answers = report.answers or {}
-        submitted = bool(report.submitted_at)
-
-        def figure(key: str, answers: dict = answers, submitted: bool = submitted) -> object:
-            value = number(answers.get(key)) if submitted else None
-            return float(value) if value is not None else ""
+        figure = _figures(report)
 
         body_row(
             sheet,

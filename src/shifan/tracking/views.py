@@ -94,7 +94,10 @@ class RoundView(OfficerMixin, View):
         reports = selectors.round_reports(request.user, round_, today=today, **filters)
         if request.GET.get("format") == "xlsx":
             return xlsx_response(
-                workbook_bytes(exports.round_workbook(round_, reports, today)), f"{round_.title}.xlsx"
+                workbook_bytes(
+                    exports.round_workbook(round_, reports.select_related("unit__application__batch"), today)
+                ),
+                f"{round_.title}.xlsx",
             )
         page = paginate(request, reports)
         return render(
