@@ -996,6 +996,19 @@ def display_value(field: Field, value: Any, *, form: Form | None = None) -> str:
 MODE_FIELDS = ("modes", "main_mode", "other_modes")
 
 
+def chosen_modes(answers: Mapping[str, Any]) -> list[str]:
+    """Return the keys of the modes an application chose, by the rule `modes_display` shows them.
+
+    An enterprise's `modes`; a platform's main kind (共享制造), or its `other_modes` when the main
+    kind is 其他模式, which itself names no mode.
+    """
+    main = chosen(answers.get("main_mode"))
+    keys = chosen(answers.get("modes")) + [key for key in main if key != "other_modes"]
+    if "other_modes" in main:
+        keys += chosen(answers.get("other_modes"))
+    return keys
+
+
 def modes_display(form: Form, answers: Mapping[str, Any]) -> str:
     """Return the service-oriented manufacturing modes chosen, as readable Chinese; "" when none.
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from shifan.applications.answers import chosen, options_for
+from shifan.applications.answers import chosen_modes, options_for
 from shifan.programs.models import Batch
 
 # The enterprise form's `modes` field lists the nine modes of the work plan, then 其他.
@@ -23,12 +23,7 @@ def mode_choices(batch: Batch) -> list[tuple[str, str]]:
 def declared_mode(answers: dict[str, Any], choices: list[tuple[str, str]]) -> str:
     """Return the first of the programme's modes the unit declared in its application, or "".
 
-    Read as `applications.answers.modes_display` reads them: an enterprise's `modes`; a platform's
-    main kind (共享制造), or its `other_modes` when the main kind is 其他模式.
+    Read by `applications.answers.chosen_modes`.
     """
     keys = {value for value, _label in choices}
-    main_mode = chosen(answers.get("main_mode"))
-    declared = chosen(answers.get("modes")) + main_mode
-    if "other_modes" in main_mode:
-        declared += chosen(answers.get("other_modes"))
-    return next((value for value in declared if value in keys), "")
+    return next((value for value in chosen_modes(answers) if value in keys), "")

@@ -44,6 +44,7 @@ from django.db.models import (
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
+from shifan.applications.answers import chosen_modes as chosen_mode_keys
 from shifan.applications.answers import options_for
 from shifan.applications.models import Application, ApplicationState
 from shifan.applications.selectors import PRIVATE_STATES
@@ -357,15 +358,7 @@ class Facets:
 def chosen_modes(modes: Any, main_mode: Any, other_modes: Any) -> set[str]:
     """Return the modes an application chose: an enterprise's `modes`; a platform's 共享制造, or
     its `other_modes` when its main kind is 其他模式."""
-    keys: set[str] = set()
-    for value in (modes, main_mode if main_mode != "other_modes" else None):
-        if isinstance(value, str) and value:
-            keys.add(value)
-        elif isinstance(value, list):
-            keys.update(key for key in value if isinstance(key, str))
-    if main_mode == "other_modes" and isinstance(other_modes, list):
-        keys.update(key for key in other_modes if isinstance(key, str))
-    return keys
+    return set(chosen_mode_keys({"modes": modes, "main_mode": main_mode, "other_modes": other_modes}))
 
 
 def facets(batch: Batch, scope: Scope) -> Facets:
