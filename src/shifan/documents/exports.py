@@ -39,7 +39,14 @@ from shifan.applications.selectors import applications_visible_to
 from shifan.core import reference
 from shifan.core.services import record_event
 from shifan.core.sheets import body_row, header_row, title_row, workbook_bytes
-from shifan.documents.models import ACTIVE_STATES, KEEP_DAYS, ExportJob, ExportState
+from shifan.documents.models import (
+    ACTIVE_STATES,
+    KEEP_DAYS,
+    ExportJob,
+    ExportState,
+    selection_category_name,
+    selection_city_name,
+)
 from shifan.programs.models import Batch
 
 if TYPE_CHECKING:
@@ -156,9 +163,7 @@ def export_job_for(user: User, pk: int) -> ExportJob:
 
 
 def selection_label(batch: Batch, city_code: str, category: str) -> str:
-    city = reference.city(city_code).name if city_code else "全部城市"
-    category_name = str(batch.category(category).name) if category else "全部类别"
-    return f"{batch.name}（{city}，{category_name}）"
+    return f"{batch.name}（{selection_city_name(city_code)}，{selection_category_name(batch, category)}）"
 
 
 # Requesting and running an export

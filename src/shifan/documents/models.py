@@ -35,6 +35,21 @@ def export_path(instance: "ExportJob", filename: str) -> str:
     return f"exports/{instance.created_at:%Y%m}/export-{instance.pk}.zip"
 
 
+def selection_city_name(city_code: str) -> str:
+    """Return the city of a selection: its name, or 全部城市 when blank."""
+    return reference.city(city_code).name if city_code else str(_("全部城市"))
+
+
+def selection_category_name(batch: Batch, category: str) -> str:
+    """Return the category of a selection: its name in the batch's spec, or 全部类别 when blank."""
+    if not category:
+        return str(_("全部类别"))
+    try:
+        return str(batch.category(category).name)
+    except KeyError:
+        return category
+
+
 class ExportJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("导出人"), on_delete=models.CASCADE, related_name="+"
@@ -84,16 +99,11 @@ class ExportJob(models.Model):
 
     @property
     def city_name(self) -> str:
-        return reference.city(self.city_code).name if self.city_code else str(_("全部城市"))
+        return selection_city_name(self.city_code)
 
     @property
     def category_name(self) -> str:
-        if not self.category:
-            return str(_("全部类别"))
-        try:
-            return str(self.batch.category(self.category).name)
-        except KeyError:
-            return self.category
+        return selection_category_name(self.batch, self.category)
 
     @property
     def expires_at(self) -> Any:
