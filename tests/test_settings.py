@@ -52,7 +52,7 @@ def test_argon2_is_the_password_hasher_in_production():
 
 
 def test_sqlite_uses_wal_and_immediate_transactions():
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    if settings.DATABASES["default"]["ENGINE"] != "shifan.core.sqlite":
         return
     options = settings.DATABASES["default"]["OPTIONS"]
     assert options["transaction_mode"] == "IMMEDIATE"

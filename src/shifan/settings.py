@@ -124,15 +124,20 @@ TEMPLATES = [
 ]
 
 # Database: SQLite by default (WAL, immediate transactions so concurrent writers wait for the
-# lock instead of failing with "database is locked"), PostgreSQL when DATABASE_URL says so.
+# lock instead of failing with "database is locked", and queue for it in order: shifan.core.sqlite),
+# PostgreSQL when DATABASE_URL says so.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "shifan.core.sqlite",
             "NAME": os.environ.get("SHIFAN_SQLITE_PATH", str(VAR_DIR / "shifan.sqlite3")),
+            # Kept open across requests, as for PostgreSQL: opening one (and its PRAGMAs) for each
+            # request was a tenth of a busy server's time (docs/performance.md).
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -219,12 +224,26 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 NODE_MODULES = PROJECT_DIR / "node_modules"
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
-    ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
-    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
-    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# From the npm packages, only what the pages load (and what those files refer to): shifan.core.staticfiles.
+VENDOR_FILES = [
+    (
+        "vendor/bootstrap",
+        NODE_MODULES / "bootstrap" / "dist",
+        ["css/bootstrap.min.css*", "js/bootstrap.bundle.min.js*"],
+    ),
+    (
+        "vendor/bootstrap-icons",
+        NODE_MODULES / "bootstrap-icons" / "font",
+        ["bootstrap-icons.min.css", "fonts/*"],
+    ),
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist", ["htmx.min.js"]),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist", ["echarts.common.min.js"]),
+]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "shifan.core.staticfiles.VendorFinder",
 ]
 # Uploaded files: the local disk by default; an S3-compatible object store (MinIO, OSS, COS, …)
 # when SHIFAN_S3_BUCKET is set, through django-storages.

@@ -68,6 +68,39 @@ def test_autosave_keeps_invalid_input_and_explains(client, application, applican
     assert application.answers["registered_capital"] == "12a"
 
 
+def test_autosave_of_a_written_section_answers_for_its_page_only(client, application, applicant_admin):
+    client.force_login(applicant_admin)
+    autosave(client, application, {"registered_capital": "12a"})  # a bad entry on the 基本情况 page
+    application.refresh_from_db()
+    body = autosave(client, application, {"intro": "本单位以智能装备为主业。"}).json()
+    assert body["applied"] == ["intro"]
+    # The written page has neither the other page's messages nor a checklist that cannot have changed.
+    assert "registered_capital" not in body["feedback"]
+    assert body["eligibility_html"] is None
+    # Every section's progress still comes back, for the list of sections beside the page.
+    assert set(body["progress"]) == {section.key for section in application.form.sections}
+
+
+def test_autosave_of_a_figure_the_rules_read_sends_the_checklist_anew(client, application, applicant_admin):
+    client.force_login(applicant_admin)
+    body = autosave(client, application, {"operating__operating_revenue__2023": "4200"}).json()
+    assert "data-eligibility" in body["eligibility_html"]
+    assert 'data-rule="prior_year_revenue"' in body["eligibility_html"]
+
+
+def test_autosave_reads_the_application_once_and_locks_only_its_row(
+    client, application, applicant_admin, django_assert_num_queries
+):
+    client.force_login(applicant_admin)
+    client.get(reverse("applications:section", kwargs={"pk": application.pk, "section": "written_status"}))
+    # Session, user, application (with its batch and organisation), membership; the save: savepoint,
+    # the application under the lock, membership, update, revision, release; the attachments for
+    # the progress marks. No second read of the application, no eligibility for a written section.
+    with django_assert_num_queries(11):
+        response = autosave(client, application, {"intro": "第一段。"})
+    assert response.status_code == 200
+
+
 def test_autosave_reports_a_conflict_instead_of_overwriting(
     client, application, applicant_admin, organisation
 ):

@@ -5,7 +5,7 @@ Input names follow one convention, which `answers.parse_field` reads back: simpl
 "<key>__rows"; yearly cells "<key>__<row>__<year>"; breakdown cells "<key>__<option>__<column>".
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
@@ -141,18 +141,26 @@ def field_view(
     return view
 
 
-def feedback_for(application: Application, answers: dict[str, Any]) -> dict[str, dict[str, list[str]]]:
-    """Return errors and warnings per field key, as shown beside the fields while typing."""
+def feedback_for(
+    application: Application, answers: dict[str, Any], fields: Iterable[Field] | None = None
+) -> dict[str, dict[str, list[str]]]:
+    """Return errors and warnings per field key, as shown beside the fields while typing.
+
+    Only for `fields` when given (the fields of the page that asks), for the whole form otherwise.
+    """
     form = application.form
+    asked = list(form.fields() if fields is None else fields)
     feedback: dict[str, dict[str, list[str]]] = {}
-    for form_field in form.fields():
+    for form_field in asked:
         if form_field.type == "attachments":
             continue
         errors = answer_rules.field_errors(form_field, answers.get(form_field.key), form=form)
         if errors:
             feedback.setdefault(form_field.key, {})["errors"] = errors
+    keys = {form_field.key for form_field in asked}
     for key, warnings in answer_rules.consistency_warnings(form, answers).items():
-        feedback.setdefault(key, {})["warnings"] = warnings
+        if key in keys:
+            feedback.setdefault(key, {})["warnings"] = warnings
     return feedback
 
 
@@ -252,7 +260,7 @@ def section_page(application: Application, section_key: str, user: User) -> dict
     form = application.form
     section = form.section(section_key)
     answers = answer_rules.computed_answers(form, application.answers)
-    feedback = feedback_for(application, answers)
+    feedback = feedback_for(application, answers, section.fields)
     editable, reason = rules.can_edit(user, application)
     returned = latest_return(application)
     comments: dict[str, str] = returned["comments"] if returned else {}
@@ -294,10 +302,29 @@ def computed_inputs(application: Application, answers: dict[str, Any]) -> dict[s
     return values
 
 
-def autosave_payload(application: Application, result: services.SaveResult) -> dict[str, Any]:
+def autosave_payload(
+    application: Application, result: services.SaveResult, posted: list[str]
+) -> dict[str, Any]:
+    """Return what the section page shows anew after a save of the `posted` field keys.
+
+    The messages and computed values of the page's own fields (the sections holding the posted
+    keys), every section's progress, the conditional fields now required and, only when a save
+    changed an answer the eligibility rules read, the checklist (None: the page keeps its own).
+    A save answered quickly matters on the deadline day, when every applicant saves every few
+    seconds; rebuilding the whole form for each one was most of its cost.
+    """
     from django.utils import timezone
 
-    answers = answer_rules.computed_answers(application.form, application.answers)
+    form = application.form
+    answers = answer_rules.computed_answers(form, application.answers)
+    page = [
+        field for section in form.sections if set(posted) & section.field_keys for field in section.fields
+    ]
+    checklist = None
+    if set(result.applied) & eligibility.answer_keys(application):
+        checklist = render_to_string(
+            "eligibility/_checklist.html", {"results": eligibility.evaluate(application)}
+        )
     return {
         "version": result.version,
         "saved_at": timezone.localtime(result.saved_at).strftime("%H:%M:%S"),
@@ -312,7 +339,7 @@ def autosave_payload(application: Application, result: services.SaveResult) -> d
             }
             for conflict in result.conflicts
         ],
-        "feedback": feedback_for(application, answers),
+        "feedback": feedback_for(application, answers, page),
         "computed": computed_inputs(application, answers),
         "progress": {key: list(value) for key, value in progress(application).items()},
         "required": sorted(
@@ -320,9 +347,7 @@ def autosave_payload(application: Application, result: services.SaveResult) -> d
             for form_field in application.form.fields()
             if form_field.required_if is not None and answer_rules.is_required(form_field, answers)
         ),
-        "eligibility_html": render_to_string(
-            "eligibility/_checklist.html", {"results": eligibility.evaluate(application)}
-        ),
+        "eligibility_html": checklist,
     }
 
 

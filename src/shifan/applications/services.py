@@ -24,6 +24,7 @@ from shifan.applications import answers as answer_rules
 from shifan.applications import rules
 from shifan.applications.filetypes import UploadRefused, check_size, check_upload
 from shifan.applications.models import (
+    EDITABLE_STATES,
     Application,
     ApplicationState,
     Attachment,
@@ -84,6 +85,7 @@ class Conflict:
 
 @dataclass
 class SaveResult:
+    application: Application  # as saved, read under the lock
     version: int
     saved_at: datetime
     applied: list[str] = field(default_factory=list)
@@ -189,65 +191,101 @@ def start_application(*, actor: User, batch: Batch, category: str) -> Applicatio
 
 
 def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("batch").get(pk=application.pk)
+    # Only the application's row: on PostgreSQL a plain FOR UPDATE over the join would lock the
+    # batch's row too and make every save of the batch wait for the others.
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("batch", "organisation")
+        .get(pk=application.pk)
+    )
 
 
-@transaction.atomic
+# A save that lost the race to another save of the same application reads it again and decides
+# again; more than a few such losses in a row means something is wrong, and the page says so.
+SAVE_ATTEMPTS = 5
+
+
 def save_answers(
     *, actor: User, application: Application, base_version: int, values: dict[str, Any], client_id: str = ""
 ) -> SaveResult:
-    """Save the fields a person changed since `base_version`; refuse those changed by others since."""
-    application = _locked(application)
-    _require(rules.can_edit(actor, application))
+    """Save the fields a person changed since `base_version`; refuse those changed by others since.
+
+    Optimistic: the application is read without a lock, and written, with its revision, only if
+    its version is still the one read (`UPDATE … WHERE version = …`); a save that lost the race
+    reads again and decides again. The write lock is held for those two statements rather than for
+    the whole decision: on the deadline day every applicant saves every few seconds, and on SQLite
+    every save waits for that one lock.
+    """
+    for _attempt in range(SAVE_ATTEMPTS):
+        current = Application.objects.select_related("batch", "organisation").get(pk=application.pk)
+        _require(rules.can_edit(actor, current))
+        conflicts = _conflicts(current, base_version, values, client_id)
+        refused = {conflict.field_key for conflict in conflicts}
+        applied = {
+            key: value
+            for key, value in values.items()
+            if key not in refused and current.answers.get(key) != value
+        }
+        if not applied:
+            return SaveResult(
+                application=current, version=current.version, saved_at=timezone.now(), conflicts=conflicts
+            )
+        answers = {**current.answers, **applied}
+        now = timezone.now()
+        with transaction.atomic():
+            won = Application.objects.filter(
+                pk=current.pk, version=current.version, state__in=list(EDITABLE_STATES)
+            ).update(answers=answers, version=current.version + 1, updated_at=now)
+            if won:
+                revision = Revision.objects.create(
+                    application=current,
+                    version=current.version + 1,
+                    values=applied,
+                    saved_by=actor,
+                    client_id=client_id,
+                )
+        if won:
+            current.answers, current.version, current.updated_at = answers, current.version + 1, now
+            return SaveResult(
+                application=current,
+                version=current.version,
+                saved_at=revision.saved_at,
+                applied=sorted(applied),
+                conflicts=conflicts,
+            )
+    raise ApplicationError("其他人正在同时保存这份申报书，请稍后再试。")
+
+
+def _conflicts(
+    application: Application, base_version: int, values: dict[str, Any], client_id: str
+) -> list[Conflict]:
+    """Return the fields of `values` that someone else saved after `base_version`, with their values."""
     form = application.form
     known = {form_field.key for form_field in form.fields() if form_field.type != "attachments"}
     unknown = set(values) - known
     if unknown:
         raise ApplicationError(f"未知字段：{', '.join(sorted(unknown))}")
-    conflicts: list[Conflict] = []
-    if base_version < application.version:
-        later = Revision.objects.filter(application=application, version__gt=base_version).select_related(
-            "saved_by"
-        )
-        for revision in later.order_by("version"):
-            if revision.client_id == client_id and client_id:
-                continue  # the same page saved it: not a conflict with itself
-            for key in set(revision.values) & set(values):
-                conflicts = [c for c in conflicts if c.field_key != key]
-                form_field = form.field(key)
-                conflicts.append(
-                    Conflict(
-                        field_key=key,
-                        label=form_field.label,
-                        their_value=application.answers.get(key),
-                        their_display=answer_rules.display_value(
-                            form_field, application.answers.get(key), form=form
-                        ),
-                        saved_by=revision.saved_by.name,
-                        saved_at=revision.saved_at,
-                    )
-                )
-    refused = {conflict.field_key for conflict in conflicts}
-    applied = {
-        key: value
-        for key, value in values.items()
-        if key not in refused and application.answers.get(key) != value
-    }
-    if not applied:
-        return SaveResult(version=application.version, saved_at=timezone.now(), conflicts=conflicts)
-    application.answers = {**application.answers, **applied}
-    application.version += 1
-    application.save(update_fields=["answers", "version", "updated_at"])
-    revision = Revision.objects.create(
-        application=application,
-        version=application.version,
-        values=applied,
-        saved_by=actor,
-        client_id=client_id,
+    conflicts: dict[str, Conflict] = {}
+    if base_version >= application.version:
+        return []
+    later = Revision.objects.filter(application=application, version__gt=base_version).select_related(
+        "saved_by"
     )
-    return SaveResult(
-        version=application.version, saved_at=revision.saved_at, applied=sorted(applied), conflicts=conflicts
-    )
+    for revision in later.order_by("version"):
+        if revision.client_id == client_id and client_id:
+            continue  # the same page saved it: not a conflict with itself
+        for key in set(revision.values) & set(values):
+            form_field = form.field(key)
+            conflicts.pop(key, None)  # the latest save of the field is the one to show
+            conflicts[key] = Conflict(
+                field_key=key,
+                label=form_field.label,
+                their_value=application.answers.get(key),
+                their_display=answer_rules.display_value(form_field, application.answers.get(key), form=form),
+                saved_by=revision.saved_by.name,
+                saved_at=revision.saved_at,
+            )
+    return list(conflicts.values())
 
 
 def answers_at(application: Application, version: int) -> dict[str, Any]:

@@ -110,8 +110,7 @@ class AutosaveView(ApplicantMixin, View):
             )
         except ApplicationError as error:
             return JsonResponse({"error": error.message}, status=400)
-        application.refresh_from_db()
-        return JsonResponse(presentation.autosave_payload(application, result))
+        return JsonResponse(presentation.autosave_payload(result.application, result, keys))
 
 
 class AttachmentUploadView(ApplicantMixin, View):

@@ -5,7 +5,6 @@ city's and the province's officers); a draft only by the applicant's members, wh
 check before submitting.
 """
 
-
 from django.core.cache import cache
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse

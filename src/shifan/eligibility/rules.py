@@ -890,6 +890,25 @@ def evaluate(
     return [RULES[rule.name](rule, computed, context) for rule in spec_rules]
 
 
+def answer_keys(spec_rules: Sequence[Rule], form: Form) -> frozenset[str]:
+    """Return the keys of the answers whose change may change a result of the rules.
+
+    The fields the rules read, and what those are computed from: a computed field from the form's
+    numbers (any of them, to stay on the safe side), a breakdown from its source field.
+    """
+    keys = {path.split(".")[0] for rule in spec_rules for path in rule.fields.values()}
+    for key in list(keys):
+        try:
+            field = form.field(key)
+        except KeyError:
+            continue
+        if field.computed:
+            keys.update(other.key for other in form.fields() if other.is_numeric)
+        if field.source_field:
+            keys.add(field.source_field)
+    return frozenset(keys)
+
+
 def summary(results: Sequence[Result]) -> dict[Outcome, int]:
     """Return how many results have each outcome, every outcome present (0 when none)."""
     counts = dict.fromkeys(Outcome, 0)
@@ -904,6 +923,7 @@ __all__ = [
     "Context",
     "Outcome",
     "Result",
+    "answer_keys",
     "evaluate",
     "summary",
 ]

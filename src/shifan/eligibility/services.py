@@ -66,6 +66,11 @@ def evaluate(application: Any, answers: dict[str, Any] | None = None) -> list[ru
     )
 
 
+def answer_keys(application: Any) -> frozenset[str]:
+    """Return the keys of the answers the application's eligibility results depend on."""
+    return rules.answer_keys(effective_rules(application.batch, application.category), application.form)
+
+
 def as_records(results: list[rules.Result]) -> list[dict[str, Any]]:
     return [
         {**asdict(result), "outcome": str(result.outcome), "figures": dict(result.figures)}

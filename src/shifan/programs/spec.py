@@ -293,6 +293,10 @@ class Section:
     help: str = ""
     note: str = ""
 
+    @property
+    def field_keys(self) -> frozenset[str]:
+        return frozenset(field.key for field in self.fields)
+
 
 @dataclass(frozen=True)
 class Outline:

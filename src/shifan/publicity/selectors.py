@@ -59,6 +59,11 @@ def public_notice(pk: int, today: date | None = None) -> tuple[Notice, list[Noti
     return notice, notice_entries(notice)
 
 
+def fresh_public_notice_key(pk: int, today: date, language: str) -> str:
+    """Return the cache key of a notice's public page as served without asking the database."""
+    return f"publicity:public_notice:{pk}:{today}:{language}"
+
+
 def started_notice(pk: int, today: date | None = None) -> Notice:
     """Return the notice if it has started (404 otherwise)."""
     today = today or timezone.localdate()

@@ -2,12 +2,18 @@
 
 from datetime import date
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
 from shifan.accounts.models import Membership, Role, User
 from shifan.applications.models import Application
 from shifan.publicity.models import (
     Notice,
     NoticeEntry,
 )
+from shifan.publicity.selectors import fresh_public_notice_key
 
 
 class PublicityError(Exception):
@@ -66,3 +72,16 @@ def _city_officers(city_code: str) -> list[User]:
 
 def _day(value: date) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
+
+
+def forget_public_notice(notice: Notice) -> None:
+    """Drop the public page served without a check (views.PublicNoticeView): now, and again once
+    this commits, since a reader in between may have stored the page as it was.
+
+    This process (and every process, with the shared Redis cache) renders the change at the next
+    request; with per-process caches the others do within `PublicNoticeView.FRESH_SECONDS`.
+    """
+    today = timezone.localdate()
+    keys = [fresh_public_notice_key(notice.pk, today, code) for code, _name in settings.LANGUAGES]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))

@@ -33,6 +33,7 @@ from shifan.publicity.services.base import (
     _members_of,
     _province_officers,
     _require_province,
+    forget_public_notice,
 )
 
 
@@ -226,6 +227,7 @@ def sync_notice(*, notice: Notice, today: date | None = None) -> Notice:
     if phase == NoticePhase.CLOSED and notice.state != NoticePhase.CLOSED:
         notice.state = NoticePhase.CLOSED
         notice.save(update_fields=["state", "updated_at"])
+        forget_public_notice(notice)
         pending = notice.objections.exclude(state__in=DECIDED_STATES).count()
         record_event(actor=actor, action="publicity.notice_closed", target=notice, after={"pending": pending})
         notify(
@@ -266,4 +268,5 @@ def _open(notice: Notice, actor: User) -> None:
         )
     notice.state = NoticePhase.OPEN
     notice.save(update_fields=["state", "updated_at"])
+    forget_public_notice(notice)
     record_event(actor=actor, action="publicity.notice_opened", target=notice, after={"entries": len(listed)})

@@ -42,6 +42,7 @@ from shifan.publicity.services.base import (
     _members,
     _province_officers,
     _require_province,
+    forget_public_notice,
 )
 from shifan.publicity.services.notices import sync_notice
 
@@ -374,8 +375,9 @@ def decide_objection(
         entry.removed_reason = objection.decision_reason
         entry.save(update_fields=["removed_at", "removed_reason"])
         # The public page is cached under the notice's updated_at (views.PublicNoticeView): a new
-        # stamp makes every server process render the struck-out unit at once.
+        # stamp makes every server process render the struck-out unit within a few seconds.
         Notice.objects.filter(pk=entry.notice_id).update(updated_at=objection.decided_at)
+        forget_public_notice(entry.notice)
         application = (
             Application.objects.select_for_update()
             .select_related("organisation")
