@@ -10,11 +10,13 @@ no TLS, the bench ceiling view on). Then, for each N:
   one written section; the clients hold session cookies made with `SessionStore` (as a login
   would leave them: argon2 hashing 500 logins would take the server a minute of both cores);
   officers' sessions carry the verified second factor as `tests.helpers.login_verified` does;
-- phase 1 (`--seconds`): every applicant opens its section page, then autosaves the section
-  every `--autosave-interval` seconds through the real endpoint (base version, dirty keys, client
-  id, CSRF token from the page, as autosave.js does) and reopens the page now and then, while
-  anonymous visitors read the public notice and officers read the city review queue and the
-  province's lists;
+- warming up (one `--autosave-interval`, reported apart): the applicants arrive, each opening its
+  section page at a random moment of it, and start saving;
+- phase 1 (`--seconds`): every applicant autosaves the section every `--autosave-interval`
+  seconds through the real endpoint (base version, dirty keys, client id, CSRF token from the
+  page, as autosave.js does) and reopens the page after one save in four (at random, so that the
+  reopenings do not come together), while anonymous visitors read the public notice and officers
+  read the city review queue and the province's lists;
 - phase 2: the batch's deadline is set one minute ahead and every applicant saves once more,
   opens the submit page and submits (then follows the redirect to its application page, where
   the success message must show), all within that minute; the readers go on reading.
@@ -540,14 +542,14 @@ async def applicant(
     http: Any,
     base: str,
     person: dict[str, Any],
-    phases: tuple[Recorder, Recorder],
+    recorder_at: Any,
     told: dict[str, Any],
     interval: float,
     load_until: float,
     submit_at: float,
 ) -> None:
     """One person: open the section, autosave every few seconds, then submit before the deadline."""
-    load, deadline = phases
+    deadline = recorder_at(load_until)
     cookies = {"sessionid": person["session"]}
     client_id = str(uuid.uuid4())
     token = ""
@@ -599,7 +601,7 @@ async def applicant(
         told["unanswered"] = set()
 
     await asyncio.sleep(random.uniform(0, interval))
-    while not await open_section(load):
+    while not await open_section(recorder_at(time.monotonic())):
         if time.monotonic() > load_until:
             return
         await asyncio.sleep(interval)
@@ -608,9 +610,9 @@ async def applicant(
         await asyncio.sleep(max(0.0, next_save - time.monotonic()))
         if time.monotonic() >= load_until:
             break
-        await autosave(load)
-        if saves % 4 == 0:  # now and then the person moves between pages
-            await open_section(load)
+        await autosave(recorder_at(time.monotonic()))
+        if random.random() < 0.25:  # now and then the person moves between pages
+            await open_section(recorder_at(time.monotonic()))
         next_save += random.uniform(0.8 * interval, 1.2 * interval)
 
     # The last minute: one more save, the submit page, submit, and the page it leads to.
@@ -650,20 +652,26 @@ async def deadline_day(
     from asgiref.sync import sync_to_async
 
     seconds = arguments.seconds
-    load, deadline = Recorder(), Recorder()
+    warmup, load, deadline = Recorder(), Recorder(), Recorder()
     told = {
         person["pk"]: {"versions": set(), "text": None, "unanswered": set(), "submitted": False}
         for person in applicants
     }
     start = time.monotonic()
-    load_until = start + seconds
+    # The applicants arrive during the first interval; phase 1 is measured once they all have.
+    warm_until = start + arguments.autosave_interval
+    load_until = warm_until + seconds
+
+    def recorder_at(moment: float) -> Recorder:
+        return warmup if moment < warm_until else load if moment < load_until else deadline
+
     # Everyone submits within the last minute: spread over the phase, which ends before the deadline.
     window = min(seconds, 55)
     pages = world["pages"]
     http = new_session(arguments)
 
     def readers(until: float) -> list[Any]:
-        recorder_of = lambda: load if time.monotonic() < load_until else deadline  # noqa: E731
+        recorder_of = lambda: recorder_at(time.monotonic())  # noqa: E731
         tasks = []
         for _ in range(arguments.readers):
             tasks.append(
@@ -702,7 +710,7 @@ async def deadline_day(
                     http,
                     base,
                     person,
-                    (load, deadline),
+                    recorder_at,
                     told[person["pk"]],
                     arguments.autosave_interval,
                     load_until,
@@ -714,12 +722,14 @@ async def deadline_day(
     finished = time.monotonic()
     # The batch opens again for the next size (its deadline was a minute ahead).
     await sync_to_async(reopen)(world)
+    warmup_summary = warmup.summary(warm_until - start)
     load_summary = load.summary(seconds)
     deadline_summary = deadline.summary(finished - load_until)
     return {
+        "warmup": {**warmup_summary["kinds"], "all": without_kinds(warmup_summary)},
         "load": {**load_summary["kinds"], "all": without_kinds(load_summary)},
         "deadline": {**deadline_summary["kinds"], "all": without_kinds(deadline_summary)},
-        "errors": load_summary["errors"] + deadline_summary["errors"],
+        "errors": warmup_summary["errors"] + load_summary["errors"] + deadline_summary["errors"],
         "told": told,
     }
 
@@ -771,7 +781,12 @@ def print_capacity(results: dict[str, Any]) -> None:
 
 
 def print_size(size: int, run: dict[str, Any]) -> None:
-    for phase, title in (("load", "autosaving and reading"), ("deadline", "the last minute: submitting")):
+    phases = (
+        ("warmup", "warming up: the applicants arrive"),
+        ("load", "autosaving and reading"),
+        ("deadline", "the last minute: submitting"),
+    )
+    for phase, title in phases:
         figures = run[phase]["all"]
         print(
             f"  N = {size}, {title}: {figures['per_second']:.1f} req/s over {figures['seconds']} s, "

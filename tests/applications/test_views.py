@@ -88,15 +88,16 @@ def test_autosave_of_a_figure_the_rules_read_sends_the_checklist_anew(client, ap
     assert 'data-rule="prior_year_revenue"' in body["eligibility_html"]
 
 
-def test_autosave_reads_the_application_once_and_locks_only_its_row(
+def test_autosave_writes_in_two_statements_and_skips_what_its_page_does_not_show(
     client, application, applicant_admin, django_assert_num_queries
 ):
     client.force_login(applicant_admin)
     client.get(reverse("applications:section", kwargs={"pk": application.pk, "section": "written_status"}))
-    # Session, user, application (with its batch and organisation), membership; the save: savepoint,
-    # the application under the lock, membership, update, revision, release; the attachments for
-    # the progress marks. No second read of the application, no eligibility for a written section.
-    with django_assert_num_queries(11):
+    # Session, user, application (with its batch and organisation), the user's organisations (once
+    # for both checks); the save: the application again, then savepoint, update where the version
+    # is still the one read, revision, release; the attachments for the progress marks. No
+    # eligibility for a written section.
+    with django_assert_num_queries(10):
         response = autosave(client, application, {"intro": "第一段。"})
     assert response.status_code == 200
 
