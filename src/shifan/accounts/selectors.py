@@ -66,6 +66,27 @@ def membership_of(user: User) -> Membership | None:
     return Membership.objects.select_related("organisation").filter(user=user).first()
 
 
+def organisation_ids_of(user: User) -> frozenset[int]:
+    """Return the ids of the organisations the user belongs to.
+
+    Read once per user object, that is once per request: a save asks twice (the page's check, then
+    the service's), and on the deadline day every applicant saves every few seconds.
+    """
+    cached: frozenset[int] | None = getattr(user, "_shifan_organisation_ids", None)
+    if cached is None:
+        cached = frozenset(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
+        setattr(user, "_shifan_organisation_ids", cached)  # noqa: B010 - not a field of User
+    return cached
+
+
+def members_by_organisation(organisation_ids: Iterable[int]) -> dict[int, list[User]]:
+    """Return the members of each organisation, in one query."""
+    members: dict[int, list[User]] = {pk: [] for pk in organisation_ids}
+    for membership in Membership.objects.filter(organisation_id__in=list(members)).select_related("user"):
+        members[membership.organisation_id].append(membership.user)
+    return members
+
+
 def members_of(organisation: Organisation) -> QuerySet[Membership]:
     return organisation.memberships.select_related("user").order_by("-is_admin", "created_at")
 

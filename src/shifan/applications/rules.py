@@ -3,26 +3,15 @@
 from django.db.models import Subquery
 from django.utils import timezone
 
-from shifan.accounts.models import Membership, User
+from shifan.accounts.models import User
+from shifan.accounts.selectors import organisation_ids_of
 from shifan.applications.models import Application, ApplicationState
 
 Verdict = tuple[bool, str]
 
 
 def is_member(user: User, application: Application) -> bool:
-    """Return whether the user belongs to the application's organisation.
-
-    The organisations are read once per user object, that is once per request: a save asks twice
-    (the page's check, then the service's), and on the deadline day every applicant saves every
-    few seconds.
-    """
-    organisation_ids = getattr(user, "_shifan_organisation_ids", None)
-    if organisation_ids is None:
-        organisation_ids = frozenset(
-            Membership.objects.filter(user=user).values_list("organisation_id", flat=True)
-        )
-        setattr(user, "_shifan_organisation_ids", organisation_ids)  # noqa: B010 - not a field of User
-    return application.organisation_id in organisation_ids
+    return application.organisation_id in organisation_ids_of(user)
 
 
 def can_edit(user: User, application: Application) -> Verdict:

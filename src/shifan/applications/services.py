@@ -219,6 +219,9 @@ def save_answers(
     for _attempt in range(SAVE_ATTEMPTS):
         current = Application.objects.select_related("batch", "organisation").get(pk=application.pk)
         _require(rules.can_edit(actor, current))
+        unknown = set(values) - {field.key for field in current.form.fields() if field.type != "attachments"}
+        if unknown:
+            raise ApplicationError(f"未知字段：{', '.join(sorted(unknown))}")
         conflicts = _conflicts(current, base_version, values, client_id)
         refused = {conflict.field_key for conflict in conflicts}
         applied = {
@@ -233,6 +236,7 @@ def save_answers(
         answers = {**current.answers, **applied}
         now = timezone.now()
         with transaction.atomic():
+            # Still the version read, and still editable (Application.is_editable) when written.
             won = Application.objects.filter(
                 pk=current.pk, version=current.version, state__in=list(EDITABLE_STATES)
             ).update(answers=answers, version=current.version + 1, updated_at=now)
@@ -260,14 +264,10 @@ def _conflicts(
     application: Application, base_version: int, values: dict[str, Any], client_id: str
 ) -> list[Conflict]:
     """Return the fields of `values` that someone else saved after `base_version`, with their values."""
-    form = application.form
-    known = {form_field.key for form_field in form.fields() if form_field.type != "attachments"}
-    unknown = set(values) - known
-    if unknown:
-        raise ApplicationError(f"未知字段：{', '.join(sorted(unknown))}")
-    conflicts: dict[str, Conflict] = {}
     if base_version >= application.version:
         return []
+    form = application.form
+    conflicts: dict[str, Conflict] = {}
     later = Revision.objects.filter(application=application, version__gt=base_version).select_related(
         "saved_by"
     )

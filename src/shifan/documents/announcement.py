@@ -12,11 +12,12 @@ import io
 import itertools
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
 
+from shifan.core.dates import chinese_date
 from shifan.documents import typography as ty
 from shifan.publicity.models import Announcement
 
@@ -69,11 +70,6 @@ class AnnouncementText:
     # Right indents (in characters) that centre the issuer over the date, the date 4 characters in.
     issuer_indent: float
     date_indent: float
-
-
-def chinese_date(day: date) -> str:
-    """Return a date as official documents write it: 2024年12月20日 (no leading zeros)."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def chinese_numeral(number: int) -> str:

@@ -23,8 +23,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shifan.applications import answers as answer_rules
+from shifan.core.dates import chinese_date
 from shifan.core.http import safe_filename
-from shifan.documents.announcement import chinese_date, chinese_numeral
+from shifan.documents.announcement import chinese_numeral
 
 if TYPE_CHECKING:
     from shifan.applications.models import Application, Snapshot

@@ -4,6 +4,7 @@ Province officers see everything; city officers the reports of their city's unit
 unit's members their own reports. A report's state is worked out from the clock on every read.
 """
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -11,7 +12,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from shifan.accounts.models import Membership, User
+from shifan.accounts.models import User
+from shifan.accounts.selectors import organisation_ids_of
 from shifan.programs.models import Batch
 from shifan.tracking.models import Evaluation, Report, ReportState, Round
 
@@ -21,10 +23,6 @@ def _after_due(due_on: date) -> datetime:
     return datetime.combine(due_on + timedelta(days=1), time(0, 0), tzinfo=timezone.get_current_timezone())
 
 
-def _organisation_ids(user: User) -> list[int]:
-    return list(Membership.objects.filter(user=user).values_list("organisation_id", flat=True))
-
-
 def visible_reports(user: User) -> QuerySet[Report]:
     reports = Report.objects.select_related("round", "unit")
     if user.is_province_officer:
@@ -32,7 +30,7 @@ def visible_reports(user: User) -> QuerySet[Report]:
     if user.is_city_officer:
         return reports.filter(unit__city_code=user.city_code)
     if user.is_applicant:
-        return reports.filter(unit__organisation_id__in=_organisation_ids(user))
+        return reports.filter(unit__organisation_id__in=organisation_ids_of(user))
     return reports.none()
 
 
@@ -40,7 +38,7 @@ def rounds_for(user: User) -> QuerySet[Round]:
     """Return the rounds the user may open: all for officers, those with its reports for a unit."""
     rounds = Round.objects.all()
     if user.is_applicant:
-        rounds = rounds.filter(reports__unit__organisation_id__in=_organisation_ids(user)).distinct()
+        rounds = rounds.filter(reports__unit__organisation_id__in=organisation_ids_of(user)).distinct()
     elif not (user.is_province_officer or user.is_city_officer):
         return rounds.none()
     return rounds.order_by("-due_on", "-pk")
@@ -177,23 +175,32 @@ def revocations() -> QuerySet[Report]:
     )
 
 
-def round_summary(round_: Round, user: User, today: date | None = None) -> dict[str, Any]:
-    """Return the counts of the round's reports the user sees: per state, flagged, total (one query)."""
+def round_summaries(
+    rounds: Iterable[Round], user: User, today: date | None = None
+) -> dict[int, dict[str, Any]]:
+    """Return, by round id, the counts of its reports the user sees: per state, flagged, total.
+
+    One query for all the rounds: each report's state is judged against its own round's due date.
+    """
     today = today or timezone.localdate()
-    counted = (
+    ids = [round_.pk for round_ in rounds]
+    grouped = (
         visible_reports(user)
-        .filter(round=round_)
-        .aggregate(
+        .filter(round__in=ids)
+        .order_by()
+        .values("round")
+        .annotate(
             total=Count("pk"),
             flagged=Count("pk", filter=Q(flag_count__gt=0)),
-            **{
-                state: Count("pk", filter=state_filter(state, round_.due_on, today))
-                for state in ReportState.values
-            },
+            **{state: Count("pk", filter=_state_in_its_round(state, today)) for state in ReportState.values},
         )
     )
+    counted = {row["round"]: row for row in grouped}
     return {
-        "states": {state: counted[state] or 0 for state in ReportState.values},
-        "flagged": counted["flagged"] or 0,
-        "total": counted["total"] or 0,
+        pk: {
+            "states": {state: counted.get(pk, {}).get(state, 0) for state in ReportState.values},
+            "flagged": counted.get(pk, {}).get("flagged", 0),
+            "total": counted.get(pk, {}).get("total", 0),
+        }
+        for pk in ids
     }

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from shifan.accounts.models import Membership, User
+from shifan.accounts.models import User
+from shifan.accounts.selectors import members_by_organisation, organisation_ids_of
 from shifan.applications import answers as answer_rules
 from shifan.applications.filetypes import UploadRefused, check_size, check_upload, content_type
+from shifan.core.dates import chinese_date
 from shifan.core.notices import notify
 from shifan.core.services import record_event
 from shifan.eligibility.services import effective_rules
@@ -55,20 +57,9 @@ class FieldErrors(TrackingError):
         self.errors = dict(errors)
 
 
-def _day(value: date) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
 def _require_province(actor: User) -> None:
     if not actor.is_province_officer:
         raise TrackingError("只有省工信厅可以办理动态跟踪。")
-
-
-def _members_of(organisation_ids: Iterable[int]) -> dict[int, list[User]]:
-    members: dict[int, list[User]] = {pk: [] for pk in organisation_ids}
-    for membership in Membership.objects.filter(organisation_id__in=list(members)).select_related("user"):
-        members[membership.organisation_id].append(membership.user)
-    return members
 
 
 # --- what a unit reports on -----------------------------------------------------------------------
@@ -217,13 +208,13 @@ def open_round(
             "batch": batch and batch.pk,
         },
     )
-    members = _members_of({unit.organisation_id for unit in units})
+    members = members_by_organisation({unit.organisation_id for unit in units})
     for report in reports:
         notify(
             recipients=members[report.unit.organisation_id],
             title=f"请填报{round_.title}",
             body=(
-                f"省工业和信息化厅已发起“{round_.title}”，请于{_day(due_on)}前登录系统填报"
+                f"省工业和信息化厅已发起“{round_.title}”，请于{chinese_date(due_on)}前登录系统填报"
                 f"{report.unit.unit_name}的运行情况并提交。"
             ),
             url=reverse("tracking:report", args=[report.pk]),
@@ -293,15 +284,15 @@ def _send_reminder(*, report: Report, kind: str, now: datetime) -> bool:
     if kind == "overdue":
         title = f"{round_.title}已逾期"
         body = (
-            f"“{round_.title}”已于{_day(round_.due_on)}截止，{report.unit.unit_name}尚未提交。"
+            f"“{round_.title}”已于{chinese_date(round_.due_on)}截止，{report.unit.unit_name}尚未提交。"
             "请尽快登录系统填报，逾期提交将被标注。"
         )
     else:
         left = (round_.due_on - timezone.localdate(now)).days
-        title = f"{round_.title}将于{_day(round_.due_on)}截止"
+        title = f"{round_.title}将于{chinese_date(round_.due_on)}截止"
         body = f"距“{round_.title}”截止还有 {left} 天，{report.unit.unit_name}尚未提交，请及时填报。"
     notify(
-        recipients=_members_of([report.unit.organisation_id])[report.unit.organisation_id],
+        recipients=members_by_organisation([report.unit.organisation_id])[report.unit.organisation_id],
         title=title,
         body=body,
         url=reverse("tracking:report", args=[report.pk]),
@@ -340,10 +331,7 @@ def schedule_reminders(round_: Round) -> None:
 
 def report_refusal(actor: User, report: Report) -> str:
     """Return why the actor may not edit the report now, or ""."""
-    if (
-        not actor.is_applicant
-        or not Membership.objects.filter(user=actor, organisation_id=report.unit.organisation_id).exists()
-    ):
+    if not actor.is_applicant or report.unit.organisation_id not in organisation_ids_of(actor):
         return "只有示范单位的成员可以填报。"
     if report.submitted_at is not None:
         return "报告已提交，不能再修改。"
@@ -566,7 +554,7 @@ def evaluate_report(
         after={"evaluation": evaluation},
     )
     label = Evaluation(evaluation).label
-    members = _members_of([unit.organisation_id])[unit.organisation_id]
+    members = members_by_organisation([unit.organisation_id])[unit.organisation_id]
     if evaluation == Evaluation.REVOKE:
         _revoke_unit(actor=actor, unit=unit, reason=reason, report=report)
         notify(

@@ -37,10 +37,8 @@ class RoundListView(OfficerMixin, View):
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
         page = paginate(request, selectors.rounds_for(request.user))
         today = timezone.localdate()
-        rows = [
-            {"round": round_, **selectors.round_summary(round_, request.user, today)}
-            for round_ in page.object_list
-        ]
+        summaries = selectors.round_summaries(page.object_list, request.user, today)
+        rows = [{"round": round_, **summaries[round_.pk]} for round_ in page.object_list]
         return render(request, "tracking/rounds.html", {"page": page, "rows": rows, "today": today})
 
 
@@ -110,7 +108,7 @@ class RoundView(OfficerMixin, View):
                     {"report": r, "state": r.state(today), "label": r.state_label(today)}
                     for r in page.object_list
                 ],
-                "summary": selectors.round_summary(round_, request.user, today),
+                "summary": selectors.round_summaries([round_], request.user, today)[round_.pk],
                 "filters": filters,
                 "states": ReportState.choices,
                 "evaluations": Evaluation.choices,

@@ -7,8 +7,10 @@ from django.db.models import Max
 from django.urls import reverse
 
 from shifan.accounts.models import User
+from shifan.accounts.selectors import members_by_organisation
 from shifan.applications import services as applications
 from shifan.applications.models import ApplicationState
+from shifan.core.dates import chinese_date
 from shifan.core.notices import notify
 from shifan.core.services import record_event
 from shifan.publicity.models import (
@@ -23,9 +25,7 @@ from shifan.publicity.services.base import (
     FieldErrors,
     PublicityError,
     _city_officers,
-    _day,
     _listed,
-    _members_of,
     _require_province,
 )
 from shifan.publicity.services.notices import sync_notice
@@ -38,7 +38,7 @@ def announcement_defaults(notice: Notice) -> dict[str, str]:
         "title": f"广东省工业和信息化厅关于公布{year}年广东省服务型制造示范名单的通告",
         "body": (
             f"根据《广东省服务型制造示范行动工作方案》，经企业申报、地市推荐、专家评审和社会公示"
-            f"（{_day(notice.starts_on)}至{_day(notice.ends_on)}），"
+            f"（{chinese_date(notice.starts_on)}至{chinese_date(notice.ends_on)}），"
             f"现将{year}年广东省服务型制造示范企业和示范平台名单予以公布（见附件）。\n"
             f"示范有效期为{batch.recognition_valid_years}年。省工业和信息化厅将对示范单位进行动态跟踪，"
             "请各地级以上市工业和信息化主管部门加强指导和支持，及时总结推广典型经验。\n特此通告。"
@@ -51,7 +51,7 @@ def announcement_refusal(notice: Notice, today: date | None = None) -> str:
     if hasattr(notice, "announcement"):
         return "认定通告已发布。"
     if notice.phase(today) != NoticePhase.CLOSED:
-        return f"公示期至{_day(notice.ends_on)}，期满后才能发布认定通告。"
+        return f"公示期至{chinese_date(notice.ends_on)}，期满后才能发布认定通告。"
     pending = list(notice.objections.exclude(state__in=DECIDED_STATES).values_list("reference", flat=True))
     if pending:
         return f"还有 {len(pending)} 件异议未处理：" + "、".join(pending[:10])
@@ -95,7 +95,7 @@ def publish_announcement(
     if not body.strip():
         errors["body"] = "请填写通告正文。"
     if issued_on < notice.ends_on:
-        errors["issued_on"] = f"发布日期不能早于公示截止日期（{_day(notice.ends_on)}）。"
+        errors["issued_on"] = f"发布日期不能早于公示截止日期（{chinese_date(notice.ends_on)}）。"
     if errors:
         raise FieldErrors(errors)
     batch = notice.batch
@@ -143,14 +143,14 @@ def publish_announcement(
         after={"units": len(units), "issued_on": issued_on.isoformat()},
     )
     url = reverse("publicity:public_announcement", kwargs={"pk": announcement.pk})
-    members = _members_of([unit.organisation_id for unit in units])
+    members = members_by_organisation([unit.organisation_id for unit in units])
     for unit in units:
         notify(
             recipients=members[unit.organisation_id],
             title=f"贵单位被认定为广东省服务型制造{unit.category_name}",
             body=(
                 f"{announcement.issuer}发布{announcement.number}，贵单位被认定为{batch.application_year}年"
-                f"广东省服务型制造{unit.category_name}，有效期至{_day(valid_until)}。"
+                f"广东省服务型制造{unit.category_name}，有效期至{chinese_date(valid_until)}。"
             ),
             url=url,
         )

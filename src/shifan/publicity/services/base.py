@@ -1,13 +1,12 @@
 """What every publicity service shares: its errors, the province check, who to tell."""
 
-from datetime import date
-
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from shifan.accounts.models import Membership, Role, User
+from shifan.accounts.models import Role, User
+from shifan.accounts.selectors import members_by_organisation
 from shifan.applications.models import Application
 from shifan.publicity.models import (
     Notice,
@@ -44,15 +43,7 @@ def _province_officers() -> list[User]:
 
 
 def _members(organisation_id: int) -> list[User]:
-    return _members_of([organisation_id])[organisation_id]
-
-
-def _members_of(organisation_ids: list[int]) -> dict[int, list[User]]:
-    """Return the members of each organisation, in one query."""
-    members: dict[int, list[User]] = {pk: [] for pk in organisation_ids}
-    for membership in Membership.objects.filter(organisation_id__in=organisation_ids).select_related("user"):
-        members[membership.organisation_id].append(membership.user)
-    return members
+    return members_by_organisation([organisation_id])[organisation_id]
 
 
 def _listed(notice: Notice) -> list[tuple[NoticeEntry, Application]]:
@@ -68,10 +59,6 @@ def _listed(notice: Notice) -> list[tuple[NoticeEntry, Application]]:
 
 def _city_officers(city_code: str) -> list[User]:
     return list(User.objects.filter(role=Role.CITY_OFFICER, city_code=city_code, is_active=True))
-
-
-def _day(value: date) -> str:
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def forget_public_notice(notice: Notice) -> None:

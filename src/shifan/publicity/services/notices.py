@@ -8,10 +8,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shifan.accounts.models import User
+from shifan.accounts.selectors import members_by_organisation
 from shifan.applications import services as applications
 from shifan.applications.answers import modes_display
 from shifan.applications.models import Application, ApplicationState
 from shifan.core import reference
+from shifan.core.dates import chinese_date
 from shifan.core.notices import notify
 from shifan.core.services import record_event
 from shifan.expert_review.models import ProposedList, Selection
@@ -28,9 +30,7 @@ from shifan.publicity.models import (
 from shifan.publicity.services.base import (
     FieldErrors,
     PublicityError,
-    _day,
     _listed,
-    _members_of,
     _province_officers,
     _require_province,
     forget_public_notice,
@@ -234,7 +234,7 @@ def sync_notice(*, notice: Notice, today: date | None = None) -> Notice:
             recipients=_province_officers(),
             title=f"公示期满：{notice.title}",
             body=(
-                f"公示已于{_day(notice.ends_on)}期满。"
+                f"公示已于{chinese_date(notice.ends_on)}期满。"
                 + (
                     f"尚有 {pending} 件异议未处理，处理完毕后可发布认定通告。"
                     if pending
@@ -248,7 +248,7 @@ def sync_notice(*, notice: Notice, today: date | None = None) -> Notice:
 
 def _open(notice: Notice, actor: User) -> None:
     listed = _listed(notice)
-    members = _members_of([application.organisation_id for _entry, application in listed])
+    members = members_by_organisation([application.organisation_id for _entry, application in listed])
     for entry, application in listed:
         if application.state == ApplicationState.PROPOSED:
             applications.change_state(
@@ -262,7 +262,7 @@ def _open(notice: Notice, actor: User) -> None:
             title="贵单位已列入拟认定名单公示",
             body=(
                 f"贵单位申报的{entry.category_name}已列入{notice.title}，"
-                f"公示期为{_day(notice.starts_on)}至{_day(notice.ends_on)}。"
+                f"公示期为{chinese_date(notice.starts_on)}至{chinese_date(notice.ends_on)}。"
             ),
             url=reverse("publicity:public_notice", kwargs={"pk": notice.pk}),
         )

@@ -19,6 +19,7 @@ from shifan.applications import services as applications
 from shifan.applications.filetypes import UploadRefused, check_size, check_upload
 from shifan.applications.models import Application, ApplicationState
 from shifan.core import uscc
+from shifan.core.dates import chinese_date
 from shifan.core.mail import queue_mail
 from shifan.core.notices import notify
 from shifan.core.services import record_event
@@ -38,7 +39,6 @@ from shifan.publicity.services.base import (
     FieldErrors,
     PublicityError,
     _city_officers,
-    _day,
     _members,
     _province_officers,
     _require_province,
@@ -137,9 +137,9 @@ def objection_window_refusal(notice: Notice, today: date | None = None) -> str:
     """Return why objections to a notice are not accepted now, or "" while they are."""
     phase = notice.phase(today)
     if phase == NoticePhase.SCHEDULED:
-        return f"公示尚未开始（{_day(notice.starts_on)}开始），暂不受理异议。"
+        return f"公示尚未开始（{chinese_date(notice.starts_on)}开始），暂不受理异议。"
     if phase == NoticePhase.CLOSED:
-        return f"公示已于{_day(notice.ends_on)}截止，逾期提出的异议不予受理。"
+        return f"公示已于{chinese_date(notice.ends_on)}截止，逾期提出的异议不予受理。"
     return ""
 
 
@@ -257,7 +257,7 @@ def send_inquiry(
         target_label=f"{objection.reference} {entry.unit_name}",
         after={"addressee": addressee},
     )
-    deadline = f"，请于{_day(due_on)}前答复" if due_on else ""
+    deadline = f"，请于{chinese_date(due_on)}前答复" if due_on else ""
     notify(
         recipients=recipients,
         title=f"公示异议核查：{entry.unit_name}",
