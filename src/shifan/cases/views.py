@@ -5,7 +5,6 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_cache_control
 from django.views import View
 
 from shifan.accounts.views import AuthenticatedRequest, ProvinceMixin, actor_of, paginate, render_view
@@ -13,31 +12,10 @@ from shifan.cases import pictures, selectors, services
 from shifan.cases.forms import CaseForm, NewCaseForm, PictureForm, WithdrawForm
 from shifan.cases.models import CasePicture, CaseState, TypicalCase
 from shifan.cases.modes import declared_mode, mode_choices
-from shifan.cases.services import CaseError, FieldErrors
+from shifan.cases.services import CaseError
 from shifan.core import reference
+from shifan.core.http import public_page, refused, show_refusal
 from shifan.publicity.models import DemonstrationUnit
-
-# Like the public notice pages: browsers and proxies may keep a page a minute.
-PUBLIC_MAX_AGE = 60
-
-
-def _show(form: Any, error: CaseError) -> None:
-    """Put a service's refusal beside the fields it names, or above the form."""
-    if isinstance(error, FieldErrors):
-        for name, message in error.errors.items():
-            form.add_error(name if name in form.fields else None, message)
-        return
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
-def _refused(response: HttpResponse) -> HttpResponse:
-    response.status_code = 400
-    return response
-
-
-def _public(response: HttpResponse) -> HttpResponse:
-    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
-    return response
 
 
 def _picture_response(picture: CasePicture, request: HttpRequest) -> FileResponse:
@@ -62,7 +40,7 @@ class PublicCaseListView(View):
             "query": request.GET.get("q", "").strip(),
         }
         modes, cities = selectors.public_filters()
-        return _public(
+        return public_page(
             render(
                 request,
                 "cases/public_list.html",
@@ -80,14 +58,14 @@ class PublicCaseListView(View):
 class PublicCaseView(View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         case, case_pictures = selectors.public_case(pk)
-        return _public(render(request, "cases/public_case.html", {"case": case, "pictures": case_pictures}))
+        return public_page(
+            render(request, "cases/public_case.html", {"case": case, "pictures": case_pictures})
+        )
 
 
 class PublicPictureView(View):
     def get(self, request: HttpRequest, pk: int, picture_pk: int) -> FileResponse:
-        response = _picture_response(selectors.public_picture(pk, picture_pk), request)
-        patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
-        return response
+        return public_page(_picture_response(selectors.public_picture(pk, picture_pk), request))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +127,7 @@ class CaseCreateView(ProvinceMixin, View):
         unit = next((u for u in units if str(u.pk) == posted), None)
         form = NewCaseForm(request.POST, units=units, modes=_modes_of(unit or (units[0] if units else None)))
         if not form.is_valid():
-            return _refused(self.get(request, form))
+            return refused(self.get(request, form))
         data = form.cleaned_data
         assert unit is not None  # the form accepts only the listed units
         try:
@@ -162,8 +140,8 @@ class CaseCreateView(ProvinceMixin, View):
                 body=data["body"],
             )
         except CaseError as error:
-            _show(form, error)
-            return _refused(self.get(request, form))
+            show_refusal(form, error)
+            return refused(self.get(request, form))
         messages.success(request, "案例草稿已保存。可添加图片，确认无误后发布。")
         return redirect("cases:case", pk=case.pk)
 
@@ -204,11 +182,11 @@ class CaseView(ProvinceMixin, View):
             try:
                 services.update_case(actor=actor_of(request), case=case, **form.cleaned_data)
             except CaseError as error:
-                _show(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, "案例已保存。")
                 return redirect("cases:case", pk=pk)
-        return _refused(self.get(request, pk, form=form))
+        return refused(self.get(request, pk, form=form))
 
 
 class PictureAddView(ProvinceMixin, View):
@@ -224,11 +202,11 @@ class PictureAddView(ProvinceMixin, View):
                     caption=form.cleaned_data["caption"],
                 )
             except CaseError as error:
-                _show(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, "图片已添加。")
                 return redirect("cases:case", pk=pk)
-        return _refused(render_view(CaseView, request, pk=pk, picture_form=form))
+        return refused(render_view(CaseView, request, pk=pk, picture_form=form))
 
 
 class PictureRemoveView(ProvinceMixin, View):
@@ -254,7 +232,7 @@ class CasePublishView(ProvinceMixin, View):
         try:
             services.publish_case(actor=actor_of(request), case=case)
         except CaseError as error:
-            return _refused(render_view(CaseView, request, pk=pk, publish_error=error.message))
+            return refused(render_view(CaseView, request, pk=pk, publish_error=error.message))
         messages.success(request, "案例已发布到典型案例库。")
         return redirect("cases:case", pk=pk)
 
@@ -267,8 +245,8 @@ class CaseWithdrawView(ProvinceMixin, View):
             try:
                 services.withdraw_case(actor=actor_of(request), case=case, reason=form.cleaned_data["reason"])
             except CaseError as error:
-                _show(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, "案例已从典型案例库撤下。")
                 return redirect("cases:case", pk=pk)
-        return _refused(render_view(CaseView, request, pk=pk, withdraw_form=form))
+        return refused(render_view(CaseView, request, pk=pk, withdraw_form=form))

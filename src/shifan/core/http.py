@@ -2,11 +2,14 @@
 
 import ipaddress
 import re
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.cache import patch_cache_control
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -63,3 +66,30 @@ def client_address(request: HttpRequest) -> str:
         except ValueError:
             pass  # missing or not an address: the proxy is not setting it
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+# Public pages (notices, typical cases): browsers and proxies may keep them a minute.
+PUBLIC_MAX_AGE = 60
+AnyResponse = TypeVar("AnyResponse", bound=HttpResponseBase)
+
+
+def public_page(response: AnyResponse) -> AnyResponse:
+    """Mark a page anyone may see as cacheable by browsers and proxies for `PUBLIC_MAX_AGE`."""
+    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    return response
+
+
+def refused(response: HttpResponse) -> HttpResponse:
+    """Mark a page re-rendered with a form's errors as a refused request."""
+    response.status_code = 400
+    return response
+
+
+def show_refusal(form: Any, error: Any) -> None:
+    """Put a service's refusal beside the fields it names (`errors`, or `field`), or above the form."""
+    errors = getattr(error, "errors", None)
+    if isinstance(errors, dict):
+        for name, message in errors.items():
+            form.add_error(name if name in form.fields else None, message)
+        return
+    form.add_error(error.field if error.field in form.fields else None, error.message)

@@ -11,7 +11,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.views import View
 
@@ -25,7 +24,15 @@ from shifan.accounts.views import (
     render_view,
 )
 from shifan.core import reference
-from shifan.core.http import client_address, over_rate_limit, xlsx_response
+from shifan.core.http import (
+    PUBLIC_MAX_AGE,
+    client_address,
+    over_rate_limit,
+    public_page,
+    refused,
+    show_refusal,
+    xlsx_response,
+)
 from shifan.core.sheets import workbook_bytes
 from shifan.programs.models import Batch
 from shifan.publicity import exports, selectors, services
@@ -49,31 +56,9 @@ from shifan.publicity.models import (
     ObjectionState,
     ObjectorKind,
 )
-from shifan.publicity.services import FieldErrors, ObjectorDetails, PublicityError
+from shifan.publicity.services import ObjectorDetails, PublicityError
 
-# The public notice page is what most visitors open; browsers and proxies may keep it a minute.
-PUBLIC_MAX_AGE = 60
 STATUS_LOOKUPS_PER_10_MINUTES = 20
-
-
-def _show(form: Any, error: PublicityError) -> None:
-    """Put a service's refusal beside the fields it names, or above the form."""
-    if isinstance(error, FieldErrors):
-        for name, message in error.errors.items():
-            form.add_error(name if name in form.fields else None, message)
-        return
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
-def _refused(response: HttpResponse) -> HttpResponse:
-    """Mark a page re-rendered with a form's errors as a refused request."""
-    response.status_code = 400
-    return response
-
-
-def _public(response: HttpResponse) -> HttpResponse:
-    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
-    return response
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,7 +70,7 @@ class PublicNoticeListView(View):
         today = timezone.localdate()
         notices = list(selectors.public_notices(today))
         announcements = list(selectors.public_announcements()[:20])
-        return _public(
+        return public_page(
             render(
                 request,
                 "publicity/public_notices.html",
@@ -112,7 +97,7 @@ class PublicNoticeView(View):
         if content is None:
             content = self._content(request, pk, today)
             cache.set(fresh_key, content, self.FRESH_SECONDS)
-        return _public(HttpResponse(content))
+        return public_page(HttpResponse(content))
 
     def _content(self, request: HttpRequest, pk: int, today: date) -> bytes:
         notice = selectors.started_notice(pk, today)
@@ -155,7 +140,7 @@ class ObjectionCreateView(View):
         notice, entries = self._notice(pk)
         form = ObjectionForm(request.POST, request.FILES, entries=entries)
         if not form.is_valid():
-            return _refused(self.get(request, pk, form))
+            return refused(self.get(request, pk, form))
         data = form.cleaned_data
         entry = next((e for e in entries if e.pk == data["entry"]), None)
         if entry is None:
@@ -179,12 +164,12 @@ class ObjectionCreateView(View):
                 ip_address=client_address(request) or None,
             )
         except PublicityError as error:
-            _show(form, error)
+            show_refusal(form, error)
             # A used captcha cannot be used again: the page shows a fresh one.
             data = request.POST.copy()
             data["captcha_1"] = ""
             form.data = data
-            return _refused(self.get(request, pk, form))
+            return refused(self.get(request, pk, form))
         token = signing.dumps(objection.reference, salt="publicity.objection_received")
         return redirect("publicity:objection_received", token=token)
 
@@ -220,7 +205,7 @@ class ObjectionStatusView(View):
 class PublicAnnouncementView(View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         announcement, units = selectors.public_announcement(pk)
-        return _public(
+        return public_page(
             render(
                 request,
                 "publicity/public_announcement.html",
@@ -289,7 +274,7 @@ class NoticeCreateView(ProvinceMixin, View):
         batch = get_object_or_404(Batch, pk=batch_pk)
         form = NoticeForm(request.POST)
         if not form.is_valid():
-            return _refused(self.get(request, batch_pk, form))
+            return refused(self.get(request, batch_pk, form))
         data = form.cleaned_data
         try:
             notice = services.open_notice(
@@ -306,8 +291,8 @@ class NoticeCreateView(ProvinceMixin, View):
                 accept_uncovered=data["accept_uncovered"],
             )
         except PublicityError as error:
-            _show(form, error)
-            return _refused(self.get(request, batch_pk, form))
+            show_refusal(form, error)
+            return refused(self.get(request, batch_pk, form))
         messages.success(
             request,
             f"公示已发布：{notice.starts_on:%Y-%m-%d} 至 {notice.ends_on:%Y-%m-%d}，"
@@ -352,11 +337,11 @@ class NoticeCancelView(ProvinceMixin, View):
                     actor=actor_of(request), notice=notice, reason=form.cleaned_data["reason"]
                 )
             except PublicityError as error:
-                _show(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, "公示已撤销，名单保持已确定状态，可重新发布。")
                 return redirect("publicity:overview")
-        return _refused(render_view(NoticeView, request, pk=pk, cancel_form=form))
+        return refused(render_view(NoticeView, request, pk=pk, cancel_form=form))
 
 
 class ObjectionExportView(ProvinceMixin, View):
@@ -417,11 +402,11 @@ class ObjectionActionView(ProvinceMixin, View):
             try:
                 self.act(actor_of(request), objection, form.cleaned_data)
             except PublicityError as error:
-                _show(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, self.done)
                 return redirect(self.done_url(objection))
-        return _refused(render_view(ObjectionView, request, pk=pk, **{self.form_name: form}))
+        return refused(render_view(ObjectionView, request, pk=pk, **{self.form_name: form}))
 
 
 class InquirySendView(ObjectionActionView):
@@ -491,14 +476,14 @@ class AnnouncementCreateView(ProvinceMixin, View):
         notice = get_object_or_404(Notice, pk=pk)
         form = AnnouncementForm(request.POST)
         if not form.is_valid():
-            return _refused(self.get(request, pk, form))
+            return refused(self.get(request, pk, form))
         try:
             announcement = services.publish_announcement(
                 actor=actor_of(request), notice=notice, **form.cleaned_data
             )
         except PublicityError as error:
-            _show(form, error)
-            return _refused(self.get(request, pk, form))
+            show_refusal(form, error)
+            return refused(self.get(request, pk, form))
         # The public page is the confirmation. It shows no messages (it keeps no session state
         # for proxies to cache), so a message here would pop up later on an unrelated page.
         return redirect("publicity:public_announcement", pk=announcement.pk)
@@ -553,11 +538,11 @@ class UnitNationalView(ProvinceMixin, View):
             try:
                 services.recommend_nationally(actor=actor_of(request), unit=unit, **form.cleaned_data)
             except PublicityError as error:
-                _show(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, "已保存国家级遴选推荐。")
                 return redirect(reverse("publicity:units") + "?national=yes")
-        return _refused(self.get(request, pk, form))
+        return refused(self.get(request, pk, form))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -591,8 +576,8 @@ class InquiryView(InquiryMixin, View):
                     actor=actor_of(request), inquiry=inquiry, answer=form.cleaned_data["answer"]
                 )
             except PublicityError as error:
-                _show(form, error)
+                show_refusal(form, error)
             else:
                 messages.success(request, "情况说明已提交省工业和信息化厅。")
                 return redirect("publicity:inquiry", pk=pk)
-        return _refused(self.get(request, pk, form))
+        return refused(self.get(request, pk, form))
