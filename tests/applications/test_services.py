@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from shifan.applications import services
-from shifan.applications.models import ApplicationState, Revision
+from shifan.applications.models import Application, ApplicationState, Revision
 from shifan.applications.services import ApplicationError, SubmissionIncomplete
 from shifan.core.models import AuditEvent
 from shifan.demo.answers import complete_answers
@@ -98,6 +98,47 @@ def test_two_saves_from_the_same_old_version_one_wins_one_is_refused_nothing_los
     history = list(application.revisions.order_by("version").values_list("values", flat=True))
     assert {"main_business": "甲的内容"} in history
     assert {"main_business": "乙的内容"} in history
+
+
+def test_a_save_given_an_old_copy_decides_on_the_stored_application(
+    application, applicant_admin, organisation
+):
+    colleague = factories.MembershipFactory(organisation=organisation).user
+    before = application.answers.get("main_business")
+    revisions = application.revisions.count()
+    old_copies = [
+        Application.objects.select_related("batch", "organisation").get(pk=application.pk) for _ in "ab"
+    ]
+    services.save_answers(
+        actor=applicant_admin,
+        application=application,
+        base_version=0,
+        values={"main_business": "甲"},
+        client_id="a",
+    )
+    # A change against the old copy: its version is no longer the stored one, so it is decided again.
+    changed = services.save_answers(
+        actor=colleague,
+        application=old_copies[0],
+        base_version=0,
+        values={"main_business": "乙"},
+        client_id="b",
+    )
+    # No change against the old copy, but one against what is stored: not confirmed as saved.
+    unchanged = services.save_answers(
+        actor=colleague,
+        application=old_copies[1],
+        base_version=0,
+        values={"main_business": before},
+        client_id="b",
+    )
+    for result in (changed, unchanged):
+        assert result.applied == []
+        assert [conflict.their_value for conflict in result.conflicts] == ["甲"]
+        assert result.version == 1
+    application.refresh_from_db()
+    assert application.answers["main_business"] == "甲"
+    assert application.revisions.count() == revisions + 1
 
 
 def test_saves_of_different_fields_from_the_same_version_both_apply(

@@ -210,14 +210,17 @@ def save_answers(
 ) -> SaveResult:
     """Save the fields a person changed since `base_version`; refuse those changed by others since.
 
-    Optimistic: the application is read without a lock, and written, with its revision, only if
-    its version is still the one read (`UPDATE … WHERE version = …`); a save that lost the race
-    reads again and decides again. The write lock is held for those two statements rather than for
-    the whole decision: on the deadline day every applicant saves every few seconds, and on SQLite
-    every save waits for that one lock.
+    Optimistic: the first attempt decides on `application` as the caller read it, without a lock,
+    and writes it, with its revision, only if its version is still that one (`UPDATE … WHERE
+    version = …`); a save that lost the race, or was given an old copy, reads the application again
+    and decides again. The write lock is held for those two statements rather than for the whole
+    decision: on the deadline day every applicant saves every few seconds, and on SQLite every
+    save waits for that one lock.
     """
-    for _attempt in range(SAVE_ATTEMPTS):
-        current = Application.objects.select_related("batch", "organisation").get(pk=application.pk)
+    current = application
+    for attempt in range(SAVE_ATTEMPTS):
+        if attempt:
+            current = Application.objects.select_related("batch", "organisation").get(pk=application.pk)
         _require(rules.can_edit(actor, current))
         unknown = set(values) - {field.key for field in current.form.fields() if field.type != "attachments"}
         if unknown:
@@ -230,9 +233,11 @@ def save_answers(
             if key not in refused and current.answers.get(key) != value
         }
         if not applied:
-            return SaveResult(
-                application=current, version=current.version, saved_at=timezone.now(), conflicts=conflicts
-            )
+            if attempt:
+                return SaveResult(
+                    application=current, version=current.version, saved_at=timezone.now(), conflicts=conflicts
+                )
+            continue  # nothing new against the caller's copy, which may be old: confirm on a fresh read
         answers = {**current.answers, **applied}
         now = timezone.now()
         with transaction.atomic():
