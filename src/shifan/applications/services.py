@@ -7,6 +7,7 @@ both values so the person can keep theirs (saving again from the current version
 other. No save ever overwrites another person's change silently.
 """
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from django.utils import timezone
 from shifan.accounts.models import User
 from shifan.applications import answers as answer_rules
 from shifan.applications import rules
-from shifan.applications.filetypes import UploadRefused, check_size, check_upload
+from shifan.applications.filetypes import UploadRefused, read_checked
 from shifan.applications.models import (
     EDITABLE_STATES,
     Application,
@@ -32,6 +33,7 @@ from shifan.applications.models import (
     Revision,
     Snapshot,
 )
+from shifan.applications.selectors import latest_snapshot
 from shifan.core.mail import queue_mail
 from shifan.core.services import record_event
 from shifan.eligibility import services as eligibility
@@ -221,6 +223,9 @@ def save_answers(
     for attempt in range(SAVE_ATTEMPTS):
         if attempt:
             current = Application.objects.select_related("batch", "organisation").get(pk=application.pk)
+        # Read once: the caller's copy may be shared with another thread's save.
+        version = current.version
+        stored = current.answers
         _require(rules.can_edit(actor, current))
         unknown = set(values) - {field.key for field in current.form.fields() if field.type != "attachments"}
         if unknown:
@@ -228,36 +233,35 @@ def save_answers(
         conflicts = _conflicts(current, base_version, values, client_id)
         refused = {conflict.field_key for conflict in conflicts}
         applied = {
-            key: value
-            for key, value in values.items()
-            if key not in refused and current.answers.get(key) != value
+            key: value for key, value in values.items() if key not in refused and stored.get(key) != value
         }
         if not applied:
             if attempt:
                 return SaveResult(
-                    application=current, version=current.version, saved_at=timezone.now(), conflicts=conflicts
+                    application=current, version=version, saved_at=timezone.now(), conflicts=conflicts
                 )
             continue  # nothing new against the caller's copy, which may be old: confirm on a fresh read
-        answers = {**current.answers, **applied}
+        answers = {**stored, **applied}
         now = timezone.now()
         with transaction.atomic():
             # Still the version read, and still editable (Application.is_editable) when written.
             won = Application.objects.filter(
-                pk=current.pk, version=current.version, state__in=list(EDITABLE_STATES)
-            ).update(answers=answers, version=current.version + 1, updated_at=now)
+                pk=current.pk, version=version, state__in=list(EDITABLE_STATES)
+            ).update(answers=answers, version=version + 1, updated_at=now)
             if won:
                 revision = Revision.objects.create(
                     application=current,
-                    version=current.version + 1,
+                    version=version + 1,
                     values=applied,
                     saved_by=actor,
                     client_id=client_id,
                 )
         if won:
-            current.answers, current.version, current.updated_at = answers, current.version + 1, now
+            saved = copy.copy(current)  # the caller's copy stays as it was read
+            saved.answers, saved.version, saved.updated_at = answers, version + 1, now
             return SaveResult(
-                application=current,
-                version=current.version,
+                application=saved,
+                version=version + 1,
                 saved_at=revision.saved_at,
                 applied=sorted(applied),
                 conflicts=conflicts,
@@ -347,40 +351,29 @@ def add_attachment(
     spec = form_field.attachments
     if spec is None:
         raise ApplicationError("此处不能上传附件。", field=field_key)
-    current = application.attachments.filter(field_key=field_key, removed_at=None).count()
-    if spec.max_files is not None and current >= spec.max_files:
-        raise ApplicationError(
-            f"此处最多上传 {spec.max_files} 个文件，请先删除已上传的文件。", field=field_key
-        )
+    stored = application.attachments.filter(field_key=field_key, removed_at=None).count()
     try:
-        # Refuse an oversized file before reading it into memory.
-        check_size(uploaded.size or 0, max_size_mb=spec.max_size_mb)
+        checked = read_checked(uploaded, spec, stored=stored)
     except UploadRefused as refusal:
         raise ApplicationError(refusal.message, field=field_key) from refusal
-    data = uploaded.read()
-    try:
-        kind = check_upload(data, uploaded.name or "", accept=spec.accept, max_size_mb=spec.max_size_mb)
-    except UploadRefused as refusal:
-        raise ApplicationError(refusal.message, field=field_key) from refusal
-    sha256 = hashlib.sha256(data).hexdigest()
     attachment = Attachment(
         application=application,
         field_key=field_key,
-        original_name=(uploaded.name or "附件")[-255:],
-        kind=kind,
-        content_type=CONTENT_TYPES.get(kind, "application/octet-stream"),
-        size=len(data),
-        sha256=sha256,
+        original_name=checked.name,
+        kind=checked.kind,
+        content_type=CONTENT_TYPES.get(checked.kind, "application/octet-stream"),
+        size=len(checked.data),
+        sha256=checked.sha256,
         uploaded_by=actor,
     )
-    attachment.file.save(sha256, ContentFile(data), save=False)
+    attachment.file.save(checked.sha256, ContentFile(checked.data), save=False)
     attachment.save()
     record_event(
         actor=actor,
         action="application.attachment_added",
         target=application,
         organisation_id=application.organisation_id,
-        after={"field": field_key, "name": attachment.original_name, "sha256": sha256, "size": len(data)},
+        after={"field": field_key, "name": checked.name, "sha256": checked.sha256, "size": len(checked.data)},
     )
     return attachment
 
@@ -444,7 +437,7 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
     snapshot already made instead of making another.
     """
     application = _locked(application)
-    latest = application.snapshots.order_by("-sequence").first()
+    latest = latest_snapshot(application)
     if (
         application.state == ApplicationState.SUBMITTED
         and latest is not None
@@ -551,7 +544,7 @@ def rerun_eligibility(*, actor: User, batch: Batch, reason: str) -> int:
     count = 0
     applications = Application.objects.filter(batch=batch, snapshots__isnull=False).distinct()
     for application in applications.select_related("organisation", "batch"):
-        snapshot = application.snapshots.order_by("-sequence").first()
+        snapshot = latest_snapshot(application)
         previous = eligibility.latest_check(application)
         check = eligibility.record_check(
             actor=actor, application=application, snapshot=snapshot, trigger=CheckTrigger.RERUN
