@@ -16,6 +16,7 @@ from shifan.accounts.models import User
 from shifan.applications import rules
 from shifan.applications.filetypes import UploadRefused, check_size, check_upload, content_type
 from shifan.applications.models import Application, SealedScan, SealedScanKind
+from shifan.applications.selectors import latest_snapshot
 from shifan.applications.services import ApplicationError, lock
 from shifan.core.services import record_event
 
@@ -38,7 +39,7 @@ def upload_sealed_scan(
     allowed, reason = rules.can_upload_sealed_scan(actor, application)
     if not allowed:
         raise ApplicationError(reason)
-    snapshot = application.snapshots.order_by("-sequence").first()
+    snapshot = latest_snapshot(application)
     if snapshot is None:  # not editable yet never submitted: a state the transitions do not reach
         raise ApplicationError("请先提交申报书，再上传盖章页扫描件。")
     try:

@@ -71,6 +71,11 @@ def snapshot_for(application: Application, sequence: int) -> Snapshot:
         raise Http404 from error
 
 
+def latest_snapshot(application: Application) -> Snapshot | None:
+    """Return the application's latest submission, or None before its first."""
+    return application.snapshots.order_by("-sequence").first()
+
+
 def latest_snapshots(application_ids: list[int]) -> dict[int, Snapshot]:
     """Return the latest snapshot of each application, by application id (one query)."""
     latest: dict[int, Snapshot] = {}
@@ -126,7 +131,7 @@ def sealed_scan_status(
         scan = scans[0] if scans else None
     return SealedScanStatus(
         scan=scan,
-        latest=application.snapshots.order_by("-sequence").first(),
+        latest=latest_snapshot(application),
         withdrawn=application.state == ApplicationState.WITHDRAWN,
     )
 

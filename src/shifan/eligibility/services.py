@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shifan.accounts.models import User
+from shifan.applications.selectors import latest_snapshot
 from shifan.core.services import record_event
 from shifan.eligibility import rules
 from shifan.eligibility.models import CheckTrigger, CreditRegisterCheck, EligibilityCheck
@@ -111,7 +112,7 @@ def record_credit_check(*, actor: User, application: Any, not_listed: bool, note
     check = CreditRegisterCheck.objects.create(
         application=application, not_listed=not_listed, note=note.strip(), checked_by=actor
     )
-    snapshot = application.snapshots.order_by("-sequence").first()
+    snapshot = latest_snapshot(application)
     if snapshot is not None:
         record_check(
             actor=actor, application=application, snapshot=snapshot, trigger=CheckTrigger.CREDIT_CHECK

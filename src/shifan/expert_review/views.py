@@ -12,6 +12,7 @@ from shifan.accounts.models import Role, User
 from shifan.accounts.views import AuthenticatedRequest, ExpertMixin, ProvinceMixin
 from shifan.applications import presentation as application_pages
 from shifan.applications.models import Application
+from shifan.applications.selectors import latest_snapshot
 from shifan.applications.views import attachment_response
 from shifan.core.http import xlsx_response
 from shifan.expert_review import exports, selectors, services
@@ -111,7 +112,7 @@ class AssignmentView(ExpertMixin, View):
         self, assignment: Assignment, user: User, posted: dict[str, Any] | None, errors: dict[str, str]
     ) -> dict[str, Any]:
         application = assignment.application
-        snapshot = application.snapshots.order_by("-sequence").first()
+        snapshot = latest_snapshot(application)
         if snapshot is None:
             raise Http404
 
@@ -184,7 +185,7 @@ class AssignmentAttachmentView(ExpertMixin, View):
         assignment = selectors.assignment_for_expert(request.user, pk)
         if assignment.confirmed_at is None:
             raise Http404
-        snapshot = assignment.application.snapshots.order_by("-sequence").first()
+        snapshot = latest_snapshot(assignment.application)
         ids = {item.get("id") for item in (snapshot.attachments if snapshot else [])}
         if attachment_pk not in ids:
             raise Http404

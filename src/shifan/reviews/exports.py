@@ -6,6 +6,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from shifan.applications import answers as answer_rules
+from shifan.applications.selectors import latest_snapshot
 from shifan.core import reference
 from shifan.core.sheets import body_row, header_row, title_row, workbook_bytes
 from shifan.programs.models import Batch
@@ -32,7 +33,7 @@ def _figure(answers: dict[str, Any], row: str, year: int) -> str:
 
 def row_for(recommendation: Recommendation) -> list[Any]:
     application = recommendation.application
-    snapshot = application.snapshots.order_by("-sequence").first()
+    snapshot = latest_snapshot(application)
     answers = answer_rules.computed_answers(
         application.form, snapshot.answers if snapshot else application.answers
     )

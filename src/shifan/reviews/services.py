@@ -19,7 +19,7 @@ from shifan.accounts.models import User
 from shifan.applications import services as applications
 from shifan.applications.filetypes import UploadRefused, check_size, check_upload
 from shifan.applications.models import Application, ApplicationState
-from shifan.applications.selectors import latest_snapshots
+from shifan.applications.selectors import latest_snapshot, latest_snapshots
 from shifan.core.notices import notify
 from shifan.core.services import record_event
 from shifan.programs.models import Batch
@@ -73,10 +73,6 @@ def _members(application: Application) -> list[User]:
     return [membership.user for membership in application.organisation.memberships.select_related("user")]
 
 
-def _latest_snapshot(application: Application) -> Any:
-    return application.snapshots.order_by("-sequence").first()
-
-
 def _notify_applicant(application: Application, title: str, body: str) -> None:
     notify(
         recipients=_members(application),
@@ -102,10 +98,13 @@ def _decide(
     _require_city(actor, application)
     if not text.strip():
         raise ReviewError(missing_text, field="text")
+    snapshot = latest_snapshot(application)
+    if snapshot is None:  # the states a city decides on all come after a submission
+        raise ReviewError("申报书尚未提交，不能审核。")
     applications.change_state(actor=actor, application=application, to=to, action=action, reason=text.strip())
     record = CityDecision.objects.create(
         application=application,
-        snapshot=_latest_snapshot(application),
+        snapshot=snapshot,
         action=city_action,
         text=text.strip(),
         decided_by=actor,

@@ -82,7 +82,7 @@ class ApplicationReviewView(RoleRequiredMixin, View):
 
     def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         application = application_selectors.application_for(request.user, pk)
-        snapshot = application.snapshots.order_by("-sequence").first()
+        snapshot = application_selectors.latest_snapshot(application)
         if snapshot is None:
             raise Http404
         compare = request.GET.get("compare")
