@@ -292,18 +292,21 @@ def test_the_review_panel_warns_when_the_scan_is_for_an_older_version(
     client, application, admin, city_officer
 ):
     url = reverse("reviews:application", kwargs={"pk": application.pk})
+    queue_url = reverse("reviews:queue") + f"?batch={application.batch_id}"
     login_verified(client, city_officer)
     assert 'data-state="missing"' in client.get(url).content.decode()
+    assert 'data-testid="scan-badge" data-state="missing"' in client.get(queue_url).content.decode()
     scan = upload(application, admin)
     page = client.get(url).content.decode()
     assert 'data-state="current"' in page
+    assert 'data-testid="scan-badge" data-state="current"' in client.get(queue_url).content.decode()
     assert "已上传（对应当前版本，第 1 次提交" in page
     resubmit(application, admin, on=timezone.make_aware(datetime(2024, 6, 3, 10, 0)))
     page = client.get(url).content.decode()
     assert 'data-state="stale"' in page
     assert "alert-warning" in page
     assert STALE_WARNING.format(digest=scan.snapshot.short_digest) in page
-    queue = client.get(reverse("reviews:queue"), {"batch": application.batch_id}).content.decode()
+    queue = client.get(queue_url).content.decode()
     assert 'data-testid="scan-badge" data-state="stale"' in queue
     assert "盖章页与当前版本不一致" in queue
 

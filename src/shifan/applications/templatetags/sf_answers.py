@@ -2,7 +2,15 @@ from typing import Any
 
 from django import template
 
+from shifan.applications.selectors import scan_state
+
 register = template.Library()
+
+
+@register.filter(name="scan_state")
+def scan_state_of(row: Any) -> str:
+    """Return `selectors.scan_state` of a row annotated by `with_sealed_scan_sequences`."""
+    return scan_state(row.scan_sequence, row.latest_sequence)
 
 
 @register.filter
