@@ -8,11 +8,18 @@ compound documents) when the content does not say.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import zipfile
+from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+
+    from shifan.programs.spec import Attachments
 
 KIND_LABELS: Final = {"pdf": "PDF", "image": "图片", "word": "Word 文档", "excel": "Excel 表格"}
 EXTENSIONS: Final = {
@@ -137,6 +144,32 @@ def check_size(size: int, *, max_size_mb: int) -> None:
         raise UploadRefused("文件为空（0 字节），请重新选择文件。")
     if size > max_size_mb * MEGABYTE:
         raise UploadRefused(f"文件过大：{_size_text(size)}，上限 {max_size_mb} MB。")
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload read and accepted for an attachments field."""
+
+    name: str
+    data: bytes
+    kind: str
+    sha256: str
+
+
+def read_checked(uploaded: UploadedFile, rule: Attachments, *, stored: int) -> CheckedFile:
+    """Read an upload for a field that takes `rule`'s files and keeps `stored` already.
+
+    Raise UploadRefused when the field is full, or the file is empty, too large (told by its
+    declared size before it is read into memory, then by its content) or not of a kind it takes.
+    """
+    if rule.max_files is not None and stored >= rule.max_files:
+        raise UploadRefused(f"此处最多上传 {rule.max_files} 个文件，请先删除已上传的文件。")
+    check_size(uploaded.size or 0, max_size_mb=rule.max_size_mb)
+    data = uploaded.read()
+    kind = check_upload(data, uploaded.name or "", accept=rule.accept, max_size_mb=rule.max_size_mb)
+    return CheckedFile(
+        name=(uploaded.name or "附件")[-255:], data=data, kind=kind, sha256=hashlib.sha256(data).hexdigest()
+    )
 
 
 def check_upload(data: bytes, filename: str, *, accept: tuple[str, ...], max_size_mb: int) -> str:

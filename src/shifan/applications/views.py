@@ -11,6 +11,7 @@ from shifan.applications import presentation, rules, sealed_scans, selectors, se
 from shifan.applications.forms import SealedScanForm
 from shifan.applications.models import Attachment, SealedScan
 from shifan.applications.services import ApplicationError, SubmissionIncomplete
+from shifan.core.http import stored_file_response
 from shifan.eligibility import services as eligibility
 from shifan.eligibility.services import EligibilityError
 from shifan.programs import selectors as batch_selectors
@@ -165,14 +166,12 @@ class AttachmentDownloadView(ReaderMixin, View):
 
 def attachment_response(attachment: Attachment) -> FileResponse:
     """Serve an attachment: PDF and images inline, anything else as a download; never sniffed."""
-    inline = attachment.kind in {"pdf", "image"}
-    response = FileResponse(
-        attachment.file.open("rb"), as_attachment=not inline, filename=attachment.original_name
+    return stored_file_response(
+        attachment.file,
+        filename=attachment.original_name,
+        content_type="application/pdf" if attachment.kind == "pdf" else None,
+        inline=attachment.kind in {"pdf", "image"},
     )
-    if attachment.kind == "pdf":
-        response["Content-Type"] = "application/pdf"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 class SealedScanUploadView(ApplicantMixin, View):
@@ -206,9 +205,9 @@ class SealedScanDownloadView(ReaderMixin, View):
 
 
 def sealed_scan_response(scan: SealedScan) -> FileResponse:
-    response = FileResponse(scan.file.open("rb"), filename=scan.original_name, content_type=scan.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return stored_file_response(
+        scan.file, filename=scan.original_name, content_type=scan.content_type, inline=True
+    )
 
 
 class RevisionListView(ApplicantMixin, View):

@@ -7,7 +7,8 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
 
@@ -33,6 +34,20 @@ def attachment_disposition(filename: str, fallback: str = "download") -> str:
 def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = attachment_disposition(filename)
+    return response
+
+
+def stored_file_response(
+    stored: FieldFile, *, filename: str, content_type: str | None = None, inline: bool = False
+) -> FileResponse:
+    """Serve an uploaded file under its original name, shown in the browser or downloaded; never sniffed.
+
+    Without `content_type` the type follows the name's extension.
+    """
+    response = FileResponse(stored.open("rb"), as_attachment=not inline, filename=filename)
+    if content_type:
+        response["Content-Type"] = content_type
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

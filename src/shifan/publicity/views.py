@@ -31,6 +31,7 @@ from shifan.core.http import (
     public_page,
     refused,
     show_refusal,
+    stored_file_response,
     xlsx_response,
 )
 from shifan.core.sheets import workbook_bytes
@@ -377,9 +378,7 @@ class ObjectionEvidenceView(ProvinceMixin, View):
     def get(self, request: AuthenticatedRequest, pk: int, evidence_pk: int) -> FileResponse:
         objection = selectors.objection_for_officer(pk)
         item = get_object_or_404(objection.evidence, pk=evidence_pk)
-        response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name)
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return stored_file_response(item.file, filename=item.original_name)
 
 
 class ObjectionActionView(ProvinceMixin, View):

@@ -5,7 +5,6 @@ same transaction, and notify after the commit through `core.notices.notify`. `no
 parameters so tests can hold the clock.
 """
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -19,7 +18,7 @@ from django.utils import timezone
 from shifan.accounts.models import User
 from shifan.accounts.selectors import members_by_organisation, organisation_ids_of
 from shifan.applications import answers as answer_rules
-from shifan.applications.filetypes import UploadRefused, check_size, check_upload, content_type
+from shifan.applications.filetypes import UploadRefused, content_type, read_checked
 from shifan.core.dates import chinese_date
 from shifan.core.notices import notify
 from shifan.core.services import record_event
@@ -445,29 +444,21 @@ def add_report_attachment(
     spec = field.attachments
     if field.type != "attachments" or spec is None:
         raise TrackingError("此处不能上传附件。", field=field_key)
-    if (
-        spec.max_files is not None
-        and report.attachments.filter(field_key=field_key).count() >= spec.max_files
-    ):
-        raise TrackingError(f"最多上传 {spec.max_files} 个文件，请先删除已上传的文件。", field=field_key)
     try:
-        check_size(uploaded.size or 0, max_size_mb=spec.max_size_mb)
-        data = uploaded.read()
-        kind = check_upload(data, uploaded.name or "", accept=spec.accept, max_size_mb=spec.max_size_mb)
+        checked = read_checked(uploaded, spec, stored=report.attachments.filter(field_key=field_key).count())
     except UploadRefused as refusal_:
         raise TrackingError(refusal_.message, field=field_key) from refusal_
-    sha256 = hashlib.sha256(data).hexdigest()
     attachment = ReportAttachment(
         report=report,
         field_key=field_key,
-        original_name=(uploaded.name or "附件")[-255:],
-        kind=kind,
-        content_type=content_type(data[:2048], kind),
-        size=len(data),
-        sha256=sha256,
+        original_name=checked.name,
+        kind=checked.kind,
+        content_type=content_type(checked.data[:2048], checked.kind),
+        size=len(checked.data),
+        sha256=checked.sha256,
         uploaded_by=actor,
     )
-    attachment.file.save(sha256, ContentFile(data), save=False)
+    attachment.file.save(checked.sha256, ContentFile(checked.data), save=False)
     attachment.save()
     record_event(
         actor=actor,

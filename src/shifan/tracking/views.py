@@ -13,7 +13,7 @@ from django.views import View
 from shifan.accounts.models import Role
 from shifan.accounts.views import AuthenticatedRequest, ProvinceMixin, RoleRequiredMixin, paginate
 from shifan.core import reference
-from shifan.core.http import xlsx_response
+from shifan.core.http import stored_file_response, xlsx_response
 from shifan.core.sheets import workbook_bytes
 from shifan.tracking import exports, presentation, selectors, services
 from shifan.tracking.forms import AttachmentForm, EvaluationForm, RevokeForm, RoundForm
@@ -230,11 +230,8 @@ class AttachmentView(ReaderMixin, View):
     def get(self, request: AuthenticatedRequest, pk: int, attachment_pk: int) -> FileResponse:
         report = selectors.report_for(request.user, pk)
         attachment = get_object_or_404(report.attachments, pk=attachment_pk)
-        return FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.original_name,
-            content_type=attachment.content_type,
+        return stored_file_response(
+            attachment.file, filename=attachment.original_name, content_type=attachment.content_type
         )
 
 
