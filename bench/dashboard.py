@@ -17,32 +17,17 @@ Run: `make bench-dashboard` (or `python bench/dashboard.py --applications 2000 -
 """
 
 import argparse
-import atexit
 import json
-import os
 import random
-import shutil
 import statistics
-import sys
-import tempfile
 import time
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-SCRATCH = tempfile.mkdtemp(prefix="shifan-bench-dashboard-")
-atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shifan.settings")
-os.environ.setdefault("SHIFAN_HTTPS", "false")
-os.environ["SHIFAN_SQLITE_PATH"] = str(Path(SCRATCH) / "bench.sqlite3")
-os.environ["SHIFAN_VAR_DIR"] = SCRATCH
-os.environ.pop("DATABASE_URL", None)
+import scratch  # bench/, the folder of this script
 
-import django  # noqa: E402
-
-django.setup()
+SCRATCH = scratch.setup("dashboard")
 
 from django.core.cache import cache  # noqa: E402
 from django.core.management import call_command  # noqa: E402

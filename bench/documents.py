@@ -16,30 +16,16 @@ The last line is one line of JSON with the figures. Run: `make bench-documents`
 """
 
 import argparse
-import atexit
 import hashlib
 import io
 import json
 import os
-import shutil
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-SCRATCH = tempfile.mkdtemp(prefix="shifan-bench-documents-")
-atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shifan.settings")
-os.environ.setdefault("SHIFAN_HTTPS", "false")
-os.environ["SHIFAN_SQLITE_PATH"] = str(Path(SCRATCH) / "bench.sqlite3")
-os.environ["SHIFAN_VAR_DIR"] = SCRATCH
-os.environ.pop("DATABASE_URL", None)
+import scratch  # bench/, the folder of this script
 
-import django  # noqa: E402
-
-django.setup()
+SCRATCH = scratch.setup("documents")
 
 import pypdf  # noqa: E402
 from django.core.management import call_command  # noqa: E402

@@ -1,11 +1,11 @@
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from shifan.publicity.models import Announcement, DemonstrationUnit
-from shifan.publicity.models import Notice as PublicNotice
+from shifan.demo.announced import closed_announcement
+from shifan.publicity.models import DemonstrationUnit
 from tests import factories
 
 CASE_TEXT = {
@@ -42,25 +42,8 @@ def recognised_unit(
     """A demonstration unit of an announced batch, made as the announcement makes it."""
     province = factories.ProvinceOfficerFactory()
     batch = factories.BatchFactory(application_year=2024)
-    notice = PublicNotice.objects.create(
-        batch=batch,
-        title="公示",
-        starts_on=date(2024, 11, 1),
-        working_days=7,
-        ends_on=date(2024, 11, 11),
-        contact_office="生产服务业处",
-        contact_phone="020-83133333",
-        state="closed",
-        published_by=province,
-    )
-    announcement = Announcement.objects.create(
-        batch=batch,
-        notice=notice,
-        number=number or f"粤工信融合函〔2024〕{batch.pk}号",
-        title="关于公布2024年广东省服务型制造示范名单的通告",
-        issued_on=date(2024, 11, 20),
-        body="特此通告。",
-        published_by=province,
+    announcement = closed_announcement(
+        batch, published_by=province, number=number or f"粤工信融合函〔2024〕{batch.pk}号"
     )
     organisation = factories.OrganisationFactory(city_code=city_code)
     application = factories.ApplicationFactory(
@@ -80,8 +63,8 @@ def recognised_unit(
         unit_name=organisation.name,
         city_code=city_code,
         city_name=city_name,
-        valid_from=date(2024, 11, 20),
-        valid_until=date(2024, 11, 20) + timedelta(days=3 * 365),
+        valid_from=announcement.issued_on,
+        valid_until=announcement.issued_on + timedelta(days=3 * 365),
     )
 
 

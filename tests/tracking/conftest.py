@@ -5,7 +5,8 @@ import pytest
 from django.utils import timezone
 
 from shifan.applications.models import ApplicationState
-from shifan.publicity.models import Announcement, DemonstrationUnit, Notice
+from shifan.demo.announced import closed_announcement
+from shifan.publicity.models import DemonstrationUnit
 from tests import factories
 
 _serial = itertools.count(1)
@@ -19,25 +20,7 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 def announced(batch, actor):
-    notice = Notice.objects.create(
-        batch=batch,
-        title="公示",
-        starts_on=date(2024, 11, 1),
-        working_days=7,
-        ends_on=date(2024, 11, 11),
-        contact_office="生产服务业处",
-        contact_phone="020-83133333",
-        published_by=actor,
-    )
-    return Announcement.objects.create(
-        batch=batch,
-        notice=notice,
-        number=f"粤工信通告〔2024〕{next(_serial)}号",
-        title="认定通告",
-        issued_on=date(2024, 12, 1),
-        body="通告",
-        published_by=actor,
-    )
+    return closed_announcement(batch, published_by=actor, number=f"粤工信通告〔2024〕{next(_serial)}号")
 
 
 def recognised(announcement, *, city_code="440100", category="enterprise", revenue="10000", service="3000"):
