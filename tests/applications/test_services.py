@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from shifan.applications import services
-from shifan.applications.models import Application, ApplicationState, Revision
+from shifan.applications.models import ApplicationState, Revision
 from shifan.applications.services import ApplicationError, SubmissionIncomplete
 from shifan.core.models import AuditEvent
 from shifan.demo.answers import complete_answers
@@ -106,32 +106,23 @@ def test_a_save_given_an_old_copy_decides_on_the_stored_application(
     colleague = factories.MembershipFactory(organisation=organisation).user
     before = application.answers.get("main_business")
     revisions = application.revisions.count()
-    old_copies = [
-        Application.objects.select_related("batch", "organisation").get(pk=application.pk) for _ in "ab"
-    ]
-    services.save_answers(
-        actor=applicant_admin,
-        application=application,
-        base_version=0,
-        values={"main_business": "甲"},
-        client_id="a",
-    )
+
+    def save(actor, value, client_id):
+        return services.save_answers(
+            actor=actor,
+            application=application,
+            base_version=0,
+            values={"main_business": value},
+            client_id=client_id,
+        )
+
+    first = save(applicant_admin, "甲", "a")
+    # The save answers with its own copy; the caller's stays as read, an old copy now.
+    assert (first.application.version, application.version) == (1, 0)
     # A change against the old copy: its version is no longer the stored one, so it is decided again.
-    changed = services.save_answers(
-        actor=colleague,
-        application=old_copies[0],
-        base_version=0,
-        values={"main_business": "乙"},
-        client_id="b",
-    )
+    changed = save(colleague, "乙", "b")
     # No change against the old copy, but one against what is stored: not confirmed as saved.
-    unchanged = services.save_answers(
-        actor=colleague,
-        application=old_copies[1],
-        base_version=0,
-        values={"main_business": before},
-        client_id="b",
-    )
+    unchanged = save(colleague, before, "b")
     for result in (changed, unchanged):
         assert result.applied == []
         assert [conflict.their_value for conflict in result.conflicts] == ["甲"]
