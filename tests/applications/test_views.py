@@ -1,12 +1,14 @@
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.urls import reverse
 
 from shifan.applications import services
 from shifan.applications.models import Application
 from tests import factories
+from tests.applications.test_filetypes import DOCX, PDF
 from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -257,3 +259,29 @@ def test_a_batch_keeps_the_spec_text_it_was_opened_with(province_officer, tmp_pa
     batch.refresh_from_db()
     assert "min_percent: 20" in batch.spec_text
     assert batch.spec.digest == batch.spec_digest
+
+
+def test_attachments_download_pdfs_inline_and_other_files_as_files(client, application, applicant_admin):
+    def stored(name, data):
+        attachment = services.add_attachment(
+            actor=applicant_admin,
+            application=application,
+            field_key="intro",
+            uploaded=SimpleUploadedFile(name, data),
+        )
+        url = reverse(
+            "applications:attachment", kwargs={"pk": application.pk, "attachment_pk": attachment.pk}
+        )
+        return client.get(url)
+
+    client.force_login(applicant_admin)
+    pdf = stored("介绍.pdf", PDF)
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf["Content-Disposition"].startswith("inline")
+    assert pdf["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(pdf.streaming_content) == PDF
+    word = stored("说明.docx", DOCX)
+    assert word["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert word["Content-Disposition"].startswith("attachment")
+    assert "filename*=utf-8''%E8%AF%B4%E6%98%8E.docx" in word["Content-Disposition"]
+    assert b"".join(word.streaming_content) == DOCX

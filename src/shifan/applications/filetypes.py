@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
-    from shifan.programs.spec import Attachments
-
 KIND_LABELS: Final = {"pdf": "PDF", "image": "图片", "word": "Word 文档", "excel": "Excel 表格"}
 EXTENSIONS: Final = {
     "pdf": (".pdf",),
@@ -148,7 +146,7 @@ def check_size(size: int, *, max_size_mb: int) -> None:
 
 @dataclass(frozen=True)
 class CheckedFile:
-    """An upload read and accepted for an attachments field."""
+    """An upload read and accepted: its name (as stored, the extension kept), content, kind, digest."""
 
     name: str
     data: bytes
@@ -156,20 +154,24 @@ class CheckedFile:
     sha256: str
 
 
-def read_checked(uploaded: UploadedFile, rule: Attachments, *, stored: int) -> CheckedFile:
-    """Read an upload for a field that takes `rule`'s files and keeps `stored` already.
+def read_checked(
+    uploaded: UploadedFile, *, accept: tuple[str, ...], max_size_mb: int, unnamed: str = "附件"
+) -> CheckedFile:
+    """Read an upload and check it (`check_upload`); `unnamed` names a file the browser sent without one.
 
-    Raise UploadRefused when the field is full, or the file is empty, too large (told by its
-    declared size before it is read into memory, then by its content) or not of a kind it takes.
+    An oversized file is refused by its declared size before it is read into memory.
     """
-    if rule.max_files is not None and stored >= rule.max_files:
-        raise UploadRefused(f"此处最多上传 {rule.max_files} 个文件，请先删除已上传的文件。")
-    check_size(uploaded.size or 0, max_size_mb=rule.max_size_mb)
+    name = (uploaded.name or unnamed)[-255:]
+    check_size(uploaded.size or 0, max_size_mb=max_size_mb)
     data = uploaded.read()
-    kind = check_upload(data, uploaded.name or "", accept=rule.accept, max_size_mb=rule.max_size_mb)
-    return CheckedFile(
-        name=(uploaded.name or "附件")[-255:], data=data, kind=kind, sha256=hashlib.sha256(data).hexdigest()
-    )
+    kind = check_upload(data, name, accept=accept, max_size_mb=max_size_mb)
+    return CheckedFile(name=name, data=data, kind=kind, sha256=hashlib.sha256(data).hexdigest())
+
+
+def check_room(stored: int, max_files: int | None) -> None:
+    """Refuse one more file for a field that keeps `stored` and takes at most `max_files`."""
+    if max_files is not None and stored >= max_files:
+        raise UploadRefused(f"此处最多上传 {max_files} 个文件，请先删除已上传的文件。")
 
 
 def check_upload(data: bytes, filename: str, *, accept: tuple[str, ...], max_size_mb: int) -> str:

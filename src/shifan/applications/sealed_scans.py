@@ -6,15 +6,13 @@ submitted again, the scan stays with the older snapshot, and officers see that i
 matches the current version until a new one is uploaded.
 """
 
-import hashlib
-
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from shifan.accounts.models import User
 from shifan.applications import rules
-from shifan.applications.filetypes import UploadRefused, check_size, check_upload, content_type
+from shifan.applications.filetypes import UploadRefused, content_type, read_checked
 from shifan.applications.models import Application, SealedScan, SealedScanKind
 from shifan.applications.selectors import latest_snapshot
 from shifan.applications.services import ApplicationError, lock
@@ -43,24 +41,20 @@ def upload_sealed_scan(
     if snapshot is None:  # not editable yet never submitted: a state the transitions do not reach
         raise ApplicationError("请先提交申报书，再上传盖章页扫描件。")
     try:
-        # Refuse an oversized file before reading it into memory.
-        check_size(uploaded.size or 0, max_size_mb=SCAN_MAX_MB)
-        data = uploaded.read()
-        file_kind = check_upload(data, uploaded.name or "", accept=SCAN_ACCEPT, max_size_mb=SCAN_MAX_MB)
+        checked = read_checked(uploaded, accept=SCAN_ACCEPT, max_size_mb=SCAN_MAX_MB, unnamed="盖章页扫描件")
     except UploadRefused as refusal:
         raise ApplicationError(refusal.message, field="file") from refusal
-    sha256 = hashlib.sha256(data).hexdigest()
     scan = SealedScan(
         application=application,
         snapshot=snapshot,
         kind=kind,
-        original_name=(uploaded.name or "盖章页扫描件")[-255:],
-        sha256=sha256,
-        size=len(data),
-        content_type=content_type(data[:16], file_kind),
+        original_name=checked.name,
+        sha256=checked.sha256,
+        size=len(checked.data),
+        content_type=content_type(checked.data[:16], checked.kind),
         uploaded_by=actor,
     )
-    scan.file.save(sha256, ContentFile(data), save=False)
+    scan.file.save(checked.sha256, ContentFile(checked.data), save=False)
     scan.full_clean()
     scan.save()
     record_event(
@@ -73,8 +67,8 @@ def upload_sealed_scan(
         after={
             "kind": kind,
             "name": scan.original_name,
-            "sha256": sha256,
-            "size": len(data),
+            "sha256": checked.sha256,
+            "size": len(checked.data),
             "snapshot": snapshot.sequence,
             "digest": snapshot.digest,
         },

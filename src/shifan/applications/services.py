@@ -23,7 +23,7 @@ from django.utils import timezone
 from shifan.accounts.models import User
 from shifan.applications import answers as answer_rules
 from shifan.applications import rules
-from shifan.applications.filetypes import UploadRefused, read_checked
+from shifan.applications.filetypes import UploadRefused, check_room, read_checked
 from shifan.applications.models import (
     EDITABLE_STATES,
     Application,
@@ -351,9 +351,11 @@ def add_attachment(
     spec = form_field.attachments
     if spec is None:
         raise ApplicationError("此处不能上传附件。", field=field_key)
-    stored = application.attachments.filter(field_key=field_key, removed_at=None).count()
     try:
-        checked = read_checked(uploaded, spec, stored=stored)
+        check_room(
+            application.attachments.filter(field_key=field_key, removed_at=None).count(), spec.max_files
+        )
+        checked = read_checked(uploaded, accept=spec.accept, max_size_mb=spec.max_size_mb)
     except UploadRefused as refusal:
         raise ApplicationError(refusal.message, field=field_key) from refusal
     attachment = Attachment(

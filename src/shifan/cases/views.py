@@ -24,7 +24,6 @@ def _picture_response(picture: CasePicture, request: HttpRequest) -> FileRespons
     stored = picture.thumbnail if small else picture.file
     response = FileResponse(stored.open("rb"), content_type=picture.content_type)
     response["Content-Disposition"] = "inline"
-    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

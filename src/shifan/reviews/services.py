@@ -5,7 +5,6 @@ recommendation set; after that nothing changes unless a province officer returns
 application) to the city. Every decision notifies the applicant's members in the app and by mail.
 """
 
-import hashlib
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -17,7 +16,7 @@ from django.utils import timezone
 
 from shifan.accounts.models import User
 from shifan.applications import services as applications
-from shifan.applications.filetypes import UploadRefused, check_size, check_upload
+from shifan.applications.filetypes import UploadRefused, read_checked
 from shifan.applications.models import Application, ApplicationState
 from shifan.applications.selectors import latest_snapshot, latest_snapshots
 from shifan.core.notices import notify
@@ -271,16 +270,14 @@ def upload_letter(*, actor: User, batch: Batch, uploaded: UploadedFile) -> CityS
     if not allowed:
         raise ReviewError(reason)
     try:
-        check_size(uploaded.size or 0, max_size_mb=LETTER_MAX_MB)
-        data = uploaded.read()
-        check_upload(data, uploaded.name or "推荐函.pdf", accept=("pdf",), max_size_mb=LETTER_MAX_MB)
+        checked = read_checked(uploaded, accept=("pdf",), max_size_mb=LETTER_MAX_MB, unnamed="推荐函.pdf")
     except UploadRefused as refusal:
         raise ReviewError(refusal.message, field="letter") from refusal
     submission = city_submission(batch, actor.city_code)
     submission.letter_snapshots = _covered_snapshots(batch, actor.city_code)
-    submission.letter_sha256 = hashlib.sha256(data).hexdigest()
-    submission.letter.save(submission.letter_sha256, ContentFile(data), save=False)
-    submission.letter_name = (uploaded.name or "推荐函.pdf")[-255:]
+    submission.letter_sha256 = checked.sha256
+    submission.letter.save(checked.sha256, ContentFile(checked.data), save=False)
+    submission.letter_name = checked.name
     submission.letter_uploaded_at = timezone.now()
     submission.letter_uploaded_by = actor
     submission.save()

@@ -18,7 +18,7 @@ from django.utils import timezone
 from shifan.accounts.models import User
 from shifan.accounts.selectors import members_by_organisation, organisation_ids_of
 from shifan.applications import answers as answer_rules
-from shifan.applications.filetypes import UploadRefused, content_type, read_checked
+from shifan.applications.filetypes import UploadRefused, check_room, content_type, read_checked
 from shifan.core.dates import chinese_date
 from shifan.core.notices import notify
 from shifan.core.services import record_event
@@ -445,7 +445,8 @@ def add_report_attachment(
     if field.type != "attachments" or spec is None:
         raise TrackingError("此处不能上传附件。", field=field_key)
     try:
-        checked = read_checked(uploaded, spec, stored=report.attachments.filter(field_key=field_key).count())
+        check_room(report.attachments.filter(field_key=field_key).count(), spec.max_files)
+        checked = read_checked(uploaded, accept=spec.accept, max_size_mb=spec.max_size_mb)
     except UploadRefused as refusal_:
         raise TrackingError(refusal_.message, field=field_key) from refusal_
     attachment = ReportAttachment(

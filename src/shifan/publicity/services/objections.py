@@ -1,6 +1,5 @@
 """Objections filed by the public, inquiries to the city or the unit, and decisions."""
 
-import hashlib
 import re
 import secrets
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ from stdnum.cn import ric
 
 from shifan.accounts.models import Membership, User
 from shifan.applications import services as applications
-from shifan.applications.filetypes import UploadRefused, check_size, check_upload
+from shifan.applications.filetypes import CheckedFile, UploadRefused, read_checked
 from shifan.applications.models import Application, ApplicationState
 from shifan.core import uscc
 from shifan.core.dates import chinese_date
@@ -117,19 +116,18 @@ def _reference(year: int) -> str:
     return f"YY{year}-{body[:4]}-{body[4:]}"
 
 
-def _evidence(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, bytes, str]]:
+def _evidence(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, CheckedFile]]:
     if len(files) > EVIDENCE_MAX_FILES:
         raise FieldErrors({"evidence": f"证明材料最多 {EVIDENCE_MAX_FILES} 个文件。"})
     accepted = []
     for upload in files:
-        name = upload.name or "证明材料"
         try:
-            check_size(upload.size or 0, max_size_mb=EVIDENCE_MAX_MB)
-            data = upload.read()
-            kind = check_upload(data, name, accept=EVIDENCE_KINDS, max_size_mb=EVIDENCE_MAX_MB)
+            checked = read_checked(
+                upload, accept=EVIDENCE_KINDS, max_size_mb=EVIDENCE_MAX_MB, unnamed="证明材料"
+            )
         except UploadRefused as refusal:
-            raise FieldErrors({"evidence": f"{name}：{refusal.message}"}) from refusal
-        accepted.append((upload, data, kind))
+            raise FieldErrors({"evidence": f"{upload.name or '证明材料'}：{refusal.message}"}) from refusal
+        accepted.append((upload, checked))
     return accepted
 
 
@@ -182,15 +180,15 @@ def file_objection(
         grounds=details.grounds.strip(),
         ip_address=ip_address,
     )
-    for upload, data, _kind in files:
+    for upload, checked in files:
         item = ObjectionEvidence(
             objection=objection,
-            original_name=(upload.name or "证明材料")[:255],
+            original_name=checked.name,
             content_type=upload.content_type or "application/octet-stream",
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(checked.data),
+            sha256=checked.sha256,
         )
-        item.file.save(item.sha256, ContentFile(data), save=False)
+        item.file.save(checked.sha256, ContentFile(checked.data), save=False)
         item.save()
     # The trail names the unit objected to, never the objector.
     record_event(
