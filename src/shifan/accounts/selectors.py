@@ -87,6 +87,11 @@ def members_by_organisation(organisation_ids: Iterable[int]) -> dict[int, list[U
     return members
 
 
+def member_users(organisation_id: int) -> list[User]:
+    """Return the people of one organisation, as `members_by_organisation` does for several."""
+    return members_by_organisation([organisation_id])[organisation_id]
+
+
 def members_of(organisation: Organisation) -> QuerySet[Membership]:
     return organisation.memberships.select_related("user").order_by("-is_admin", "created_at")
 

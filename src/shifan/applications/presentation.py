@@ -344,7 +344,7 @@ def autosave_payload(
         "progress": {key: list(value) for key, value in progress(application).items()},
         "required": sorted(
             form_field.key
-            for form_field in application.form.fields()
+            for form_field in form.fields()
             if form_field.required_if is not None and answer_rules.is_required(form_field, answers)
         ),
         "eligibility_html": checklist,

@@ -87,7 +87,7 @@ class Conflict:
 
 @dataclass
 class SaveResult:
-    application: Application  # as saved, read under the lock
+    application: Application  # as saved (or as last read, when nothing was saved)
     version: int
     saved_at: datetime
     applied: list[str] = field(default_factory=list)

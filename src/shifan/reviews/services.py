@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shifan.accounts.models import User
+from shifan.accounts.selectors import member_users
 from shifan.applications import services as applications
 from shifan.applications.filetypes import UploadRefused, read_checked
 from shifan.applications.models import Application, ApplicationState
@@ -68,13 +69,9 @@ def _require_city(actor: User, application: Application) -> None:
         raise ReviewError(reason)
 
 
-def _members(application: Application) -> list[User]:
-    return [membership.user for membership in application.organisation.memberships.select_related("user")]
-
-
 def _notify_applicant(application: Application, title: str, body: str) -> None:
     notify(
-        recipients=_members(application),
+        recipients=member_users(application.organisation_id),
         title=title,
         body=body,
         url=reverse("applications:detail", kwargs={"pk": application.pk}),

@@ -196,11 +196,13 @@ def round_summaries(
         )
     )
     counted = {row["round"]: row for row in grouped}
-    return {
-        pk: {
-            "states": {state: counted.get(pk, {}).get(state, 0) for state in ReportState.values},
-            "flagged": counted.get(pk, {}).get("flagged", 0),
-            "total": counted.get(pk, {}).get("total", 0),
+    none = {"total": 0, "flagged": 0, **dict.fromkeys(ReportState.values, 0)}  # a round without reports
+    summaries = {}
+    for pk in ids:
+        row = counted.get(pk, none)
+        summaries[pk] = {
+            "states": {state: row[state] for state in ReportState.values},
+            "flagged": row["flagged"],
+            "total": row["total"],
         }
-        for pk in ids
-    }
+    return summaries

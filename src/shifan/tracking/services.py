@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shifan.accounts.models import User
-from shifan.accounts.selectors import members_by_organisation, organisation_ids_of
+from shifan.accounts.selectors import member_users, members_by_organisation, organisation_ids_of
 from shifan.applications import answers as answer_rules
 from shifan.applications.filetypes import UploadRefused, check_room, content_type, read_checked
 from shifan.core.dates import chinese_date
@@ -291,7 +291,7 @@ def _send_reminder(*, report: Report, kind: str, now: datetime) -> bool:
         title = f"{round_.title}将于{chinese_date(round_.due_on)}截止"
         body = f"距“{round_.title}”截止还有 {left} 天，{report.unit.unit_name}尚未提交，请及时填报。"
     notify(
-        recipients=members_by_organisation([report.unit.organisation_id])[report.unit.organisation_id],
+        recipients=member_users(report.unit.organisation_id),
         title=title,
         body=body,
         url=reverse("tracking:report", args=[report.pk]),
@@ -546,7 +546,7 @@ def evaluate_report(
         after={"evaluation": evaluation},
     )
     label = Evaluation(evaluation).label
-    members = members_by_organisation([unit.organisation_id])[unit.organisation_id]
+    members = member_users(unit.organisation_id)
     if evaluation == Evaluation.REVOKE:
         _revoke_unit(actor=actor, unit=unit, reason=reason, report=report)
         notify(

@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from shifan.accounts.models import Role, User
-from shifan.accounts.selectors import members_by_organisation
 from shifan.applications.models import Application
 from shifan.publicity.models import (
     Notice,
@@ -40,10 +39,6 @@ def _require_province(actor: User) -> None:
 
 def _province_officers() -> list[User]:
     return list(User.objects.filter(role=Role.PROVINCE_OFFICER, is_active=True))
-
-
-def _members(organisation_id: int) -> list[User]:
-    return members_by_organisation([organisation_id])[organisation_id]
 
 
 def _listed(notice: Notice) -> list[tuple[NoticeEntry, Application]]:

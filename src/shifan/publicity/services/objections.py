@@ -14,6 +14,7 @@ from django.utils import timezone
 from stdnum.cn import ric
 
 from shifan.accounts.models import Membership, User
+from shifan.accounts.selectors import member_users
 from shifan.applications import services as applications
 from shifan.applications.filetypes import CheckedFile, UploadRefused, read_checked
 from shifan.applications.models import Application, ApplicationState
@@ -38,7 +39,6 @@ from shifan.publicity.services.base import (
     FieldErrors,
     PublicityError,
     _city_officers,
-    _members,
     _province_officers,
     _require_province,
     forget_public_notice,
@@ -246,7 +246,7 @@ def send_inquiry(
     recipients = (
         _city_officers(entry.city_code)
         if addressee == InquiryAddressee.CITY
-        else _members(entry.application.organisation_id)
+        else member_users(entry.application.organisation_id)
     )
     record_event(
         actor=actor,
@@ -392,7 +392,7 @@ def decide_objection(
             )
     outcome = "异议成立，该单位已移出拟认定名单" if upheld else "异议不成立，该单位保留在拟认定名单中"
     notify(
-        recipients=_members(entry.application.organisation_id),
+        recipients=member_users(entry.application.organisation_id),
         title=f"公示异议处理结果：{outcome}",
         body=f"关于贵单位在{notice.title}中的异议，经核查：{outcome}。处理意见：{objection.decision_reason}",
         url=reverse("applications:detail", kwargs={"pk": entry.application_id}),
