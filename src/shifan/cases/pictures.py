@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from shifan.applications.filetypes import UploadRefused, check_size, check_upload, content_type
+from shifan.applications.filetypes import CheckedFile, UploadRefused, content_type, read_checked
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
 
 MAX_SIZE_MB: Final = 5
 MAX_PIXELS: Final = 40_000_000
@@ -29,11 +32,15 @@ class CheckedPicture:
     height: int
 
 
-def check_picture(data: bytes, filename: str) -> CheckedPicture:
-    """Return what the picture is; raise UploadRefused with the reason if it is not accepted."""
+def read_picture(uploaded: UploadedFile) -> tuple[CheckedFile, CheckedPicture]:
+    """Read an uploaded picture and return it with what it is; raise UploadRefused if it is not accepted."""
+    checked = read_checked(uploaded, accept=("image",), max_size_mb=MAX_SIZE_MB, unnamed="图片")
+    return checked, _inspect(checked.data)
+
+
+def _inspect(data: bytes) -> CheckedPicture:
     from PIL import Image, UnidentifiedImageError
 
-    check_upload(data, filename, accept=("image",), max_size_mb=MAX_SIZE_MB)
     media_type = content_type(data[:16], "image")
     if media_type not in EXTENSIONS:
         raise UploadRefused("只接受 JPEG 或 PNG 图片。")
@@ -48,11 +55,6 @@ def check_picture(data: bytes, filename: str) -> CheckedPicture:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise UploadRefused("图片已损坏或无法识别，请重新导出后上传。") from None
     return CheckedPicture(media_type, EXTENSIONS[media_type], width, height)
-
-
-def check_picture_size(size: int) -> None:
-    """Refuse an empty or oversized picture before reading it."""
-    check_size(size, max_size_mb=MAX_SIZE_MB)
 
 
 def thumbnail(data: bytes, media_type: str) -> bytes | None:

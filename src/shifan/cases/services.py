@@ -5,7 +5,6 @@ its text; `add_picture` / `remove_picture` its pictures; `publish_case` puts it 
 library after the officer confirmed, and `withdraw_case` takes it out again with a reason.
 """
 
-import hashlib
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -169,30 +168,26 @@ def add_picture(*, actor: User, case: TypicalCase, uploaded: UploadedFile, capti
     if errors:
         raise FieldErrors(errors)
     try:
-        # Refuse an oversized file before reading it into memory.
-        pictures.check_picture_size(uploaded.size or 0)
-        data = uploaded.read()
-        checked = pictures.check_picture(data, uploaded.name or "")
+        stored, seen = pictures.read_picture(uploaded)
     except UploadRefused as refusal:
         raise CaseError(refusal.message, field="picture") from refusal
-    sha256 = hashlib.sha256(data).hexdigest()
     position = (case.pictures.aggregate(top=Max("position"))["top"] or 0) + 1
     picture = CasePicture(
         case=case,
         caption=caption,
-        original_name=(uploaded.name or "图片")[-255:],
-        content_type=checked.content_type,
-        size=len(data),
-        sha256=sha256,
-        width=checked.width,
-        height=checked.height,
+        original_name=stored.name,
+        content_type=seen.content_type,
+        size=len(stored.data),
+        sha256=stored.sha256,
+        width=seen.width,
+        height=seen.height,
         position=position,
         uploaded_by=actor,
     )
-    picture.file.save(f"{sha256}{checked.extension}", ContentFile(data), save=False)
-    small = pictures.thumbnail(data, checked.content_type)
+    picture.file.save(f"{stored.sha256}{seen.extension}", ContentFile(stored.data), save=False)
+    small = pictures.thumbnail(stored.data, seen.content_type)
     if small is not None:
-        picture.thumbnail.save(f"{sha256}-thumb{checked.extension}", ContentFile(small), save=False)
+        picture.thumbnail.save(f"{stored.sha256}-thumb{seen.extension}", ContentFile(small), save=False)
     picture.save()
     record_event(
         actor=actor,
@@ -200,7 +195,7 @@ def add_picture(*, actor: User, case: TypicalCase, uploaded: UploadedFile, capti
         target=case,
         organisation_id=case.unit.organisation_id,
         city_code=case.city_code,
-        after={"caption": caption, "name": picture.original_name, "sha256": sha256, "size": len(data)},
+        after={"caption": caption, "name": stored.name, "sha256": stored.sha256, "size": len(stored.data)},
     )
     return picture
 
