@@ -61,7 +61,7 @@ def instance(applications: int, experts: int, seed: int) -> tuple[list[Applicant
             ApplicantFacts(
                 application_id=number,
                 credit_code=f"APP{number:05d}",
-                city_code=rng.choices(cities, weights)[0],
+                city_codes=frozenset(rng.choices(cities, weights)),
                 category=category,
                 fields=frozenset(rng.sample(MODES, rng.randint(1, 3))),
                 industry=rng.choice(industries),
@@ -79,7 +79,7 @@ def instance(applications: int, experts: int, seed: int) -> tuple[list[Applicant
                 name=f"专家{number}",
                 employer=f"单位{number}",
                 employer_credit_code=f"EMP{number:05d}",
-                city_code=rng.choices(cities, weights)[0],
+                city_codes=frozenset(rng.choices(cities, weights)),
                 declared=frozenset(
                     f"APP{rng.randrange(applications):05d}" for _ in range(rng.randint(0, 10))
                 ),

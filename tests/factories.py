@@ -151,7 +151,12 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 def submitted(application, *, user=None, sequence=1):
     """Mark an application submitted with one snapshot, without going through the form checks."""
     from shifan.applications.models import ApplicationState, Snapshot
+    from shifan.applications.services import UNIT_COLUMNS, submission_facts
 
+    # The organisation's facts as the submission service records them.
+    unit = submission_facts(application, application.snapshots.order_by("-sequence").first())
+    for column, key in UNIT_COLUMNS.items():
+        setattr(application, column, unit[key])
     application.state = ApplicationState.SUBMITTED
     application.number = application.number or f"GD-SMD-2024-E-{application.pk:04d}"
     application.submitted_at = timezone.now()
@@ -166,6 +171,7 @@ def submitted(application, *, user=None, sequence=1):
         number=application.number,
         answers=application.answers,
         attachments=attachments,
+        unit=unit,
         spec_key="guangdong-2024",
         spec_version="2024.1",
         spec_digest=application.batch.spec_digest,

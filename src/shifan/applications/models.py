@@ -25,6 +25,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shifan.accounts.models import Organisation
+from shifan.core import reference
 from shifan.core.models import TimeStampedModel
 from shifan.programs.models import Batch
 
@@ -46,6 +47,40 @@ class ApplicationState(models.TextChoices):
 
 EDITABLE_STATES = frozenset({ApplicationState.DRAFT, ApplicationState.RETURNED, ApplicationState.WITHDRAWN})
 
+# From the submission until the decision on recognition the application is in someone's hands:
+# the organisation's identity the reviewers read must not move under them.
+IN_PROCESS_STATES = frozenset(
+    {
+        ApplicationState.SUBMITTED,
+        ApplicationState.RETURNED,
+        ApplicationState.RECOMMENDED,
+        ApplicationState.ACCEPTED,
+        ApplicationState.IN_REVIEW,
+        ApplicationState.PROPOSED,
+        ApplicationState.IN_NOTICE,
+    }
+)
+
+# The organisation's facts a submission freezes (Snapshot.unit holds them all, Application the
+# ones that route and label it).
+UNIT_FACTS = (
+    "name",
+    "credit_code",
+    "nature",
+    "city_code",
+    "county_code",
+    "region_key",
+    "address",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
+
+
+def unit_facts(organisation: Organisation) -> dict[str, str]:
+    """Return the organisation's identity and contact as a submission records them."""
+    return {key: str(getattr(organisation, key) or "") for key in UNIT_FACTS}
+
 
 class Application(TimeStampedModel):
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="applications")
@@ -58,11 +93,21 @@ class Application(TimeStampedModel):
     number = models.CharField(_("申报编号"), max_length=40, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    # The organisation as submitted (blank before the first submission), copied from the latest
+    # snapshot: which city reviews the application, and the name, code and place every officer
+    # page and export shows. A later change of the organisation's details does not move them
+    # (applications.services.submission_facts says when a resubmission takes new ones).
+    unit_name = models.CharField(_("单位名称"), max_length=200, blank=True)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    city_code = models.CharField(_("所在城市"), max_length=6, blank=True)
+    county_code = models.CharField(_("区县"), max_length=6, blank=True)
+    region_key = models.CharField(_("所属区域"), max_length=10, blank=True)
 
     class Meta:
         verbose_name = _("申报书")
         verbose_name_plural = _("申报书")
         ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["batch", "city_code", "state"], name="application_city_queue")]
         constraints = [
             models.UniqueConstraint(
                 fields=["batch", "organisation", "category"], name="one_application_per_category_and_batch"
@@ -73,7 +118,45 @@ class Application(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.organisation.name} · {self.category_name}"
+        return f"{self.applicant_name} · {self.category_name}"
+
+    @property
+    def applicant_name(self) -> str:
+        """Return the organisation's name as submitted, or its current name before submission."""
+        return self.unit_name or self.organisation.name
+
+    @property
+    def applicant_credit_code(self) -> str:
+        return self.credit_code or self.organisation.credit_code
+
+    @property
+    def applicant_city_code(self) -> str:
+        return self.city_code or self.organisation.city_code
+
+    @property
+    def city_name(self) -> str:
+        code = self.applicant_city_code
+        return reference.city(code).name if code else ""
+
+    @property
+    def county_name(self) -> str:
+        code = self.county_code or self.organisation.county_code
+        try:
+            return reference.county(code).name
+        except KeyError:
+            return ""
+
+    @property
+    def rules_region_key(self) -> str:
+        """Return the region the thresholds apply by: the province's setting for the organisation
+        (深汕特别合作区, an officer's decision with its reason), else the region as submitted."""
+        organisation = self.organisation
+        return organisation.region_override or self.region_key or organisation.region_key
+
+    @property
+    def label(self) -> str:
+        """Return the number and the name as submitted, as the audit trail labels the application."""
+        return f"{self.number} {self.applicant_name}".strip()
 
     @property
     def category_spec(self) -> Any:
@@ -162,6 +245,8 @@ class Snapshot(models.Model):
     number = models.CharField(max_length=40)
     answers = models.JSONField()
     attachments = models.JSONField(default=list)
+    # The organisation's identity and contact when it submitted (applications.models.UNIT_FACTS).
+    unit = models.JSONField(default=dict)
     spec_key = models.CharField(max_length=80)
     spec_version = models.CharField(max_length=40)
     spec_digest = models.CharField(max_length=64)

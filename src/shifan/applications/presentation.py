@@ -213,7 +213,7 @@ def latest_return(application: Application) -> dict[str, Any] | None:
         }
     if city is None:
         return None
-    by = f"{application.organisation.city.name}工业和信息化局"
+    by = f"{application.city_name}工业和信息化局"
     return {"by": by, "at": city.decided_at, "reason": city.text, "comments": city.field_comments}
 
 

@@ -61,9 +61,9 @@ def upload_sealed_scan(
         actor=actor,
         action="application.sealed_scan_uploaded",
         target=application,
-        target_label=f"{application.number} {application.organisation.name}",
+        target_label=application.label,
         organisation_id=application.organisation_id,
-        city_code=application.organisation.city_code,
+        city_code=application.applicant_city_code,
         after={
             "kind": kind,
             "name": scan.original_name,

@@ -26,7 +26,7 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
     if user.is_province_officer:
         return queryset.exclude(state__in=PRIVATE_STATES)
     if user.is_city_officer:
-        return queryset.filter(organisation__city_code=user.city_code).exclude(state__in=PRIVATE_STATES)
+        return queryset.filter(city_code=user.city_code).exclude(state__in=PRIVATE_STATES)
     return queryset.none()
 
 

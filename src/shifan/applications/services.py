@@ -32,6 +32,7 @@ from shifan.applications.models import (
     NumberCounter,
     Revision,
     Snapshot,
+    unit_facts,
 )
 from shifan.applications.selectors import latest_snapshot
 from shifan.core.mail import queue_mail
@@ -138,9 +139,9 @@ def change_state(
         actor=actor,
         action=action,
         target=application,
-        target_label=f"{application.number} {application.organisation.name}",
+        target_label=application.label,
         organisation_id=application.organisation_id,
-        city_code=application.organisation.city_code,
+        city_code=application.applicant_city_code,
         reason=reason,
         before={"state": before},
         after={"state": to, **(after or {})},
@@ -431,6 +432,35 @@ def snapshot_digest(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# The application's columns that hold the submitted facts it is routed and labelled by.
+UNIT_COLUMNS = {
+    "unit_name": "name",
+    "credit_code": "credit_code",
+    "city_code": "city_code",
+    "county_code": "county_code",
+    "region_key": "region_key",
+}
+
+# What a resubmission after a return keeps from the earlier submission: who the applicant is and
+# where it is registered. The contact is taken anew.
+KEPT_ON_RESUBMISSION = ("name", "credit_code", "nature", "city_code", "county_code", "region_key", "address")
+
+
+def submission_facts(application: Application, latest: Snapshot | None) -> dict[str, str]:
+    """Return the organisation's facts a submission of `application` records.
+
+    A first submission, or one after the applicant withdrew it before any city acted, takes the
+    organisation as it is now. A resubmission of an application returned for revision keeps the
+    identity of the earlier submission: the city that returned it reviews it again, under the name
+    it reviewed, even if the province has since approved a change of the organisation's name or
+    city (accounts.services.decide_change_request).
+    """
+    current = unit_facts(application.organisation)
+    if latest is None or application.state != ApplicationState.RETURNED or not latest.unit:
+        return current
+    return {**current, **{key: latest.unit[key] for key in KEPT_ON_RESUBMISSION if key in latest.unit}}
+
+
 @transaction.atomic
 def submit_application(*, actor: User, application: Application) -> Snapshot:
     """Submit: check completeness, freeze an immutable snapshot, give the application its number.
@@ -453,6 +483,10 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
     invalid = invalid_fields(application)
     if missing or invalid:
         raise SubmissionIncomplete(missing, invalid)
+    # The checks read the organisation's facts as this submission records them.
+    unit = submission_facts(application, latest)
+    for column, key in UNIT_COLUMNS.items():
+        setattr(application, column, unit[key])
     results = eligibility.evaluate(application)
     if any(result.blocking for result in results):
         raise SubmissionBlocked(results)
@@ -471,6 +505,7 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
         "answers": answers,
         "attachments": [{k: v for k, v in a.items() if k != "id"} for a in attachments],
         "spec": {"key": batch.spec_key, "version": batch.spec_version, "digest": batch.spec_digest},
+        "unit": unit,
     }
     snapshot = Snapshot.objects.create(
         application=application,
@@ -478,6 +513,7 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
         number=application.number,
         answers=answers,
         attachments=attachments,
+        unit=unit,
         spec_key=batch.spec_key,
         spec_version=batch.spec_version,
         spec_digest=batch.spec_digest,
@@ -492,14 +528,14 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
     before = application.state
     application.state = ApplicationState.SUBMITTED
     application.submitted_at = now
-    application.save(update_fields=["state", "number", "submitted_at", "updated_at"])
+    application.save(update_fields=["state", "number", "submitted_at", *UNIT_COLUMNS, "updated_at"])
     record_event(
         actor=actor,
         action="application.submitted",
         target=application,
-        target_label=f"{application.number} {application.organisation.name}",
+        target_label=application.label,
         organisation_id=application.organisation_id,
-        city_code=application.organisation.city_code,
+        city_code=application.applicant_city_code,
         before={"state": before},
         after={"state": application.state, "snapshot": sequence, "digest": snapshot.digest},
     )
@@ -523,9 +559,9 @@ def withdraw_application(*, actor: User, application: Application, reason: str) 
         actor=actor,
         action="application.withdrawn",
         target=application,
-        target_label=f"{application.number} {application.organisation.name}",
+        target_label=application.label,
         organisation_id=application.organisation_id,
-        city_code=application.organisation.city_code,
+        city_code=application.applicant_city_code,
         reason=reason.strip(),
         before={"state": ApplicationState.SUBMITTED},
         after={"state": ApplicationState.WITHDRAWN},
@@ -555,9 +591,9 @@ def rerun_eligibility(*, actor: User, batch: Batch, reason: str) -> int:
             actor=actor,
             action="eligibility.rerun",
             target=application,
-            target_label=f"{application.number} {application.organisation.name}",
+            target_label=application.label,
             organisation_id=application.organisation_id,
-            city_code=application.organisation.city_code,
+            city_code=application.applicant_city_code,
             reason=reason.strip(),
             before={
                 "summary": previous.summary if previous else None,

@@ -41,7 +41,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import ExtractYear
+from django.db.models.functions import Coalesce, ExtractYear, NullIf
 from django.utils import timezone
 
 from shifan.applications.answers import chosen_modes as chosen_mode_keys
@@ -112,6 +112,9 @@ SCORE_BINS: tuple[tuple[Decimal, Decimal, str], ...] = (
     *((Decimal(low), Decimal(low + 5), f"{low}–{low + 5}") for low in range(60, 100, 5)),
 )
 
+# An application's city: as submitted, or the organisation's while it is a draft.
+APPLICANT_CITY = Coalesce(NullIf(F("city_code"), Value("")), F("organisation__city_code"))
+
 ELIGIBILITY_ORDER = (Outcome.PASS, Outcome.WARNING, Outcome.JUDGMENT, Outcome.MISSING, Outcome.FAIL)
 
 
@@ -124,7 +127,9 @@ class Scope:
 
     def applications(self, queryset: QuerySet[Application]) -> QuerySet[Application]:
         if self.city_code:
-            queryset = queryset.filter(organisation__city_code=self.city_code)
+            queryset = queryset.filter(
+                Q(city_code=self.city_code) | Q(city_code="", organisation__city_code=self.city_code)
+            )
         if self.category:
             queryset = queryset.filter(category=self.category)
         return queryset
@@ -263,7 +268,7 @@ def funnel(batch: Batch, scope: Scope) -> Funnel:
     """Return the batch's funnel in one GROUP BY over (city, category, state)."""
     rows = (
         scope.applications(Application.objects.filter(batch=batch))
-        .values("category", "state", city=F("organisation__city_code"))
+        .values("category", "state", city=APPLICANT_CITY)
         .annotate(count=Count("id"), submitted=Count("id", filter=Q(submitted_at__isnull=False)))
         .order_by()
     )
@@ -395,7 +400,7 @@ def _grouped_choices(batch: Batch) -> list[tuple[str, str, str | None, int]]:
     return [
         (row["city"], row["category"], row["chosen"], row["count"])
         for row in _shared(batch, Scope())
-        .values("category", city=F("organisation__city_code"), chosen=AnswerValues("answers", *FACET_PATHS))
+        .values("category", city=APPLICANT_CITY, chosen=AnswerValues("answers", *FACET_PATHS))
         .annotate(count=Count("id"))
         .order_by()
     ]
@@ -492,7 +497,7 @@ def _final_scores(batch: Batch) -> list[tuple[Decimal, str, str]]:
     where = {
         pk: (city, category)
         for pk, city, category in Application.objects.filter(batch=batch).values_list(
-            "pk", "organisation__city_code", "category"
+            "pk", "city_code", "category"
         )
     }
     return [(result.final, *where[pk]) for pk, result in results.items() if pk in where]

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from shifan.accounts.models import User
+from shifan.core import reference
 
 REVIEW_BATCH_NAME = "2024年广东省服务型制造示范征集（演示·专家评审阶段）"
 
@@ -98,7 +99,7 @@ def reviewed_batch(
     officers: dict[Any, User] = {}
     for application in applications:
         application.refresh_from_db()
-        city = application.organisation.city
+        city = reference.city(application.city_code)
         officer = officers.setdefault(city, User.objects.get(role="city_officer", city_code=city.code))
         reviews.recommend_application(
             actor=officer,

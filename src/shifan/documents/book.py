@@ -23,6 +23,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shifan.applications import answers as answer_rules
+from shifan.applications.models import unit_facts
+from shifan.core import reference
 from shifan.core.dates import chinese_date
 from shifan.core.http import safe_filename
 from shifan.documents.announcement import chinese_numeral
@@ -205,17 +207,20 @@ def submitted_book(snapshot: Snapshot) -> Book:
         ),
         page=settings.SITE_URL + reverse("documents:verify"),
     )
-    return _book(application, snapshot.answers, snapshot.attachments, verification, submitted)
+    unit = snapshot.unit or unit_facts(application.organisation)
+    return _book(application, unit, snapshot.answers, snapshot.attachments, verification, submitted)
 
 
 def draft_book(application: Application) -> Book:
     """Return the book of what is saved now, to print as a 草稿."""
     files = [a.record() for a in application.attachments.filter(removed_at=None).order_by("field_key", "id")]
-    return _book(application, application.answers, files, None, timezone.localtime())
+    unit = unit_facts(application.organisation)
+    return _book(application, unit, application.answers, files, None, timezone.localtime())
 
 
 def _book(
     application: Application,
+    unit: dict[str, str],
     stored: dict[str, Any],
     files: list[dict[str, Any]],
     verification: Verification | None,
@@ -227,14 +232,13 @@ def _book(
     attachments, references = _attachment_lines(form, files)
     table_sections = [section for section in form.sections if section.part != "written"]
     declarations = [s for s in table_sections if s.key == "declarations"]
-    organisation = application.organisation
     return Book(
-        unit_name=_unit_name(application, values),
+        unit_name=_unit_name(unit, values),
         category_key=application.category,
         categories=tuple(
             Box(category.name, category.key == application.category) for category in batch.spec.categories
         ),
-        recommender=f"{organisation.city.name}工业和信息化局",
+        recommender=f"{reference.city(unit['city_code']).name}工业和信息化局",
         year=batch.spec.application_year,
         table_label=form.table,
         table_title=form.title,
@@ -255,12 +259,12 @@ def _book(
     )
 
 
-def _unit_name(application: Application, values: dict[str, Any]) -> str:
+def _unit_name(unit: dict[str, str], values: dict[str, Any]) -> str:
     for key in ("company_name", "operator_name"):
         name = values.get(key)
         if isinstance(name, str) and name.strip():
             return name.strip()
-    return application.organisation.name
+    return unit["name"]
 
 
 def _table_section(form: Form, title: str, fields: tuple[Field, ...], values: dict[str, Any]) -> TableSection:

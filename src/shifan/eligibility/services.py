@@ -44,15 +44,15 @@ def closing_date(batch: Batch) -> date:
 
 
 def context_for(application: Any) -> rules.Context:
-    organisation = application.organisation
     credit = application.credit_checks.order_by("-checked_at", "-id").first()
     return rules.Context(
         category=application.category,
         application_year=application.batch.application_year,
         closing_date=closing_date(application.batch),
-        city_code=organisation.city_code,
-        region_key=organisation.region_key,
-        credit_code=organisation.credit_code,
+        # The organisation as submitted (as it is now, before the first submission).
+        city_code=application.applicant_city_code,
+        region_key=application.rules_region_key,
+        credit_code=application.applicant_credit_code,
         credit_checks={CREDIT_RULE: credit.not_listed} if credit is not None else {},
     )
 
@@ -104,7 +104,7 @@ def latest_check(application: Any) -> EligibilityCheck | None:
 @transaction.atomic
 def record_credit_check(*, actor: User, application: Any, not_listed: bool, note: str) -> CreditRegisterCheck:
     """Record an officer's check of the credit register; it overrides the applicant's declaration."""
-    same_city = actor.is_city_officer and actor.city_code == application.organisation.city_code
+    same_city = actor.is_city_officer and actor.city_code == application.applicant_city_code
     if not (actor.is_province_officer or same_city):
         raise EligibilityError("只有所在地市工信局或省工信厅可以登记信用核查结果。")
     if not note.strip():
@@ -122,7 +122,7 @@ def record_credit_check(*, actor: User, application: Any, not_listed: bool, note
         action="eligibility.credit_checked",
         target=application,
         organisation_id=application.organisation_id,
-        city_code=application.organisation.city_code,
+        city_code=application.applicant_city_code,
         reason=note.strip(),
         after={"not_listed": not_listed},
     )

@@ -54,7 +54,9 @@ class ExpertFacts:
 class ApplicantFacts:
     application_id: int
     credit_code: str
-    city_code: str
+    # The city the application was submitted from and, if the organisation has moved since (a
+    # change the province approved), the one it is in now: a conflict with either counts.
+    city_codes: frozenset[str]
     category: str
     # Fields of expertise the application calls for (its modes, in the pool's words).
     fields: frozenset[str]
@@ -66,8 +68,8 @@ def conflict_reasons(expert: ExpertFacts, applicant: ApplicantFacts, *, same_cit
     reasons = []
     if expert.employer_credit_code and expert.employer_credit_code == applicant.credit_code:
         reasons.append("专家工作单位即申报单位")
-    if same_city and expert.city_code and expert.city_code == applicant.city_code:
-        reasons.append(f"专家工作单位与申报单位同在{_city_name(applicant.city_code)}")
+    if same_city and expert.city_code and expert.city_code in applicant.city_codes:
+        reasons.append(f"专家工作单位与申报单位同在{_city_name(expert.city_code)}")
     if applicant.credit_code in expert.declared:
         reasons.append("专家已申明回避")
     if applicant.credit_code in expert.past:
@@ -154,11 +156,10 @@ def applicant_facts(application: Application) -> ApplicantFacts:
             elif label.removesuffix("服务") in EXPERTISE:
                 fields.add(label.removesuffix("服务"))
     industry = selected(answers.get("industry"))
-    organisation = application.organisation
     return ApplicantFacts(
         application_id=application.pk,
-        credit_code=organisation.credit_code,
-        city_code=organisation.city_code,
+        credit_code=application.applicant_credit_code,
+        city_codes=frozenset({application.applicant_city_code, application.organisation.city_code}),
         category=category.key,
         fields=frozenset(fields),
         industry=industry if isinstance(industry, str) else "",

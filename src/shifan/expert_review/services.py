@@ -225,7 +225,7 @@ def assign_experts(*, actor: User, batch: Batch) -> AssignmentReport:
         costs=costs,
         used_load=used_load,
     )
-    labels = {a.pk: f"{a.number}（{a.organisation.name}）" for a in targets}
+    labels = {a.pk: f"{a.number}（{a.applicant_name}）" for a in targets}
     started = time.perf_counter()
     try:
         solution = solver.solve(problem)
@@ -490,14 +490,14 @@ def decline_for_conflict(*, actor: User, assignment: Assignment, reason: str) ->
         raise ReviewError("评分已提交，如与申报单位存在利益关系，请联系省工信厅。")
     if not reason.strip():
         raise ReviewError("请说明回避理由。", field="reason")
-    organisation = assignment.application.organisation
+    application = assignment.application
     try:
         # The declaration sends expert_conflicts_changed; its receiver removes this assignment.
         accounts.declare_conflict(
             actor=actor,
             profile=actor.expert_profile,
-            credit_code=organisation.credit_code,
-            organisation_name=organisation.name,
+            credit_code=application.applicant_credit_code,
+            organisation_name=application.applicant_name,
             reason=reason,
         )
     except AccountError as error:

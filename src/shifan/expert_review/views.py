@@ -82,7 +82,7 @@ class ConflictCheckView(ExpertMixin, View):
             else:
                 messages.success(
                     request,
-                    f"已申明对{assignment.application.organisation.name}回避，该评审任务已撤销，省工信厅将另行安排。",
+                    f"已申明对{assignment.application.applicant_name}回避，该评审任务已撤销，省工信厅将另行安排。",
                 )
                 return redirect("expert_review:my_assignments")
         return self.get(request, pk, form=form)
@@ -220,11 +220,7 @@ class AssignmentPlanView(ProvinceMixin, View):
         rows = [
             row
             for row in plan
-            if (
-                not query
-                or query in row["application"].number
-                or query in row["application"].organisation.name
-            )
+            if (not query or query in row["application"].number or query in row["application"].applicant_name)
             and (not only_missing or row["missing"])
         ]
         assignments = [a for row in plan for a in row["assignments"]]

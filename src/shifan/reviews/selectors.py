@@ -21,7 +21,7 @@ from shifan.reviews.models import CitySubmission, Recommendation
 
 SORTS = {
     "submitted": "-submitted_at",
-    "name": "organisation__name",
+    "name": "unit_name",
     "number": "number",
     "state": "state",
 }
@@ -66,16 +66,14 @@ def review_queue(
     )
     if query:
         queryset = queryset.filter(
-            Q(organisation__name__icontains=query)
-            | Q(number__icontains=query)
-            | Q(organisation__credit_code__icontains=query)
+            Q(unit_name__icontains=query) | Q(number__icontains=query) | Q(credit_code__icontains=query)
         )
     if category:
         queryset = queryset.filter(category=category)
     if state:
         queryset = queryset.filter(state=state)
     if city_code and user.is_province_officer:
-        queryset = queryset.filter(organisation__city_code=city_code)
+        queryset = queryset.filter(city_code=city_code)
     rows = list(with_latest_check(queryset).order_by(SORTS.get(sort, "-submitted_at"), "pk"))
     if outcome:
         rows = [row for row in rows if (getattr(row, "check_summary", None) or {}).get(outcome, 0) > 0]
@@ -100,10 +98,10 @@ def city_progress(batch: Batch) -> list[dict[str, Any]]:
     for row in (
         Application.objects.filter(batch=batch)
         .exclude(state__in=[ApplicationState.DRAFT])
-        .values("organisation__city_code", "state")
+        .values("city_code", "state")
         .annotate(count=Count("id"))
     ):
-        counts.setdefault(row["organisation__city_code"], {})[row["state"]] = row["count"]
+        counts.setdefault(row["city_code"], {})[row["state"]] = row["count"]
     submissions = {s.city_code: s for s in CitySubmission.objects.filter(batch=batch)}
     rows = []
     for city in reference.cities():
@@ -181,7 +179,7 @@ def letter_discrepancies(batch: Batch, city_code: str | None = None) -> dict[str
         now = recommended.get(city, set())
         found = []
         for pk, entry in entries.items():
-            name = applications[pk].organisation.name if pk in applications else ""
+            name = applications[pk].applicant_name if pk in applications else ""
             if pk not in now:
                 found.append(LetterDiscrepancy(REMOVED, entry["number"], name, entry["sequence"]))
             elif pk in latest and latest[pk].pk != entry["snapshot"]:
@@ -194,7 +192,7 @@ def letter_discrepancies(batch: Batch, city_code: str | None = None) -> dict[str
             application = applications[pk]
             current = latest[pk].sequence if pk in latest else None
             found.append(
-                LetterDiscrepancy(ADDED, application.number, application.organisation.name, None, current)
+                LetterDiscrepancy(ADDED, application.number, application.applicant_name, None, current)
             )
         if found:
             result[city] = sorted(found, key=lambda item: item.number)

@@ -62,7 +62,7 @@ def city_can_act(batch: Batch, city_code: str, now: Any = None) -> tuple[bool, s
 
 
 def _require_city(actor: User, application: Application) -> None:
-    if not actor.is_city_officer or actor.city_code != application.organisation.city_code:
+    if not actor.is_city_officer or actor.city_code != application.applicant_city_code:
         raise ReviewError("只有申报单位所在地市的工信局可以审核推荐。")
     allowed, reason = city_can_act(application.batch, actor.city_code)
     if not allowed:
@@ -321,7 +321,7 @@ def submit_city_set(*, actor: User, batch: Batch) -> CitySubmission:
     if not allowed:
         raise ReviewError(reason)
     waiting = Application.objects.filter(
-        batch=batch, organisation__city_code=actor.city_code, state=ApplicationState.SUBMITTED
+        batch=batch, city_code=actor.city_code, state=ApplicationState.SUBMITTED
     ).count()
     if waiting:
         raise ReviewError(f"还有 {waiting} 份申报书未处理（推荐、退回或不予推荐），处理完毕后才能报送。")
@@ -381,7 +381,7 @@ def accept_application(*, actor: User, application: Application) -> FormalReview
     _require_province(actor)
     application = applications.lock(application)
     submission = CitySubmission.objects.filter(
-        batch=application.batch, city_code=application.organisation.city_code
+        batch=application.batch, city_code=application.applicant_city_code
     ).first()
     if submission is None or submission.submitted_at is None:
         raise ReviewError("所在地市尚未报送推荐结果，暂不能受理。")
@@ -411,7 +411,7 @@ def _province_return(
         actor=actor, application=application, to=to, action=action, reason=reason.strip()
     )
     Recommendation.objects.filter(application=application).delete()
-    _close_gap(application.batch, application.organisation.city_code, application.category)
+    _close_gap(application.batch, application.applicant_city_code, application.category)
     review = FormalReview.objects.create(
         application=application, decision=decision, reason=reason.strip(), decided_by=actor
     )
@@ -429,12 +429,12 @@ def return_to_city(*, actor: User, application: Application, reason: str) -> For
         action="province.returned_to_city",
         decision=FormalDecision.RETURNED_TO_CITY,
     )
-    city_code = application.organisation.city_code
+    city_code = application.applicant_city_code
     _reopen(city_submission(application.batch, city_code))
     notify(
         recipients=User.objects.filter(role="city_officer", city_code=city_code, is_active=True),
         title=f"省工信厅退回推荐：{application.number}",
-        body=f"{application.organisation.name}的申报书被退回地市重新审核。\n理由：{review.reason}",
+        body=f"{application.applicant_name}的申报书被退回地市重新审核。\n理由：{review.reason}",
         url=reverse("applications:detail", kwargs={"pk": application.pk}),
     )
     return review

@@ -117,7 +117,7 @@ def round_reports(
         reports = reports.filter(unit__city_code=city_code)
     if query:
         reports = reports.filter(
-            Q(unit__unit_name__icontains=query) | Q(unit__organisation__credit_code__icontains=query)
+            Q(unit__unit_name__icontains=query) | Q(unit__application__credit_code__icontains=query)
         )
     return reports.order_by("unit__category", "unit__city_code", "unit__position", "pk")
 

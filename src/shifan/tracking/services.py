@@ -110,7 +110,7 @@ def flags_for(report: Report, answers: Mapping[str, Any]) -> list[dict[str, Any]
         tracking=tracking,
         rules=effective_rules(batch, unit.category),
         answers=answers,
-        region_key=unit.organisation.region_key,
+        region_key=unit.application.rules_region_key,
         baseline=baseline_of(unit),
     )
 

@@ -12,7 +12,6 @@ from shifan.accounts.selectors import members_by_organisation
 from shifan.applications import services as applications
 from shifan.applications.answers import modes_display
 from shifan.applications.models import Application, ApplicationState
-from shifan.core import reference
 from shifan.core.dates import chinese_date
 from shifan.core.notices import notify
 from shifan.core.services import record_event
@@ -143,7 +142,6 @@ def open_notice(
     entries = []
     for application in proposed:
         positions[application.category] = positions.get(application.category, 0) + 1
-        organisation = application.organisation
         entries.append(
             NoticeEntry(
                 notice=notice,
@@ -151,9 +149,9 @@ def open_notice(
                 category=application.category,
                 category_name=application.category_name,
                 position=positions[application.category],
-                unit_name=organisation.name,
-                city_code=organisation.city_code,
-                city_name=reference.city(organisation.city_code).name,
+                unit_name=application.applicant_name,
+                city_code=application.applicant_city_code,
+                city_name=application.city_name,
                 modes=modes_display(application.form, application.answers)[:300],
             )
         )
