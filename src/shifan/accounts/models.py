@@ -51,6 +51,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("启用"), default=True)
     is_staff = models.BooleanField(default=False)
     is_demo = models.BooleanField(_("演示账号"), default=False)
+    # False only for an administrator who registered on their own and has not yet opened the link
+    # mailed to them; invitations and activation links already prove the address they were sent to.
+    email_verified = models.BooleanField(_("邮箱已验证"), default=True)
     date_joined = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
@@ -108,6 +111,13 @@ class OrganisationNature(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+class VerificationState(models.TextChoices):
+    PENDING = "pending", _("待核验")
+    RETURNED = "returned", _("退回补正")
+    REFUSED = "refused", _("不予核验")
+    VERIFIED = "verified", _("已核验")
+
+
 class Organisation(TimeStampedModel):
     name = models.CharField(_("单位名称"), max_length=200)
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
@@ -121,6 +131,23 @@ class Organisation(TimeStampedModel):
     # The 深汕特别合作区 lies in 汕尾 but is run by 深圳: a province officer may set the region.
     region_override = models.CharField(_("所属区域（调整）"), max_length=10, blank=True)
     region_override_reason = models.TextField(_("区域调整理由"), blank=True)
+    # A self-registered organisation is unverified until its city officer (or the province) has
+    # seen its business licence and the letter authorising its administrator: it may fill in
+    # applications but not submit them. Organisations made before this check existed are verified.
+    verification_state = models.CharField(
+        _("核验状态"),
+        max_length=10,
+        choices=VerificationState.choices,
+        default=VerificationState.PENDING,
+        db_index=True,
+    )
+    # When the administrator last handed in both documents; the officers' queue is ordered by it.
+    verification_requested_at = models.DateTimeField(_("提交核验时间"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        User, verbose_name=_("核验人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(_("核验时间"), null=True, blank=True)
+    verification_reason = models.TextField(_("核验意见"), blank=True)
 
     class Meta:
         verbose_name = _("单位")
@@ -153,6 +180,10 @@ class Organisation(TimeStampedModel):
     def credit_code_warnings(self) -> list[uscc.CreditCodeWarning]:
         return uscc.warnings(self.credit_code, self.city_code)
 
+    @property
+    def is_verified(self) -> bool:
+        return self.verification_state == VerificationState.VERIFIED
+
 
 class Membership(TimeStampedModel):
     # One person, one organisation: an applicant account is the organisation's 申报人.
@@ -167,6 +198,107 @@ class Membership(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.user}"
+
+
+class DocumentKind(models.TextChoices):
+    LICENCE = "licence", _("营业执照")
+    AUTHORISATION = "authorisation", _("授权书")
+
+
+def document_path(instance: "VerificationDocument", filename: str) -> str:
+    # Stored under the content hash, like every upload: the uploaded name is kept in a column only.
+    return f"verification/{instance.organisation_id}/{instance.sha256}"
+
+
+class VerificationDocument(models.Model):
+    """A scan proving who an organisation is (营业执照) or who may act for it (授权书).
+
+    Either the organisation's own, handed in by its administrator for verification, or part of a
+    claim on the organisation's credit code. Uploading again adds a row: the latest of a kind is
+    the current one, the earlier rows stay as history.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="verification_documents"
+    )
+    claim = models.ForeignKey(
+        "OrganisationClaim", null=True, blank=True, on_delete=models.CASCADE, related_name="documents"
+    )
+    kind = models.CharField(_("材料类型"), max_length=20, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=document_path, max_length=300)
+    original_name = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    # Empty for a claim's documents: the claimant has no account until the claim is upheld.
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("核验材料")
+        verbose_name_plural = _("核验材料")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.original_name}"
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"
+
+
+class ClaimState(models.TextChoices):
+    OPEN = "open", _("待处理")
+    UPHELD = "upheld", _("认领成立")
+    REJECTED = "rejected", _("已驳回")
+
+
+class OrganisationClaim(TimeStampedModel):
+    """A company's claim that a credit code registered here by someone else is its own (认领申请).
+
+    The claimant has no account yet: when the city officer (or the province) upholds the claim,
+    an account is made for the claimant's e-mail address as the organisation's administrator and
+    the earlier members lose access.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="claims")
+    # The name the claimant gives, from its licence: it may differ from the name registered.
+    organisation_name = models.CharField(_("单位名称（营业执照）"), max_length=200)
+    claimant_name = models.CharField(_("认领人姓名"), max_length=100)
+    claimant_email = models.EmailField(_("认领人电子邮箱"))
+    claimant_phone = models.CharField(_("认领人联系电话"), max_length=30)
+    statement = models.TextField(_("认领说明"))
+    state = models.CharField(
+        _("状态"), max_length=10, choices=ClaimState.choices, default=ClaimState.OPEN, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        User, verbose_name=_("处理人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("处理意见"), blank=True)
+    claimant = models.ForeignKey(
+        User,
+        verbose_name=_("认领人账号"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="claims",
+    )
+
+    class Meta:
+        verbose_name = _("认领申请")
+        verbose_name_plural = _("认领申请")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "claimant_email"],
+                condition=models.Q(state="open"),
+                name="one_open_claim_per_claimant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} ← {self.organisation_name}（{self.claimant_name}）"
 
 
 def new_invitation_token() -> str:
@@ -279,3 +411,4 @@ class PastEmployment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.expert} ← {self.employer or self.credit_code}"
+
