@@ -1,18 +1,22 @@
 from typing import Any
 
+from captcha.fields import CaptchaField, CaptchaTextInput
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.template.loader import render_to_string
 from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shifan.accounts import pool
+from shifan.accounts import login_guard, pool
 from shifan.accounts.models import ExpertiseField, Organisation, OrganisationNature, Role, User
 from shifan.accounts.services import AccountError, check_email_free, duplicate_organisation_message
-from shifan.core import reference, uscc
+from shifan.core import reference, uploads, uscc
 from shifan.core.forms import StyledForm, StyledFormMixin, set_choices
+from shifan.core.mail import queue_mail
 
 
 class CreditCodeField(forms.CharField):
@@ -163,27 +167,116 @@ class OrganisationForm(StyledFormMixin, CityCountyMixin):
     contact_name = forms.CharField(label=_("联系人"), max_length=100)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=30)
     contact_email = forms.EmailField(label=_("联系邮箱"))
+    change_reason = forms.CharField(
+        label=_("变更理由"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "本单位有申报书正在审核（或为有效的示范单位）：单位名称、所在城市或区县的变更须写明理由，"
+            "经省工信厅核准后生效；已提交的申报书仍按提交时的信息办理。其他信息保存后即生效。"
+        ),
+    )
 
     field_order = ["name", "nature", "city_code", "county_code", "address", "contact_name", "contact_phone"]
 
+    def __init__(self, *args: Any, in_process: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not in_process:
+            del self.fields["change_reason"]
+
+
+class ChangeDecisionForm(StyledForm):
+    decision = forms.ChoiceField(
+        label=_("审核结果"),
+        choices=[("approve", _("核准变更")), ("reject", _("不予核准"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("审核意见"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("不予核准时必填，申报单位可见。"),
+    )
+
 
 class LoginForm(StyledFormMixin, AuthenticationForm):
+    """The login form; it asks for a CAPTCHA before checking a password when `login_guard` says so.
+
+    A missing or wrong CAPTCHA refuses the form without checking the password, so it is neither
+    a failed login nor a hint about the password.
+    """
+
     error_messages = {
-        "invalid_login": (
-            "邮箱或密码不正确。连续输错 %(limit)s 次，账号和所在网络地址将被锁定 %(minutes)s 分钟。"
+        "invalid_login": _(
+            "邮箱或密码不正确。同一账号在同一网络地址连续输错 %(limit)s 次，将在该地址暂停登录 %(minutes)s 分钟。"
         ),
         "inactive": "该账号已停用，请联系管理员。",
     }
+
+    def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        # Who is asked: every visitor from an address with recent failures; on sending, also
+        # whoever names an account with recent failures from anywhere.
+        username = self.data.get("username", "") if self.is_bound else ""
+        if request is not None and login_guard.captcha_required(request, username):
+            self.ask_for_captcha()
+
+    def ask_for_captcha(self) -> None:
+        self.fields["captcha"] = CaptchaField(
+            label=_("验证码"),
+            widget=CaptchaTextInput(
+                attrs={"autocomplete": "off", "inputmode": "text", "class": "form-control"}
+            ),
+            error_messages={
+                "invalid": _("验证码不正确，请重新输入。"),
+                "required": _("请输入图中的验证码。"),
+            },
+            help_text=_("该账号或您所在的网络地址近期登录失败较多，请输入图中字符后再登录。"),
+        )
+
+    def clean_username(self) -> str:
+        return login_guard.normalised_username(self.cleaned_data.get("username"))
+
+    def clean(self) -> dict[str, Any]:
+        if "captcha" in self.fields and "captcha" not in self.cleaned_data:
+            return self.cleaned_data  # the CAPTCHA is refused beside its field; no password is checked
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            if "captcha" not in self.fields and login_guard.captcha_required(
+                self.request, self.cleaned_data.get("username")
+            ):
+                self.ask_for_captcha()  # this failure was one too many: the next try needs it
+            raise
 
     def get_invalid_login_error(self) -> forms.ValidationError:
         return forms.ValidationError(
             self.error_messages["invalid_login"],
             code="invalid_login",
             params={
-                "limit": settings.AXES_FAILURE_LIMIT,
+                "limit": settings.SHIFAN_LOGIN_FAILURE_LIMIT,
                 "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
             },
         )
+
+
+class PasswordResetForm(StyledFormMixin, auth_forms.PasswordResetForm):
+    """The password reset form: its mail goes through the queue and the worker, as every mail does."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        # A subject is one line: a template's trailing newline would be a header injection.
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        queue_mail(to=[to_email], subject=subject, template=email_template_name, context=context)
 
 
 class InvitationForm(StyledForm):
@@ -346,10 +439,14 @@ class ExpertImportForm(StyledForm):
             raise forms.ValidationError(
                 "请上传 Excel 的 .xlsx 文件（.xls 或 CSV 请先在 Excel 中另存为 .xlsx）。"
             )
-        # Refused by the size the upload declares, before anything is read.
+        # Refused by the size the upload declares, or stopped while it streamed, before anything is read.
+        limit = pool.MAX_FILE_BYTES // (1024 * 1024)
+        try:
+            uploads.refuse_oversized(upload, max_size_mb=limit)
+        except uploads.UploadRefused as refusal:
+            raise forms.ValidationError(refusal.message) from refusal
         if upload.size > pool.MAX_FILE_BYTES:
             megabytes = upload.size / (1024 * 1024)
-            limit = pool.MAX_FILE_BYTES // (1024 * 1024)
             raise forms.ValidationError(f"文件过大：{megabytes:.1f} MB，上限 {limit} MB。")
         try:
             return pool.read_workbook(upload.read())

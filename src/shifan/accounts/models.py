@@ -412,3 +412,74 @@ class PastEmployment(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.expert} ← {self.employer or self.credit_code}"
 
+
+class ChangeState(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已核准")
+    REJECTED = "rejected", _("未核准")
+
+
+# What an administrator may not change alone while the organisation has an application in review
+# or an active demonstration unit: who it is and which city reviews it.
+REVIEWED_FACTS = ("name", "city_code", "county_code")
+
+
+class OrganisationChange(TimeStampedModel):
+    """A request to change an organisation's name, city or county, decided by the province.
+
+    Applications already submitted keep the facts they were submitted with: an approved change
+    moves the organisation, never an application in review.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="changes")
+    # The reviewed facts before and after, by field name (REVIEWED_FACTS).
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
+    reason = models.TextField(_("变更理由"))
+    state = models.CharField(
+        _("状态"), max_length=10, choices=ChangeState.choices, default=ChangeState.PENDING
+    )
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("单位信息变更申请")
+        verbose_name_plural = _("单位信息变更申请")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=models.Q(state="pending"),
+                name="one_pending_change_per_organisation",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "-created_at"], name="organisation_change_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.get_state_display()}"
+
+    def lines(self) -> list[tuple[str, str, str]]:
+        """Return (label, before, after) of each requested change, with place names."""
+        labels = {"name": _("单位名称"), "city_code": _("所在城市"), "county_code": _("区县")}
+        result = []
+        for key in REVIEWED_FACTS:
+            if key in self.after and self.after[key] != self.before.get(key):
+                result.append(
+                    (str(labels[key]), _place(key, self.before.get(key, "")), _place(key, self.after[key]))
+                )
+        return result
+
+
+def _place(key: str, value: str) -> str:
+    try:
+        if key == "city_code":
+            return reference.city(value).name
+        if key == "county_code":
+            return reference.county(value).name
+    except KeyError:
+        pass
+    return value

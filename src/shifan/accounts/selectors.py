@@ -5,15 +5,21 @@ only through these functions, so an id outside the reader's row is simply not fo
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from axes.models import AccessFailureLog
+from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from shifan.accounts.models import (
     ExpertProfile,
     Invitation,
     Membership,
     Organisation,
+    OrganisationChange,
     PastEmployment,
     Role,
     User,
@@ -206,3 +212,75 @@ def audit_events_visible_to(user: User, *, action: str = "", query: str = "") ->
 def organisation_counts_by_city() -> dict[str, int]:
     rows = Organisation.objects.values("city_code").annotate(count=Count("id"))
     return {row["city_code"]: row["count"] for row in rows}
+
+
+# Failed logins: axes keeps each one (`AccessFailureLog`) under the name that was typed, normalised
+# to the account's lower-case e-mail address (`login_guard.username_of`). Only the account's own
+# holder reads them: the reader is the account, so there is no id to try.
+FAILED_LOGIN_DAYS = 90
+
+
+@dataclass(frozen=True)
+class FailedLogins:
+    """How many failed logins an account had, and the latest one."""
+
+    count: int
+    last_at: datetime
+    last_address: str
+
+
+def failed_logins_of(user: User) -> QuerySet[AccessFailureLog]:
+    """Return the failed logins on the user's own account in the last `FAILED_LOGIN_DAYS`, newest first."""
+    if not user.requires_two_factor:
+        return AccessFailureLog.objects.none()
+    since = timezone.now() - timedelta(days=FAILED_LOGIN_DAYS)
+    return AccessFailureLog.objects.filter(username=user.email.lower(), attempt_time__gte=since).order_by(
+        "-attempt_time", "-pk"
+    )
+
+
+def failed_logins_by_address(user: User, *, limit: int = 20) -> list[dict[str, Any]]:
+    """Return the addresses the user's account failed to log in from: count, first and last time."""
+    return list(
+        failed_logins_of(user)
+        .order_by()
+        .values("ip_address")
+        .annotate(count=Count("pk"), first_at=Min("attempt_time"), last_at=Max("attempt_time"))
+        .order_by("-last_at")[:limit]
+    )
+
+
+def failed_logins_since(user: User, since: datetime) -> FailedLogins | None:
+    """Return the failed logins on the user's account after `since`, or None when there were none."""
+    recent = failed_logins_of(user).filter(attempt_time__gt=since)
+    last = recent.values("attempt_time", "ip_address").first()
+    if last is None:
+        return None
+    return FailedLogins(
+        count=recent.count(), last_at=last["attempt_time"], last_address=last["ip_address"] or ""
+    )
+
+
+def organisation_changes_visible_to(
+    user: User, *, state: str = "", query: str = ""
+) -> QuerySet[OrganisationChange]:
+    """Return the change requests the user may see: the province's all, an administrator's own."""
+    queryset = OrganisationChange.objects.select_related("organisation", "requested_by", "decided_by")
+    if user.is_applicant:
+        queryset = queryset.filter(organisation__memberships__user=user)
+    elif not user.is_province_officer:
+        return queryset.none()
+    if state:
+        queryset = queryset.filter(state=state)
+    if query:
+        queryset = queryset.filter(
+            Q(organisation__name__icontains=query) | Q(organisation__credit_code__icontains=query)
+        )
+    return queryset.order_by("-created_at", "-id")
+
+
+def organisation_change_for(user: User, pk: int) -> OrganisationChange:
+    try:
+        return organisation_changes_visible_to(user).get(pk=pk)
+    except OrganisationChange.DoesNotExist as error:
+        raise Http404 from error

@@ -12,18 +12,21 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from shifan.accounts import organisation_changes
 from shifan.accounts.models import (
     DeclaredConflict,
     ExpertProfile,
     Invitation,
     Membership,
     Organisation,
+    OrganisationChange,
     OrganisationNature,
     PastEmployment,
     Role,
@@ -111,7 +114,12 @@ def register_organisation(
     admin_password: str,
     nature: str = "",
 ) -> Membership:
-    """Register an organisation with its first member as administrator."""
+    """Register an organisation with its first member as administrator, both still unverified.
+
+    The administrator cannot use the account before opening the link mailed to it
+    (`verify_email`), and the organisation cannot submit before its city officer or the province
+    has verified its documents (`shifan.accounts.verification`).
+    """
     code = uscc.validate(credit_code)
     reference.city(city_code)
     if reference.county(county_code).city_code != city_code:
@@ -146,6 +154,8 @@ def register_organisation(
         name=admin_name.strip(),
         phone=admin_phone.strip(),
     )
+    user.email_verified = False
+    user.save(update_fields=["email_verified"])
     membership = Membership.objects.create(user=user, organisation=organisation, is_admin=True)
     warnings = [warning.message for warning in organisation.credit_code_warnings]
     record_event(
@@ -156,7 +166,67 @@ def register_organisation(
         city_code=city_code,
         after={"credit_code": code, "city_code": city_code, "warnings": warnings},
     )
+    _mail_email_link(user)
     return membership
+
+
+# The link proves the address: it is signed with the site's secret over the account and the
+# address, so it is worthless for any other account or once the address has changed.
+EMAIL_LINK_SALT = "shifan.accounts.email-verification"
+EMAIL_LINK_MAX_AGE = timedelta(days=3)
+
+
+def email_verification_token(user: User) -> str:
+    return signing.dumps({"user": user.pk, "email": user.email}, salt=EMAIL_LINK_SALT)
+
+
+def _mail_email_link(user: User) -> None:
+    link = reverse("accounts:email_verify", kwargs={"token": email_verification_token(user)})
+    queue_mail(
+        to=[user.email],
+        subject="请验证您的电子邮箱：广东省服务型制造示范管理系统",
+        template="accounts/mail/verify_email.txt",
+        context={"user": user, "link": link, "days": EMAIL_LINK_MAX_AGE.days},
+    )
+
+
+def resend_email_verification(*, user: User) -> None:
+    """Mail the link again to an account that has not opened it yet."""
+    if user.email_verified:
+        raise AccountError("您的电子邮箱已验证，无需再次验证。")
+    _mail_email_link(user)
+
+
+@transaction.atomic
+def verify_email(*, token: str) -> User:
+    """Mark the address of the account named by a mailed link verified; refuse a bad or old link."""
+    try:
+        data = signing.loads(token, salt=EMAIL_LINK_SALT, max_age=EMAIL_LINK_MAX_AGE)
+    except signing.SignatureExpired as error:
+        raise AccountError(
+            f"验证链接已过期（{EMAIL_LINK_MAX_AGE.days}天内有效）。请登录后重新发送验证邮件。"
+        ) from error
+    except signing.BadSignature as error:
+        raise AccountError("验证链接无效。请核对邮件中的链接是否完整，或登录后重新发送验证邮件。") from error
+    user = (
+        User.objects.select_for_update()
+        .filter(pk=data.get("user"), email=data.get("email"), is_active=True)
+        .first()
+    )
+    if user is None:
+        raise AccountError("验证链接无效：该账号不存在或邮箱已更改。")
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+        membership = Membership.objects.filter(user=user).select_related("organisation").first()
+        record_event(
+            actor=user,
+            action="account.email_verified",
+            target=user,
+            organisation_id=membership.organisation_id if membership else None,
+            city_code=membership.organisation.city_code if membership else "",
+        )
+    return user
 
 
 ORGANISATION_EDITABLE_FIELDS = (
@@ -183,6 +253,14 @@ def update_organisation(*, actor: User, organisation: Organisation, **changes: s
     county_code = changes.get("county_code", organisation.county_code)
     if reference.county(county_code).city_code != city_code:
         raise AccountError("所选区县不属于所选城市。", field="county_code")
+    reviewed = organisation_changes.reviewed_changes(organisation, changes)
+    in_process = organisation_changes.numbers_in_process(organisation) if reviewed else []
+    if in_process:
+        raise AccountError(
+            f"本单位的申报书 {'、'.join(in_process)} 正在审核或为有效的示范单位："
+            "单位名称、所在城市和区县的变更须经省工信厅核准，请写明变更理由后提交申请。",
+            field=next(iter(reviewed)),
+        )
     before = {key: getattr(organisation, key) for key in changes}
     for key, value in changes.items():
         setattr(organisation, key, value.strip() if isinstance(value, str) else value)
@@ -203,6 +281,31 @@ def update_organisation(*, actor: User, organisation: Organisation, **changes: s
         after=changed,
     )
     return organisation
+
+
+@transaction.atomic
+def edit_organisation(
+    *, actor: User, organisation: Organisation, changes: dict[str, str], change_reason: str = ""
+) -> OrganisationChange | None:
+    """Save the administrator's edit of the organisation; return the change request it made, if any.
+
+    While an application of the organisation is in review (or a unit of it is active), a new name,
+    city or county becomes a request to the province (organisation_changes.request_change) and
+    the other fields are saved at once; otherwise everything is saved at once.
+    """
+    reviewed = organisation_changes.reviewed_changes(organisation, changes)
+    if not reviewed or not organisation_changes.numbers_in_process(organisation):
+        update_organisation(actor=actor, organisation=organisation, **changes)
+        return None
+    direct = {key: value for key, value in changes.items() if key not in reviewed}
+    try:
+        change = organisation_changes.request_change(
+            actor=actor, organisation=organisation, after=reviewed, reason=change_reason
+        )
+    except organisation_changes.ChangeRefused as error:
+        raise AccountError(error.message, field=error.field) from error
+    update_organisation(actor=actor, organisation=organisation, **direct)
+    return change
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ urlpatterns = [
     path("two-factor/setup/", views.TwoFactorSetupView.as_view(), name="two_factor_setup"),
     path("two-factor/verify/", views.TwoFactorVerifyView.as_view(), name="two_factor_verify"),
     path("two-factor/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery_codes"),
+    path("login-failures/", views.LoginFailureListView.as_view(), name="login_failures"),
     path("invitations/<str:token>/", views.InvitationAcceptView.as_view(), name="invitation_accept"),
     path("organisation/", views.OwnOrganisationView.as_view(), name="own_organisation"),
     path("organisation/edit/", views.OwnOrganisationEditView.as_view(), name="own_organisation_edit"),
@@ -67,6 +68,16 @@ urlpatterns = [
         name="expert_import_template",
     ),
     path("manage/audit/", views.AuditListView.as_view(), name="audit_list"),
+    path(
+        "manage/organisation-changes/",
+        views.OrganisationChangeListView.as_view(),
+        name="organisation_change_list",
+    ),
+    path(
+        "manage/organisation-changes/<int:pk>/",
+        views.OrganisationChangeView.as_view(),
+        name="organisation_change",
+    ),
     path("expert/profile/", views.ExpertProfileView.as_view(), name="expert_profile"),
     path("expert/conflicts/", views.ConflictDeclareView.as_view(), name="conflict_declare"),
     path(

@@ -12,13 +12,18 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView
 
-from shifan.accounts import pool, rules, selectors, services, two_factor
+from shifan.accounts import login_guard, organisation_changes, pool, rules, selectors, services, two_factor
 from shifan.accounts.forms import (
     AcceptInvitationForm,
+    ChangeDecisionForm,
     ConflictForm,
     ExpertEditForm,
     ExpertForm,
@@ -29,13 +34,14 @@ from shifan.accounts.forms import (
     OfficerForm,
     OptionalReasonForm,
     OrganisationForm,
+    PasswordResetForm,
     PastEmploymentForm,
     ReasonForm,
     RegionOverrideForm,
     RegistrationForm,
     TokenForm,
 )
-from shifan.accounts.models import ExpertProfile, Organisation, Role, User
+from shifan.accounts.models import ChangeState, ExpertProfile, Organisation, Role, User
 from shifan.accounts.services import AccountError
 from shifan.core import reference, uscc
 from shifan.core.http import xlsx_response
@@ -75,7 +81,7 @@ def require(verdict: tuple[bool, str]) -> None:
         raise PermissionDenied(reason)
 
 
-def form_error_from(form: Any, error: AccountError) -> None:
+def form_error_from(form: Any, error: AccountError | organisation_changes.ChangeRefused) -> None:
     """Show a service's refusal beside the field it names, or above the form."""
     field = error.field if error.field in form.fields else None
     form.add_error(field, error.message)
@@ -109,12 +115,58 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Counted before any password is checked: an address sending too many forms is slowed
+        # down as a whole, whichever accounts it names, and no account is locked by it.
+        if login_guard.over_login_rate(request):
+            return self.rate_limited()
+        return super().post(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def rate_limited(self) -> HttpResponse:
+        window = settings.SHIFAN_LOGIN_POSTS_WINDOW
+        form = self.form_class(self.request, initial={"username": self.request.POST.get("username", "")})
+        context = self.get_context_data(form=form, rate_limited_minutes=max(1, window // 60))
+        response = self.render_to_response(context, status=429)
+        response["Retry-After"] = str(window)
+        return response  # type: ignore[no-any-return]
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        previous_login = user.last_login  # logging in below moves it to now
+        response = super().form_valid(form)
+        login_guard.remember_failures_since_last_login(self.request, user, last_login=previous_login)
+        return response  # type: ignore[no-any-return]
+
+
+def show_failed_login_notice(request: HttpRequest) -> None:
+    """Tell an officer or expert, once, about failed logins on the account since the last login."""
+    notice = login_guard.take_failed_login_notice(request)
+    if notice is None:
+        return
+    messages.warning(
+        request,
+        format_html(
+            '<span data-testid="failed-login-notice">{}</span> <a href="{}">{}</a>',
+            _(
+                "自上次登录以来，您的账号有 %(count)s 次登录失败，最近一次在 %(at)s，来自网络地址 %(address)s。"
+            )
+            % {
+                "count": notice.count,
+                "at": date_format(timezone.localtime(notice.last_at), "Y-m-d H:i"),
+                "address": notice.last_address or "—",
+            },
+            reverse("accounts:login_failures"),
+            _("查看登录失败记录"),
+        ),
+    )
+
 
 class LogoutView(auth_views.LogoutView):
     pass
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetForm
     template_name = "accounts/password_reset.html"
     email_template_name = "accounts/mail/password_reset.txt"
     subject_template_name = "accounts/mail/password_reset_subject.txt"
@@ -257,6 +309,25 @@ class RecoveryCodesView(View):
         return redirect("accounts:recovery_codes")
 
 
+class LoginFailureListView(RoleRequiredMixin, View):
+    """The failed logins on the reader's own account: when, from which address, how many."""
+
+    allowed_roles = (Role.CITY_OFFICER, Role.PROVINCE_OFFICER, Role.EXPERT)
+
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        return render(
+            request,
+            "accounts/login_failures.html",
+            {
+                "by_address": selectors.failed_logins_by_address(request.user),
+                "page": paginate(request, selectors.failed_logins_of(request.user)),
+                "days": selectors.FAILED_LOGIN_DAYS,
+                "failure_limit": settings.SHIFAN_LOGIN_FAILURE_LIMIT,
+                "captcha_after": settings.SHIFAN_LOGIN_CAPTCHA_AFTER,
+            },
+        )
+
+
 # Registration and membership
 
 
@@ -377,6 +448,7 @@ class OwnOrganisationView(ApplicantMixin, View):
                 "can_manage": can_manage,
                 "manage_reason": manage_reason,
                 "invite_form": invite_form or InvitationForm(),
+                "changes": selectors.organisation_changes_visible_to(request.user)[:5],
             },
         )
 
@@ -410,27 +482,49 @@ class OwnOrganisationEditView(ApplicantMixin, View):
         organisation = self.membership().organisation
         require(rules.can_edit_organisation(request.user, organisation))
         initial = {field: getattr(organisation, field) for field in services.ORGANISATION_EDITABLE_FIELDS}
-        return render(
-            request,
-            self.template_name,
-            {"form": OrganisationForm(initial=initial), "organisation": organisation},
+        form = OrganisationForm(
+            initial=initial, in_process=bool(organisation_changes.numbers_in_process(organisation))
         )
+        return self.page(request, organisation, form)
 
     def post(self, request: AuthenticatedRequest) -> HttpResponse:
         organisation = self.membership().organisation
         require(rules.can_edit_organisation(request.user, organisation))
-        form = OrganisationForm(request.POST)
+        in_process = organisation_changes.numbers_in_process(organisation)
+        form = OrganisationForm(request.POST, in_process=bool(in_process))
         if form.is_valid():
+            changes = dict(form.cleaned_data)
+            reason = changes.pop("change_reason", "")
             try:
-                services.update_organisation(
-                    actor=request.user, organisation=organisation, **form.cleaned_data
+                change = services.edit_organisation(
+                    actor=request.user, organisation=organisation, changes=changes, change_reason=reason
                 )
             except AccountError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, "单位信息已保存。")
+                if change is None:
+                    messages.success(request, "单位信息已保存。")
+                else:
+                    messages.success(
+                        request,
+                        "其他信息已保存；单位名称、所在城市或区县的变更已提交省工信厅审核，核准后生效。",
+                    )
                 return redirect("accounts:own_organisation")
-        return render(request, self.template_name, {"form": form, "organisation": organisation})
+        return self.page(request, organisation, form)
+
+    def page(
+        self, request: AuthenticatedRequest, organisation: Organisation, form: OrganisationForm
+    ) -> HttpResponse:
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "organisation": organisation,
+                "in_process": organisation_changes.numbers_in_process(organisation),
+                "pending_change": organisation_changes.pending_change(organisation),
+            },
+        )
 
 
 class MemberRemoveView(ApplicantMixin, View):
@@ -963,3 +1057,65 @@ class ExpertImportConfirmView(ProvinceMixin, View):
 class ExpertImportTemplateView(ProvinceMixin, View):
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
         return xlsx_response(pool.template_workbook(), "专家导入模板.xlsx")
+
+
+class OrganisationChangeListView(RoleRequiredMixin, View):
+    """The province's queue of requested changes of organisations' names, cities and counties."""
+
+    allowed_roles = (Role.PROVINCE_OFFICER,)
+    template_name = "accounts/organisation_change_list.html"
+
+    def get(self, request: AuthenticatedRequest) -> HttpResponse:
+        state = request.GET.get("state", ChangeState.PENDING)
+        if state not in ChangeState.values:
+            state = ""
+        query = request.GET.get("q", "").strip()
+        changes = selectors.organisation_changes_visible_to(request.user, state=state, query=query)
+        return render(
+            request,
+            self.template_name,
+            {
+                "page": paginate(request, changes),
+                "state": state,
+                "query": query,
+                "states": ChangeState.choices,
+            },
+        )
+
+
+class OrganisationChangeView(RoleRequiredMixin, View):
+    allowed_roles = (Role.PROVINCE_OFFICER,)
+    template_name = "accounts/organisation_change.html"
+
+    def get(
+        self, request: AuthenticatedRequest, pk: int, form: ChangeDecisionForm | None = None
+    ) -> HttpResponse:
+        change = selectors.organisation_change_for(request.user, pk)
+        organisation = change.organisation
+        return render(
+            request,
+            self.template_name,
+            {
+                "change": change,
+                "organisation": organisation,
+                "in_process": organisation_changes.numbers_in_process(organisation),
+                "form": form or ChangeDecisionForm(),
+            },
+        )
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        change = selectors.organisation_change_for(request.user, pk)
+        form = ChangeDecisionForm(request.POST)
+        if form.is_valid():
+            approve = form.cleaned_data["decision"] == "approve"
+            try:
+                organisation_changes.decide_change(
+                    actor=request.user, change=change, approve=approve, note=form.cleaned_data["note"]
+                )
+            except organisation_changes.ChangeRefused as error:
+                form_error_from(form, error)
+            else:
+                verdict = "已核准" if approve else "已驳回"
+                messages.success(request, f"{verdict}“{change.organisation.name}”的单位信息变更申请。")
+                return redirect("accounts:organisation_change_list")
+        return self.get(request, pk, form=form)
