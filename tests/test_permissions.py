@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from shifan.accounts.models import Role
 from shifan.applications.sealed_scans import upload_sealed_scan
+from shifan.core.middleware import cache_directives
 from shifan.core.models import Notice
 from shifan.documents.models import ExportJob, ExportState
 from shifan.expert_review.models import Assignment, AssignmentState, ProposedList
@@ -808,6 +809,19 @@ MATRIX = [
 ]
 
 
+# Pages anyone may see, kept a minute by browsers and proxies when a visitor without a session
+# asks; every other answer, and these to anyone logged in, must be kept by no cache.
+PUBLIC_PAGES = {
+    "publicity:public_notices",
+    "publicity:public_notice",
+    "publicity:public_announcement",
+    "cases:public_list",
+    "cases:public_case",
+    "cases:public_picture",
+    "documents:verify",
+}
+
+
 def test_draft_is_invisible_to_officers(client, world):
     for role in ("city", "province"):
         login_verified(client, world["users"][role])
@@ -848,6 +862,10 @@ def test_permission_matrix(client, world, role, name, method, kwargs, expected):
     assert response.status_code == expected[role], f"{role} {method.upper()} {url}"
     if response.status_code == 302 and user is None and name not in {"set_language", "accounts:logout"}:
         assert response["Location"].startswith(reverse("accounts:login"))
+    if user is None and name in PUBLIC_PAGES and response.status_code == 200:
+        assert response["Cache-Control"] == "public, max-age=60", url
+    else:
+        assert {"private", "no-store"} <= cache_directives(response), f"{role} {method.upper()} {url}"
 
 
 def test_roles_cover_every_role():

@@ -88,7 +88,11 @@ AnyResponse = TypeVar("AnyResponse", bound=HttpResponseBase)
 
 
 def public_page(response: AnyResponse) -> AnyResponse:
-    """Mark a page anyone may see as cacheable by browsers and proxies for `PUBLIC_MAX_AGE`."""
+    """Mark a page anyone may see as cacheable by browsers and proxies for `PUBLIC_MAX_AGE`.
+
+    Every answer without this mark is `private, no-store` (`core.middleware`), and so is this one
+    when it goes to a logged-in visitor or sets a cookie.
+    """
     patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
     return response
 

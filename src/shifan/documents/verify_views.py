@@ -2,16 +2,13 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.cache import patch_cache_control
 from django.views import View
 
-from shifan.core.http import over_rate_limit
+from shifan.core.http import over_rate_limit, public_page
 from shifan.documents import verification
 from shifan.documents.verify_forms import VerificationForm
 
 LOOKUPS_PER_MINUTE = 30
-# The empty form may be cached like the notice pages; answers may change (a resubmission, a withdrawal).
-FORM_MAX_AGE = 60
 
 
 def _answer(request: HttpRequest, form: VerificationForm) -> HttpResponse:
@@ -24,17 +21,17 @@ def _answer(request: HttpRequest, form: VerificationForm) -> HttpResponse:
         status = 429
     else:
         result = verification.verify(form.cleaned_data["number"], form.cleaned_data["digest"])
-    response = render(request, "documents/verify.html", {"form": form, "result": result}, status=status)
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    # Not marked public: answers may change (a resubmission, a withdrawal), so none is kept.
+    return render(request, "documents/verify.html", {"form": form, "result": result}, status=status)
 
 
 class VerifyView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         if "number" not in request.GET and "digest" not in request.GET:
-            response = render(request, "documents/verify.html", {"form": VerificationForm(), "result": None})
-            patch_cache_control(response, public=True, max_age=FORM_MAX_AGE)
-            return response
+            # The empty form is the same for everyone: cached like the notice pages.
+            return public_page(
+                render(request, "documents/verify.html", {"form": VerificationForm(), "result": None})
+            )
         return _answer(request, VerificationForm(request.GET))
 
 

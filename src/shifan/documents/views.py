@@ -119,7 +119,6 @@ class BookView(RoleRequiredMixin, View):
         response["Content-Disposition"] = attachment_disposition(
             filename, f"application-{application.pk}.{self.extension}"
         )
-        response["Cache-Control"] = "private, no-store"
         return response
 
 
