@@ -10,10 +10,16 @@ _serial = itertools.count(1)
 
 
 def accepted(
-    batch, *, city_code="440100", category="enterprise", modes=("industrial_design",), industry="34"
+    batch,
+    *,
+    city_code="440100",
+    category="enterprise",
+    modes=("industrial_design",),
+    industry="34",
+    name=None,
 ):
     """Return an application accepted by the province, with a snapshot (made directly, for speed)."""
-    organisation = factories.OrganisationFactory(city_code=city_code)
+    organisation = factories.OrganisationFactory(city_code=city_code, **({"name": name} if name else {}))
     answers = {"industry": industry}
     if category == "enterprise":
         answers["modes"] = {"selected": list(modes)}

@@ -569,12 +569,14 @@ def template_workbook() -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    from shifan.core.sheets import append_row, workbook_bytes
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "专家名单"
-    sheet.append(list(COLUMNS))
-    sheet.append([EXAMPLE[column] for column in COLUMNS])
+    append_row(sheet, COLUMNS)
+    append_row(sheet, [EXAMPLE[column] for column in COLUMNS])
     widths = {NAME: 10, EMPLOYER: 28, EMPLOYER_CODE: 24, CITY: 10, PHONE: 15, EMAIL: 26}
     widths |= {EXPERTISE: 30, TITLE: 14, INDUSTRIES: 16, PAST_CODES: 30}
     required_fill = PatternFill("solid", fgColor="DCE6F1")
@@ -593,7 +595,7 @@ def template_workbook() -> bytes:
     sheet.freeze_panes = "A2"
 
     help_sheet = workbook.create_sheet("填写说明")
-    help_sheet.append(["专业领域（可填多个）", "所在城市", "熟悉行业（制造业大类，选填）", "说明"])
+    append_row(help_sheet, ["专业领域（可填多个）", "所在城市", "熟悉行业（制造业大类，选填）", "说明"])
     notes = [
         "每行一位专家，第二行是示例，导入前请删除。",
         "蓝色表头为必填列，灰色为选填列；列的顺序不限。",
@@ -607,19 +609,17 @@ def template_workbook() -> bytes:
     divisions = [f"{i.code} {i.name}" for i in reference.industries(manufacturing_only=True)]
     expertise = list(ExpertiseField.values)
     for index in range(max(len(expertise), len(cities), len(divisions), len(notes))):
-        help_sheet.append(
+        append_row(
+            help_sheet,
             [
                 expertise[index] if index < len(expertise) else None,
                 cities[index] if index < len(cities) else None,
                 divisions[index] if index < len(divisions) else None,
                 notes[index] if index < len(notes) else None,
-            ]
+            ],
         )
     for index, width in enumerate((18, 12, 30, 80)):
         help_sheet.column_dimensions[_column_letter(index)].width = width
         help_sheet.cell(row=1, column=index + 1).font = Font(bold=True)
     help_sheet.freeze_panes = "A2"
-
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(workbook)

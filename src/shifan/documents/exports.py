@@ -470,7 +470,7 @@ def export_summary(entries: Sequence[_Entry]) -> bytes:
                 organisation.city.name,
                 application.category_name,
                 application.get_state_display(),
-                f"{timezone.localtime(snapshot.submitted_at):%Y-%m-%d %H:%M}",
+                snapshot.submitted_at,
                 snapshot.sequence,
                 snapshot.digest,
                 entry.path,

@@ -41,10 +41,6 @@ UNIT_COLUMNS = [
 ]
 
 
-def _when(value: object) -> str:
-    return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else ""  # type: ignore[arg-type]
-
-
 def objections_workbook(notice: Notice) -> Workbook:
     workbook = Workbook()
     sheet = workbook.active
@@ -65,7 +61,7 @@ def objections_workbook(notice: Notice) -> Workbook:
             sheet,
             [
                 objection.reference,
-                _when(objection.submitted_at),
+                objection.submitted_at,
                 entry.unit_name,
                 entry.category_name,
                 entry.city_name,
@@ -78,7 +74,7 @@ def objections_workbook(notice: Notice) -> Workbook:
                 objection.get_state_display(),
                 objection.findings,
                 objection.decision_reason,
-                _when(objection.decided_at),
+                objection.decided_at,
             ],
         )
     sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
@@ -101,8 +97,8 @@ def units_workbook(units: Iterable[DemonstrationUnit]) -> Workbook:
                 unit.position,
                 unit.unit_name,
                 unit.city_name,
-                f"{unit.valid_from:%Y-%m-%d}",
-                f"{unit.valid_until:%Y-%m-%d}",
+                unit.valid_from,
+                unit.valid_until,
                 unit.get_status_display(),
                 "是" if unit.national_recommended else "",
                 unit.national_priority or "",

@@ -59,7 +59,7 @@ def round_workbook(round_: Round, reports: Iterable[Report], today: date) -> Wor
                 report.unit.category_name,
                 report.unit.city_name,
                 report.state_label(today),
-                f"{report.submitted_at:%Y-%m-%d %H:%M}" if report.submitted_at else "",
+                report.submitted_at,
                 figure("operating_revenue"),
                 figure("service_revenue"),
                 figure("service_share"),
