@@ -282,6 +282,34 @@ WHITENOISE_USE_FINDERS = not env_bool("SHIFAN_COLLECTED_STATIC", False)
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
+# Uploads are bounded while they stream and, for Office files, by what they expand to
+# (shifan.core.uploads). The largest file any upload takes: attachments, sealed scans and the
+# city's letter take 20 MB (objection evidence 10 MB, case pictures and the expert list 5 MB); a
+# programme spec allowing more is refused. The reverse proxy's body limit matches these
+# (docs/deployment.md).
+SHIFAN_UPLOAD_MAX_MB = int(os.environ.get("SHIFAN_UPLOAD_MAX_MB", "20"))
+# An Office file (docx, xlsx: a ZIP) is refused before anything decompresses it when its entries
+# declare more than this in total, when it has more entries than this, or when one entry above a
+# megabyte is compressed more than this many times (ordinary documents: a few times to a few dozen).
+SHIFAN_UPLOAD_MAX_EXPANDED_MB = int(os.environ.get("SHIFAN_UPLOAD_MAX_EXPANDED_MB", "200"))
+SHIFAN_UPLOAD_MAX_ARCHIVE_ENTRIES = int(os.environ.get("SHIFAN_UPLOAD_MAX_ARCHIVE_ENTRIES", "5000"))
+SHIFAN_UPLOAD_MAX_COMPRESSION_RATIO = int(os.environ.get("SHIFAN_UPLOAD_MAX_COMPRESSION_RATIO", "200"))
+FILE_UPLOAD_HANDLERS = [
+    # First: it stops a file at SHIFAN_UPLOAD_MAX_MB before the others store more of it.
+    "shifan.core.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# A request up to this size keeps its files in memory; a larger one writes them to temporary files.
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
+# The fields of one request, files apart: the whole application form, saved at once, is well under
+# a megabyte of text even with every section long; larger bodies get the 413 page (core.views).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest form (the enterprise application with its tables full) posts about 600 fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# The most files one form takes at once is the objection's five pieces of evidence; a few more are
+# parsed so that the form, not a bare error page, says how many it takes.
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
 
 # Mail: console in the demo, SMTP by settings.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

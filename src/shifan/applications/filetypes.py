@@ -3,7 +3,8 @@
 An attachment is accepted when its content is one of the kinds the field takes (pdf, image, word,
 excel), its extension names that same kind, it is not empty and not too large. The extension is
 trusted for one thing only: telling a legacy Word file from a legacy Excel file (both OLE2
-compound documents) when the content does not say.
+compound documents) when the content does not say. An Office Open XML file (a ZIP) is also refused
+when it would expand past the settings' limits, before anything decompresses it (`core.uploads`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Final
+
+from shifan.core.uploads import (
+    ArchiveLimits,
+    ArchiveUnreadable,
+    UploadRefused,
+    check_archive,
+    check_entries,
+    refuse_oversized,
+)
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -34,14 +44,6 @@ MEGABYTE: Final = 1024 * 1024
 _OLE2_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _BMP_HEADER_SIZES: Final = (12, 40, 52, 56, 64, 108, 124)
-
-
-class UploadRefused(ValueError):
-    """Raised when an upload is not accepted; `message` is the Chinese reason shown to the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _extension(filename: str) -> str:
@@ -159,9 +161,11 @@ def read_checked(
 ) -> CheckedFile:
     """Read an upload and check it (`check_upload`); `unnamed` names a file the browser sent without one.
 
-    An oversized file is refused by its declared size before it is read into memory.
+    An oversized file is refused before it is read into memory: by its declared size, or because
+    it was stopped while it streamed (core.uploads).
     """
     name = (uploaded.name or unnamed)[-255:]
+    refuse_oversized(uploaded, max_size_mb=max_size_mb)
     check_size(uploaded.size or 0, max_size_mb=max_size_mb)
     data = uploaded.read()
     kind = check_upload(data, name, accept=accept, max_size_mb=max_size_mb)
@@ -178,9 +182,14 @@ def check_upload(data: bytes, filename: str, *, accept: tuple[str, ...], max_siz
     """Return the kind of an uploaded file; raise UploadRefused with the reason if it is not accepted.
 
     Refused: an empty file, one above `max_size_mb`, one whose content is not of a kind in `accept`,
-    and one whose extension names another kind than its content (a PNG named .pdf).
+    one whose extension names another kind than its content (a PNG named .pdf), and an Office file
+    that would expand past the settings' limits (`core.uploads.check_archive`) or cannot be opened.
     """
     check_size(len(data), max_size_mb=max_size_mb)
+    limits = ArchiveLimits.from_settings() if data.startswith(_ZIP_MAGIC) else None
+    if limits is not None:
+        # Telling the kind loads the archive's directory: how many entries it holds is checked first.
+        check_entries(data, limits)
     extension = _extension(filename)
     named = next((kind for kind, extensions in EXTENSIONS.items() if extension in extensions), None)
     kind = detect_kind(data, filename)
@@ -200,4 +209,11 @@ def check_upload(data: bytes, filename: str, *, accept: tuple[str, ...], max_siz
             f"扩展名为 {extension} 但内容不是 {KIND_LABELS[named]}（实际是 {KIND_LABELS[kind]}）。"
             f"请使用与内容相符的扩展名（{expected} 等）后重新上传。"
         )
+    if limits is not None:
+        try:
+            check_archive(data, limits)
+        except ArchiveUnreadable:
+            raise UploadRefused(
+                f"文件已损坏，无法作为 {KIND_LABELS[kind]} 打开，请重新保存后上传。"
+            ) from None
     return kind
