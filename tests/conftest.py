@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 
 from tests import factories
 
@@ -13,6 +14,13 @@ Path(django_settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
 def _fast_password_hashing(settings):
     # Argon2 is the production hasher (tested in test_settings); MD5 keeps fixtures fast.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The rate limits (the login form's counts every form sent) live in the cache: each test
+    # starts from zero, whatever ran before it in the same process.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from shifan.accounts.models import Organisation, Role
 from shifan.core import reference, uscc
 from tests import factories
+from tests.accounts.test_login import try_login
 from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -154,14 +155,13 @@ def test_applicants_do_not_need_two_factor(client, applicant_admin):
 
 
 def test_repeated_failed_logins_lock_with_a_clear_message(client, applicant_admin):
-    url = reverse("accounts:login")
     for _ in range(4):
-        response = client.post(url, {"username": applicant_admin.email, "password": "wrong"})
+        response = try_login(client, applicant_admin.email, "wrong", "127.0.0.1")
         assert "邮箱或密码不正确" in response.content.decode()
-    response = client.post(url, {"username": applicant_admin.email, "password": "wrong"})
+    response = try_login(client, applicant_admin.email, "wrong", "127.0.0.1")
     assert response.status_code == 429
     assert "暂时锁定" in response.content.decode()
-    response = client.post(url, {"username": applicant_admin.email, "password": factories.PASSWORD})
+    response = try_login(client, applicant_admin.email, factories.PASSWORD, "127.0.0.1")
     assert response.status_code == 429
 
 
@@ -190,7 +190,8 @@ def test_each_officer_role_has_its_home(client, factory, marker):
 def test_password_reset_by_email_link(
     client, applicant_admin, mailoutbox, django_capture_on_commit_callbacks
 ):
-    client.post(reverse("accounts:password_reset"), {"email": applicant_admin.email})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:password_reset"), {"email": applicant_admin.email})
     assert len(mailoutbox) == 1
     link = re.search(r"http://\S+/password/reset/\S+/", mailoutbox[0].body).group(0)
     path = link.split("127.0.0.1:8000", 1)[1]

@@ -210,7 +210,8 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
 
     error_messages = {
         "invalid_login": _(
-            "邮箱或密码不正确。同一账号在同一网络地址连续输错 %(limit)s 次，将在该地址暂停登录 %(minutes)s 分钟。"
+            "邮箱或密码不正确。"
+            "同一账号在同一网络地址连续输错 %(limit)s 次，将在该地址暂停登录 %(minutes)s 分钟。"
         ),
         "inactive": "该账号已停用，请联系管理员。",
     }

@@ -148,7 +148,8 @@ def show_failed_login_notice(request: HttpRequest) -> None:
         format_html(
             '<span data-testid="failed-login-notice">{}</span> <a href="{}">{}</a>',
             _(
-                "自上次登录以来，您的账号有 %(count)s 次登录失败，最近一次在 %(at)s，来自网络地址 %(address)s。"
+                "自上次登录以来，您的账号有 %(count)s 次登录失败，"
+                "最近一次在 %(at)s，来自网络地址 %(address)s。"
             )
             % {
                 "count": notice.count,

@@ -7,7 +7,7 @@ from django.views.generic import TemplateView
 
 from shifan.accounts import selectors
 from shifan.accounts.models import Role
-from shifan.accounts.views import RoleRequiredMixin, actor_of
+from shifan.accounts.views import RoleRequiredMixin, actor_of, show_failed_login_notice
 from shifan.applications.selectors import applications_of_own_organisation, applications_visible_to
 from shifan.core import reference
 from shifan.core.http import xlsx_response
@@ -33,6 +33,7 @@ class HomeView(TemplateView):
         if not self.request.user.is_authenticated:
             return context
         user = actor_of(self.request)
+        show_failed_login_notice(self.request)
         if user.is_applicant:
             membership = selectors.membership_of(user)
             context["membership"] = membership
