@@ -128,6 +128,23 @@ def world(db):
     }
 
 
+def _organisation_change(world):
+    """A pending request of organisation A's administrator to move it to 深圳."""
+    from shifan.accounts.models import OrganisationChange
+
+    change, _created = OrganisationChange.objects.get_or_create(
+        organisation=world["organisation"],
+        state="pending",
+        defaults={
+            "before": {"city_code": "440100"},
+            "after": {"city_code": "440300"},
+            "reason": "迁址",
+            "requested_by": world["users"]["admin"],
+        },
+    )
+    return change
+
+
 def _export_job(officer, batch):
     """The city officer's finished export of his city's books."""
     job = ExportJob.objects.create(
@@ -323,6 +340,13 @@ MATRIX = [
         None,
         expect(200, anonymous=302, admin=403, member=403, other_admin=403),
     ),
+    # Each officer or expert reads the own account's failed logins; there is no id to try.
+    (
+        "accounts:login_failures",
+        "get",
+        None,
+        expect(200, anonymous=302, admin=403, member=403, other_admin=403),
+    ),
     ("accounts:invitation_accept", "get", lambda w: {"token": w["invitation"].token}, expect(200)),
     ("accounts:own_organisation", "get", None, expect(200, anonymous=302, **APPLICANTS_ONLY)),
     (
@@ -367,6 +391,13 @@ MATRIX = [
     ("accounts:expert_create", "get", None, PROVINCE_ONLY),
     ("accounts:account_detail", "get", lambda w: {"pk": w["city_officer"].pk}, PROVINCE_ONLY),
     ("accounts:audit_list", "get", None, PROVINCE_ONLY),
+    ("accounts:organisation_change_list", "get", None, PROVINCE_ONLY),
+    (
+        "accounts:organisation_change",
+        "get",
+        lambda w: {"pk": _organisation_change(w).pk},
+        PROVINCE_ONLY,
+    ),
     ("accounts:expert_edit", "get", lambda w: {"pk": w["users"]["expert"].pk}, PROVINCE_ONLY),
     (
         "accounts:expert_past_employment_add",
