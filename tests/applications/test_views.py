@@ -8,7 +8,7 @@ from django.urls import reverse
 from shifan.applications import services
 from shifan.applications.models import Application
 from tests import factories
-from tests.applications.test_filetypes import DOCX, PDF
+from tests.core.test_filetypes import DOCX, PDF
 from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db

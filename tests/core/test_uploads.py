@@ -21,7 +21,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shifan.applications.filetypes import MEGABYTE, UploadRefused, check_upload, read_checked
+from shifan.core.filetypes import MEGABYTE, UploadRefused, check_upload, read_checked
 from shifan.core.uploads import (
     ArchiveLimits,
     ArchiveUnreadable,

@@ -12,10 +12,10 @@ from django.db import transaction
 
 from shifan.accounts.models import User
 from shifan.applications import rules
-from shifan.applications.filetypes import UploadRefused, content_type, read_checked
 from shifan.applications.models import Application, SealedScan, SealedScanKind
 from shifan.applications.selectors import latest_snapshot
 from shifan.applications.services import ApplicationError, lock
+from shifan.core.filetypes import UploadRefused, content_type, read_checked
 from shifan.core.services import record_event
 
 SCAN_ACCEPT = ("pdf", "image")

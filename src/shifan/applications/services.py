@@ -23,7 +23,6 @@ from django.utils import timezone
 from shifan.accounts.models import User
 from shifan.applications import answers as answer_rules
 from shifan.applications import rules
-from shifan.applications.filetypes import UploadRefused, check_room, read_checked
 from shifan.applications.models import (
     EDITABLE_STATES,
     Application,
@@ -35,6 +34,7 @@ from shifan.applications.models import (
     unit_facts,
 )
 from shifan.applications.selectors import latest_snapshot
+from shifan.core.filetypes import UploadRefused, check_room, read_checked
 from shifan.core.mail import queue_mail
 from shifan.core.services import record_event
 from shifan.eligibility import services as eligibility

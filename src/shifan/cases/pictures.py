@@ -1,6 +1,6 @@
 """Pictures of a typical case: JPEG or PNG only, checked by content, size and pixels; thumbnails.
 
-The content is checked twice: by its magic bytes (`applications.filetypes`, as for attachments)
+The content is checked twice: by its magic bytes (`core.filetypes`, as for attachments)
 and by decoding it with Pillow, which also gives the size in pixels. A picture that does not
 decode, or whose pixel count would make decoding it expensive, is refused before anything is
 stored.
@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from shifan.applications.filetypes import CheckedFile, UploadRefused, content_type, read_checked
+from shifan.core.filetypes import CheckedFile, UploadRefused, content_type, read_checked
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile

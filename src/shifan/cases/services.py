@@ -14,10 +14,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from shifan.accounts.models import User
-from shifan.applications.filetypes import UploadRefused
 from shifan.cases import pictures
 from shifan.cases.models import CasePicture, CaseState, TypicalCase
 from shifan.cases.modes import mode_choices
+from shifan.core.filetypes import UploadRefused
 from shifan.core.services import record_event
 from shifan.publicity.models import DemonstrationUnit, UnitStatus
 

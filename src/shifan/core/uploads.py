@@ -18,7 +18,7 @@ Two guarantees, both from settings (`SHIFAN_UPLOAD_*`, listed in docs/deployment
   openpyxl expands; `check_expansion` makes that explicit where the project expands a file itself,
   reading every entry with a byte cap.
 
-This module is the base of the upload checks (`applications.filetypes` builds on it) and imports
+This module is the base of the upload checks (`core.filetypes` builds on it) and imports
 nothing of the project's own apps.
 """
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 from shifan.accounts.models import User
 from shifan.accounts.selectors import member_users
 from shifan.applications import services as applications
-from shifan.applications.filetypes import UploadRefused, read_checked
 from shifan.applications.models import Application, ApplicationState
 from shifan.applications.selectors import latest_snapshot, latest_snapshots
+from shifan.core.filetypes import UploadRefused, read_checked
 from shifan.core.notices import notify
 from shifan.core.services import record_event
 from shifan.programs.models import Batch

@@ -18,8 +18,8 @@ from django.utils import timezone
 from shifan.accounts.models import User
 from shifan.accounts.selectors import member_users, members_by_organisation, organisation_ids_of
 from shifan.applications import answers as answer_rules
-from shifan.applications.filetypes import UploadRefused, check_room, content_type, read_checked
 from shifan.core.dates import chinese_date
+from shifan.core.filetypes import UploadRefused, check_room, content_type, read_checked
 from shifan.core.notices import notify
 from shifan.core.services import record_event
 from shifan.eligibility.services import effective_rules

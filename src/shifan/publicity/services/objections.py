@@ -16,10 +16,10 @@ from stdnum.cn import ric
 from shifan.accounts.models import Membership, User
 from shifan.accounts.selectors import member_users
 from shifan.applications import services as applications
-from shifan.applications.filetypes import CheckedFile, UploadRefused, read_checked
 from shifan.applications.models import Application, ApplicationState
 from shifan.core import uscc
 from shifan.core.dates import chinese_date
+from shifan.core.filetypes import CheckedFile, UploadRefused, read_checked
 from shifan.core.mail import queue_mail
 from shifan.core.notices import notify
 from shifan.core.services import record_event

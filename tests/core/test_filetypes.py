@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shifan.applications.filetypes import MEGABYTE, UploadRefused, check_upload, detect_kind
+from shifan.core.filetypes import MEGABYTE, UploadRefused, check_upload, detect_kind
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = (

@@ -5,6 +5,9 @@ excel), its extension names that same kind, it is not empty and not too large. T
 trusted for one thing only: telling a legacy Word file from a legacy Excel file (both OLE2
 compound documents) when the content does not say. An Office Open XML file (a ZIP) is also refused
 when it would expand past the settings' limits, before anything decompresses it (`core.uploads`).
+
+It sits in core, under every app, so that each checks its uploads the same way: the applications'
+attachments, the organisations' licence scans (accounts) and every later stage's files.
 """
 
 from __future__ import annotations
