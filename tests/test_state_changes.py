@@ -158,3 +158,36 @@ def test_the_queue_and_summary_after_a_move_and_rename(client, people):
     assert (
         application.number not in client.get(reverse("reviews:queue"), {"batch": batch_pk}).content.decode()
     )
+
+
+def cells(workbook_bytes):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(workbook_bytes))
+    return {str(cell.value) for sheet in book for row in sheet.iter_rows() for cell in row if cell.value}
+
+
+def test_exports_show_the_organisation_as_submitted(client, people):
+    from shifan.documents import exports
+
+    application = submitted(people)
+    submitted_name = application.unit_name
+    reviews.recommend_application(
+        actor=people["city"], application=application, opinion="同意推荐", truthfulness_confirmed=True
+    )
+    approved_change(people, {"name": RENAMED, "city_code": SHENZHEN, "county_code": SHENZHEN_COUNTY})
+    login_verified(client, people["city"])
+    response = client.get(reverse("reviews:summary_export", kwargs={"batch_pk": application.batch_id}))
+    summary = cells(response.content)
+    assert submitted_name in summary
+    assert RENAMED not in summary
+    snapshots = exports.snapshots_for_export(people["city"], application.batch, city_code="", category="")
+    entries = exports._entries(snapshots)
+    assert entries[0].path.startswith("广州市/")
+    listed = cells(exports.export_summary(entries))
+    assert submitted_name in listed
+    assert "广州市" in listed
+    assert RENAMED not in listed
+    assert "深圳市" not in listed

@@ -273,6 +273,18 @@ class Snapshot(models.Model):
     def short_digest(self) -> str:
         return self.digest[:12]
 
+    def facts(self) -> dict[str, str]:
+        """Return the organisation as submitted (UNIT_FACTS); rows made before they were kept read
+        the application's columns, filled from the organisation when they were added."""
+        if self.unit:
+            return self.unit
+        application = self.application
+        return {
+            **unit_facts(application.organisation),
+            "name": application.applicant_name,
+            "city_code": application.applicant_city_code,
+        }
+
 
 class SealedScanKind(models.TextChoices):
     COMMITMENT = "commitment", _("盖章承诺页")

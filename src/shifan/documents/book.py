@@ -207,7 +207,7 @@ def submitted_book(snapshot: Snapshot) -> Book:
         ),
         page=settings.SITE_URL + reverse("documents:verify"),
     )
-    unit = snapshot.unit or unit_facts(application.organisation)
+    unit = snapshot.facts()
     return _book(application, unit, snapshot.answers, snapshot.attachments, verification, submitted)
 
 

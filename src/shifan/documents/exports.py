@@ -117,7 +117,7 @@ def applications_for_export(
         Exists(Snapshot.objects.filter(application=OuterRef("pk"))), batch=batch
     )
     if city_code:
-        queryset = queryset.filter(organisation__city_code=city_code)
+        queryset = queryset.filter(city_code=city_code)
     if category:
         queryset = queryset.filter(category=category)
     return queryset
@@ -348,13 +348,13 @@ def _entries(snapshots: Sequence[Snapshot]) -> list[_Entry]:
     rows = []
     for snapshot in snapshots:
         book = submitted_book(snapshot)
-        organisation = snapshot.application.organisation
-        rows.append((city_order.get(organisation.city_code, len(city_order)), organisation, book, snapshot))
+        city_code = snapshot.facts()["city_code"]
+        rows.append((city_order.get(city_code, len(city_order)), city_code, book, snapshot))
     rows.sort(key=lambda row: (row[0], book_filename(row[2], "pdf"), row[3].pk))
     entries = []
     taken: set[str] = set()
-    for _order, organisation, book, snapshot in rows:
-        path = f"{organisation.city.name}/{book_filename(book, 'pdf')}"
+    for _order, city_code, book, snapshot in rows:
+        path = f"{reference.city(city_code).name}/{book_filename(book, 'pdf')}"
         if path in taken:  # the numbers are unique, so only a hand-made number can clash
             path = path.removesuffix(".pdf") + f" ({snapshot.pk}).pdf"
         taken.add(path)
@@ -459,15 +459,15 @@ def export_summary(entries: Sequence[_Entry]) -> bytes:
     for index, entry in enumerate(entries, start=1):
         snapshot = entry.snapshot
         application = snapshot.application
-        organisation = application.organisation
+        unit = snapshot.facts()
         body_row(
             sheet,
             [
                 index,
                 snapshot.number,
-                organisation.name,
-                organisation.credit_code,
-                organisation.city.name,
+                unit["name"],
+                unit["credit_code"],
+                reference.city(unit["city_code"]).name,
                 application.category_name,
                 application.get_state_display(),
                 snapshot.submitted_at,

@@ -45,8 +45,8 @@ def _ranking_sheet(workbook: Workbook, batch: Batch, category_key: str, name: st
             [
                 row.rank,
                 row.application.number,
-                row.application.organisation.name,
-                row.application.organisation.city.name,
+                row.application.applicant_name,
+                row.application.city_name,
                 f"{row.submitted}/{row.expected}",
                 float(result.raw_mean),
                 float(result.score),
@@ -89,7 +89,7 @@ def _sheets_sheet(workbook: Workbook, batch: Batch) -> None:
                 sheet,
                 [
                     item.application.number,
-                    item.application.organisation.name,
+                    item.application.applicant_name,
                     item.expert.name,
                     item.expert.expert_profile.employer,
                     item.status_label,

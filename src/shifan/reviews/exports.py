@@ -6,6 +6,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from shifan.applications import answers as answer_rules
+from shifan.applications.models import unit_facts
 from shifan.applications.selectors import latest_snapshot
 from shifan.core import reference
 from shifan.core.sheets import body_row, header_row, title_row, workbook_bytes
@@ -40,18 +41,19 @@ def row_for(recommendation: Recommendation) -> list[Any]:
     prior_year = application.batch.application_year - 1
     revenue = answer_rules.number(_figure(answers, "main_business_revenue", prior_year))
     share = answer_rules.number(_figure(answers, "service_share", prior_year))
-    organisation = application.organisation
+    # The organisation as submitted, not as it is now.
+    unit = snapshot.facts() if snapshot else unit_facts(application.organisation)
     return [
         recommendation.rank,
         application.number,
-        organisation.name,
-        organisation.credit_code,
+        unit["name"],
+        unit["credit_code"],
         application.category_name,
         answer_rules.modes_display(application.form, answers),
         float(revenue) if revenue is not None else "",
         float(share) if share is not None else "",
-        answers.get("contact_name") or organisation.contact_name,
-        answers.get("contact_phone") or organisation.contact_phone,
+        answers.get("contact_name") or unit["contact_name"],
+        answers.get("contact_phone") or unit["contact_phone"],
         recommendation.opinion,
     ]
 
