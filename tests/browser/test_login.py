@@ -14,9 +14,11 @@ from tests.browser.conftest import (
     fresh_totp_code,
     key_from_secret,
     log_in,
+    log_in_officer,
     log_out,
     make_officer,
     make_organisation,
+    officer_with_device,
     shot,
     totp_code,
 )
@@ -136,23 +138,101 @@ def test_officer_logs_in_with_a_recovery_code(live_server: Any, page: Any) -> No
     shot(page, "used-recovery-code-refused")
 
 
-def test_five_wrong_passwords_lock_the_login(live_server: Any, page: Any) -> None:
+def answer_captcha(page: Any) -> None:
+    """Type the CAPTCHA's answer, as a person reads it off the image (kept in the database by its key)."""
+    from captcha.models import CaptchaStore
+
+    key = page.locator("input[name=captcha_0]").input_value()
+    page.locator("input[name=captcha_1]").fill(CaptchaStore.objects.get(hashkey=key).response)
+
+
+def send_login(page: Any, password: str) -> None:
+    """Send the login form shown, with the e-mail it keeps, answering the CAPTCHA if it asks."""
+    page.locator("#id_password").fill(password)
+    if page.locator("input[name=captcha_1]").count():
+        answer_captcha(page)
+    page.get_by_role("button", name="登录", exact=True).click()
+
+
+def test_captcha_after_three_wrong_passwords_and_the_right_password_with_it_logs_in(
+    live_server: Any, page: Any
+) -> None:
+    make_organisation(admin_email="applicant@example.com", name="广州登录测试有限公司")
+
+    log_in(page, live_server.url, "applicant@example.com", "Wrong-Passw0rd!")
+    for _attempt in range(2):
+        expect(page.locator(".alert-danger")).to_contain_text("邮箱或密码不正确")
+        expect(page.locator("input[name=captcha_1]")).to_have_count(0)
+        send_login(page, "Wrong-Passw0rd!")
+    # The third failure: from now on the form asks for the CAPTCHA, drawn by the server.
+    expect(page.locator(".alert-danger")).to_contain_text("邮箱或密码不正确")
+    expect(page.locator("[data-captcha-image]")).to_be_visible()
+    expect(page.locator("#id_username")).to_have_value("applicant@example.com")
+    shot(page, "captcha-asked")
+
+    # The right password without the CAPTCHA is not checked: the CAPTCHA is asked for beside its field.
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.locator("#group-id_captcha .invalid-feedback")).to_contain_text("请输入图中的验证码")
+    shot(page, "captcha-missing")
+
+    send_login(page, PASSWORD)
+    expect(page.locator("[data-testid=user-menu]")).to_be_visible()
+    expect(page.locator("#id_password")).to_have_count(0)
+
+
+def test_five_wrong_passwords_lock_the_account_at_this_address(live_server: Any, page: Any) -> None:
     make_organisation(admin_email="applicant@example.com")
 
-    for _attempt in range(4):
-        log_in(page, live_server.url, "applicant@example.com", "Wrong-Passw0rd!")
+    log_in(page, live_server.url, "applicant@example.com", "Wrong-Passw0rd!")
+    for _attempt in range(3):
         expect(page.locator(".alert-danger")).to_contain_text("邮箱或密码不正确")
         expect(page.locator("[data-testid=locked]")).to_have_count(0)
-        expect(page.locator("#id_username")).to_have_value("applicant@example.com")
+        send_login(page, "Wrong-Passw0rd!")
+    expect(page.locator(".alert-danger")).to_contain_text("邮箱或密码不正确")
     shot(page, "wrong-password")
 
     # The lockout page is answered with 429 Too Many Requests, which Chromium logs as an error.
     allow_console_error(page, r"status of 429 \(Too Many Requests\) \(http://[^/]+/login/\)$")
-    log_in(page, live_server.url, "applicant@example.com", "Wrong-Passw0rd!")
+    send_login(page, "Wrong-Passw0rd!")
     expect(page.locator("[data-testid=locked]")).to_be_visible()
     expect(page.locator("[data-testid=locked]")).to_contain_text("5")
+    expect(page.locator("[data-testid=locked]")).to_contain_text("其他账号、其他网络地址")
     shot(page, "locked")
 
-    # While locked, even the right password does not let the person in.
-    log_in(page, live_server.url, "applicant@example.com", PASSWORD)
+    # While locked here, even the right password with the CAPTCHA does not let the person in.
+    page.goto(f"{live_server.url}/login/")
+    page.locator("#id_username").fill("applicant@example.com")
+    send_login(page, PASSWORD)
     expect(page.locator("[data-testid=locked]")).to_be_visible()
+
+
+def test_officer_is_told_of_failed_logins_and_reads_them_from_the_account_menu(
+    live_server: Any, page: Any
+) -> None:
+    user = officer_with_device(
+        email="city@example.com", name="李市局", role="city_officer", city_code="440100"
+    )
+    for _attempt in range(2):
+        log_in(page, live_server.url, user.email, "Wrong-Passw0rd!")
+        expect(page.locator(".alert-danger")).to_contain_text("邮箱或密码不正确")
+
+    log_in_officer(page, live_server.url, user, HOME_MARKERS["city_officer"])
+    notice = page.locator("[data-testid=failed-login-notice]")
+    expect(notice).to_contain_text("您的账号有 2 次登录失败")
+    expect(notice).to_contain_text("127.0.0.1")
+    shot(page, "failed-login-notice")
+
+    page.locator("[data-testid=user-menu]").click()
+    page.get_by_role("link", name="登录失败记录", exact=True).click()
+    expect(page.locator("h1")).to_have_text("登录失败记录")
+    expect(page.locator("[data-testid=login-failures-by-address] tbody tr")).to_have_count(1)
+    expect(page.locator("[data-testid=login-failures-by-address] tbody tr")).to_contain_text("127.0.0.1")
+    expect(page.locator("[data-testid=login-failures-by-address] tbody tr td").nth(1)).to_have_text("2")
+    expect(page.locator("[data-testid=login-failures] tbody tr")).to_have_count(2)
+    shot(page, "failed-logins")
+
+    # Told once: the home page does not repeat it.
+    page.goto(f"{live_server.url}/")
+    expect(page.locator(HOME_MARKERS["city_officer"])).to_be_visible()
+    expect(page.locator("[data-testid=failed-login-notice]")).to_have_count(0)
