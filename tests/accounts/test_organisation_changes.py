@@ -80,7 +80,7 @@ def test_a_change_of_the_organisation_does_not_move_a_submitted_application(
     )
     organisation.save()
     assert [a.pk for a in review_selectors.review_queue(city_officer, submitted.batch)] == [submitted.pk]
-    assert review_selectors.review_queue(shenzhen_officer, submitted.batch) == []
+    assert list(review_selectors.review_queue(shenzhen_officer, submitted.batch)) == []
     assert application_selectors.application_for(city_officer, submitted.pk).applicant_name != "改名公司"
     with pytest.raises(ReviewError):
         reviews.recommend_application(
@@ -135,7 +135,7 @@ def test_an_approved_move_changes_the_organisation_but_not_the_application(
     organisation.refresh_from_db()
     assert organisation.city_code == SHENZHEN
     assert [a.pk for a in review_selectors.review_queue(city_officer, submitted.batch)] == [submitted.pk]
-    assert review_selectors.review_queue(shenzhen_officer, submitted.batch) == []
+    assert list(review_selectors.review_queue(shenzhen_officer, submitted.batch)) == []
     event = AuditEvent.objects.get(action="organisation.change_approved")
     assert event.before == {"city_code": GUANGZHOU, "county_code": change.before["county_code"]}
     # The applicant and both cities' officers are told.
@@ -162,7 +162,7 @@ def test_a_resubmission_after_a_return_keeps_the_city_and_name_it_was_reviewed_u
     assert latest.sequence == 2
     assert (latest.unit["city_code"], submitted.city_code) == (GUANGZHOU, GUANGZHOU)
     assert submitted.unit_name != "迁址后公司"
-    assert review_selectors.review_queue(shenzhen_officer, submitted.batch) == []
+    assert list(review_selectors.review_queue(shenzhen_officer, submitted.batch)) == []
 
 
 def test_a_new_submission_after_the_review_ends_takes_the_organisation_as_it_is(

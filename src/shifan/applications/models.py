@@ -102,6 +102,9 @@ class Application(TimeStampedModel):
     city_code = models.CharField(_("所在城市"), max_length=6, blank=True)
     county_code = models.CharField(_("区县"), max_length=6, blank=True)
     region_key = models.CharField(_("所属区域"), max_length=10, blank=True)
+    # The outcome counts of the latest eligibility check ({"fail": 1, "pass": 9, …}), kept by
+    # eligibility.services.record_check so that queues filter on them in the database.
+    eligibility_summary = models.JSONField(_("资格预审结果"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("申报书")

@@ -86,7 +86,7 @@ def summarise(results: list[rules.Result]) -> dict[str, int]:
 def record_check(*, actor: User, application: Any, snapshot: Any, trigger: str) -> EligibilityCheck:
     """Evaluate a submitted snapshot and store the results (call inside the caller's transaction)."""
     results = evaluate(application, snapshot.answers)
-    return EligibilityCheck.objects.create(
+    check = EligibilityCheck.objects.create(
         application=application,
         snapshot=snapshot,
         results=as_records(results),
@@ -95,6 +95,10 @@ def record_check(*, actor: User, application: Any, snapshot: Any, trigger: str) 
         trigger=trigger,
         checked_by=actor,
     )
+    # The latest summary on the application too: the queues filter and show it without a subquery.
+    type(application).objects.filter(pk=application.pk).update(eligibility_summary=check.summary)
+    application.eligibility_summary = check.summary
+    return check
 
 
 def latest_check(application: Any) -> EligibilityCheck | None:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,9 +15,11 @@ from shifan.applications.selectors import (
     with_sealed_scan_sequences,
 )
 from shifan.core import reference
-from shifan.eligibility.models import EligibilityCheck
+from shifan.eligibility.rules import Outcome
 from shifan.programs.models import Batch
 from shifan.reviews.models import CitySubmission, Recommendation
+
+OUTCOMES = frozenset(str(outcome) for outcome in Outcome)
 
 SORTS = {
     "submitted": "-submitted_at",
@@ -38,14 +40,6 @@ def current_batch(batch_pk: str | None = None) -> Batch | None:
     return queryset.order_by("-opens_at").first()
 
 
-def with_latest_check(queryset: QuerySet[Application]) -> QuerySet[Application]:
-    latest = EligibilityCheck.objects.filter(application=OuterRef("pk")).order_by("-checked_at", "-id")
-    return queryset.annotate(
-        check_summary=Subquery(latest.values("summary")[:1]),
-        check_blocking=Subquery(latest.values("blocking")[:1]),
-    )
-
-
 def review_queue(
     user: User,
     batch: Batch,
@@ -56,10 +50,13 @@ def review_queue(
     outcome: str = "",
     city_code: str = "",
     sort: str = "submitted",
-) -> list[Application]:
+) -> QuerySet[Application]:
     """Return the batch's submitted applications the officer may see, filtered and sorted.
 
-    Each row carries `scan_sequence` and `latest_sequence` (see `with_sealed_scan_sequences`).
+    Everything is done by the database, so a page of the queue costs the same however many
+    applications the batch holds. Each row carries `scan_sequence` and `latest_sequence` (see
+    `with_sealed_scan_sequences`); `outcome` keeps the applications whose latest eligibility check
+    has at least one result of that outcome (`Application.eligibility_summary`).
     """
     queryset = with_sealed_scan_sequences(
         applications_visible_to(user).filter(batch=batch).select_related("recommendation")
@@ -74,10 +71,9 @@ def review_queue(
         queryset = queryset.filter(state=state)
     if city_code and user.is_province_officer:
         queryset = queryset.filter(city_code=city_code)
-    rows = list(with_latest_check(queryset).order_by(SORTS.get(sort, "-submitted_at"), "pk"))
-    if outcome:
-        rows = [row for row in rows if (getattr(row, "check_summary", None) or {}).get(outcome, 0) > 0]
-    return rows
+    if outcome in OUTCOMES:
+        queryset = queryset.filter(**{f"eligibility_summary__{outcome}__gt": 0})
+    return queryset.order_by(SORTS.get(sort, "-submitted_at"), "pk")
 
 
 def recommendations(batch: Batch, city_code: str) -> dict[str, list[Recommendation]]:

@@ -203,7 +203,7 @@ class CityRecommendationsView(RoleRequiredMixin, View):
                 "submission": services.city_submission(batch, request.user.city_code),
                 "can_act": can_act,
                 "cannot_act_reason": reason,
-                "waiting": len(waiting),
+                "waiting": waiting.count(),
                 "letter_discrepancies": selectors.letter_discrepancies(batch, request.user.city_code).get(
                     request.user.city_code, []
                 ),

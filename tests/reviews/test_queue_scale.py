@@ -1,0 +1,55 @@
+"""The review queue costs what it shows: the same queries for 1 application and for 1,000."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests import factories
+from tests.helpers import login_verified
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_for(client, user, params):
+    login_verified(client, user)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("reviews:queue"), params)
+    assert response.status_code == 200
+    # The rows are read a page at a time: no query reads the batch's applications without a limit.
+    listing = [
+        query["sql"]
+        for query in captured
+        if 'FROM "applications_application"' in query["sql"] and "COUNT(" not in query["sql"]
+    ]
+    assert listing
+    assert all("LIMIT" in sql for sql in listing), listing
+    return len(captured), response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["city", "province"])
+@pytest.mark.parametrize("params", [{}, {"outcome": "fail"}, {"q": "批量", "sort": "name"}, {"page": "2"}])
+def test_the_queue_reads_one_page_whatever_the_batch_holds(
+    client, city_officer, province_officer, role, params
+):
+    user = city_officer if role == "city" else province_officer
+    small, large = factories.BatchFactory(), factories.BatchFactory()
+    factories.many_submitted(small, 1)
+    factories.many_submitted(large, 1000, start=1)
+    few, _page = queries_for(client, user, {"batch": small.pk, **params})
+    many, page = queries_for(client, user, {"batch": large.pk, **params})
+    assert many == few
+    rows = page.count('data-testid="queue-row"')
+    assert rows == 30
+    if params.get("outcome") == "fail":
+        assert "bi-x-circle-fill" in page
+
+
+def test_the_outcome_filter_counts_in_the_database(client, city_officer):
+    batch = factories.BatchFactory()
+    factories.many_submitted(batch, 90)
+    login_verified(client, city_officer)
+    page = client.get(reverse("reviews:queue"), {"batch": batch.pk, "outcome": "fail", "page": "2"})
+    # 30 of the 90 have a failed rule: one page of them, and no second.
+    assert page.context["page"].paginator.count == 30
+    assert page.context["page"].number == 1
