@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from shifan.accounts.models import Role
+from shifan.accounts.services import email_verification_token
 from shifan.applications.sealed_scans import upload_sealed_scan
 from shifan.core.middleware import cache_directives
 from shifan.core.models import Notice
@@ -143,6 +144,38 @@ def _organisation_change(world):
         },
     )
     return change
+
+
+def _verification(world):
+    """Organisation A's licence scan and an open claim on its code, with the claim's own scans."""
+    from shifan.accounts import verification
+    from shifan.accounts.models import DocumentKind, OrganisationClaim, VerificationDocument
+
+    organisation = world["organisation"]
+    document = VerificationDocument.objects.filter(organisation=organisation, claim=None).first()
+    if document is None:
+        document = VerificationDocument(
+            organisation=organisation,
+            kind=DocumentKind.LICENCE,
+            original_name="营业执照.pdf",
+            sha256="1" * 64,
+            size=9,
+            content_type="application/pdf",
+            uploaded_by=world["users"]["admin"],
+        )
+        document.file.save("licence", ContentFile(b"%PDF-1.4\n"), save=False)
+        document.save()
+    claim = OrganisationClaim.objects.filter(organisation=organisation).first() or verification.file_claim(
+        credit_code=organisation.credit_code,
+        organisation_name=organisation.name,
+        claimant_name="李真",
+        claimant_email="claimant@example.com",
+        claimant_phone="13900000000",
+        statement="该代码为本单位所有。",
+        licence=SimpleUploadedFile("营业执照.pdf", b"%PDF-1.4\n%claim\n"),
+        authorisation=SimpleUploadedFile("授权书.pdf", b"%PDF-1.4\n%claim\n"),
+    )
+    return {"document": document, "claim": claim}
 
 
 def _export_job(officer, batch):
@@ -348,6 +381,39 @@ MATRIX = [
         expect(200, anonymous=302, admin=403, member=403, other_admin=403),
     ),
     ("accounts:invitation_accept", "get", lambda w: {"token": w["invitation"].token}, expect(200)),
+    # Registration, the mailed link, claims: public pages; the link of an address already proven
+    # opens for anyone, and a logged-in account whose address is proven is sent home.
+    ("accounts:registration_sent", "get", None, expect(200)),
+    (
+        "accounts:email_verify",
+        "get",
+        lambda w: {"token": email_verification_token(w["users"]["admin"])},
+        expect(200),
+    ),
+    ("accounts:email_unverified", "get", None, expect(302)),
+    ("accounts:claim_create", "get", None, expect(200)),
+    ("accounts:claim_sent", "get", None, expect(200)),
+    ("accounts:own_verification", "get", None, expect(200, anonymous=302, **APPLICANTS_ONLY)),
+    ("accounts:verification_list", "get", None, expect(200, anonymous=302, **OFFICERS_ONLY)),
+    (
+        "accounts:verification_detail",
+        "get",
+        lambda w: {"pk": w["organisation"].pk},
+        expect(200, anonymous=302, other_city=404, **OFFICERS_ONLY),
+    ),
+    (
+        "accounts:verification_document",
+        "get",
+        lambda w: {"pk": _verification(w)["document"].pk},
+        expect(200, anonymous=302, other_admin=404, other_city=404, expert=404, other_expert=404),
+    ),
+    ("accounts:claim_list", "get", None, expect(200, anonymous=302, **OFFICERS_ONLY)),
+    (
+        "accounts:claim_detail",
+        "get",
+        lambda w: {"pk": _verification(w)["claim"].pk},
+        expect(200, anonymous=302, other_city=404, **OFFICERS_ONLY),
+    ),
     ("accounts:own_organisation", "get", None, expect(200, anonymous=302, **APPLICANTS_ONLY)),
     (
         "accounts:own_organisation_edit",

@@ -69,13 +69,14 @@ def test_registration_weak_password_is_explained(client):
     assert "至少 10 个字符" in content or "至少三类" in content
 
 
-def test_registration_logs_in_and_shows_code_warning(client):
+def test_registration_does_not_log_in_and_shows_code_warning(client):
     code = uscc.compose(authority="91", area="110108", body="MA00001X")
     response = client.post(reverse("accounts:register"), registration_data(credit_code=code), follow=True)
     content = response.content.decode()
-    assert response.wsgi_request.user.is_authenticated
+    assert not response.wsgi_request.user.is_authenticated
     assert "非广东省" in content
-    assert 'data-testid="applicant-home"' in content
+    assert 'data-testid="registration-sent"' in content
+    assert "zhang@example.com" in content
 
 
 def test_duplicate_registration_says_how_to_join(client):

@@ -56,3 +56,34 @@ def _resolve(path: str):  # type: ignore[no-untyped-def]
         return resolve(path)
     except Resolver404:
         return None
+
+
+EMAIL_UNVERIFIED_URL_NAMES = {
+    "accounts:email_unverified",
+    "accounts:email_verify",
+    "accounts:logout",
+    "set_language",
+}
+
+
+class EmailVerificationRequiredMiddleware:
+    """An account whose address is not yet verified reaches only the page that says so.
+
+    Registration does not log anyone in; this holds the administrator who logs in before opening
+    the mailed link, so that an address nobody has proven can do nothing here.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            user.is_authenticated
+            and not getattr(user, "email_verified", True)
+            and not request.path.startswith(settings.STATIC_URL)
+        ):
+            match = request.resolver_match or _resolve(request.path_info)
+            if match is None or match.view_name not in EMAIL_UNVERIFIED_URL_NAMES:
+                return redirect("accounts:email_unverified")
+        return self.get_response(request)

@@ -20,9 +20,12 @@ from shifan.accounts.models import (
     Membership,
     Organisation,
     OrganisationChange,
+    OrganisationClaim,
     PastEmployment,
     Role,
     User,
+    VerificationDocument,
+    VerificationState,
 )
 from shifan.core.models import AuditEvent
 
@@ -132,6 +135,89 @@ def invitation_by_token(token: str) -> Invitation:
         return Invitation.objects.select_related("organisation").get(token=token)
     except Invitation.DoesNotExist as error:
         raise Http404 from error
+
+
+# Verification and claims: officers see their city's, the province everything.
+
+
+def _officer_city_filter(user: User, field: str) -> Q | None:
+    """Return the filter of an officer's row (empty for the province), or None for anyone else."""
+    if user.is_province_officer:
+        return Q()
+    if user.is_city_officer:
+        return Q(**{field: user.city_code})
+    return None
+
+
+def organisations_awaiting_verification(
+    user: User, *, query: str = "", state: str = VerificationState.PENDING
+) -> QuerySet[Organisation]:
+    """Return the organisations in the officer's verification queue, the longest waiting first.
+
+    `state` other than 待核验 lists the organisations returned or refused, latest decision first.
+    """
+    row = _officer_city_filter(user, "city_code")
+    if row is None:
+        return Organisation.objects.none()
+    queryset = Organisation.objects.filter(row, verification_state=state).exclude(
+        verification_state=VerificationState.VERIFIED
+    )
+    if query:
+        queryset = queryset.filter(Q(name__icontains=query) | Q(credit_code__icontains=query.upper()))
+    if state == VerificationState.PENDING:
+        # Waiting for its documents, an organisation is not yet the officer's to act on.
+        return queryset.exclude(verification_requested_at=None).order_by("verification_requested_at", "pk")
+    return queryset.order_by("-verified_at", "-pk")
+
+
+def organisation_to_verify(user: User, pk: int) -> Organisation:
+    """Return an organisation of the officer's row for the verification page, else 404."""
+    row = _officer_city_filter(user, "city_code")
+    if row is None:
+        raise Http404
+    try:
+        return Organisation.objects.filter(row).get(pk=pk)
+    except Organisation.DoesNotExist as error:
+        raise Http404 from error
+
+
+def claims_visible_to(user: User, *, state: str = "", query: str = "") -> QuerySet[OrganisationClaim]:
+    """Return the claims an officer decides: on the organisations of the city, or all (province)."""
+    row = _officer_city_filter(user, "organisation__city_code")
+    if row is None:
+        return OrganisationClaim.objects.none()
+    queryset = OrganisationClaim.objects.filter(row).select_related("organisation")
+    if state:
+        queryset = queryset.filter(state=state)
+    if query:
+        queryset = queryset.filter(
+            Q(organisation__name__icontains=query)
+            | Q(organisation__credit_code__icontains=query.upper())
+            | Q(organisation_name__icontains=query)
+            | Q(claimant_name__icontains=query)
+        )
+    return queryset.order_by("-created_at", "-pk")
+
+
+def claim_for(user: User, pk: int) -> OrganisationClaim:
+    try:
+        return claims_visible_to(user).select_related("decided_by").get(pk=pk)
+    except OrganisationClaim.DoesNotExist as error:
+        raise Http404 from error
+
+
+def verification_document_for(user: User, pk: int) -> VerificationDocument:
+    """Return a scan to its readers: the organisation's own to members and officers, a claim's to officers."""
+    try:
+        document = VerificationDocument.objects.select_related("organisation").get(pk=pk)
+    except VerificationDocument.DoesNotExist as error:
+        raise Http404 from error
+    city_code = document.organisation.city_code
+    officer = user.is_province_officer or (user.is_city_officer and user.city_code == city_code)
+    member = document.claim_id is None and document.organisation_id in organisation_ids_of(user)
+    if not (officer or member):
+        raise Http404
+    return document
 
 
 def accounts_visible_to(user: User, *, role: str = "", query: str = "") -> QuerySet[User]:

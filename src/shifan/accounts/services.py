@@ -63,7 +63,8 @@ def duplicate_organisation_message(organisation: Organisation) -> str:
     return (
         f"统一社会信用代码 {organisation.credit_code} 已由“{organisation.name}”注册，"
         "一个代码只能注册一个单位。"
-        "如您是该单位的申报人，请联系单位管理员在“本单位”页面邀请您加入。"
+        "如您是该单位的申报人，请联系单位管理员在“本单位”页面邀请您加入；"
+        "如该代码属于贵单位、注册人却未经贵单位授权，请提交认领申请。"
     )
 
 
@@ -85,9 +86,10 @@ def _applicant_account(email: str, *, password: str, name: str, phone: str) -> U
     user = _former_member(email)
     if user is None:
         return User.objects.create_user(email, password, name=name, phone=phone, role=Role.APPLICANT)
-    user.name, user.phone, user.is_active = name, phone, True
+    # An invitation proves the address it was sent to; registration marks it unverified again.
+    user.name, user.phone, user.is_active, user.email_verified = name, phone, True, True
     user.set_password(password)
-    user.save(update_fields=["name", "phone", "is_active", "password"])
+    user.save(update_fields=["name", "phone", "is_active", "email_verified", "password"])
     return user
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shifan.accounts import views
+from shifan.accounts import verification_views, views
 
 app_name = "accounts"
 
@@ -9,6 +9,11 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("register/", views.RegistrationView.as_view(), name="register"),
     path("register/check-credit-code/", views.CreditCodeCheckView.as_view(), name="credit_code_check"),
+    path("register/sent/", verification_views.RegistrationSentView.as_view(), name="registration_sent"),
+    path("register/claim/", verification_views.ClaimCreateView.as_view(), name="claim_create"),
+    path("register/claim/sent/", verification_views.ClaimSentView.as_view(), name="claim_sent"),
+    path("email/verify/<str:token>/", verification_views.EmailVerifyView.as_view(), name="email_verify"),
+    path("email/unverified/", verification_views.EmailUnverifiedView.as_view(), name="email_unverified"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/sent/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
@@ -36,6 +41,24 @@ urlpatterns = [
         views.InvitationRevokeView.as_view(),
         name="invitation_revoke",
     ),
+    path(
+        "organisation/verification/",
+        verification_views.OwnVerificationView.as_view(),
+        name="own_verification",
+    ),
+    path("verification/", verification_views.VerificationListView.as_view(), name="verification_list"),
+    path(
+        "verification/<int:pk>/",
+        verification_views.VerificationDetailView.as_view(),
+        name="verification_detail",
+    ),
+    path(
+        "verification/documents/<int:pk>/",
+        verification_views.VerificationDocumentView.as_view(),
+        name="verification_document",
+    ),
+    path("verification/claims/", verification_views.ClaimListView.as_view(), name="claim_list"),
+    path("verification/claims/<int:pk>/", verification_views.ClaimDetailView.as_view(), name="claim_detail"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation_list"),
     path("organisations/<int:pk>/", views.OrganisationDetailView.as_view(), name="organisation_detail"),
     path(

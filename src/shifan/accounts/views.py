@@ -341,6 +341,13 @@ class RegistrationView(FormView):  # type: ignore[type-arg]
             return redirect("home")
         return super().dispatch(request, *args, **kwargs)
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        if form.is_bound and form.has_error("credit_code", "duplicate"):
+            context["claim_url"] = claim_url(form.data.get("credit_code", ""))
+        return context
+
     def form_valid(self, form: RegistrationForm) -> HttpResponse:
         data = form.cleaned_data
         try:
@@ -362,11 +369,17 @@ class RegistrationView(FormView):  # type: ignore[type-arg]
         except AccountError as error:
             form_error_from(form, error)
             return self.form_invalid(form)
-        login(self.request, membership.user, backend=settings.AUTHENTICATION_BACKENDS[-1])
+        # Not logged in: the account is of no use until the mailed link proves the address.
+        self.request.session["registered_email"] = membership.user.email
         messages.success(self.request, f"“{membership.organisation.name}”注册成功，您是本单位管理员。")
         for warning in membership.organisation.credit_code_warnings:
             messages.warning(self.request, f"请注意：{warning.message} 审核人员会看到此提示。")
-        return redirect("home")
+        return redirect("accounts:registration_sent")
+
+
+def claim_url(credit_code: str) -> str:
+    """Return the claim page for a code found already registered."""
+    return f"{reverse('accounts:claim_create')}?{urlencode({'credit_code': credit_code.strip()[:40]})}"
 
 
 class CreditCodeCheckView(View):
@@ -385,6 +398,7 @@ class CreditCodeCheckView(View):
                 existing = Organisation.objects.filter(credit_code=code).first()
                 if existing is not None:
                     context["error"] = services.duplicate_organisation_message(existing)
+                    context["claim_url"] = claim_url(code)
                     return render(request, "accounts/_credit_code_check.html", context)
                 if city_code and city_code not in {city.code for city in reference.cities()}:
                     city_code = ""

@@ -26,6 +26,15 @@ def can_submit(user: User, application: Application) -> Verdict:
     allowed, reason = can_edit(user, application)
     if not allowed:
         return allowed, reason
+    organisation = application.organisation
+    if not organisation.is_verified:
+        # Anyone can register a real company's public code: nothing reaches an officer before the
+        # city has seen the organisation's licence and the letter naming its administrator.
+        return False, (
+            f"本单位尚未通过核验（{organisation.get_verification_state_display()}），暂不能提交申报书，"
+            "可以继续填写并暂存。请单位管理员在“本单位 › 单位核验”页面上传营业执照和授权书扫描件，"
+            f"{organisation.city.name}工业和信息化局核验通过后即可提交。"
+        )
     batch = application.batch
     if application.state == ApplicationState.RETURNED:
         # Cities return applications after the application deadline too: they come back until theirs.

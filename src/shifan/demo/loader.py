@@ -4,9 +4,10 @@ warnings and permissions in the demo are the real ones. Running it twice changes
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from shifan.accounts import services
+from shifan.accounts import services, verification
 from shifan.accounts.models import ExpertiseField, Organisation, OrganisationNature, Role, User
 from shifan.core import reference, uscc
 
@@ -182,7 +183,10 @@ def _register(
     county_code: str,
     admin_local: str,
     admin_name: str,
+    verified: bool = True,
 ) -> Organisation:
+    """Register an organisation as its administrator would, the mailed link opened, its documents
+    handed in and, unless `verified` is False, verified by its city's officer."""
     organisation = Organisation.objects.filter(credit_code=code).first()
     if organisation is not None:
         return organisation
@@ -201,8 +205,19 @@ def _register(
         admin_phone=f"139{int(city.code) % 100000:05d}{len(name) % 1000:03d}",
         admin_password=DEMO_PASSWORD,
     )
-    _make_demo(membership.user)
-    return membership.organisation
+    admin = services.verify_email(token=services.email_verification_token(membership.user))
+    _make_demo(admin)
+    organisation = verification.hand_in_documents(
+        actor=admin,
+        organisation=membership.organisation,
+        licence=SimpleUploadedFile("营业执照.pdf", DEMO_PDF),
+        authorisation=SimpleUploadedFile("授权书.pdf", DEMO_PDF),
+    )
+    if verified:
+        verification.decide_verification(
+            actor=User.objects.get(email=_email(city.slug)), organisation=organisation, decision="verify"
+        )
+    return organisation
 
 
 @transaction.atomic
@@ -287,6 +302,7 @@ def load_demo() -> list[DemoAccount]:
     )
 
     _load_edge_cases(province)
+    accounts.extend(_load_verification_states())
     load_demo_applications(province)
     return accounts
 
@@ -342,6 +358,42 @@ def _load_edge_cases(province: User) -> None:
             invitation=invitation, name="广州企业申报人二", phone="13900001111", password=DEMO_PASSWORD
         )
         _make_demo(membership.user)
+
+
+def _load_verification_states() -> list[DemoAccount]:
+    """An organisation waiting for 广州's verification, and a claim on its code by another company."""
+    guangzhou = reference.city("440100")
+    pending = _register(
+        name="广州穗联精密制造有限公司",
+        code=_code("91", "440100", 40001),
+        nature=OrganisationNature.ENTERPRISE,
+        city=guangzhou,
+        county_code=reference.counties("440100")[2].code,
+        admin_local="e-guangzhou-pending",
+        admin_name="穗联申报人",
+        verified=False,
+    )
+    claimant = _email("claim-guangzhou")
+    if not pending.claims.filter(claimant_email=claimant).exists():
+        verification.file_claim(
+            credit_code=pending.credit_code,
+            organisation_name="广州穗联精密制造有限公司",
+            claimant_name="何真",
+            claimant_email=claimant,
+            claimant_phone="13902220001",
+            statement="该代码为本公司所有，现注册人“穗联申报人”并非本公司员工，本公司未授权其注册。"
+            "可致电本公司办公室 020-81110000 核实。",
+            licence=SimpleUploadedFile("营业执照.pdf", DEMO_PDF),
+            authorisation=SimpleUploadedFile("授权书.pdf", DEMO_PDF),
+        )
+    return [
+        DemoAccount(
+            "申报单位（待核验）",
+            _email("e-guangzhou-pending"),
+            "穗联申报人",
+            "待广州核验，可填写不可提交；其代码另有认领申请",
+        )
+    ]
 
 
 # A batch open now, and applications in the states the forms stage knows -------------------
