@@ -120,3 +120,10 @@ def declared_gigabyte_docx() -> bytes:
     """Return a Word file of a few kilobytes whose headers declare an entry of a gigabyte."""
     data = docx({"word/media/image1.png": b"\x89PNG" + bytes(1000)})
     return declare_size(data, "word/media/image1.png", 1024 * MEGABYTE)
+
+
+def replace(data: bytes, entries: bytes) -> bytes:
+    """Return the ZIP `data` with the entries of the ZIP `entries` in place of those of the same names."""
+    with zipfile.ZipFile(io.BytesIO(entries)) as archive:
+        names = tuple(archive.namelist())
+    return merge(merge(data, skip=names), entries)

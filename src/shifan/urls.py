@@ -23,6 +23,9 @@ urlpatterns = [
     path("captcha/", include("captcha.urls")),
 ]
 
+# A body over the upload limits is refused while Django reads it, before any view: a page in Chinese.
+handler400 = "shifan.core.views.bad_request"
+
 if settings.SHIFAN_BENCH_CEILING:
     # Only for bench/load.py: absent otherwise, so it has no row in the permission matrix.
     urlpatterns.append(path("bench/ceiling/", bench_ceiling, name="bench_ceiling"))

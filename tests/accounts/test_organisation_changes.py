@@ -269,6 +269,8 @@ def test_the_province_reviews_requests_on_its_pages(
     assert client.post(url, {"decision": "approve", "note": ""}).status_code == 302
     organisation.refresh_from_db()
     assert organisation.city_code == SHENZHEN
+    detail = client.get(reverse("accounts:organisation_detail", kwargs={"pk": organisation.pk}))
+    assert "已核准" in detail.content.decode()
     login_verified(client, city_officer)
     assert client.get(url).status_code == 403
     client.force_login(applicant_admin)

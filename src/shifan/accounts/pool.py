@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from shifan.accounts.models import ExpertiseField, Role
-from shifan.core import reference, uscc
+from shifan.core import reference, uploads, uscc
 
 if TYPE_CHECKING:
     from shifan.accounts.models import ExpertProfile
@@ -30,6 +30,9 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
 # Columns read per row: the list has ten; a sheet with thousands of stray columns is not read whole.
 MAX_COLUMNS = 50
+# What the .xlsx may expand to before openpyxl opens it: a full list (2,000 rows of ten columns) is
+# about two megabytes of XML, so this leaves room for formatting and stray columns.
+MAX_EXPANDED_BYTES = 20 * 1024 * 1024
 
 NAME = "姓名"
 EMPLOYER = "工作单位"
@@ -169,15 +172,24 @@ class ParsedSheet:
 def read_workbook(data: bytes) -> list[tuple[Any, ...]]:
     """Return the first sheet's rows as tuples of cell values, up to the last non-empty row.
 
-    Raise PoolFileError when the file is too large, is not an .xlsx workbook, or holds more than
-    MAX_ROWS rows below the header. Empty rows in between are kept (as empty tuples) so that list
-    positions are Excel's row numbers.
+    Raise PoolFileError when the file is too large, would expand past MAX_EXPANDED_BYTES (checked
+    on its directory, then by expanding it with a byte cap, before openpyxl opens it), is not an
+    .xlsx workbook, or holds more than MAX_ROWS rows below the header. Empty rows in between are
+    kept (as empty tuples) so that list positions are Excel's row numbers.
     """
     if len(data) > MAX_FILE_BYTES:
         raise PoolFileError(f"文件过大：上限 {MAX_FILE_BYTES // (1024 * 1024)} MB。")
     # An .xlsx file is a zip archive; an old .xls or a CSV is not, and openpyxl cannot read them.
     if not data.startswith(b"PK\x03\x04"):
         raise PoolFileError(_NOT_XLSX)
+    limits = uploads.ArchiveLimits.from_settings(max_expanded_bytes=MAX_EXPANDED_BYTES)
+    try:
+        uploads.check_archive(data, limits)
+        uploads.check_expansion(data, max_bytes=limits.max_expanded_bytes)
+    except uploads.ArchiveUnreadable as error:
+        raise PoolFileError(_NOT_XLSX) from error
+    except uploads.UploadRefused as refusal:
+        raise PoolFileError(refusal.message) from refusal
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook

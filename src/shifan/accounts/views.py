@@ -638,6 +638,7 @@ class OrganisationDetailView(OfficerMixin, View):
             {
                 "organisation": organisation,
                 "members": selectors.members_of(organisation),
+                "changes": organisation.changes.select_related("decided_by")[:10],
                 "can_override": can_override,
                 "region_form": region_form
                 or RegionOverrideForm(initial={"region_key": organisation.region_override}),

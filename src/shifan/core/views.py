@@ -1,9 +1,12 @@
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views import View
+from django.utils.translation import gettext as _
+from django.views import View, defaults
 
 from shifan.core import notices
 
@@ -37,3 +40,40 @@ def bench_ceiling(request: HttpRequest) -> HttpResponse:
     Routed only with SHIFAN_BENCH_CEILING on (shifan/urls.py); it reads nothing and renders nothing.
     """
     return HttpResponse(b"ok", content_type="text/plain")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Answer a request Django refused while reading it; a body over the limits gets a 413 page.
+
+    Django raises these while it parses the body (the CSRF check is the first to read it), before
+    any view runs: a body whose fields pass DATA_UPLOAD_MAX_MEMORY_SIZE, or with more fields or
+    files than the settings allow. Other bad requests (an unknown host name among them, which must
+    not be rendered with the page layout) keep Django's own answer.
+    """
+    if isinstance(exception, RequestDataTooBig):
+        status = 413
+        title = _("提交的内容过大")
+        message = _(
+            "本次提交的内容超过服务器接收的上限（文字 %(text)s MB，单个文件 %(file)s MB），未能保存。"
+            "请返回上一页，删减内容或改传较小的文件后重试。"
+        ) % {
+            "text": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024),
+            "file": settings.SHIFAN_UPLOAD_MAX_MB,
+        }
+    elif isinstance(exception, TooManyFilesSent):
+        status = 400
+        title = _("一次上传的文件过多")
+        message = _("一次最多上传 %(count)s 个文件，本次提交未能保存。请返回上一页，减少文件后重试。") % {
+            "count": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
+    elif isinstance(exception, TooManyFieldsSent):
+        status = 400
+        title = _("提交的内容过多")
+        message = _("本次提交的栏目数超过服务器接收的上限，未能保存。请返回上一页，删减后重试。")
+    else:
+        return defaults.bad_request(request, exception)
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else ""
+    return render(
+        request, "request_refused.html", {"title": title, "message": message, "back": back}, status=status
+    )

@@ -73,6 +73,10 @@
     fetch(saveUrl, { method: "POST", body: data, headers: { "X-CSRFToken": csrf }, credentials: "same-origin" })
       .then(function (response) {
         if (response.status >= 500) { throw new Error("server " + response.status); }
+        // Refused by the body limit (the proxy's or Django's) before any view: no JSON, no retry.
+        if (response.status === 413) {
+          return { ok: false, body: { error: "填写的内容超过服务器接收的上限，未能保存，请删减后再试。" } };
+        }
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });
       })
       .then(function (result) {
@@ -300,9 +304,12 @@
         if (fresh) { slot.replaceWith(fresh); }
         refreshProgress();
       })
-      .catch(function () {
+      .catch(function (error) {
         slot.classList.remove("opacity-50");
-        window.alert("上传失败：网络中断或服务器暂时不可用，请稍后重试。");
+        // 413: the reverse proxy refused a body above its limit before the server could answer.
+        window.alert(error && error.message === "413"
+          ? "上传失败：文件超过服务器接收的上限。"
+          : "上传失败：网络中断或服务器暂时不可用，请稍后重试。");
       });
   }
 
