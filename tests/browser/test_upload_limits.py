@@ -1,0 +1,53 @@
+"""An oversized file and an Office file expanding to a gigabyte, refused beside the attachment field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import archives, factories
+from tests.browser.conftest import make_organisation, shot
+from tests.browser.test_application_form import log_in_applicant, upload, write_pdf
+
+pytestmark = pytest.mark.browser
+
+MEGABYTE = 1024 * 1024
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def test_an_oversized_attachment_is_refused_beside_the_field(
+    live_server: Any, page: Any, tmp_path: Path
+) -> None:
+    from shifan.applications import services
+    from shifan.applications.models import Attachment
+
+    batch = factories.BatchFactory()
+    admin = make_organisation()
+    application = services.start_application(actor=admin.user, batch=batch, category="enterprise")
+    base = live_server.url
+    log_in_applicant(page, base)
+    page.goto(f"{base}/applications/{application.pk}/sections/written_status/")
+    slot = page.locator('[data-attachments-for="strategy_planning"]')
+    error = slot.locator("[data-testid=upload-error]")
+
+    big = tmp_path / "战略规划扫描件.pdf"
+    big.write_bytes(PDF + bytes(25 * MEGABYTE))
+    slot.locator("input[type=file]").set_input_files(big)
+    expect(error).to_have_text("文件过大：25.1 MB，上限 20 MB。", timeout=30_000)
+    shot(page, "oversized-refused")
+
+    bomb = tmp_path / "战略规划.docx"
+    bomb.write_bytes(archives.gigabyte_docx())
+    page.locator('[data-attachments-for="strategy_planning"] input[type=file]').set_input_files(bomb)
+    expect(
+        page.locator('[data-attachments-for="strategy_planning"] [data-testid=upload-error]')
+    ).to_have_text("文件解压后共 1024.1 MB，超过 200 MB 上限：压缩后展开超过 200 MB 的文件不予接收。")
+    shot(page, "expanding-refused")
+    assert not Attachment.objects.filter(application=application).exists()
+
+    # The slot still takes an ordinary file afterwards.
+    upload(page, "strategy_planning", write_pdf(tmp_path, "战略文件.pdf"))
+    assert Attachment.objects.filter(application=application).count() == 1
