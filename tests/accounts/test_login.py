@@ -270,3 +270,13 @@ def test_failed_logins_page_query_count_does_not_grow_with_failures(
         response = client.get(reverse("accounts:login_failures"))
     assert response.status_code == 200
     assert len(response.context["by_address"]) == 20
+
+
+def test_failed_logins_page_in_english(client, expert):
+    fail_from(expert, ELSEWHERE, 1)
+    login_verified(client, expert)
+    page = client.get(reverse("accounts:login_failures"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for text in ("Failed logins", "By network address", "Each failure", "Wrong password", ELSEWHERE):
+        assert text in page
+    for text in ("登录失败记录", "按网络地址", "每次失败", "密码错误"):
+        assert text not in page

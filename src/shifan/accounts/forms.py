@@ -246,8 +246,10 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
         try:
             return super().clean()
         except forms.ValidationError:
-            if "captcha" not in self.fields and login_guard.captcha_required(
-                self.request, self.cleaned_data.get("username")
+            if (
+                "captcha" not in self.fields
+                and self.request is not None
+                and login_guard.captcha_required(self.request, self.cleaned_data.get("username"))
             ):
                 self.ask_for_captcha()  # this failure was one too many: the next try needs it
             raise

@@ -91,7 +91,7 @@ def lockout_response(
         request,
         "accounts/locked.html",
         {"failure_limit": settings.SHIFAN_LOGIN_FAILURE_LIMIT},
-        status=settings.AXES_HTTP_RESPONSE_CODE,
+        status=429,  # Too Many Requests: the answer says when to come back
     )
     response["Retry-After"] = str(int(cooloff().total_seconds()))
     return response
