@@ -31,11 +31,11 @@ def spec_files() -> list[SpecFile]:
             continue
         largest = largest_attachment_mb(spec)
         if largest > settings.SHIFAN_UPLOAD_MAX_MB:
-            error = (
+            too_large = (
                 f"{path.name}：附件上限 {largest} MB 超过服务器接收的 {settings.SHIFAN_UPLOAD_MAX_MB} MB"
                 "（设置 SHIFAN_UPLOAD_MAX_MB），请调低 max_size_mb 或 attachment_max_size_mb。"
             )
-            files.append(SpecFile(path=path, spec=None, error=error))
+            files.append(SpecFile(path=path, spec=None, error=too_large))
             continue
         files.append(SpecFile(path=path, spec=spec))
     return files
