@@ -1,30 +1,50 @@
-"""Optimal assignment of experts to applications, as a linear programme.
+"""Optimal assignment of experts to applications, as a minimum-cost flow.
 
 Each application needs `demand[a]` experts (the batch's k), each expert reviews at most
 `max_load` applications, and only the allowed pairs (those without a conflict of interest)
 may be used. Every allowed pair has an integer cost (lower is better: the negative of how well
 the expert's fields match the application). The assignment minimises the total cost.
 
-This is a transportation problem: its constraint matrix is totally unimodular, so the linear
-programme has an integral optimal vertex, which HiGHS's simplex returns. Solving the relaxation is
-therefore solving the integer problem exactly, not approximately. The solution carries a lower
-bound computed from the duals (weak duality, checked here rather than trusted), so its optimality
-is proven for every solve, not assumed; `make bench-assignment` prints both.
+The network. A node per application with supply d_a (its demand less its fixed pairs), a node
+per expert, a sink t taking Σ d_a; an arc a → e of capacity 1 and cost c_ae per allowed pair, an
+arc e → t of capacity u_e (the expert's load left, less its fixed pairs) and cost 0. A flow
+meeting the supplies is an assignment of the same cost, and with integral capacities the minimum
+is reached by an integral flow, which OR-Tools' `SimpleMinCostFlow` (cost scaling, in C++) returns:
+the integer problem is solved exactly, without a relaxation to round.
+
+The proof of optimality, checked for every solve rather than trusted. For the linear programme
+(0 ≤ x_ae ≤ 1, x = 1 on fixed pairs, Σ_e x_ae = D_a the full demand, Σ_a x_ae ≤ U_e the full
+capacity) and any y (free, per application) and z ≤ 0 (per expert), every feasible x has
+
+    Σ c·x = Σ (c_ae − y_a − z_e)·x_ae + Σ D_a·y_a + Σ_e z_e·Σ_a x_ae
+          ≥ Σ_free min(0, c_ae − y_a − z_e) + Σ_fixed (c_ae − y_a − z_e) + Σ D_a·y_a + Σ U_e·z_e,
+
+since x ∈ [0, 1] and z_e ≤ 0 with Σ_a x_ae ≤ U_e. That right-hand side (weak duality) is the
+`bound`, computed in code, so it holds whatever y and z are. They come from the flow's node
+potentials: π, the shortest distances in the flow's residual graph from a root joined to every
+node at cost 0 (vectorised Bellman–Ford), satisfy π_j ≤ π_i + cost(i → j) on every residual arc,
+which exist for all i, j exactly when the residual graph has no negative cycle, that is when the
+flow is optimal. With y_a = π_t − π_a and z_e = min(0, π_e − π_t), the reduced cost
+c_ae + π_a − π_e is ≥ 0 on unused pairs and ≤ 0 on used ones, an expert with load left has
+z_e = 0, and the bound equals the cost: bound = cost proves the assignment optimal. Were the flow
+not optimal, Bellman–Ford would not settle, its last potentials would still give a valid bound,
+and the gap would show it. Everything is in integers, so the gap is exactly 0.
 
 When the constraints cannot be met, `AssignmentInfeasible` lists why: applications with too few
 allowed experts, not enough load in the whole pool, or (found as a minimum cut of the flow network)
 a group of applications whose allowed experts together cannot cover them.
 
-Pure Python over scipy and networkx; no Django, so tests can compare it with brute force.
+Pure Python over numpy, OR-Tools and networkx (the last only to explain infeasibility); no Django,
+so tests can compare it with brute force and with the linear programme of `assignment_lp`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, TypeAlias
 
-INTEGRALITY_TOLERANCE = 1e-6
 # Application and expert ids: primary keys in production, any hashable value in tests.
 Hashable: TypeAlias = Any
 
@@ -87,114 +107,307 @@ class AssignmentInfeasible(Exception):
 def solve(problem: Problem) -> Solution:
     """Return a minimum-cost assignment, or raise AssignmentInfeasible saying why there is none."""
     import numpy as np
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
 
-    _check_feasible(problem)
-    applications = list(problem.demand)
-    if not applications:
+    network = _network(problem)
+    _check_feasible(problem, network)
+    if not problem.demand:
         return Solution(pairs=(), cost=0, bound=0.0)
-    pairs = list(problem.costs)
-    app_row = {application: row for row, application in enumerate(applications)}
-    expert_row = {expert: row for row, expert in enumerate(problem.experts)}
-    columns = np.arange(len(pairs))
-    a_eq = coo_matrix(
-        (np.ones(len(pairs)), ([app_row[a] for a, _e in pairs], columns)),
-        shape=(len(applications), len(pairs)),
-    ).tocsr()
-    a_ub = coo_matrix(
-        (np.ones(len(pairs)), ([expert_row[e] for _a, e in pairs], columns)),
-        shape=(len(problem.experts), len(pairs)),
-    ).tocsr()
-    b_eq = np.array([problem.demand[a] for a in applications], dtype=float)
-    b_ub = np.array([problem.capacity(e) for e in problem.experts], dtype=float)
-    cost = np.array([problem.costs[pair] for pair in pairs], dtype=float)
-    lower = np.array([1.0 if pair in problem.fixed else 0.0 for pair in pairs])
-    result = linprog(
-        cost,
-        A_ub=a_ub,
-        b_ub=b_ub,
-        A_eq=a_eq,
-        b_eq=b_eq,
-        bounds=np.column_stack([lower, np.ones(len(pairs))]),
-        method="highs-ds",
-    )
-    if result.status == 2:
+    solved = _solve_priced(network)
+    if solved is None:
         # The counts allow it but the pairs do not: find the group of applications that is short
         # (only then, since the cut costs more than the solve on large batches).
         group = _hall_violation(problem)
         raise AssignmentInfeasible(
-            [group] if group else [], total_needed=int(b_eq.sum()), total_available=int(b_ub.sum())
+            [group] if group else [],
+            total_needed=int(network.demand.sum()),
+            total_available=int(network.capacity.sum()),
         )
-    if result.status != 0:
-        raise RuntimeError(f"the LP solver stopped: {result.message}")
-    values = result.x
-    if np.any(np.minimum(np.abs(values), np.abs(values - 1)) > INTEGRALITY_TOLERANCE):
-        # A transportation LP's simplex vertex is integral; if HiGHS ever returns an interior
-        # point, the integer programme settles it exactly.
-        values = _solve_integer(cost, a_ub, b_ub, a_eq, b_eq, lower)
-    chosen = tuple(pair for pair, value in zip(pairs, values, strict=True) if value > 0.5)
-    total = sum(problem.costs[pair] for pair in chosen)
-    bound = _dual_bound(result, problem, pairs, applications)
-    return Solution(pairs=chosen, cost=total, bound=bound)
-
-
-def _solve_integer(cost, a_ub, b_ub, a_eq, b_eq, lower):  # type: ignore[no-untyped-def]
-    import numpy as np
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    result = milp(
-        cost,
-        constraints=[LinearConstraint(a_eq, b_eq, b_eq), LinearConstraint(a_ub, -np.inf, b_ub)],
-        bounds=Bounds(lower, np.ones(len(cost))),
-        integrality=np.ones(len(cost)),
+    used, y, z = solved
+    return Solution(
+        pairs=tuple(network.pairs[i] for i in np.flatnonzero(used)),
+        cost=int(network.cost[used].sum()),
+        bound=_bound(network, y, z),
     )
-    if result.status != 0:
-        raise RuntimeError(f"the integer solver stopped: {result.message}")
-    return result.x
 
 
-def _dual_bound(result, problem: Problem, pairs: list, applications: list) -> float:  # type: ignore[no-untyped-def,type-arg]
-    """Return the dual objective of a dual solution made feasible, a lower bound on any cost.
+def dual_values(
+    problem: Problem, pairs: tuple[tuple[Hashable, Hashable], ...]
+) -> tuple[dict[Hashable, int], dict[Hashable, int]]:
+    """Return the duals (y per application, z per expert) read from an assignment's potentials."""
+    import numpy as np
 
-    The LP's dual: maximise Σ demand·y + Σ capacity·z + Σ u − Σ fixed-pair lower bounds... with
-    z ≤ 0 and u ≤ 0 (one per pair's upper bound 1), subject to y_a + z_e + u_ae ≤ c_ae. HiGHS's
-    marginals give y and z; u is then chosen as min(0, c − y − z), which makes every
-    constraint hold exactly, so the bound does not rest on the solver's claim of optimality.
+    network = _network(problem)
+    chosen = set(pairs)
+    used = np.array([pair in chosen for pair in network.pairs], dtype=bool) if network.pairs else _empty(bool)
+    y, z = _potentials(network, used, np.ones(len(used), dtype=bool))
+    return (
+        dict(zip(network.applications, y.tolist(), strict=True)),
+        dict(zip(network.experts, z.tolist(), strict=True)),
+    )
+
+
+def lower_bound(problem: Problem, y: Mapping[Hashable, float], z: Mapping[Hashable, float]) -> float:
+    """Return the lower bound that any duals y and z give on the cost of every assignment."""
+    import numpy as np
+
+    network = _network(problem)
+    return _bound(
+        network,
+        np.array([y[a] for a in network.applications], dtype=float),
+        np.array([z[e] for e in network.experts], dtype=float),
+    )
+
+
+@dataclass(frozen=True)
+class _Network:
+    """The problem as arrays: one entry per allowed pair, per application and per expert."""
+
+    applications: list[Hashable]
+    experts: tuple[Hashable, ...]
+    pairs: list[tuple[Hashable, Hashable]]
+    # numpy arrays (typed Any: numpy is imported only when solving).
+    application: Any  # the application's index of each pair
+    expert: Any  # the expert's index of each pair
+    cost: Any
+    fixed: Any  # whether each pair is fixed
+    demand: Any  # per application, fixed pairs included
+    capacity: Any  # per expert: the load left, fixed pairs included
+
+    def fixed_counts(self) -> tuple[Any, Any]:
+        """Return how many fixed pairs each application and each expert has."""
+        import numpy as np
+
+        return (
+            np.bincount(self.application[self.fixed], minlength=len(self.applications)),
+            np.bincount(self.expert[self.fixed], minlength=len(self.experts)),
+        )
+
+
+def _network(problem: Problem) -> _Network:
+    import numpy as np
+
+    applications = list(problem.demand)
+    application_index = {application: i for i, application in enumerate(applications)}
+    expert_index = {expert: i for i, expert in enumerate(problem.experts)}
+    pairs = list(problem.costs)
+    count = len(pairs)
+    # map and itemgetter run in C: a Python loop over the pairs would cost more than the flow.
+    of_application = map(application_index.__getitem__, map(itemgetter(0), pairs))
+    of_expert = map(expert_index.__getitem__, map(itemgetter(1), pairs))
+    return _Network(
+        applications=applications,
+        experts=problem.experts,
+        pairs=pairs,
+        application=np.fromiter(of_application, np.int64, count),
+        expert=np.fromiter(of_expert, np.int64, count),
+        # A mapping's values come in the order of its keys.
+        cost=np.fromiter(problem.costs.values(), np.int64, count),
+        fixed=(
+            np.fromiter((pair in problem.fixed for pair in pairs), bool, count)
+            if problem.fixed
+            else np.zeros(count, dtype=bool)
+        ),
+        demand=np.fromiter(problem.demand.values(), np.int64, len(applications)),
+        capacity=np.fromiter((problem.capacity(e) for e in problem.experts), np.int64, len(problem.experts)),
+    )
+
+
+# Each application's shortlist for the first flow: its best SHORTLIST × demand pairs.
+SHORTLIST = 8
+# Rounds of adding the pairs the duals price below zero, before the flow takes every pair.
+PRICING_ROUNDS = 4
+
+
+def _solve_priced(network: _Network) -> tuple[Any, Any, Any] | None:
+    """Return the pairs used by a minimum-cost flow and its duals y, z; None if no flow exists.
+
+    Most pairs are never worth using: the flow first runs over each application's shortlist (a
+    fraction of the pairs, so several times faster), then the duals price every pair left out.
+    A left-out pair of negative reduced cost c − y − z could lower the cost: those join and the
+    flow runs again. When none is left, the duals are feasible for the whole problem and the
+    bound over every pair equals the cost, so the shortlist is exact, not a heuristic.
     """
-    demand = [problem.demand[a] for a in applications]
-    y = dict(zip(applications, result.eqlin.marginals, strict=True))
-    z = {
-        expert: min(0.0, value)
-        for expert, value in zip(problem.experts, result.ineqlin.marginals, strict=True)
-    }
-    bound = sum(d * y[a] for d, a in zip(demand, applications, strict=True))
-    bound += sum(problem.capacity(expert) * z[expert] for expert in problem.experts)
-    for application, expert in pairs:
-        reduced = problem.costs[(application, expert)] - y[application] - z[expert]
-        if (application, expert) in problem.fixed:
-            # x = 1 exactly: its dual is free; the term is reduced·1 whatever its sign.
-            bound += reduced
-        else:
-            bound += min(0.0, reduced)
+    import numpy as np
+
+    arcs = _shortlist(network)
+    for _round in range(PRICING_ROUNDS + 1):
+        used = _min_cost_flow(network, arcs)
+        if used is None:
+            if arcs.all():
+                return None
+            # The shortlist may be short where the whole problem is not: take every pair.
+            arcs = np.ones(len(arcs), dtype=bool)
+            continue
+        y, z = _potentials(network, used, arcs)
+        missed = ~arcs & (network.cost - y[network.application] - np.minimum(z, 0)[network.expert] < 0)
+        if not missed.any():
+            return used, y, z
+        arcs = arcs | missed if _round < PRICING_ROUNDS - 1 else np.ones(len(arcs), dtype=bool)
+    raise AssertionError("the flow over every pair leaves no pair with negative reduced cost")
+
+
+def _shortlist(network: _Network) -> Any:
+    """Return which pairs are among their application's best SHORTLIST × demand (fixed ones too).
+
+    Ties are broken by a scrambled order of the experts, different for each application, so that
+    experts equal in fit share the shortlists rather than the first ones taking them all.
+    """
+    import numpy as np
+
+    count = len(network.pairs)
+    if not count:
+        return np.zeros(0, dtype=bool)
+    scramble = (network.application * 7919 + network.expert * 104729) % 65521
+    # One sort on a single integer key (application, then cost's rank, then scramble), several
+    # times faster than a lexsort over the three.
+    _values, cost_rank = np.unique(network.cost, return_inverse=True)
+    order = np.argsort((network.application * (int(cost_rank.max()) + 1) + cost_rank) * 65536 + scramble)
+    by_application = network.application[order]
+    first = np.searchsorted(by_application, np.arange(len(network.applications)))
+    rank = np.empty(count, dtype=np.int64)
+    rank[order] = np.arange(count) - first[by_application]
+    return (rank < SHORTLIST * network.demand[network.application]) | network.fixed
+
+
+def _min_cost_flow(network: _Network, arcs: Any) -> Any:
+    """Return which pairs a minimum-cost flow over the given pairs uses, or None if none exists."""
+    import numpy as np
+    from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
+
+    fixed_per_application, fixed_per_expert = network.fixed_counts()
+    supply = network.demand - fixed_per_application
+    room = network.capacity - fixed_per_expert
+    if (supply < 0).any() or (room < 0).any():
+        return None
+    applications, experts = len(network.applications), len(network.experts)
+    sink = applications + experts
+    free = np.flatnonzero(arcs & ~network.fixed)
+    flow = SimpleMinCostFlow()
+    # Pair arcs first, so that arc i is free pair i; then each expert's arc to the sink.
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([network.application[free], applications + np.arange(experts)]),
+        np.concatenate([applications + network.expert[free], np.full(experts, sink)]),
+        np.concatenate([np.ones(len(free), dtype=np.int64), room]),
+        np.concatenate([network.cost[free], np.zeros(experts, dtype=np.int64)]),
+    )
+    flow.set_nodes_supplies(
+        np.arange(sink + 1), np.concatenate([supply, np.zeros(experts, dtype=np.int64), [-supply.sum()]])
+    )
+    status = flow.solve()
+    if status == SimpleMinCostFlow.INFEASIBLE:
+        return None
+    if status != SimpleMinCostFlow.OPTIMAL:
+        raise RuntimeError(f"the minimum-cost flow stopped: {status.name}")
+    used = network.fixed.copy()
+    used[free] = flow.flows(np.arange(len(free))) > 0
+    return used
+
+
+def _potentials(network: _Network, used: Any, arcs: Any) -> tuple[Any, Any]:
+    """Return duals y (per application) and z (per expert) from the residual graph's distances.
+
+    The residual graph of the flow over the given pairs (`arcs`, a boolean array).
+
+    Bellman–Ford from a root joined to every node at cost 0, by whole rounds over each kind of
+    residual arc (numpy), until no distance falls; at most one round per node, which only a flow
+    that is not optimal (a negative cycle) would reach.
+    """
+    import numpy as np
+
+    applications, experts = len(network.applications), len(network.experts)
+    _fixed_per_application, fixed_per_expert = network.fixed_counts()
+    carried = used & ~network.fixed
+    load = np.bincount(network.expert[carried], minlength=experts)
+    to_sink = load < network.capacity - fixed_per_expert  # residual e → t: room left
+    from_sink = load > 0  # residual t → e: flow to send back
+    # Residual e → a on used pairs (cost −c), taken as a minimum per application;
+    # residual a → e on unused pairs (cost c), taken as a minimum per expert.
+    back = _grouped(network.application[carried], network.expert[carried], -network.cost[carried])
+    unused = arcs & ~used
+    forward = _grouped(network.expert[unused], network.application[unused], network.cost[unused])
+    at_application = np.zeros(applications, dtype=np.int64)
+    at_expert = np.zeros(experts, dtype=np.int64)
+    at_sink = 0
+    for _round in range(applications + experts + 2):
+        changed = _relax(at_application, back, at_expert)
+        if to_sink.any() and (reach := int(at_expert[to_sink].min())) < at_sink:
+            at_sink, changed = reach, True
+        lower = from_sink & (at_expert > at_sink)
+        if lower.any():
+            at_expert[lower], changed = at_sink, True
+        changed = _relax(at_expert, forward, at_application) or changed
+        if not changed:
+            break
+    return at_sink - at_application, np.minimum(at_expert - at_sink, 0)
+
+
+def _grouped(heads: Any, tails: Any, costs: Any) -> tuple[Any, Any, Any, Any]:
+    """Sort arcs by head; return the distinct heads, where each one's arcs start, tails, costs."""
+    import numpy as np
+
+    order = np.argsort(heads, kind="stable")
+    heads = heads[order]
+    starts = np.flatnonzero(np.concatenate([[True], heads[1:] != heads[:-1]])) if len(heads) else _empty(int)
+    return heads[starts], starts, tails[order], costs[order]
+
+
+def _relax(distance: Any, arcs: tuple[Any, Any, Any, Any], source: Any) -> bool:
+    """Lower `distance` (in place) through the arcs from `source`; return whether any fell."""
+    import numpy as np
+
+    heads, starts, tails, costs = arcs
+    if not len(heads):
+        return False
+    reach = np.minimum.reduceat(source[tails] + costs, starts)
+    better = reach < distance[heads]
+    if not better.any():
+        return False
+    distance[heads[better]] = reach[better]
+    return True
+
+
+def _bound(network: _Network, y: Any, z: Any) -> float:
+    """Return the weak-duality bound for duals y and z (z made ≤ 0 here), per the module docstring."""
+    import numpy as np
+
+    z = np.minimum(z, 0)
+    reduced = network.cost - y[network.application] - z[network.expert]
+    bound = (
+        network.demand @ y
+        + network.capacity @ z
+        + np.minimum(reduced[~network.fixed], 0).sum()
+        + reduced[network.fixed].sum()
+    )
     return float(bound)
 
 
-def _check_feasible(problem: Problem) -> None:
+def _empty(dtype: type) -> Any:
+    import numpy as np
+
+    return np.zeros(0, dtype=dtype)
+
+
+def _check_feasible(problem: Problem, network: _Network) -> None:
     """Raise AssignmentInfeasible when counting alone shows the demand cannot be met."""
-    allowed = _allowed(problem)
-    total_needed = sum(problem.demand.values())
-    total_available = sum(problem.capacity(expert) for expert in problem.experts)
-    shortages = [
-        Shortage(
-            applications=frozenset([application]),
-            experts=frozenset(allowed[application]),
-            needed=problem.demand[application],
-            available=len([e for e in allowed[application] if problem.capacity(e) > 0]),
+    import numpy as np
+
+    total_needed = int(network.demand.sum())
+    total_available = int(network.capacity.sum())
+    open_pairs = network.capacity[network.expert] > 0
+    reachable = np.bincount(network.application[open_pairs], minlength=len(network.applications))
+    shortages = []
+    for index in np.flatnonzero(reachable < network.demand):
+        application = network.applications[index]
+        shortages.append(
+            Shortage(
+                applications=frozenset([application]),
+                experts=frozenset(
+                    network.experts[e] for e in network.expert[network.application == index].tolist()
+                ),
+                needed=problem.demand[application],
+                available=int(reachable[index]),
+            )
         )
-        for application in problem.demand
-        if len([e for e in allowed[application] if problem.capacity(e) > 0]) < problem.demand[application]
-    ]
     if shortages or total_needed > total_available:
         raise AssignmentInfeasible(shortages, total_needed=total_needed, total_available=total_available)
 
