@@ -9,12 +9,23 @@ PORT ?= 8000
 # (browser tests), poppler (PDF checks), gettext (translations).
 SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core fonts-arphic-gkai00mp fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gettext
 
-DEMO_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
+# `make demo` serves the site as deployed (docs/deployment.md): gunicorn, DEBUG off, the collected
+# static files served by WhiteNoise. Only plain HTTP on $(HOST) and the demo accounts' login without
+# a second factor (SHIFAN_DEMO, refused by the deploy check) differ from production.
+DEMO_ENV := DJANGO_DEBUG=false SHIFAN_DEMO=true SHIFAN_HTTPS=false SHIFAN_COLLECTED_STATIC=true
+# On Ctrl-C a gthread worker can linger until gunicorn kills it, after --graceful-timeout seconds
+# (30 by default): 5 is enough for a request in progress.
+DEMO_SERVER := $(VENV)/bin/gunicorn shifan.wsgi:application --bind=$(HOST):$(PORT) \
+	--worker-class=gthread --workers=2 --threads=4 --graceful-timeout=5 --access-logfile=-
+# `make serve`: Django's development server, DEBUG on, reloading when the code changes.
+SERVE_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
+VAR_DIR := $(or $(SHIFAN_VAR_DIR),var)
 
-.PHONY: help install system-packages demo serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench
+.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench
 
 help:
-	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT)"
+	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT) as deployed (gunicorn, DEBUG off)"
+	@echo "make serve  Django's development server with DEBUG on, reloading on changes"
 	@echo "make test   run the whole test suite (unit, service, permission and browser tests)"
 	@echo "make lint   ruff and mypy"
 	@echo "make bench-assignment   solve time and optimality of expert assignment (1,000 × 300, k = 5)"
@@ -48,17 +59,26 @@ node_modules/.installed: package.json package-lock.json
 var:
 	mkdir -p var
 
-demo: install var
+demo: install var $(VAR_DIR)/static/staticfiles.json
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py load_demo
 	@echo "Serving http://$(HOST):$(PORT) (Ctrl-C stops the server and the background worker)"
-	@$(DEMO_ENV) $(PY) manage.py db_worker --no-reload --queue-name '*' >var/worker.log 2>&1 & worker=$$!; \
+	@$(DEMO_ENV) $(PY) manage.py db_worker --no-reload --queue-name '*' >$(VAR_DIR)/worker.log 2>&1 & worker=$$!; \
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
-	$(DEMO_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	$(DEMO_ENV) $(DEMO_SERVER)
+
+# The demo's web server alone, in the foreground (tests/test_demo_server.py starts it too).
+demo-server: $(VAR_DIR)/static/staticfiles.json
+	@$(DEMO_ENV) exec $(DEMO_SERVER)
+
+# Collected (hashed and compressed: half a minute) again only when a static file or its list changed.
+$(VAR_DIR)/static/staticfiles.json: $(shell find src/shifan -path '*/static/*' -type f) src/shifan/settings.py package-lock.json pyproject.toml
+	@mkdir -p $(VAR_DIR)
+	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v0
 
 serve: install var
-	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
-	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	$(SERVE_ENV) $(PY) manage.py migrate --noinput -v0
+	$(SERVE_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Both cores by default; PYTEST_ARGS="-n 0" runs in one process.
 PYTEST_ARGS ?= -n 2
