@@ -480,6 +480,7 @@ def test_a_claim_upheld_moves_the_administration_and_the_members_before_lose_acc
         assert not before.is_active
         assert not Membership.objects.filter(user=before).exists()
     assert pending.verification_state == VerificationState.VERIFIED
+    assert (pending.contact_name, pending.contact_email) == ("李真", "li@real.example.com")
     event = AuditEvent.objects.get(action="organisation.claim_upheld")
     assert event.actor == officer
     assert {m["email"] for m in event.before["members"]} == {squatter.email, member.email}
@@ -550,3 +551,21 @@ def test_one_open_claim_per_claimant_and_no_address_already_in_use(pending):
         file()
     with pytest.raises(AccountError, match="已是本系统的账号"):
         file(claimant_email=admin_of(pending).email)
+
+
+def test_a_claims_documents_are_shown_to_the_citys_officer_and_the_province_only(client, pending):
+    document = file().documents.get(kind=DocumentKind.LICENCE)
+    url = reverse("accounts:verification_document", kwargs={"pk": document.pk})
+    readers = {
+        factories.CityOfficerFactory(city_code="440100"): 200,
+        factories.ProvinceOfficerFactory(): 200,
+        # The members of the organisation claimed do not read what the claimant sent.
+        admin_of(pending): 404,
+        factories.CityOfficerFactory(city_code="440300"): 404,
+    }
+    for reader, status in readers.items():
+        login_verified(client, reader)
+        response = client.get(url)
+        assert response.status_code == status, reader
+        if status == 200:
+            assert b"".join(response.streaming_content).startswith(b"%PDF")

@@ -177,7 +177,7 @@ def make_organisation(
 ) -> Any:
     """Register an organisation in Guangzhou with its administrator; return the membership.
 
-    Unless `verified` is False, the mailed link is opened and the organisation verified, as for
+    The mailed link is opened; unless `verified` is False, the organisation is verified too, as
     every organisation registered before verification existed.
     """
     from django.utils import timezone
@@ -201,13 +201,13 @@ def make_organisation(
         admin_phone="13800000000",
         admin_password=PASSWORD,
     )
+    services.verify_email(token=services.email_verification_token(membership.user))
     if verified:
-        services.verify_email(token=services.email_verification_token(membership.user))
         Organisation.objects.filter(pk=membership.organisation_id).update(
             verification_state=VerificationState.VERIFIED, verified_at=timezone.now()
         )
-        membership.user.refresh_from_db()
         membership.organisation.refresh_from_db()
+    membership.user.refresh_from_db()
     return membership
 
 

@@ -104,12 +104,13 @@ def test_register_with_a_wrong_code_then_correct_it(live_server: Any, page: Any)
     wait_for_live_checks(page)
     submit(page)
 
-    expect(page.locator("[data-testid=applicant-home]")).to_be_visible()
-    expect(page).to_have_url(f"{live_server.url}/")
-    expect(page.locator("h1")).to_have_text(TYPED["name"])
+    # Not logged in: the page says to open the mailed link first (tests/browser/test_verification.py).
+    expect(page).to_have_url(f"{live_server.url}/register/sent/")
+    expect(page.locator("[data-testid=registration-sent]")).to_contain_text(TYPED["admin_email"])
     expect(page.locator(".alert-success")).to_contain_text(f"“{TYPED['name']}”注册成功")
-    expect(page.locator("[data-testid=credit-code-warning]")).to_have_count(0)
-    shot(page, "applicant-home")
+    expect(page.locator(".alert-warning")).to_have_count(0)
+    expect(page.locator("[data-testid=user-menu]")).to_have_count(0)
+    shot(page, "registration-sent")
 
     organisation = Organisation.objects.get(credit_code=VALID_CODE)
     assert organisation.name == TYPED["name"]
@@ -133,13 +134,12 @@ def test_register_a_code_from_outside_guangdong_shows_a_warning(live_server: Any
 
     submit(page)
 
-    expect(page.locator("[data-testid=applicant-home]")).to_be_visible()
-    expect(page.locator("h1")).to_have_text(TYPED["name"])
-    warning = page.locator("[data-testid=credit-code-warning]")
+    expect(page.locator("[data-testid=registration-sent]")).to_be_visible()
+    warning = page.locator(".alert-warning.alert-dismissible")
     expect(warning).to_have_count(1)
     expect(warning).to_contain_text("110108（非广东省）")
-    expect(page.locator(".alert-warning.alert-dismissible")).to_contain_text("审核人员会看到此提示")
-    shot(page, "home-with-warning")
+    expect(warning).to_contain_text("审核人员会看到此提示")
+    shot(page, "registered-with-warning")
 
 
 def test_register_a_code_already_registered_explains_how_to_join(live_server: Any, page: Any) -> None:

@@ -16,8 +16,8 @@ province. An unverified organisation may fill in applications but not submit the
 
 A company that finds its code taken files a claim (认领申请) with the same two documents and a
 statement. The officer of the organisation's city (or the province) decides: upheld, the
-claimant becomes the organisation's administrator, the members before lose their accounts and
-the organisation is verified; rejected, nothing changes. Both sides are told, and every step is
+claimant becomes the organisation's administrator and contact, the members before lose their
+accounts and the organisation is verified; rejected, nothing changes. Both sides are told, and every step is
 in the audit trail.
 """
 
@@ -57,6 +57,7 @@ DOCUMENT_ACCEPT = ("pdf", "image")
 # A scan of one or two pages: the other uploads of the project allow 20 MB for a whole book.
 DOCUMENT_MAX_MB = 10
 DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 
 
 class Decision:
@@ -366,11 +367,17 @@ def decide_claim(*, actor: User, claim: OrganisationClaim, uphold: bool, reason:
     user.email_verified = True
     user.save(update_fields=["password", "email_verified"])
     Membership.objects.create(user=user, organisation=organisation, is_admin=True)
+    # The contact was whoever registered the code: the organisation is now reached through the claimant.
+    contact_before = {key: getattr(organisation, key) for key in CONTACT_FIELDS}
+    organisation.contact_name = claim.claimant_name
+    organisation.contact_phone = claim.claimant_phone
+    organisation.contact_email = claim.claimant_email
     organisation.verification_state = VerificationState.VERIFIED
     organisation.verified_by, organisation.verified_at = actor, now
     organisation.verification_reason = f"认领成立：{reason}"
     organisation.save(
         update_fields=[
+            *CONTACT_FIELDS,
             "verification_state",
             "verified_by",
             "verified_at",
@@ -392,10 +399,12 @@ def decide_claim(*, actor: User, claim: OrganisationClaim, uphold: bool, reason:
         before={
             "verification_state": before_state,
             "members": [{"id": u.pk, "email": u.email, "name": u.name} for u in removed],
+            **contact_before,
         },
         after={
             "verification_state": organisation.verification_state,
             "admin": {"id": user.pk, "email": user.email},
+            **{key: getattr(organisation, key) for key in CONTACT_FIELDS},
         },
     )
     queue_mail(
