@@ -113,3 +113,14 @@ def test_the_413_page_speaks_english_to_an_english_browser(client, application, 
     assert "Too much to send at once" in page
     assert "(5 MB of text, 20 MB for one file)" in page
     assert "提交的内容过大" not in page
+
+
+def test_too_many_fields_get_a_page_in_chinese(client, application, applicant_admin):
+    client.force_login(applicant_admin)
+    url = reverse("applications:autosave", kwargs={"pk": application.pk})
+    data = {"base_version": application.version, "dirty": "intro"} | {
+        f"x{index}": "" for index in range(2001)
+    }
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "本次提交的栏目数超过服务器接收的上限，未能保存。" in response.content.decode()
