@@ -569,3 +569,25 @@ def test_a_claims_documents_are_shown_to_the_citys_officer_and_the_province_only
         assert response.status_code == status, reader
         if status == 200:
             assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_the_verification_pages_in_english(client, pending):
+    def english(url):
+        response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    client.force_login(admin_of(pending))
+    page = english(reverse("accounts:own_verification"))
+    assert "Documents handed in" in page
+    assert "Awaiting verification" in page
+    assert "已提交的材料" not in page
+    login_verified(client, factories.CityOfficerFactory(city_code="440100"))
+    page = english(reverse("accounts:verification_detail", kwargs={"pk": pending.pk}))
+    assert "Business licence and authorisation letter" in page
+    assert "Send the result" in page
+    assert "Verification, " in english(reverse("accounts:verification_list"))
+    client.logout()
+    page = english(reverse("accounts:claim_create"))
+    assert "File a claim" in page
+    assert "认领单位" not in page
