@@ -7,7 +7,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from shifan.accounts import services, verification
+from shifan.accounts import organisation_changes, services, verification
 from shifan.accounts.models import ExpertiseField, Organisation, OrganisationNature, Role, User
 from shifan.core import reference, uscc
 
@@ -304,7 +304,22 @@ def load_demo() -> list[DemoAccount]:
     _load_edge_cases(province)
     accounts.extend(_load_verification_states())
     load_demo_applications(province)
+    _load_organisation_change()
     return accounts
+
+
+def _load_organisation_change() -> None:
+    """A platform with a submitted application asks the province to approve its new name."""
+    admin = User.objects.get(email=_email("p-shantou"))
+    organisation = admin.membership.organisation
+    if organisation.changes.exists() or not organisation_changes.numbers_in_process(organisation):
+        return
+    services.edit_organisation(
+        actor=admin,
+        organisation=organisation,
+        changes={"name": organisation.name.replace("汕头", "汕头市", 1)},
+        change_reason="已在市场监督管理部门办理名称变更登记（附新营业执照），请核准。",
+    )
 
 
 def _load_edge_cases(province: User) -> None:
