@@ -8,7 +8,10 @@ import pytest
 from captcha.models import CaptchaStore
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from shifan.accounts import services, verification
 from shifan.accounts.models import (
@@ -326,19 +329,54 @@ def test_the_queue_pages_and_searches(client, pending):
     assert pending.name not in client.get(url, {"state": "returned"}).content.decode()
 
 
-def test_the_queue_reads_a_fixed_number_of_queries(client, django_assert_max_num_queries):
-    officer = factories.CityOfficerFactory(city_code="440100")
-    factories.OrganisationFactory.create_batch(
-        30,
-        verification_state=VerificationState.PENDING,
-        verified_at=None,
-        verification_requested_at="2024-05-01T08:00+08:00",
+def pending_organisations(count: int) -> list[Organisation]:
+    """Organisations of 广州 waiting for verification, each with an open claim, made in bulk."""
+    now = timezone.now()
+    organisations = Organisation.objects.bulk_create(
+        Organisation(
+            name=f"待核验制造{n}有限公司",
+            credit_code=factories.credit_code_for("440100", 60000 + n),
+            nature="enterprise",
+            city_code="440100",
+            county_code="440103",
+            address="示范路1号",
+            contact_name="联系人",
+            contact_phone="020-12345678",
+            contact_email=f"pending{n}@example.com",
+            verification_state=VerificationState.PENDING,
+            verification_requested_at=now,
+        )
+        for n in range(count)
     )
-    login_verified(client, officer)
-    with django_assert_max_num_queries(12):
-        response = client.get(reverse("accounts:verification_list"))
-    assert response.status_code == 200
-    assert "共 30 条" in response.content.decode()
+    OrganisationClaim.objects.bulk_create(
+        OrganisationClaim(
+            organisation=organisation,
+            organisation_name=organisation.name,
+            claimant_name="认领人",
+            claimant_email=f"claimant{organisation.pk}@example.com",
+            claimant_phone="13900000000",
+            statement="该代码为本单位所有。",
+        )
+        for organisation in organisations
+    )
+    return organisations
+
+
+@pytest.mark.parametrize("url_name", ["accounts:verification_list", "accounts:claim_list"])
+def test_the_queues_read_as_many_queries_for_1000_rows_as_for_1(client, url_name):
+    login_verified(client, factories.CityOfficerFactory(city_code="440100"))
+    url = reverse(url_name)
+    counts = []
+    for rows in (1, 1000):
+        OrganisationClaim.objects.all().delete()
+        Organisation.objects.all().delete()
+        pending_organisations(rows)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert f"共 {rows} 条" in response.content.decode()
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
 
 
 # Submission
