@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -148,7 +148,7 @@ class OwnVerificationView(ApplicantMixin, View):
 class VerificationDocumentView(LoginRequiredMixin, View):
     """Show a scan to its readers (selectors decide: members, the city's officers, the province)."""
 
-    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, pk: int) -> FileResponse:
         document = selectors.verification_document_for(request.user, pk)
         return stored_file_response(
             document.file, filename=document.original_name, content_type=document.content_type, inline=True
