@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shifan.expert_review.assignment import AssignmentInfeasible, Problem, dual_values, lower_bound, solve
+from shifan.expert_review.assignment import (
+    SHORTLIST,
+    AssignmentInfeasible,
+    Problem,
+    dual_values,
+    lower_bound,
+    solve,
+)
 from shifan.expert_review.assignment_lp import solve_linear_programme
 
 
@@ -282,39 +289,42 @@ def test_the_potentials_of_a_worse_assignment_leave_a_gap():
 
 
 def test_a_better_pair_left_off_the_shortlist_is_priced_in():
-    # The flow first looks at each application's best 8 × k pairs. x's shortlist is e0..e7
-    # (−10 each), leaving out e8 (−9). On the shortlist the best is x on some e_j, whose y_j
-    # falls back to the spare expert s (0): −80. The duals price x–e8 below zero, it joins, and
-    # the optimum takes it: x on e8, each y_j on e_j, −89.
-    costs = {("x", f"e{j}"): -10 for j in range(8)}
-    costs[("x", "e8")] = -9
-    for j in range(8):
+    # The flow first looks at each application's best n = SHORTLIST × k pairs. x's shortlist is
+    # e0..e(n−1) (−10 each), leaving out f (−9). On the shortlist the best is x on some e_j, whose
+    # y_j falls back to the spare expert s (0): −10·n. The duals price x–f below zero, it joins,
+    # and the optimum takes it: x on f, each y_j on e_j, −10·n − 9.
+    n = SHORTLIST
+    costs = {("x", f"e{j}"): -10 for j in range(n)}
+    costs[("x", "f")] = -9
+    for j in range(n):
         costs[(f"y{j}", f"e{j}")] = -10
         costs[(f"y{j}", "s")] = 0
     problem = Problem(
-        demand={"x": 1, **{f"y{j}": 1 for j in range(8)}},
-        experts=(*(f"e{j}" for j in range(9)), "s"),
+        demand={"x": 1, **{f"y{j}": 1 for j in range(n)}},
+        experts=(*(f"e{j}" for j in range(n)), "f", "s"),
         max_load=1,
         costs=costs,
     )
     solution = solve(problem)
     check_solution(problem, solution)
-    assert ("x", "e8") in solution.pairs
-    assert solution.cost == solution.bound == -89
+    assert ("x", "f") in solution.pairs
+    assert solution.cost == solution.bound == -10 * n - 9
 
 
 def test_a_shortlist_too_short_falls_back_to_every_pair():
-    # Nine applications rank the same eight experts first: their shortlists leave out e8, the
-    # only ninth expert, and the flow over them has no solution; over every pair it has.
+    # n + 1 applications rank the same n = SHORTLIST experts first: their shortlists leave out f,
+    # the only other expert, and the flow over them has no solution; over every pair it has.
+    n = SHORTLIST
+    experts = (*(f"e{j}" for j in range(n)), "f")
     problem = Problem(
-        demand={f"a{i}": 1 for i in range(9)},
-        experts=tuple(f"e{j}" for j in range(9)),
+        demand={f"a{i}": 1 for i in range(n + 1)},
+        experts=experts,
         max_load=1,
-        costs={(f"a{i}", f"e{j}"): -10 if j < 8 else -9 for i in range(9) for j in range(9)},
+        costs={(f"a{i}", e): -9 if e == "f" else -10 for i in range(n + 1) for e in experts},
     )
     solution = solve(problem)
     check_solution(problem, solution)
-    assert solution.cost == solution.bound == -89
+    assert solution.cost == solution.bound == -10 * n - 9
 
 
 def test_a_batch_of_a_thousand_applications_is_solved_and_proven():

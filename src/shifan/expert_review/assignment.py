@@ -212,8 +212,9 @@ def _network(problem: Problem) -> _Network:
     )
 
 
-# Each application's shortlist for the first flow: its best SHORTLIST × demand pairs.
-SHORTLIST = 8
+# Each application's shortlist for the first flow: its best SHORTLIST × demand pairs. With 10,
+# batches of the programme's size need no second flow (with 8, one in four did, for one pair).
+SHORTLIST = 10
 # Rounds of adding the pairs the duals price below zero, before the flow takes every pair.
 PRICING_ROUNDS = 4
 
