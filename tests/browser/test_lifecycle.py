@@ -6,7 +6,8 @@ tests make them; the experts' cities and fields are written on their profiles). 
 browser:
 
 1. the province officer opens a batch from the Guangdong 2024 spec (3 experts per application);
-2. an enterprise in 广州 (珠三角) and a platform in 汕头 register and apply, filling every section;
+2. an enterprise in 广州 (珠三角) and a platform in 汕头 register, open the mailed link, hand in
+   their licence and authorisation letter, are verified by the province, and apply, filling every section;
    the enterprise is first blocked by the revenue rule (4,200万元 < 5,000万元), corrects the
    figure, and both submit;
 3. 广州 returns the enterprise with a reason, the applicant fixes it and resubmits; each city
@@ -56,6 +57,7 @@ from tests.browser.test_book import download, pages_text
 from tests.browser.test_city_review import PDF, open_from_queue, recommend
 from tests.browser.test_dashboard import chart_data
 from tests.browser.test_registration import type_credit_code, wait_for_live_checks
+from tests.browser.test_verification import mailed_path
 
 pytestmark = pytest.mark.browser
 
@@ -161,8 +163,32 @@ def register(world: World, applicant: Applicant) -> None:
     wait_for_live_checks(page)
     shot(page, f"register-{applicant.category}")
     page.get_by_role("button", name="注册", exact=True).click()
+    expect(page.locator("[data-testid=registration-sent]")).to_contain_text(applicant.email)
+    # The mailed link, then the licence and the authorisation letter; the province verifies them.
+    page.goto(world.base + mailed_path(applicant.email, r"/email/verify/[^/\s]+/"))
+    page.get_by_role("link", name="登录并上传核验材料").click()
+    page.locator("#id_username").fill(applicant.email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page).to_have_url(f"{world.base}/organisation/verification/")
+    page.locator("#id_licence").set_input_files(write_pdf(world.tmp_path, "营业执照.pdf"))
+    page.locator("#id_authorisation").set_input_files(write_pdf(world.tmp_path, "授权书.pdf"))
+    page.get_by_role("button", name="提交核验").click()
+    expect(page.locator(".alert-success")).to_contain_text("核验材料已提交")
+    verify_organisation(world, applicant)
+    page.goto(f"{world.base}/")
     expect(page.locator("[data-testid=applicant-home]")).to_be_visible()
     expect(page.locator("h1")).to_have_text(applicant.name)
+
+
+def verify_organisation(world: World, applicant: Applicant) -> None:
+    page = world.pages["province"]
+    page.goto(f"{world.base}/verification/")
+    page.locator("[data-testid=verification-queue]").get_by_role("link", name=applicant.name).click()
+    page.get_by_label("核验通过").check()
+    page.get_by_role("button", name="提交核验结论").click()
+    expect(page.locator(".alert-success")).to_contain_text(f"“{applicant.name}”：已核验")
+    shot(page, f"province-verifies-{applicant.category}")
 
 
 def fill_enterprise(world: World, applicant: Applicant) -> None:
