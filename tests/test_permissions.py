@@ -916,6 +916,7 @@ PUBLIC_PAGES = {
     "cases:public_case",
     "cases:public_picture",
     "documents:verify",
+    "tracking:public_revocations",
 }
 
 

@@ -13,7 +13,7 @@ from django.views import View
 from shifan.accounts.models import Role
 from shifan.accounts.views import AuthenticatedRequest, ProvinceMixin, RoleRequiredMixin, paginate
 from shifan.core import reference
-from shifan.core.http import stored_file_response, xlsx_response
+from shifan.core.http import public_page, stored_file_response, xlsx_response
 from shifan.core.sheets import workbook_bytes
 from shifan.tracking import exports, presentation, selectors, services
 from shifan.tracking.forms import AttachmentForm, EvaluationForm, RevokeForm, RoundForm
@@ -318,4 +318,4 @@ class RevokeConfirmView(ProvinceMixin, View):
 class PublicRevocationsView(View):
     def get(self, request: Any) -> HttpResponse:
         page = paginate(request, selectors.revocations())
-        return render(request, "tracking/public_revocations.html", {"page": page})
+        return public_page(render(request, "tracking/public_revocations.html", {"page": page}))
