@@ -22,13 +22,19 @@ capacity) and any y (free, per application) and z ≤ 0 (per expert), every feas
 since x ∈ [0, 1] and z_e ≤ 0 with Σ_a x_ae ≤ U_e. That right-hand side (weak duality) is the
 `bound`, computed in code, so it holds whatever y and z are. They come from the flow's node
 potentials: π, the shortest distances in the flow's residual graph from a root joined to every
-node at cost 0 (vectorised Bellman–Ford), satisfy π_j ≤ π_i + cost(i → j) on every residual arc,
-which exist for all i, j exactly when the residual graph has no negative cycle, that is when the
-flow is optimal. With y_a = π_t − π_a and z_e = min(0, π_e − π_t), the reduced cost
-c_ae + π_a − π_e is ≥ 0 on unused pairs and ≤ 0 on used ones, an expert with load left has
+node at cost 0 (Bellman–Ford over numpy arrays), satisfy π_j ≤ π_i + cost(i → j) on every
+residual arc; such distances exist exactly when the residual graph has no negative cycle, that is
+when the flow is optimal. With y_a = π_t − π_a and z_e = min(0, π_e − π_t), the reduced cost
+c_ae − y_a − z_e is ≥ 0 on unused pairs and ≤ 0 on used ones, an expert with load left has
 z_e = 0, and the bound equals the cost: bound = cost proves the assignment optimal. Were the flow
 not optimal, Bellman–Ford would not settle, its last potentials would still give a valid bound,
 and the gap would show it. Everything is in integers, so the gap is exactly 0.
+
+Most of the pairs are never worth using, so the flow first runs over each application's
+shortlist (its best pairs), a fraction of the network. Its duals then price every pair left out:
+one of negative reduced cost c − y − z joins and the flow runs again. When none is left the
+bound over every pair equals the cost, so the shortlist is exact, not a heuristic; the proof
+above does not depend on it.
 
 When the constraints cannot be met, `AssignmentInfeasible` lists why: applications with too few
 allowed experts, not enough load in the whole pool, or (found as a minimum cut of the flow network)
@@ -213,7 +219,7 @@ def _network(problem: Problem) -> _Network:
 
 
 # Each application's shortlist for the first flow: its best SHORTLIST × demand pairs. With 10,
-# batches of the programme's size need no second flow (with 8, one in four did, for one pair).
+# batches of the programme's size need no second flow (with 8, one of four tried did, for one pair).
 SHORTLIST = 10
 # Rounds of adding the pairs the duals price below zero, before the flow takes every pair.
 PRICING_ROUNDS = 4

@@ -1,9 +1,10 @@
 """The same assignment as a linear programme solved by HiGHS: the reference for the flow solver.
 
-`assignment.solve` (a minimum-cost flow) replaced this solver in production because it is about
-ten times faster and needs neither scipy's import nor HiGHS's set-up. It stays as an independent
-second solver: the tests compare the two optimal costs on random instances, and
-`make bench-assignment` prints both times.
+`assignment.solve` (a minimum-cost flow) replaced this solver in production (decision 0014): on
+1,000 applications × 300 experts it is about 25 times faster once loaded and 18 times faster for
+the first solve in a fresh process, which here pays for scipy's import. It stays as an
+independent second solver: the tests compare the two optimal costs and reasons for infeasibility
+on random instances, and `make bench-assignment` prints both times.
 
 The constraint matrix of the transportation problem is totally unimodular, so HiGHS's simplex
 returns an integral vertex; should it ever return a fractional point, `milp` settles it exactly.
