@@ -75,3 +75,9 @@ def announcement(db):
     for position, (name, city_code, city_name) in reversed(list(enumerate(ENTERPRISES, 1))):
         unit(announcement, position, "enterprise", "示范企业", name, city_code, city_name, officer)
     return announcement
+
+
+@pytest.fixture(autouse=True)
+def _own_media(settings, tmp_path):
+    # Submitted books are stored when first made (documents.rendered): each test keeps its own.
+    settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -6,10 +6,12 @@ batch and optionally by category. `request_export` records an `ExportJob` and qu
 (what the benchmark times) and stores it. Reads (who may export which books) sit here beside the
 writes, since nothing else uses them.
 
-The PDFs are the slow part (about a second each). `build_export_zip` builds each book's HTML in
-this process, where the database is, and renders the PDFs in a pool of forked processes that
-never touch the database; the ZIP is written in a fixed order (city folders in the reference
-order, then file names), so two runs over the same books give the same entries.
+The PDFs are the slow part (about a second each), so a book already made for its snapshot is
+copied from storage (documents.rendered), and a book made here is stored for the next download
+or export. `build_export_zip` builds the HTML of each book not yet stored in this process, where
+the database is, and renders the PDFs in a pool of forked processes that never touch the
+database; the ZIP is written in a fixed order (city folders in the reference order, then file
+names), so two runs over the same books give the same entries.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import io
 import logging
 import multiprocessing
+import shutil
 import tempfile
 import zipfile
 from collections import deque
@@ -39,11 +42,13 @@ from shifan.applications.selectors import applications_visible_to
 from shifan.core import reference
 from shifan.core.services import record_event
 from shifan.core.sheets import body_row, header_row, title_row, workbook_bytes
+from shifan.documents import rendered
 from shifan.documents.models import (
     ACTIVE_STATES,
     KEEP_DAYS,
     ExportJob,
     ExportState,
+    RenderedBook,
     selection_category_name,
     selection_city_name,
 )
@@ -336,29 +341,45 @@ def run_export(job_id: int, *, processes: int) -> str:
 @dataclass(frozen=True)
 class _Entry:
     path: str  # inside the ZIP: "广州市/GD-SMD-2024-E-0001 某某公司 申报书.pdf"
-    book: Book
     snapshot: Snapshot
+    filename: str  # the book's own file name, as a download names it
+    # The book to render, or its stored file: a stored book is not worked out again.
+    book: Book | None = None
+    stored: RenderedBook | None = None
 
 
 def _entries(snapshots: Sequence[Snapshot]) -> list[_Entry]:
     """Return each snapshot's book under its path, in the ZIP's order (reads the database)."""
     from shifan.documents.book import book_filename, submitted_book
 
+    stored = rendered.stored_books(snapshots, "pdf")
     city_order = {city.code: index for index, city in enumerate(reference.cities())}
     rows = []
     for snapshot in snapshots:
-        book = submitted_book(snapshot)
         city_code = snapshot.facts()["city_code"]
-        rows.append((city_order.get(city_code, len(city_order)), city_code, book, snapshot))
-    rows.sort(key=lambda row: (row[0], book_filename(row[2], "pdf"), row[3].pk))
+        row = stored.get(snapshot.pk)
+        book = None if row else submitted_book(snapshot)
+        filename = row.filename if row else book_filename(book, "pdf")  # type: ignore[arg-type]
+        rows.append(
+            (
+                city_order.get(city_code, len(city_order)),
+                filename,
+                snapshot.pk,
+                city_code,
+                book,
+                row,
+                snapshot,
+            )
+        )
+    rows.sort(key=lambda row: row[:3])
     entries = []
     taken: set[str] = set()
-    for _order, city_code, book, snapshot in rows:
-        path = f"{reference.city(city_code).name}/{book_filename(book, 'pdf')}"
+    for _order, filename, _pk, city_code, book, row, snapshot in rows:
+        path = f"{reference.city(city_code).name}/{filename}"
         if path in taken:  # the numbers are unique, so only a hand-made number can clash
             path = path.removesuffix(".pdf") + f" ({snapshot.pk}).pdf"
         taken.add(path)
-        entries.append(_Entry(path, book, snapshot))
+        entries.append(_Entry(path, snapshot, filename, book, row))
     return entries
 
 
@@ -379,18 +400,26 @@ def _failed(entry: _Entry, error: Exception) -> BookFailed:
 def _html(entry: _Entry) -> str:
     from shifan.documents.book import book_html
 
+    assert entry.book is not None
+    rendered.renders["pdf"] += 1
     try:
         return book_html(entry.book)
     except Exception as error:
         raise _failed(entry, error) from error
 
 
-def _pdfs(entries: Sequence[_Entry], processes: int) -> Iterator[tuple[_Entry, bytes]]:
-    """Yield each entry with its PDF, in the entries' order, rendered by `processes` processes."""
+def _pdfs(entries: Sequence[_Entry], processes: int) -> Iterator[tuple[_Entry, bytes | None]]:
+    """Yield each entry with its PDF, in the entries' order, rendered by `processes` processes.
+
+    A stored book is yielded with None: its file is copied from storage.
+    """
     from shifan.documents.book import pdf_from_html
 
-    if processes <= 1:
+    if processes <= 1 or all(entry.stored for entry in entries):
         for entry in entries:
+            if entry.stored:
+                yield entry, None
+                continue
             html = _html(entry)
             try:
                 pdf = pdf_from_html(html)
@@ -403,10 +432,12 @@ def _pdfs(entries: Sequence[_Entry], processes: int) -> Iterator[tuple[_Entry, b
     # starts every worker at the first submit, before the parent touches the database again.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
-        pending: deque[tuple[_Entry, Future[bytes]]] = deque()
+        pending: deque[tuple[_Entry, Future[bytes] | None]] = deque()
 
-        def first_done() -> tuple[_Entry, bytes]:
+        def first_done() -> tuple[_Entry, bytes | None]:
             entry, future = pending.popleft()
+            if future is None:
+                return entry, None
             try:
                 return entry, future.result()
             except Exception as error:
@@ -414,7 +445,7 @@ def _pdfs(entries: Sequence[_Entry], processes: int) -> Iterator[tuple[_Entry, b
 
         for entry in entries:
             # A short queue keeps the workers busy without holding every book's HTML at once.
-            pending.append((entry, pool.submit(pdf_from_html, _html(entry))))
+            pending.append((entry, None if entry.stored else pool.submit(pdf_from_html, _html(entry))))
             if len(pending) >= 2 * processes:
                 yield first_done()
         while pending:
@@ -427,7 +458,8 @@ def build_export_zip(
     """Write the snapshots' books as PDFs, one folder per city, and the summary workbook to `out`.
 
     Return the ZIP's entry names in order. `progress(done, total)` is called before the first
-    book and after each one written.
+    book and after each one written. A book made here is stored (documents.rendered), one stored
+    before is copied from storage.
     """
     entries = _entries(snapshots)
     total = len(entries)
@@ -435,7 +467,15 @@ def build_export_zip(
         progress(0, total)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for done, (entry, pdf) in enumerate(_pdfs(entries, processes), start=1):
-            archive.writestr(entry.path, pdf)
+            if pdf is None:
+                assert entry.stored is not None
+                with archive.open(entry.path, "w") as target, entry.stored.file.open("rb") as source:
+                    shutil.copyfileobj(source, target, 1024 * 1024)
+            else:
+                archive.writestr(entry.path, pdf)
+                rendered.store_book(
+                    snapshot=entry.snapshot, extension="pdf", filename=entry.filename, content=pdf
+                )
             if progress:
                 progress(done, total)
         archive.writestr(SUMMARY_NAME, export_summary(entries))

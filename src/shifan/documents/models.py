@@ -114,3 +114,40 @@ class ExportJob(models.Model):
         """Return the name the ZIP is saved under: the batch and the selection, readable."""
         parts = [self.batch.name, self.city_name, self.category_name, "申报书"]
         return "-".join(part.replace("/", "_") for part in parts) + ".zip"
+
+
+def rendered_book_path(instance: "RenderedBook", filename: str) -> str:
+    # From the snapshot's digest and the layout, never from a name anyone typed; the primary key
+    # keeps two snapshots apart even if a hand-made one repeated another's digest.
+    snapshot = instance.snapshot
+    return (
+        f"books/{instance.layout}/{snapshot.digest[:2]}/{snapshot.digest}-{snapshot.pk}.{instance.extension}"
+    )
+
+
+class RenderedBook(models.Model):
+    """A submitted book as made once, PDF or Word, for one layout version (documents.rendered).
+
+    The row is written after its file, so a file without a row (a render cut off while it was
+    being saved) is never served.
+    """
+
+    snapshot = models.ForeignKey(
+        "applications.Snapshot", verbose_name=_("提交版本"), on_delete=models.CASCADE, related_name="+"
+    )
+    extension = models.CharField(_("格式"), max_length=4)  # "pdf" or "docx"
+    layout = models.CharField(_("版式版本"), max_length=40)
+    file = models.FileField(_("文件"), upload_to=rendered_book_path, max_length=300)
+    filename = models.CharField(_("文件名"), max_length=300)
+    size = models.PositiveBigIntegerField(_("文件大小"))
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("已生成的申报书")
+        verbose_name_plural = _("已生成的申报书")
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot", "extension", "layout"], name="one_render_per_layout")
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

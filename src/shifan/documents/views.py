@@ -2,12 +2,13 @@
 
 A submitted book is read by whoever may read its application (the applicant's members, the
 city's and the province's officers); a draft only by the applicant's members, who print it to
-check before submitting.
+check before submitting. A submitted book is made once and then served from storage
+(documents.rendered); a draft is made on every request.
 """
 
 from django.core.cache import cache
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views import View
 
@@ -16,12 +17,13 @@ from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin
 from shifan.applications import selectors as application_selectors
 from shifan.core.http import attachment_disposition, safe_filename
 from shifan.documents import book as books
+from shifan.documents import rendered
 from shifan.documents.announcement import announcement_docx, announcement_pdf
 from shifan.publicity.models import Announcement
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
-# Bump when the layout changes, so cached files of the old layout are not served.
+# Bump when the announcement's layout changes, so cached files of the old layout are not served.
 LAYOUT_VERSION = 2
 CACHE_SECONDS = 24 * 60 * 60
 
@@ -101,21 +103,19 @@ class BookView(RoleRequiredMixin, View):
 
     def get(self, request: AuthenticatedRequest, pk: int, sequence: int | None = None) -> HttpResponse:
         application = application_selectors.application_for(request.user, pk)
+        response: HttpResponse | FileResponse
         if self.draft:
             if not request.user.is_applicant:
                 raise Http404
             filename, content = self.made(books.draft_book(application))
+            response = HttpResponse(content, content_type=self.content_type)
         else:
             snapshot = application_selectors.snapshot_for(application, sequence or 0)
-            # A submitted version never changes: its file is made once per layout, and a cached
-            # one is served without working out the book again.
-            key = f"documents:book:{self.extension}:{LAYOUT_VERSION}:{snapshot.pk}:{snapshot.digest}"
-            made = cache.get(key)
-            if made is None:
-                made = self.made(books.submitted_book(snapshot))
-                cache.set(key, made, CACHE_SECONDS)
-            filename, content = made
-        response = HttpResponse(content, content_type=self.content_type)
+            # A submitted version never changes: its file is made once per layout and stored, and
+            # the stored file is streamed without working out the book again (documents.rendered).
+            stored = rendered.submitted_book_file(snapshot, self.extension)
+            filename = stored.filename
+            response = FileResponse(stored.file.open("rb"), content_type=self.content_type)
         response["Content-Disposition"] = attachment_disposition(
             filename, f"application-{application.pk}.{self.extension}"
         )
