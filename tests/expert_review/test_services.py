@@ -100,7 +100,7 @@ def test_conflicted_expert_gets_404_even_after_assignment(batch, province_office
     organisation.save()
     with pytest.raises(Http404):
         selectors.assignment_for_expert(first, assignment.pk)
-    assert selectors.open_assignments(first) == []
+    assert list(selectors.open_assignments(first)) == []
     # The other expert, in the same city too, is refused the same way; neither sees the other.
     with pytest.raises(Http404):
         selectors.assignment_for_expert(second, assignment.pk)

@@ -5,16 +5,24 @@ applicant (checked again on every read); never another expert's scores or name. 
 here is for province officers.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 
 from shifan.accounts.models import User
 from shifan.applications.models import Application, ApplicationState
 from shifan.expert_review.aggregation import Result, Total, aggregate, ranking
-from shifan.expert_review.conflicts import applicant_facts, conflict_reasons, expert_facts, experts_with_facts
+from shifan.expert_review.conflicts import (
+    ExpertFacts,
+    applicant_facts,
+    conflict_reasons,
+    expert_facts,
+    experts_with_facts,
+)
 from shifan.expert_review.models import Assignment, AssignmentState, Hearing, ProposedList, Selection
 from shifan.programs.models import Batch
 
@@ -56,17 +64,37 @@ def assignment_for_expert(user: User, pk: int) -> Assignment:
     return assignment
 
 
-def open_assignments(user: User) -> list[Assignment]:
-    """Return the expert's assignments it may open (the conflict re-check applied)."""
-    assignments = list(assignments_of(user))
-    if not assignments:
-        return []
-    [facts] = expert_facts(experts_with_facts().filter(pk=user.pk))
-    return [
-        a
-        for a in assignments
-        if not conflict_reasons(facts, applicant_facts(a.application), same_city=a.batch.same_city_conflict)
-    ]
+def _conflicts_in_sql(facts: ExpertFacts) -> Q:
+    """Return the assignments whose applicant conflicts with the expert, as `conflict_reasons` says.
+
+    The same four reasons, asked of the database so the expert's list pages there; the applicant's
+    code and city are the submitted ones, or the organisation's when none was submitted, and its
+    current city counts too.
+    """
+    codes = set(facts.declared | facts.past)
+    if facts.employer_credit_code:
+        codes.add(facts.employer_credit_code)
+    conflicted = Q(pk__in=[])
+    if codes:
+        conflicted |= Q(application__credit_code__in=codes) | Q(
+            application__credit_code="", application__organisation__credit_code__in=codes
+        )
+    if facts.city_code:
+        conflicted |= Q(batch__same_city_conflict=True) & (
+            Q(application__city_code=facts.city_code)
+            | Q(application__organisation__city_code=facts.city_code)
+        )
+    return conflicted
+
+
+def open_assignments(user: User) -> QuerySet[Assignment]:
+    """Return the expert's assignments it may open (the conflict re-check done by the database)."""
+    if not user.is_expert:
+        return Assignment.objects.none()
+    facts = expert_facts(experts_with_facts().filter(pk=user.pk))
+    if not facts:  # an inactive expert, or one without a profile, opens nothing
+        return Assignment.objects.none()
+    return assignments_of(user).exclude(_conflicts_in_sql(facts[0]))
 
 
 def batch_in_review() -> Batch | None:
@@ -80,30 +108,88 @@ def batch_in_review() -> Batch | None:
     return None
 
 
-def assignment_plan(batch: Batch) -> list[dict]:
-    """Return each application under review with its live assignments, for the officer."""
-    applications = list(
+def _live_count() -> Coalesce:
+    """Return the number of the application's assignments that are not removed, as a subquery."""
+    live = (
+        Assignment.objects.filter(application=OuterRef("pk"))
+        .exclude(state=AssignmentState.REMOVED)
+        .order_by()
+        .values("application")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(live), 0)
+
+
+def _missing(batch: Batch) -> Greatest:
+    """Return how many experts the application still lacks, as an expression."""
+    return Greatest(Value(batch.experts_per_application) - _live_count(), Value(0))
+
+
+def assignment_plan(batch: Batch, *, query: str = "", only_missing: bool = False) -> QuerySet[Application]:
+    """Return the batch's applications under review, filtered and in plan order, for the officer.
+
+    Each carries `missing` (experts still to find, counted by the database), so a page of the plan
+    costs the same however large the batch is; `plan_rows` adds the assignments of one page.
+    """
+    queryset = (
         Application.objects.filter(batch=batch, state__in=[*UNDER_REVIEW])
         .select_related("organisation")
-        .order_by("category", "number")
+        .annotate(missing=_missing(batch))
     )
-    live = (
-        Assignment.objects.filter(batch=batch, application__in=applications)
+    if query:
+        queryset = queryset.filter(Q(number__icontains=query) | Q(unit_name__icontains=query))
+    if only_missing:
+        queryset = queryset.filter(missing__gt=0)
+    return queryset.order_by("category", "number")
+
+
+def plan_rows(batch: Batch, applications: Iterable[Application]) -> list[dict]:
+    """Return one page of the plan: each application with its live assignments, best match first."""
+    applications = list(applications)
+    by_application: dict[int, list[Assignment]] = {}
+    for item in (
+        Assignment.objects.filter(batch=batch, application__in=[a.pk for a in applications])
         .exclude(state=AssignmentState.REMOVED)
         .select_related("expert__expert_profile")
         .order_by("-match", "id")
-    )
-    by_application: dict[int, list[Assignment]] = {}
-    for item in live:
+    ):
         by_application.setdefault(item.application_id, []).append(item)
+    for application in applications:
+        application.batch = batch  # one batch object, so its spec is parsed once for the page
     return [
         {
             "application": application,
             "assignments": by_application.get(application.pk, []),
-            "missing": max(batch.experts_per_application - len(by_application.get(application.pk, [])), 0),
+            "missing": application.missing,  # type: ignore[attr-defined]
         }
         for application in applications
     ]
+
+
+def plan_figures(batch: Batch) -> dict[str, int]:
+    """Return the whole plan's figures (applications, experts missing, tasks, match) in two queries."""
+    # Summed as an expression, not over the `missing` annotation: the database wraps an aggregate
+    # over an annotation in a subquery that does not select it.
+    figures = Application.objects.filter(batch=batch, state__in=[*UNDER_REVIEW]).aggregate(
+        total=Count("pk"), missing=Sum(_missing(batch))
+    )
+    tasks = (
+        Assignment.objects.filter(batch=batch, application__state__in=[*UNDER_REVIEW])
+        .exclude(state=AssignmentState.REMOVED)
+        .aggregate(
+            proposed=Count("pk", filter=Q(state=AssignmentState.PROPOSED)),
+            published=Count("pk", filter=Q(state=AssignmentState.PUBLISHED)),
+            match_total=Sum("match"),
+        )
+    )
+    return {
+        "total": figures["total"],
+        "missing": figures["missing"] or 0,
+        "proposed": tasks["proposed"],
+        "published": tasks["published"],
+        "match_total": tasks["match_total"] or 0,
+    }
 
 
 def expert_loads(batch: Batch) -> list[dict]:

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -43,15 +44,13 @@ def _refusal(request: AuthenticatedRequest, error: ReviewError) -> None:
 class MyAssignmentListView(ExpertMixin, View):
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
         assignments = selectors.open_assignments(request.user)
-        done = sum(1 for a in assignments if a.submitted_at)
+        figures = assignments.aggregate(
+            count=Count("pk"), done=Count("pk", filter=Q(submitted_at__isnull=False))
+        )
         return render(
             request,
             "expert_review/my_assignments.html",
-            {
-                "page": Paginator(assignments, 30).get_page(request.GET.get("page")),
-                "count": len(assignments),
-                "done": done,
-            },
+            {"page": Paginator(assignments, 30).get_page(request.GET.get("page")), **figures},
         )
 
 
@@ -214,29 +213,21 @@ class CurrentReviewView(ProvinceMixin, View):
 class AssignmentPlanView(ProvinceMixin, View):
     def get(self, request: AuthenticatedRequest, batch_pk: int) -> HttpResponse:
         batch = _batch(request, batch_pk)
-        plan = selectors.assignment_plan(batch)
         query = request.GET.get("q", "").strip()
         only_missing = request.GET.get("missing") == "1"
-        rows = [
-            row
-            for row in plan
-            if (not query or query in row["application"].number or query in row["application"].applicant_name)
-            and (not only_missing or row["missing"])
-        ]
-        assignments = [a for row in plan for a in row["assignments"]]
+        page = Paginator(
+            selectors.assignment_plan(batch, query=query, only_missing=only_missing), PLAN_PAGE_SIZE
+        ).get_page(request.GET.get("page"))
+        page.object_list = selectors.plan_rows(batch, page.object_list)
         return render(
             request,
             "expert_review/assignments.html",
             {
                 "batch": batch,
-                "page": Paginator(rows, PLAN_PAGE_SIZE).get_page(request.GET.get("page")),
+                "page": page,
                 "query": query,
                 "only_missing": only_missing,
-                "total": len(plan),
-                "missing": sum(row["missing"] for row in plan),
-                "proposed": sum(1 for a in assignments if a.state == AssignmentState.PROPOSED),
-                "published": sum(1 for a in assignments if a.state == AssignmentState.PUBLISHED),
-                "match_total": sum(a.match for a in assignments),
+                **selectors.plan_figures(batch),
                 "loads": selectors.expert_loads(batch),
                 "removed": selectors.removed_assignments(batch)[:20],
                 "batches": batch_selectors.batches_visible_to(request.user),
@@ -272,6 +263,9 @@ class ExpertReplaceView(ProvinceMixin, View):
         if assignment.state == AssignmentState.REMOVED:
             raise Http404
         query = request.GET.get("q", "").strip()
+        # The candidates are a ranking of the whole pool (conflicts, then the fit, then the load),
+        # worked out in Python from each expert's facts: inherently a computation over every
+        # expert, read in a fixed number of queries and done once per request.
         rows = [
             row
             for row in services.candidates_for(assignment)
@@ -340,6 +334,8 @@ class ResultsView(ProvinceMixin, View):
     ) -> HttpResponse:
         batch = _batch(request, batch_pk)
         categories = []
+        # The ranking is inherently a computation over every submitted score of the batch
+        # (standardisation reads them all): it is worked out once here and shared by the categories.
         results = selectors.batch_results(batch)
         for category in batch.spec.categories:
             rows = selectors.category_ranking(batch, category.key, results)
