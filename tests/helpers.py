@@ -13,3 +13,22 @@ def login_verified(client, user):
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
+
+
+def read_list(client, user, url, params=None, *, table):
+    """Return a list page's query count and text, checking that it reads the rows a page at a time.
+
+    Every query that reads rows of `table` (selects its columns first, so not a count nor a sum)
+    must carry a LIMIT.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    login_verified(client, user)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    listing = [query["sql"] for query in captured if query["sql"].startswith(f'SELECT "{table}".')]
+    assert listing, f"no query read {table}"
+    assert all("LIMIT" in sql for sql in listing), listing
+    return len(captured), response.content.decode()
