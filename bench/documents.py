@@ -17,6 +17,9 @@ file in the attachments list. Prints:
   (`build_export_zip` with a process pool): cold (no book stored, each made and stored) and again
   with every book stored, and the ZIP's size.
 
+Wall and CPU seconds both (the export's CPU counts its pool's processes): on a shared machine the
+wall time grows with the other tenants' load, the CPU time much less.
+
 Goals: under 1 s per PDF book, under 0.3 s per Word book, the ZIP of 200 under 90 s.
 The last line is one line of JSON with the figures. Run: `make bench-documents`
 (or `python bench/documents.py --books 20 --runs 3`).
@@ -27,6 +30,7 @@ import hashlib
 import io
 import json
 import os
+import resource
 import statistics
 import time
 
@@ -163,15 +167,23 @@ def yardstick(runs: int = 5) -> float:
     return statistics.median(times)
 
 
-def timed(function, runs: int) -> tuple[float, object]:
+def cpu() -> float:
+    """Return the CPU seconds (user and system) of this process and its finished children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(function, runs: int) -> tuple[float, float, object]:
+    """Return the median wall and CPU seconds of `runs` calls after one warm-up, and the result."""
     function()  # warm-up: imports, fonts, templates
-    times = []
+    times, cpu_times = [], []
     result = None
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), cpu()
         result = function()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        cpu_times.append(cpu() - start_cpu)
+    return statistics.median(times), statistics.median(cpu_times), result
 
 
 def main() -> None:
@@ -187,20 +199,28 @@ def main() -> None:
     stick = yardstick()
     print(f"yardstick: {stick * 1000:.0f} ms (a fixed piece of pure Python; larger on a slower machine)")
     figures["yardstick_seconds"] = round(stick, 4)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), cpu()
     books.book_pdf(books.submitted_book(snapshots[1]))
-    first_seconds = time.perf_counter() - start
-    print(f"first PDF in the process: {first_seconds:.2f} s")
+    first_seconds, first_cpu = time.perf_counter() - start, cpu() - start_cpu
+    print(f"first PDF in the process: {first_seconds:.2f} s ({first_cpu:.2f} s CPU)")
     figures["first_pdf_seconds"] = round(first_seconds, 3)
+    figures["first_pdf_cpu_seconds"] = round(first_cpu, 3)
     for label, snapshot in (("enterprise", snapshots[1]), ("platform", snapshots[0])):
-        pdf_seconds, pdf = timed(lambda s=snapshot: books.book_pdf(books.submitted_book(s)), arguments.runs)
-        docx_seconds, _docx = timed(
+        pdf_seconds, pdf_cpu, pdf = timed(
+            lambda s=snapshot: books.book_pdf(books.submitted_book(s)), arguments.runs
+        )
+        docx_seconds, docx_cpu, _docx = timed(
             lambda s=snapshot: books.book_docx(books.submitted_book(s)), arguments.runs
         )
         pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
-        print(f"{label:>10}: PDF {pdf_seconds:.2f} s ({pages} pages), Word {docx_seconds:.3f} s")
+        print(
+            f"{label:>10}: PDF {pdf_seconds:.2f} s ({pdf_cpu:.2f} s CPU, {pages} pages),"
+            f" Word {docx_seconds:.3f} s ({docx_cpu:.3f} s CPU)"
+        )
         figures[f"{label}_pdf_seconds"] = round(pdf_seconds, 3)
+        figures[f"{label}_pdf_cpu_seconds"] = round(pdf_cpu, 3)
         figures[f"{label}_docx_seconds"] = round(docx_seconds, 3)
+        figures[f"{label}_docx_cpu_seconds"] = round(docx_cpu, 3)
         figures[f"{label}_pages"] = pages
 
     rendered.submitted_book_file(snapshots[1], "pdf")
@@ -209,22 +229,28 @@ def main() -> None:
         with rendered.submitted_book_file(snapshots[1], "pdf").file.open("rb") as stored:
             return stored.read()
 
-    stored_seconds, _content = timed(stored_download, arguments.runs)
-    print(f"stored download: {stored_seconds * 1000:.1f} ms (the PDF looked up and read from storage)")
+    stored_seconds, stored_cpu, _content = timed(stored_download, arguments.runs)
+    print(
+        f"stored download: {stored_seconds * 1000:.1f} ms ({stored_cpu * 1000:.1f} ms CPU;"
+        " the PDF looked up and read from storage)"
+    )
     figures["stored_pdf_seconds"] = round(stored_seconds, 4)
+    figures["stored_pdf_cpu_seconds"] = round(stored_cpu, 4)
     RenderedBook.objects.all().delete()
 
     for run in ("cold", "stored"):
         print(f"Exporting {len(snapshots)} books with {arguments.processes} processes ({run}) …", flush=True)
         out = io.BytesIO()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), cpu()
         names = build_export_zip(snapshots, out, processes=arguments.processes)
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
         print(
-            f"ZIP ({run}): {seconds:.1f} s for {len(names) - 1} books and the summary,"
-            f" {out.tell() / 1e6:.1f} MB"
+            f"ZIP ({run}): {seconds:.1f} s ({cpu_seconds:.1f} s CPU in all processes) for {len(names) - 1}"
+            f" books and the summary, {out.tell() / 1e6:.1f} MB"
         )
-        figures["zip_seconds" if run == "cold" else "zip_stored_seconds"] = round(seconds, 1)
+        key = "zip" if run == "cold" else "zip_stored"
+        figures[f"{key}_seconds"] = round(seconds, 1)
+        figures[f"{key}_cpu_seconds"] = round(cpu_seconds, 1)
 
     pdf_worst = max(figures["enterprise_pdf_seconds"], figures["platform_pdf_seconds"])
     docx_worst = max(figures["enterprise_docx_seconds"], figures["platform_docx_seconds"])
@@ -246,6 +272,15 @@ def main() -> None:
             "pdf_goal_met": pdf_worst < GOALS["pdf_seconds"],
             "docx_goal_met": docx_worst < GOALS["docx_seconds"],
             "zip_goal_met": figures["zip_seconds"] < GOALS["zip_seconds"] or arguments.books != 200,
+            # On a shared machine the wall time grows with the other tenants' load, the CPU time
+            # much less; the export's CPU is shared by its processes.
+            "pdf_goal_met_in_cpu_seconds": max(
+                figures["enterprise_pdf_cpu_seconds"], figures["platform_pdf_cpu_seconds"]
+            )
+            < GOALS["pdf_seconds"],
+            "zip_goal_met_in_cpu_seconds": float(figures["zip_cpu_seconds"]) / arguments.processes
+            < GOALS["zip_seconds"]
+            or arguments.books != 200,
         }
     )
     print(json.dumps(figures, ensure_ascii=False))

@@ -9,6 +9,7 @@ check before submitting. A submitted book is made once and then served from stor
 from django.core.cache import cache
 from django.db.models import Max
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views import View
 
@@ -101,9 +102,9 @@ class BookView(RoleRequiredMixin, View):
         content = books.book_pdf(book) if self.extension == "pdf" else books.book_docx(book)
         return books.book_filename(book, self.extension), content
 
-    def get(self, request: AuthenticatedRequest, pk: int, sequence: int | None = None) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, pk: int, sequence: int | None = None) -> HttpResponseBase:
         application = application_selectors.application_for(request.user, pk)
-        response: HttpResponse | FileResponse
+        response: HttpResponseBase
         if self.draft:
             if not request.user.is_applicant:
                 raise Http404
