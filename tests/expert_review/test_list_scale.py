@@ -12,7 +12,7 @@ from shifan.expert_review.conflicts import applicant_facts, conflict_reasons, ex
 from shifan.expert_review.models import Assignment, AssignmentState
 from tests import factories
 from tests.expert_review.conftest import expert
-from tests.helpers import login_verified
+from tests.helpers import login_verified, read_list
 
 pytestmark = pytest.mark.django_db
 
@@ -36,19 +36,6 @@ def under_review(batch, count, experts, *, start=0, state=AssignmentState.PUBLIS
     return applications
 
 
-def read(client, user, url, params=None, *, table='"applications_application"'):
-    """Return the page's query count and text; every query reading the listed rows has a LIMIT."""
-    login_verified(client, user)
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, params or {})
-    assert response.status_code == 200
-    # The queries that read rows of the table (not counts nor sums) select its columns first.
-    listing = [query["sql"] for query in captured if query["sql"].startswith(f"SELECT {table}.")]
-    assert listing
-    assert all("LIMIT" in sql for sql in listing), listing
-    return len(captured), response.content.decode()
-
-
 @pytest.mark.parametrize("params", [{}, {"q": "批量"}, {"missing": "1"}, {"page": "2"}])
 def test_the_assignment_plan_reads_one_page_whatever_the_batch_holds(client, province_officer, params):
     one, two = expert(), expert()
@@ -56,8 +43,20 @@ def test_the_assignment_plan_reads_one_page_whatever_the_batch_holds(client, pro
     large = factories.BatchFactory(experts_per_application=3)
     under_review(small, 1, [one, two])
     under_review(large, 1000, [one, two], start=1)
-    few, _page = read(client, province_officer, reverse("expert_review:assignments", args=[small.pk]), params)
-    many, page = read(client, province_officer, reverse("expert_review:assignments", args=[large.pk]), params)
+    few, _page = read_list(
+        client,
+        province_officer,
+        reverse("expert_review:assignments", args=[small.pk]),
+        params,
+        table="applications_application",
+    )
+    many, page = read_list(
+        client,
+        province_officer,
+        reverse("expert_review:assignments", args=[large.pk]),
+        params,
+        table="applications_application",
+    )
     assert many == few
     assert page.count('data-testid="plan-row"') == 40
     assert page.count('data-testid="plan-expert"') == 80
@@ -90,9 +89,9 @@ def test_the_experts_list_reads_one_page_whatever_it_holds(client):
     under_review(factories.BatchFactory(), 1, [few_tasks])
     under_review(factories.BatchFactory(), 1000, [many_tasks], start=1)
     url = reverse("expert_review:my_assignments")
-    few, _page = read(client, few_tasks, url, table='"expert_review_assignment"')
+    few, _page = read_list(client, few_tasks, url, table="expert_review_assignment")
     client.logout()
-    many, page = read(client, many_tasks, url, table='"expert_review_assignment"')
+    many, page = read_list(client, many_tasks, url, table="expert_review_assignment")
     assert many == few
     assert page.count('data-testid="assignment-row"') == 30
     assert "共 1000 份，已提交 0 份" in page
@@ -146,6 +145,7 @@ def test_the_replacement_candidates_cost_the_same_queries_for_a_large_pool(clien
     assignment = Assignment.objects.get(application=application)
     url = reverse("expert_review:replace_expert", args=[assignment.pk])
     login_verified(client, province_officer)
+    client.get(url)  # the first request of a session fills what is cached per user
     with CaptureQueriesContext(connection) as small:
         client.get(url)
     many_experts(999, start=1)
