@@ -116,3 +116,30 @@ def test_the_audit_trail_reads_one_page_whatever_it_holds(client, province_offic
     many, page = read_list(client, province_officer, url, params, table="core_auditevent")
     assert many == few
     assert page.count("批量申报") >= 20
+
+
+@pytest.mark.parametrize("params", [{}, {"state": ""}, {"q": "批量"}, {"page": "2"}])
+def test_the_change_requests_read_one_page_whatever_they_hold(client, province_officer, params):
+    from shifan.accounts.models import OrganisationChange
+
+    requester = factories.UserFactory()
+
+    def many_changes(count, start):
+        OrganisationChange.objects.bulk_create(
+            OrganisationChange(
+                organisation=organisation,
+                before={"name": organisation.name},
+                after={"name": f"{organisation.name}（新）"},
+                reason="更名",
+                requested_by=requester,
+            )
+            for organisation in many_organisations(count, start=start)
+        )
+
+    url = reverse("accounts:organisation_change_list")
+    many_changes(1, 0)
+    few, _page = read_list(client, province_officer, url, params, table="accounts_organisationchange")
+    many_changes(999, 1)
+    many, page = read_list(client, province_officer, url, params, table="accounts_organisationchange")
+    assert many == few
+    assert page.count("批量单位") >= 20

@@ -153,3 +153,26 @@ def test_the_replacement_candidates_cost_the_same_queries_for_a_large_pool(clien
         page = client.get(url)
     assert len(large) == len(small)
     assert page.content.decode().count('data-testid="candidate"') == 30
+
+
+def test_the_results_rank_every_score_in_as_many_queries_for_1000_applications_as_for_1(
+    client, province_officer
+):
+    # The ranking is a computation over every score of the batch: it reads them all, but in a fixed
+    # number of queries, once per request.
+    one, two = expert(), expert()
+    small, large = factories.BatchFactory(), factories.BatchFactory()
+    under_review(small, 1, [one, two])
+    under_review(large, 1000, [one, two], start=1)
+    Assignment.objects.update(submitted_at=timezone.now(), total=80)
+    Assignment.objects.filter(expert=two).update(total=90)
+    login_verified(client, province_officer)
+    counts = []
+    for batch in (small, large):
+        url = reverse("expert_review:results", args=[batch.pk])
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url)
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+    assert page.content.decode().count("GD-SMD-2024-B-") >= 1000

@@ -98,3 +98,43 @@ def test_the_notices_objections_read_one_page_whatever_they_hold(
     many, page = read_list(client, province_officer, url, params, table="publicity_objection")
     assert many == few
     assert page.count('data-testid="objection-row"') == 25
+
+
+def test_the_citys_inquiries_read_one_page_whatever_they_hold(
+    client, province_officer, city_officer, batch, listed
+):
+    from shifan.publicity.models import Inquiry
+
+    notice = open_notice(province_officer, batch, starts_on=START, today=START)
+    entry = notice.entries.get(city_code=city_officer.city_code)
+
+    def many_inquiries(count, start):
+        objections = Objection.objects.bulk_create(
+            Objection(
+                notice=notice,
+                entry=entry,
+                reference=f"YQ{start + n:08d}",
+                objector_kind="person",
+                name="张明",
+                phone="13800138000",
+                grounds="该企业近三年发生过重大安全事故。",
+            )
+            for n in range(count)
+        )
+        Inquiry.objects.bulk_create(
+            Inquiry(
+                objection=objection,
+                addressee="city",
+                question="请核查安全生产情况。",
+                asked_by=province_officer,
+            )
+            for objection in objections
+        )
+
+    url = reverse("publicity:inquiries")
+    many_inquiries(1, 0)
+    few, _page = read_list(client, city_officer, url, table="publicity_inquiry")
+    many_inquiries(999, 1)
+    many, page = read_list(client, city_officer, url, table="publicity_inquiry")
+    assert many == few
+    assert page.count(f'href="{reverse("publicity:inquiries")}') >= 20
