@@ -371,6 +371,7 @@ def test_the_queues_read_as_many_queries_for_1000_rows_as_for_1(client, url_name
         OrganisationClaim.objects.all().delete()
         Organisation.objects.all().delete()
         pending_organisations(rows)
+        client.get(url)  # the first request of a session fills per-user caches
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url)
         assert response.status_code == 200
