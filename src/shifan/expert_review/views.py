@@ -2,7 +2,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -215,7 +215,8 @@ class AssignmentPlanView(ProvinceMixin, View):
         batch = _batch(request, batch_pk)
         query = request.GET.get("q", "").strip()
         only_missing = request.GET.get("missing") == "1"
-        page = Paginator(
+        # One page of applications from the database, then its rows with their assignments.
+        page: Page[Any] = Paginator(
             selectors.assignment_plan(batch, query=query, only_missing=only_missing), PLAN_PAGE_SIZE
         ).get_page(request.GET.get("page"))
         page.object_list = selectors.plan_rows(batch, page.object_list)
