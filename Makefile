@@ -21,7 +21,7 @@ DEMO_SERVER := $(VENV)/bin/gunicorn shifan.wsgi:application --bind=$(HOST):$(POR
 SERVE_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 VAR_DIR := $(or $(SHIFAN_VAR_DIR),var)
 
-.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench
+.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages
 
 help:
 	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT) as deployed (gunicorn, DEBUG off)"
@@ -32,6 +32,7 @@ help:
 	@echo "make bench-documents    申报书 PDF/Word seconds per book and pages, a 200-book ZIP export"
 	@echo "make bench-dashboard    统计分析 page time with 10,000 applications (province and city officer)"
 	@echo "make bench              deadline-day load under gunicorn: N = 50, 200, 500 applicants, SQLite and PostgreSQL"
+	@echo "make bench-pages        each page's req/s against bare Django: demo size and 10,000 applications, both databases"
 
 install: system-packages $(VENV)/.installed node_modules/.installed
 
@@ -102,6 +103,11 @@ bench-dashboard: install
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust): it creates and drops shifan_bench.
 bench: install
 	SHIFAN_HTTPS=false $(PY) bench/load.py
+
+# Each page's req/s as a ratio to bare Django, demo size and 10,000 applications, SQLite and
+# PostgreSQL (creates and drops shifan_bench_pages); about 12 minutes, BENCH_ARGS=--quick for 5.
+bench-pages: install
+	SHIFAN_HTTPS=false $(PY) bench/pages.py $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
