@@ -105,7 +105,7 @@ bench: install
 	SHIFAN_HTTPS=false $(PY) bench/load.py
 
 # Each page's req/s as a ratio to bare Django, demo size and 10,000 applications, SQLite and
-# PostgreSQL (creates and drops shifan_bench_pages); about 12 minutes, BENCH_ARGS=--quick for 5.
+# PostgreSQL (creates and drops shifan_bench_pages); about 10 minutes, BENCH_ARGS=--quick about 8.
 bench-pages: install
 	SHIFAN_HTTPS=false $(PY) bench/pages.py $(BENCH_ARGS)
 

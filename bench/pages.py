@@ -21,7 +21,8 @@ review queue of the demo batch. Sessions are made as a login leaves them (`bench
 Goals (issue "every page costs what it shows"): uncached public pages ≥ 0.5 of the yardstick,
 applicant home and application page ≥ 0.25, the city queue at demo size ≥ 0.25, the cached notice
 ≥ 1. The last line is one line of JSON.
-Run: `make bench-pages` (about 6 minutes), or `python bench/pages.py --quick` (about 3).
+Run: `make bench-pages` (about 10 minutes), or `python bench/pages.py --quick` (about 8: most of
+a run is building the demo).
 """
 
 import argparse
