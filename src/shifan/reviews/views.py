@@ -10,7 +10,7 @@ from shifan.accounts.models import Role
 from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin
 from shifan.applications import presentation as application_pages
 from shifan.applications import selectors as application_selectors
-from shifan.applications.models import ApplicationState
+from shifan.applications.models import Application, ApplicationState
 from shifan.applications.services import ApplicationError
 from shifan.core import reference
 from shifan.core.http import xlsx_response
@@ -51,7 +51,7 @@ class QueueView(RoleRequiredMixin, View):
                 sort=filters["sort"] or "submitted",
             )
             if batch
-            else []
+            else Application.objects.none()
         )
         can_act = (
             services.city_can_act(batch, request.user.city_code)
