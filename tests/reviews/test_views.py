@@ -29,3 +29,18 @@ def test_queue_filters_by_eligibility_outcome(client, city_officer):
     login_verified(client, city_officer)
     content = client.get(reverse("reviews:queue"), {"batch": batch.pk, "outcome": "fail"}).content.decode()
     assert 'data-testid="queue-row"' not in content
+
+
+def test_a_decision_text_with_a_nul_character_is_saved_without_it(client, city_officer):
+    # Read without a form: the NUL would reach the database, which PostgreSQL refuses (a 500).
+    from shifan.reviews.models import Recommendation
+
+    batch = factories.BatchFactory()
+    application = submitted_application(batch)
+    login_verified(client, city_officer)
+    response = client.post(
+        reverse("reviews:decide", kwargs={"pk": application.pk, "action": "recommend"}),
+        {"text": "同意\x00推荐", "truthfulness": "on"},
+    )
+    assert response.status_code == 302
+    assert Recommendation.objects.get(application=application).opinion == "同意推荐"

@@ -11,7 +11,7 @@ from shifan.applications import presentation, rules, sealed_scans, selectors, se
 from shifan.applications.forms import SealedScanForm
 from shifan.applications.models import Attachment, SealedScan
 from shifan.applications.services import ApplicationError, SubmissionIncomplete
-from shifan.core.http import stored_file_response
+from shifan.core.http import posted_text, stored_file_response
 from shifan.eligibility import services as eligibility
 from shifan.eligibility.services import EligibilityError
 from shifan.programs import selectors as batch_selectors
@@ -265,7 +265,7 @@ class WithdrawView(ApplicantMixin, View):
         require(rules.can_withdraw(request.user, application))
         try:
             services.withdraw_application(
-                actor=request.user, application=application, reason=request.POST.get("reason", "")
+                actor=request.user, application=application, reason=posted_text(request, "reason")
             )
         except ApplicationError as error:
             messages.error(request, error.message)
@@ -327,7 +327,7 @@ class BatchEligibilityView(RoleRequiredMixin, View):
 
     def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         batch = batch_selectors.batch_for(request.user, pk)
-        reason = request.POST.get("reason", "")
+        reason = posted_text(request, "reason")
         try:
             if request.POST.get("action") == "parameters":
                 values = {}

@@ -111,3 +111,12 @@ def show_refusal(form: Any, error: Any) -> None:
             form.add_error(name if name in form.fields else None, message)
         return
     form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def posted_text(request: HttpRequest, name: str) -> str:
+    """Return a posted text field read without a form, with NUL characters taken out.
+
+    Django's form fields refuse NUL; a value read straight from `request.POST` would reach the
+    database with it, which PostgreSQL refuses as an error (a 500 instead of a saved decision).
+    """
+    return request.POST.get(name, "").replace("\x00", "")

@@ -15,7 +15,7 @@ from shifan.applications import presentation as application_pages
 from shifan.applications.models import Application
 from shifan.applications.selectors import latest_snapshot
 from shifan.applications.views import attachment_response
-from shifan.core.http import xlsx_response
+from shifan.core.http import posted_text, xlsx_response
 from shifan.expert_review import exports, selectors, services
 from shifan.expert_review.forms import HearingForm, ReasonForm, ReplaceForm
 from shifan.expert_review.models import Assignment, AssignmentState
@@ -154,8 +154,8 @@ class AssignmentView(ExpertMixin, View):
         assignment = selectors.assignment_for_expert(request.user, pk)
         leaves = list(assignment.batch.category(assignment.application.category).rubric_leaves())
         scores = {leaf.key: request.POST.get(f"score_{leaf.key}", "").strip() for leaf in leaves}
-        comments = {leaf.key: request.POST.get(f"comment_{leaf.key}", "") for leaf in leaves}
-        overall = request.POST.get("overall_comment", "")
+        comments = {leaf.key: posted_text(request, f"comment_{leaf.key}") for leaf in leaves}
+        overall = posted_text(request, "overall_comment")
         posted: dict[str, Any] = {"scores": scores, "comments": comments, "overall_comment": overall}
         submit = request.POST.get("action") == "submit"
         try:
@@ -410,7 +410,7 @@ class ProposedListFixView(ProvinceMixin, View):
         try:
             if request.POST.get("action") == "reopen":
                 services.reopen_proposed_list(
-                    actor=request.user, batch=batch, reason=request.POST.get("reason", "")
+                    actor=request.user, batch=batch, reason=posted_text(request, "reason")
                 )
                 messages.success(request, "拟认定名单已重新开放，申报回到评审中。")
             else:

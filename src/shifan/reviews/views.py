@@ -13,7 +13,7 @@ from shifan.applications import selectors as application_selectors
 from shifan.applications.models import Application, ApplicationState
 from shifan.applications.services import ApplicationError
 from shifan.core import reference
-from shifan.core.http import xlsx_response
+from shifan.core.http import posted_text, xlsx_response
 from shifan.programs import selectors as batch_selectors
 from shifan.reviews import exports, selectors, services
 from shifan.reviews.services import ReviewError
@@ -163,15 +163,15 @@ class DecisionView(RoleRequiredMixin, View):
         application = application_selectors.application_for(request.user, pk)
         service = getattr(services, ACTIONS[action])
         arguments: dict[str, Any] = {"actor": request.user, "application": application}
-        text = request.POST.get("text", "")
+        text = posted_text(request, "text")
         if action == "recommend":
             arguments.update(opinion=text, truthfulness_confirmed=request.POST.get("truthfulness") == "on")
         elif action == "return":
             comments = {}
             for index in range(10):
-                key = request.POST.get(f"comment_field_{index}", "")
+                key = posted_text(request, f"comment_field_{index}")
                 if key:
-                    comments[key] = request.POST.get(f"comment_text_{index}", "")
+                    comments[key] = posted_text(request, f"comment_text_{index}")
             arguments.update(reason=text, field_comments=comments)
         elif action != "accept":
             arguments.update(reason=text)
@@ -304,7 +304,7 @@ class ProgressView(RoleRequiredMixin, View):
                 actor=request.user,
                 batch=batch,
                 city_code=request.POST["city"],
-                reason=request.POST.get("reason", ""),
+                reason=posted_text(request, "reason"),
             )
         except KeyError as error:
             raise Http404 from error

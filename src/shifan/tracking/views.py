@@ -13,7 +13,7 @@ from django.views import View
 from shifan.accounts.models import Role
 from shifan.accounts.views import AuthenticatedRequest, ProvinceMixin, RoleRequiredMixin, paginate
 from shifan.core import reference
-from shifan.core.http import public_page, stored_file_response, xlsx_response
+from shifan.core.http import posted_text, public_page, stored_file_response, xlsx_response
 from shifan.core.sheets import workbook_bytes
 from shifan.tracking import exports, presentation, selectors, services
 from shifan.tracking.forms import AttachmentForm, EvaluationForm, RevokeForm, RoundForm
@@ -296,7 +296,7 @@ class RevokeConfirmView(ProvinceMixin, View):
             return render(
                 request,
                 "tracking/revoke_confirm.html",
-                _revoke_context(report, request.POST.get("reason", ""), form),
+                _revoke_context(report, posted_text(request, "reason"), form),
                 status=400,
             )
         try:
