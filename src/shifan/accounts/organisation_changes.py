@@ -11,7 +11,6 @@ rejects, with the reason, audited. Outside that time the administrator changes t
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from shifan.accounts.models import (
     OrganisationChange,
     User,
 )
+from shifan.accounts.selectors import member_users
 from shifan.core import reference
 from shifan.core.notices import notify
 from shifan.core.services import record_event
@@ -61,10 +61,6 @@ def reviewed_changes(organisation: Organisation, changes: dict[str, Any]) -> dic
 
 def pending_change(organisation: Organisation) -> OrganisationChange | None:
     return organisation.changes.filter(state=ChangeState.PENDING).first()
-
-
-def _member_users(organisation: Organisation) -> QuerySet[User]:
-    return User.objects.filter(membership__organisation=organisation, is_active=True)
 
 
 @transaction.atomic
@@ -156,7 +152,7 @@ def decide_change(*, actor: User, change: OrganisationChange, approve: bool, not
         "变更已生效。已提交的申报书仍按提交时的单位信息办理。" if approve else f"理由：{change.decision_note}"
     )
     notify(
-        recipients=_member_users(organisation),
+        recipients=member_users(organisation.pk),
         title=f"单位信息变更{verdict}",
         body=body,
         url=reverse("accounts:own_organisation"),

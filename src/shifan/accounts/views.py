@@ -497,10 +497,9 @@ class OwnOrganisationEditView(ApplicantMixin, View):
         organisation = self.membership().organisation
         require(rules.can_edit_organisation(request.user, organisation))
         initial = {field: getattr(organisation, field) for field in services.ORGANISATION_EDITABLE_FIELDS}
-        form = OrganisationForm(
-            initial=initial, in_process=bool(organisation_changes.numbers_in_process(organisation))
-        )
-        return self.page(request, organisation, form)
+        in_process = organisation_changes.numbers_in_process(organisation)
+        form = OrganisationForm(initial=initial, in_process=bool(in_process))
+        return self.page(request, organisation, form, in_process)
 
     def post(self, request: AuthenticatedRequest) -> HttpResponse:
         organisation = self.membership().organisation
@@ -525,10 +524,14 @@ class OwnOrganisationEditView(ApplicantMixin, View):
                         "其他信息已保存；单位名称、所在城市或区县的变更已提交省工信厅审核，核准后生效。",
                     )
                 return redirect("accounts:own_organisation")
-        return self.page(request, organisation, form)
+        return self.page(request, organisation, form, in_process)
 
     def page(
-        self, request: AuthenticatedRequest, organisation: Organisation, form: OrganisationForm
+        self,
+        request: AuthenticatedRequest,
+        organisation: Organisation,
+        form: OrganisationForm,
+        in_process: list[str],
     ) -> HttpResponse:
         return render(
             request,
@@ -536,7 +539,7 @@ class OwnOrganisationEditView(ApplicantMixin, View):
             {
                 "form": form,
                 "organisation": organisation,
-                "in_process": organisation_changes.numbers_in_process(organisation),
+                "in_process": in_process,
                 "pending_change": organisation_changes.pending_change(organisation),
             },
         )
