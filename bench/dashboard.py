@@ -39,7 +39,13 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from shifan.accounts.models import Organisation, Role, User  # noqa: E402
-from shifan.applications.models import Application, ApplicationState, Snapshot  # noqa: E402
+from shifan.applications.models import (  # noqa: E402
+    Application,
+    ApplicationState,
+    Snapshot,
+    unit_columns,
+    unit_facts,
+)
 from shifan.core import reference  # noqa: E402
 from shifan.demo.announced import closed_announcement  # noqa: E402
 from shifan.demo.answers import complete_answers  # noqa: E402
@@ -146,6 +152,7 @@ def build(count: int, seed: int = 2024) -> None:
                 number="" if state == S.DRAFT else f"GD-SMD-2024-{category[0].upper()}-{index:05d}",
                 created_by=province,
                 submitted_at=None if state == S.DRAFT else now,
+                **({} if state == S.DRAFT else unit_columns(unit_facts(organisation))),
             )
         )
     applications = Application.objects.bulk_create(applications, batch_size=BULK)
@@ -157,6 +164,7 @@ def build(count: int, seed: int = 2024) -> None:
                 sequence=1,
                 number=application.number,
                 answers={},  # the dashboard never reads snapshots
+                unit=unit_facts(application.organisation),
                 spec_key="guangdong-2024",
                 spec_version="2024.1",
                 spec_digest=batch.spec_digest,

@@ -43,7 +43,13 @@ from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from shifan.accounts.models import Organisation, Role, User  # noqa: E402
-from shifan.applications.models import Application, ApplicationState, Snapshot  # noqa: E402
+from shifan.applications.models import (  # noqa: E402
+    Application,
+    ApplicationState,
+    Snapshot,
+    unit_columns,
+    unit_facts,
+)
 from shifan.core import reference  # noqa: E402
 from shifan.demo.answers import complete_answers  # noqa: E402
 from shifan.documents import book as books  # noqa: E402
@@ -125,6 +131,7 @@ def build(count: int) -> list[Snapshot]:
             state=ApplicationState.SUBMITTED,
             number=f"GD-SMD-2024-{'E' if category == 'enterprise' else 'P'}-{index + 1:04d}",
             submitted_at=now,
+            **unit_columns(unit_facts(organisation)),
         )
         answers = full_answers(application.form, index)
         snapshots.append(
@@ -134,6 +141,7 @@ def build(count: int) -> list[Snapshot]:
                 number=application.number,
                 answers=answers,
                 attachments=[{**evidence, "field": "intro" if category == "enterprise" else "overview"}],
+                unit=unit_facts(organisation),
                 spec_key=batch.spec_key,
                 spec_version=batch.spec_version,
                 spec_digest=batch.spec_digest,

@@ -155,13 +155,13 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 
 def submitted(application, *, user=None, sequence=1):
     """Mark an application submitted with one snapshot, without going through the form checks."""
-    from shifan.applications.models import ApplicationState, Snapshot
-    from shifan.applications.services import UNIT_COLUMNS, submission_facts
+    from shifan.applications.models import ApplicationState, Snapshot, unit_columns
+    from shifan.applications.services import submission_facts
 
     # The organisation's facts as the submission service records them.
     unit = submission_facts(application, application.snapshots.order_by("-sequence").first())
-    for column, key in UNIT_COLUMNS.items():
-        setattr(application, column, unit[key])
+    for column, value in unit_columns(unit).items():
+        setattr(application, column, value)
     application.state = ApplicationState.SUBMITTED
     application.number = application.number or f"GD-SMD-2024-E-{application.pk:04d}"
     application.submitted_at = timezone.now()
@@ -241,7 +241,7 @@ def many_submitted(batch, count, *, city_code="440100", start=0):
     For the tests that pin a list page's query count at 1 and at 1,000 rows: every third one has
     a failed eligibility rule, every other one is a platform.
     """
-    from shifan.applications.models import Application, ApplicationState, Snapshot
+    from shifan.applications.models import Application, ApplicationState, Snapshot, unit_columns, unit_facts
 
     county = reference.counties(city_code)[0].code
     creator = UserFactory()
@@ -269,11 +269,7 @@ def many_submitted(batch, count, *, city_code="440100", start=0):
             number=f"GD-SMD-2024-B-{start + n:05d}",
             created_by=creator,
             submitted_at=now,
-            unit_name=organisation.name,
-            credit_code=organisation.credit_code,
-            city_code=city_code,
-            county_code=county,
-            region_key=reference.city(city_code).region.key,
+            **unit_columns(unit_facts(organisation)),
             eligibility_summary={"pass": 9, "fail": 1} if n % 3 == 0 else {"pass": 10},
         )
         for n, organisation in enumerate(organisations)
@@ -284,6 +280,7 @@ def many_submitted(batch, count, *, city_code="440100", start=0):
             sequence=1,
             number=application.number,
             answers={},
+            unit=unit_facts(application.organisation),
             spec_key="guangdong-2024",
             spec_version="2024.1",
             spec_digest=batch.spec_digest,

@@ -82,6 +82,21 @@ def unit_facts(organisation: Organisation) -> dict[str, str]:
     return {key: str(getattr(organisation, key) or "") for key in UNIT_FACTS}
 
 
+# The application's columns that hold the submitted facts it is routed and labelled by.
+UNIT_COLUMNS = {
+    "unit_name": "name",
+    "credit_code": "credit_code",
+    "city_code": "city_code",
+    "county_code": "county_code",
+    "region_key": "region_key",
+}
+
+
+def unit_columns(unit: dict[str, str]) -> dict[str, str]:
+    """Return the application's columns (UNIT_COLUMNS) for the facts a submission records."""
+    return {column: unit[key] for column, key in UNIT_COLUMNS.items()}
+
+
 class Application(TimeStampedModel):
     batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="applications")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="applications")
@@ -275,18 +290,6 @@ class Snapshot(models.Model):
     @property
     def short_digest(self) -> str:
         return self.digest[:12]
-
-    def facts(self) -> dict[str, str]:
-        """Return the organisation as submitted (UNIT_FACTS); rows made before they were kept read
-        the application's columns, filled from the organisation when they were added."""
-        if self.unit:
-            return self.unit
-        application = self.application
-        return {
-            **unit_facts(application.organisation),
-            "name": application.applicant_name,
-            "city_code": application.applicant_city_code,
-        }
 
 
 class SealedScanKind(models.TextChoices):

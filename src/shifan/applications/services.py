@@ -25,12 +25,14 @@ from shifan.applications import answers as answer_rules
 from shifan.applications import rules
 from shifan.applications.models import (
     EDITABLE_STATES,
+    UNIT_COLUMNS,
     Application,
     ApplicationState,
     Attachment,
     NumberCounter,
     Revision,
     Snapshot,
+    unit_columns,
     unit_facts,
 )
 from shifan.applications.selectors import latest_snapshot
@@ -432,15 +434,6 @@ def snapshot_digest(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-# The application's columns that hold the submitted facts it is routed and labelled by.
-UNIT_COLUMNS = {
-    "unit_name": "name",
-    "credit_code": "credit_code",
-    "city_code": "city_code",
-    "county_code": "county_code",
-    "region_key": "region_key",
-}
-
 # What a resubmission after a return keeps from the earlier submission: who the applicant is and
 # where it is registered. The contact is taken anew.
 KEPT_ON_RESUBMISSION = ("name", "credit_code", "nature", "city_code", "county_code", "region_key", "address")
@@ -485,8 +478,8 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
         raise SubmissionIncomplete(missing, invalid)
     # The checks read the organisation's facts as this submission records them.
     unit = submission_facts(application, latest)
-    for column, key in UNIT_COLUMNS.items():
-        setattr(application, column, unit[key])
+    for column, value in unit_columns(unit).items():
+        setattr(application, column, value)
     results = eligibility.evaluate(application)
     if any(result.blocking for result in results):
         raise SubmissionBlocked(results)

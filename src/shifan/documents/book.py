@@ -207,7 +207,7 @@ def submitted_book(snapshot: Snapshot) -> Book:
         ),
         page=settings.SITE_URL + reverse("documents:verify"),
     )
-    unit = snapshot.facts()
+    unit = snapshot.unit
     return _book(application, unit, snapshot.answers, snapshot.attachments, verification, submitted)
 
 

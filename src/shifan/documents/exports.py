@@ -357,7 +357,7 @@ def _entries(snapshots: Sequence[Snapshot]) -> list[_Entry]:
     city_order = {city.code: index for index, city in enumerate(reference.cities())}
     rows = []
     for snapshot in snapshots:
-        city_code = snapshot.facts()["city_code"]
+        city_code = snapshot.unit["city_code"]
         row = stored.get(snapshot.pk)
         book = None if row else submitted_book(snapshot)
         filename = row.filename if row else book_filename(book, "pdf")  # type: ignore[arg-type]
@@ -504,7 +504,7 @@ def export_summary(entries: Sequence[_Entry]) -> bytes:
     for index, entry in enumerate(entries, start=1):
         snapshot = entry.snapshot
         application = snapshot.application
-        unit = snapshot.facts()
+        unit = snapshot.unit
         body_row(
             sheet,
             [

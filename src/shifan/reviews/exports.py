@@ -42,7 +42,7 @@ def row_for(recommendation: Recommendation) -> list[Any]:
     revenue = answer_rules.number(_figure(answers, "main_business_revenue", prior_year))
     share = answer_rules.number(_figure(answers, "service_share", prior_year))
     # The organisation as submitted, not as it is now.
-    unit = snapshot.facts() if snapshot else unit_facts(application.organisation)
+    unit = snapshot.unit if snapshot else unit_facts(application.organisation)
     return [
         recommendation.rank,
         application.number,
