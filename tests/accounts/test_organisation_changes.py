@@ -166,22 +166,56 @@ def test_a_resubmission_after_a_return_keeps_the_city_and_name_it_was_reviewed_u
 
 
 def test_a_new_submission_after_the_review_ends_takes_the_organisation_as_it_is(
-    batch, organisation, applicant_admin, city_officer
+    batch, organisation, applicant_admin, province_officer
 ):
     application = applications.start_application(actor=applicant_admin, batch=batch, category="enterprise")
     complete(application, applicant_admin)
     applications.submit_application(actor=applicant_admin, application=application)
     applications.withdraw_application(actor=applicant_admin, application=application, reason="重新整理")
-    # Withdrawn before any city acted: nothing is in review, the administrator changes the city.
-    services.edit_organisation(
-        actor=applicant_admin,
-        organisation=organisation,
-        changes={"city_code": SHENZHEN, "county_code": SHENZHEN_COUNTY},
-    )
+    # Withdrawn before any city acted: the approved move applies to the next submission.
+    change = move_to_shenzhen(applicant_admin, organisation)
+    organisation_changes.decide_change(actor=province_officer, change=change, approve=True, note="")
     application.refresh_from_db()
     applications.submit_application(actor=applicant_admin, application=application)
     application.refresh_from_db()
     assert application.city_code == SHENZHEN
+
+
+def test_a_verified_organisation_changes_its_name_or_city_only_with_the_province(
+    organisation, applicant_admin
+):
+    # An officer checked the licence against this name and place: no application is needed.
+    assert organisation.is_verified
+    assert organisation_changes.numbers_in_process(organisation) == []
+    with pytest.raises(AccountError):
+        services.update_organisation(
+            actor=applicant_admin, organisation=organisation, name="另一个名字有限公司"
+        )
+    change = services.edit_organisation(
+        actor=applicant_admin,
+        organisation=organisation,
+        changes={"name": "另一个名字有限公司", "contact_name": "新联系人"},
+        change_reason="更名",
+    )
+    organisation.refresh_from_db()
+    assert change.after == {"name": "另一个名字有限公司"}
+    assert (organisation.name, organisation.contact_name) != ("另一个名字有限公司", "联系人")
+    assert organisation.contact_name == "新联系人"
+
+
+def test_an_unverified_organisation_not_in_review_changes_its_city_at_once(organisation, applicant_admin):
+    organisation.verification_state = "pending"
+    organisation.save(update_fields=["verification_state"])
+    assert (
+        services.edit_organisation(
+            actor=applicant_admin,
+            organisation=organisation,
+            changes={"city_code": SHENZHEN, "county_code": SHENZHEN_COUNTY},
+        )
+        is None
+    )
+    organisation.refresh_from_db()
+    assert organisation.city_code == SHENZHEN
 
 
 def test_only_the_province_decides_and_a_rejection_needs_a_reason(

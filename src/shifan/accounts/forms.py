@@ -173,7 +173,7 @@ class OrganisationForm(StyledFormMixin, CityCountyMixin):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
-            "本单位有申报书正在审核（或为有效的示范单位）：单位名称、所在城市或区县的变更须写明理由，"
+            "本单位已通过核验或有申报书正在审核：单位名称、所在城市或区县的变更须写明理由，"
             "经省工信厅核准后生效；已提交的申报书仍按提交时的信息办理。其他信息保存后即生效。"
         ),
     )

@@ -3,9 +3,10 @@
 An application is routed and labelled by the facts it was submitted with (the snapshot), so a
 change of the organisation never moves an application already with a city or the province. The
 organisation itself may still have to change (a registered move, a change of name at the market
-regulator): from an application's submission until the decision on recognition, and while a
-demonstration unit of it is active, such a change is a request that the province approves or
-rejects, with the reason, audited. Outside that time the administrator changes them directly.
+regulator): once an officer has verified the organisation, from an application's submission until
+the decision on recognition, and while a demonstration unit of it is active, such a change is a
+request that the province approves or rejects, with the reason, audited. Before that the
+administrator changes them directly.
 """
 
 from typing import Any
@@ -50,6 +51,15 @@ def numbers_in_process(organisation: Organisation) -> list[str]:
     return sorted({*in_review, *recognised})
 
 
+def needs_approval(organisation: Organisation) -> bool:
+    """Return whether a new name, city or county of the organisation waits for the province.
+
+    So it does while an application is in review or a unit is active, and once an officer has
+    verified the organisation: the officer checked the licence against this name and place.
+    """
+    return organisation.is_verified or bool(numbers_in_process(organisation))
+
+
 def reviewed_changes(organisation: Organisation, changes: dict[str, Any]) -> dict[str, str]:
     """Return the reviewed facts (name, city, county) that `changes` would change."""
     return {
@@ -72,7 +82,7 @@ def request_change(
         raise ChangeRefused("只有单位管理员可以申请变更单位信息。")
     if not reason.strip():
         raise ChangeRefused(
-            "本单位有申报书正在审核（或为有效的示范单位），变更单位名称、所在城市或区县须写明理由，经省工信厅核准。",
+            "本单位已通过核验或有申报书正在审核，变更单位名称、所在城市或区县须写明理由，经省工信厅核准。",
             field="change_reason",
         )
     if not after:

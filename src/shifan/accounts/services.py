@@ -256,11 +256,10 @@ def update_organisation(*, actor: User, organisation: Organisation, **changes: s
     if reference.county(county_code).city_code != city_code:
         raise AccountError("所选区县不属于所选城市。", field="county_code")
     reviewed = organisation_changes.reviewed_changes(organisation, changes)
-    in_process = organisation_changes.numbers_in_process(organisation) if reviewed else []
-    if in_process:
+    if reviewed and organisation_changes.needs_approval(organisation):
         raise AccountError(
-            f"本单位的申报书 {'、'.join(in_process)} 正在审核或为有效的示范单位："
-            "单位名称、所在城市和区县的变更须经省工信厅核准，请写明变更理由后提交申请。",
+            "本单位已通过核验或有申报书正在审核：单位名称、所在城市和区县的变更须经省工信厅核准，"
+            "请写明变更理由后提交申请。",
             field=next(iter(reviewed)),
         )
     before = {key: getattr(organisation, key) for key in changes}
@@ -291,12 +290,13 @@ def edit_organisation(
 ) -> OrganisationChange | None:
     """Save the administrator's edit of the organisation; return the change request it made, if any.
 
-    While an application of the organisation is in review (or a unit of it is active), a new name,
-    city or county becomes a request to the province (organisation_changes.request_change) and
-    the other fields are saved at once; otherwise everything is saved at once.
+    Once the organisation is verified, or while an application of it is in review (or a unit of it
+    is active), a new name, city or county becomes a request to the province
+    (organisation_changes.request_change) and the other fields are saved at once; otherwise
+    everything is saved at once.
     """
     reviewed = organisation_changes.reviewed_changes(organisation, changes)
-    if not reviewed or not organisation_changes.numbers_in_process(organisation):
+    if not reviewed or not organisation_changes.needs_approval(organisation):
         update_organisation(actor=actor, organisation=organisation, **changes)
         return None
     direct = {key: value for key, value in changes.items() if key not in reviewed}
