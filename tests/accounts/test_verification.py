@@ -534,6 +534,34 @@ def test_a_claim_upheld_moves_the_administration_and_the_members_before_lose_acc
     assert client.get(reverse("accounts:own_organisation")).status_code == 200
 
 
+def test_an_upheld_claim_gives_the_organisation_its_licence_name_papers_and_one_owner(
+    client, pending, django_capture_on_commit_callbacks
+):
+    squatters_licence = verification.current_documents(pending)["licence"]
+    claim = file(organisation_name="广州真正制造有限公司")
+    rival = file(claimant_email="wang@other.example.com", claimant_name="王另")
+    officer = factories.CityOfficerFactory(city_code="440100")
+    with django_capture_on_commit_callbacks(execute=True):
+        verification.decide_claim(actor=officer, claim=claim, uphold=True, reason="核实属实")
+    pending.refresh_from_db()
+    claim.refresh_from_db()
+    rival.refresh_from_db()
+    # The name on the licence the officer checked, not the one the squatter typed.
+    assert pending.name == "广州真正制造有限公司"
+    event = AuditEvent.objects.get(action="organisation.claim_upheld")
+    assert (event.before["name"], event.after["name"]) == ("广州示范制造有限公司", "广州真正制造有限公司")
+    # The claim's scans are the organisation's proof now; the squatter's are not shown to the new owner.
+    assert {d.claim_id for d in verification.current_documents(pending).values()} == {claim.pk}
+    client.force_login(claim.claimant)
+    url = reverse("accounts:verification_document", kwargs={"pk": squatters_licence.pk})
+    assert client.get(url).status_code == 404
+    # One code, one owner: the other open claim ends, and cannot shut out the new administrator.
+    assert rival.state == ClaimState.REJECTED
+    assert "另一认领申请已获支持" in rival.decision_reason
+    with pytest.raises(AccountError):
+        verification.decide_claim(actor=officer, claim=rival, uphold=True, reason="再议")
+
+
 def test_a_claim_rejected_leaves_the_organisation_as_it_was(
     client, pending, mailoutbox, django_capture_on_commit_callbacks
 ):

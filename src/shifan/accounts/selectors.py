@@ -258,7 +258,15 @@ def verification_document_for(user: User, pk: int) -> VerificationDocument:
         raise Http404 from error
     city_code = document.organisation.city_code
     officer = user.is_province_officer or (user.is_city_officer and user.city_code == city_code)
-    member = document.claim_id is None and document.organisation_id in organisation_ids_of(user)
+    # A member sees what the present members handed in, not the scans of people an upheld claim removed.
+    member = (
+        document.claim_id is None
+        and document.uploaded_by_id is not None
+        and document.organisation_id in organisation_ids_of(user)
+        and Membership.objects.filter(
+            organisation_id=document.organisation_id, user_id=document.uploaded_by_id
+        ).exists()
+    )
     if not (officer or member):
         raise Http404
     return document

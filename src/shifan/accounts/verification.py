@@ -119,10 +119,22 @@ def _store(
 
 
 def current_documents(organisation: Organisation) -> dict[str, VerificationDocument]:
-    """Return the organisation's latest document of each kind (its own, not a claim's)."""
+    """Return the organisation's latest document of each kind.
+
+    Its own, handed in by its administrator; after an upheld claim, those the claim proved the
+    organisation with, until the new administrator hands in others. What the members before the
+    claim handed in is no longer the organisation's proof.
+    """
+    upheld = organisation.claims.filter(state=ClaimState.UPHELD).order_by("-decided_at").first()
+    own = organisation.verification_documents.filter(claim=None)
+    if upheld is not None:
+        own = own.filter(uploaded_at__gt=upheld.decided_at)
     documents: dict[str, VerificationDocument] = {}
-    for document in organisation.verification_documents.filter(claim=None).order_by("-uploaded_at", "-id"):
+    for document in own.order_by("-uploaded_at", "-id"):
         documents.setdefault(document.kind, document)
+    if upheld is not None:
+        for document in upheld.documents.order_by("-uploaded_at", "-id"):
+            documents.setdefault(document.kind, document)
     return documents
 
 
@@ -359,6 +371,30 @@ def decide_claim(*, actor: User, claim: OrganisationClaim, uphold: bool, reason:
     check_email_free(claim.claimant_email)
     before_state = organisation.verification_state
     removed = _remove_members(organisation)
+    # One code, one owner: the other open claims on it end with this decision.
+    superseded = list(
+        OrganisationClaim.objects.filter(organisation=organisation, state=ClaimState.OPEN).exclude(
+            pk=claim.pk
+        )
+    )
+    for other in superseded:
+        other.state, other.decided_by, other.decided_at = ClaimState.REJECTED, actor, now
+        other.decision_reason = f"同一代码的另一认领申请已获支持：{reason}"
+        other.save(update_fields=["state", "decided_by", "decided_at", "decision_reason", "updated_at"])
+        record_event(
+            actor=actor,
+            action="organisation.claim_rejected",
+            target=other,
+            organisation_id=organisation.pk,
+            city_code=organisation.city_code,
+            reason=other.decision_reason,
+        )
+        queue_mail(
+            to=[other.claimant_email],
+            subject=f"认领申请未获支持：{organisation.credit_code}",
+            template="accounts/mail/claim_decided.txt",
+            context={"claim": other, "organisation": organisation, "upheld": False},
+        )
     user = _applicant_account(
         claim.claimant_email, password="", name=claim.claimant_name, phone=claim.claimant_phone
     )
@@ -367,8 +403,10 @@ def decide_claim(*, actor: User, claim: OrganisationClaim, uphold: bool, reason:
     user.email_verified = True
     user.save(update_fields=["password", "email_verified"])
     Membership.objects.create(user=user, organisation=organisation, is_admin=True)
-    # The contact was whoever registered the code: the organisation is now reached through the claimant.
-    contact_before = {key: getattr(organisation, key) for key in CONTACT_FIELDS}
+    # The contact and the name were typed by whoever registered the code: the organisation is now
+    # reached through the claimant, under the name on the licence the officer checked.
+    contact_before = {key: getattr(organisation, key) for key in ("name", *CONTACT_FIELDS)}
+    organisation.name = claim.organisation_name
     organisation.contact_name = claim.claimant_name
     organisation.contact_phone = claim.claimant_phone
     organisation.contact_email = claim.claimant_email
@@ -377,6 +415,7 @@ def decide_claim(*, actor: User, claim: OrganisationClaim, uphold: bool, reason:
     organisation.verification_reason = f"认领成立：{reason}"
     organisation.save(
         update_fields=[
+            "name",
             *CONTACT_FIELDS,
             "verification_state",
             "verified_by",
@@ -404,7 +443,7 @@ def decide_claim(*, actor: User, claim: OrganisationClaim, uphold: bool, reason:
         after={
             "verification_state": organisation.verification_state,
             "admin": {"id": user.pk, "email": user.email},
-            **{key: getattr(organisation, key) for key in CONTACT_FIELDS},
+            **{key: getattr(organisation, key) for key in ("name", *CONTACT_FIELDS)},
         },
     )
     queue_mail(
