@@ -14,9 +14,10 @@ SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core fonts-arphic-gkai00
 # a second factor (SHIFAN_DEMO, refused by the deploy check) differ from production.
 DEMO_ENV := DJANGO_DEBUG=false SHIFAN_DEMO=true SHIFAN_HTTPS=false SHIFAN_COLLECTED_STATIC=true
 # On Ctrl-C a gthread worker can linger until gunicorn kills it, after --graceful-timeout seconds
-# (30 by default): 5 is enough for a request in progress.
+# (30 by default): 5 is enough for a request in progress. One process with threads: the demo keeps
+# its cache (the bell's counts, the rate limits) in memory, which several processes would not share.
 DEMO_SERVER := $(VENV)/bin/gunicorn shifan.wsgi:application --bind=$(HOST):$(PORT) \
-	--worker-class=gthread --workers=2 --threads=4 --graceful-timeout=5 --access-logfile=-
+	--worker-class=gthread --workers=1 --threads=8 --graceful-timeout=5 --access-logfile=-
 # `make serve`: Django's development server, DEBUG on, reloading when the code changes.
 SERVE_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 VAR_DIR := $(or $(SHIFAN_VAR_DIR),var)
@@ -73,7 +74,7 @@ demo-server: $(VAR_DIR)/static/staticfiles.json
 	@$(DEMO_ENV) exec $(DEMO_SERVER)
 
 # Collected (hashed and compressed: half a minute) again only when a static file or its list changed.
-$(VAR_DIR)/static/staticfiles.json: $(shell find src/shifan -path '*/static/*' -type f) src/shifan/settings.py package-lock.json pyproject.toml
+$(VAR_DIR)/static/staticfiles.json: $(shell find src/shifan -path '*/static/*' -type f) src/shifan/settings.py $(VENV)/.installed node_modules/.installed
 	@mkdir -p $(VAR_DIR)
 	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v0
 

@@ -79,6 +79,13 @@ def test_a_new_layout_version_makes_the_book_anew(client, settings, monkeypatch,
     assert RenderedBook.objects.filter(snapshot=snapshot).count() == 3
     assert len({path.parent.parent.name for path in _stored_files(settings)}) == 3
 
+    # The next clean-up keeps only the books of the layout in use, files and rows.
+    from shifan.documents.exports import delete_expired_exports
+
+    assert delete_expired_exports() == 2
+    assert list(RenderedBook.objects.values_list("layout", flat=True)) == [rendered.layout_version()]
+    assert len(_stored_files(settings)) == 1
+
 
 def test_layout_version_hashes_the_layout_files():
     for name in rendered.LAYOUT_FILES:

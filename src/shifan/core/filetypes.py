@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Final
 
 from shifan.core.uploads import (
+    MEGABYTE,
     ArchiveLimits,
     ArchiveUnreadable,
     UploadRefused,
     check_archive,
     check_entries,
     refuse_oversized,
+    size_text,
 )
 
 if TYPE_CHECKING:
@@ -42,7 +43,6 @@ EXTENSIONS: Final = {
 _OLE2_WORD: Final = (".doc", ".dot", ".wps")
 _OLE2_EXCEL: Final = (".xls", ".xlt", ".et")
 
-MEGABYTE: Final = 1024 * 1024
 
 _OLE2_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC: Final = b"PK\x03\x04"
@@ -136,17 +136,12 @@ def _allowed(accept: tuple[str, ...]) -> str:
     return "、".join(KIND_LABELS.get(kind, kind) for kind in accept)
 
 
-def _size_text(size: int) -> str:
-    # Rounded up, so a file just over the limit never reads as equal to it.
-    return f"{math.ceil(size * 10 / MEGABYTE) / 10:.1f} MB"
-
-
 def check_size(size: int, *, max_size_mb: int) -> None:
     """Refuse an empty file or one above the limit; callers use it before reading the file too."""
     if not size:
         raise UploadRefused("文件为空（0 字节），请重新选择文件。")
     if size > max_size_mb * MEGABYTE:
-        raise UploadRefused(f"文件过大：{_size_text(size)}，上限 {max_size_mb} MB。")
+        raise UploadRefused(f"文件过大：{size_text(size)}，上限 {max_size_mb} MB。")
 
 
 @dataclass(frozen=True)

@@ -271,10 +271,12 @@ def _enqueue(job_id: int) -> None:
 
 
 def delete_expired_exports(now: Any = None) -> int:
-    """Delete the jobs older than `KEEP_DAYS` days; their files go with them (signals.py)."""
+    """Delete the jobs older than `KEEP_DAYS` days, and the books stored for an earlier layout;
+    their files go with them (signals.py)."""
     cutoff = (now or timezone.now()) - timedelta(days=KEEP_DAYS)
     deleted, _by_model = ExportJob.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    stale, _by_model = RenderedBook.objects.exclude(layout=rendered.layout_version()).delete()
+    return deleted + stale
 
 
 def run_export(job_id: int, *, processes: int) -> str:
