@@ -280,3 +280,21 @@ def test_failed_logins_page_in_english(client, expert):
         assert text in page
     for text in ("登录失败记录", "按网络地址", "每次失败", "密码错误"):
         assert text not in page
+
+
+def test_officer_is_told_wherever_the_second_factor_leads(client, province_officer):
+    from django_otp.oath import totp
+
+    assert logged_in(send(Client(), province_officer.email, factories.PASSWORD, OFFICE))
+    fail_from(province_officer, ELSEWHERE, 2)
+    device = TOTPDevice.objects.create(user=province_officer, name="测试", confirmed=True)
+    assert logged_in(send(client, province_officer.email, factories.PASSWORD, OFFICE))
+    # A link from a notice's mail leads past the home page.
+    target = reverse("notices")
+    response = client.post(
+        f"{reverse('accounts:two_factor_verify')}?next={target}",
+        {"token": f"{totp(device.bin_key):06d}"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == target
+    assert "您的账号有 2 次登录失败" in response.content.decode()

@@ -41,6 +41,7 @@ from shifan.accounts.forms import (
     RegistrationForm,
     TokenForm,
 )
+from shifan.accounts.middleware import two_factor_pending
 from shifan.accounts.models import ChangeState, ExpertProfile, Organisation, Role, User
 from shifan.accounts.services import AccountError
 from shifan.core import reference, uscc
@@ -135,6 +136,8 @@ class LoginView(auth_views.LoginView):
         previous_login = user.last_login  # logging in below moves it to now
         response = super().form_valid(form)
         login_guard.remember_failures_since_last_login(self.request, user, last_login=previous_login)
+        if not two_factor_pending(user):  # else after the second factor (TwoFactorVerifyView)
+            show_failed_login_notice(self.request)
         return response  # type: ignore[no-any-return]
 
 
@@ -271,6 +274,8 @@ class TwoFactorVerifyView(View):
                 from django_otp import login as otp_login
 
                 otp_login(request, device)
+                # Told wherever the login leads (a link in a notice's mail, not only the home page).
+                show_failed_login_notice(request)
                 return redirect(safe_next(request, reverse("home")))
             form.add_error(
                 "token", "验证码不正确或已过期。每个验证码只能使用一次，请输入验证器显示的新验证码。"
