@@ -64,7 +64,11 @@ class ApplicantFacts:
 
 
 def conflict_reasons(expert: ExpertFacts, applicant: ApplicantFacts, *, same_city: bool) -> list[str]:
-    """Return why the expert may not review the applicant; empty when there is no conflict."""
+    """Return why the expert may not review the applicant; empty when there is no conflict.
+
+    expert_review.selectors._conflicts_in_sql asks the database the same four questions for the
+    expert's own pages: change both together (a test checks that they agree).
+    """
     reasons = []
     if expert.employer_credit_code and expert.employer_credit_code == applicant.credit_code:
         reasons.append("专家工作单位即申报单位")

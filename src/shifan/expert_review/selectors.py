@@ -18,8 +18,6 @@ from shifan.applications.models import Application, ApplicationState
 from shifan.expert_review.aggregation import Result, Total, aggregate, ranking
 from shifan.expert_review.conflicts import (
     ExpertFacts,
-    applicant_facts,
-    conflict_reasons,
     expert_facts,
     experts_with_facts,
 )
@@ -47,19 +45,14 @@ def assignments_of(user: User) -> QuerySet[Assignment]:
     )
 
 
-def _conflicted(user: User, assignment: Assignment) -> bool:
-    [facts] = expert_facts(experts_with_facts().filter(pk=user.pk))
-    return bool(
-        conflict_reasons(
-            facts, applicant_facts(assignment.application), same_city=assignment.batch.same_city_conflict
-        )
-    )
-
-
 def assignment_for_expert(user: User, pk: int) -> Assignment:
-    """Return the expert's own published assignment; 404 for anything else or any conflict."""
-    assignment = assignments_of(user).filter(pk=pk).first()
-    if assignment is None or _conflicted(user, assignment):
+    """Return the expert's own published assignment; 404 for anything else or any conflict.
+
+    The same re-check as the expert's list (`open_assignments`), so a task listed opens and one
+    that does not open is not listed.
+    """
+    assignment = open_assignments(user).filter(pk=pk).first()
+    if assignment is None:
         raise Http404
     return assignment
 

@@ -3,7 +3,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -44,13 +43,15 @@ def _refusal(request: AuthenticatedRequest, error: ReviewError) -> None:
 class MyAssignmentListView(ExpertMixin, View):
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
         assignments = selectors.open_assignments(request.user)
-        figures = assignments.aggregate(
-            count=Count("pk"), done=Count("pk", filter=Q(submitted_at__isnull=False))
-        )
+        page = Paginator(assignments, 30).get_page(request.GET.get("page"))
         return render(
             request,
             "expert_review/my_assignments.html",
-            {"page": Paginator(assignments, 30).get_page(request.GET.get("page")), **figures},
+            {
+                "page": page,
+                "count": page.paginator.count,
+                "done": assignments.filter(submitted_at__isnull=False).count(),
+            },
         )
 
 
