@@ -272,7 +272,7 @@ def test_only_the_officer_of_the_organisations_city_verifies_it(
     assert "营业执照.pdf" in page
     assert "授权书.png" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"decision": "verify", "reason": ""})
+        response = client.post(url, {"decision": "verify", "reason": "", "documents": seen(page)})
     assert response.status_code == 302
     pending.refresh_from_db()
     assert pending.verification_state == VerificationState.VERIFIED
@@ -285,13 +285,40 @@ def test_only_the_officer_of_the_organisations_city_verifies_it(
     assert any(admin.email in mail.to and "已核验" in mail.subject for mail in mailoutbox)
 
 
+def seen(page: str) -> str:
+    """Return the ids of the scans a verification page showed, as its form posts them."""
+    return re.search(r'name="documents" value="([^"]*)"', page).group(1)
+
+
+def test_an_officer_decides_on_the_scans_the_page_showed_not_on_ones_handed_in_since(client, pending):
+    officer = factories.CityOfficerFactory(city_code="440100")
+    login_verified(client, officer)
+    url = reverse("accounts:verification_detail", kwargs={"pk": pending.pk})
+    shown = seen(client.get(url).content.decode())
+    # While the page is open, the administrator swaps the licence.
+    verification.hand_in_documents(
+        actor=admin_of(pending), organisation=pending, licence=scan("另一张执照.pdf"), authorisation=None
+    )
+    response = client.post(url, {"decision": "verify", "reason": "", "documents": shown})
+    page = response.content.decode()
+    assert "已更换核验材料" in page
+    assert "另一张执照.pdf" in page
+    pending.refresh_from_db()
+    assert pending.verification_state == VerificationState.PENDING
+    # Decided on what the page shows now, it goes through.
+    client.post(url, {"decision": "verify", "reason": "", "documents": seen(page)})
+    pending.refresh_from_db()
+    assert pending.verification_state == VerificationState.VERIFIED
+
+
 def test_returning_needs_a_reason_and_brings_the_documents_back(client, pending):
     officer = factories.CityOfficerFactory(city_code="440100")
     login_verified(client, officer)
     url = reverse("accounts:verification_detail", kwargs={"pk": pending.pk})
-    response = client.post(url, {"decision": "return", "reason": ""})
+    shown = seen(client.get(url).content.decode())
+    response = client.post(url, {"decision": "return", "reason": "", "documents": shown})
     assert "请写明理由" in response.content.decode()
-    client.post(url, {"decision": "return", "reason": "授权书未盖公章"})
+    client.post(url, {"decision": "return", "reason": "授权书未盖公章", "documents": shown})
     pending.refresh_from_db()
     assert pending.verification_state == VerificationState.RETURNED
     assert pending.verification_reason == "授权书未盖公章"

@@ -191,9 +191,18 @@ def hand_in_documents(
 
 @transaction.atomic
 def decide_verification(
-    *, actor: User, organisation: Organisation, decision: str, reason: str = ""
+    *,
+    actor: User,
+    organisation: Organisation,
+    decision: str,
+    reason: str = "",
+    documents_seen: list[int] | None = None,
 ) -> Organisation:
-    """Verify the organisation, return its documents for correction, or refuse to verify it."""
+    """Verify the organisation, return its documents for correction, or refuse to verify it.
+
+    `documents_seen`, the scans the officer's page showed, must still be the current ones: the
+    administrator may hand in others while the page is open.
+    """
     if decision not in DECISION_STATES:
         raise AccountError("请选择核验结论。", field="decision")
     reason = reason.strip()
@@ -202,6 +211,8 @@ def decide_verification(
     organisation = _lock(organisation)
     _require(rules.can_verify(actor, organisation))
     documents = current_documents(organisation)
+    if documents_seen is not None and sorted(d.pk for d in documents.values()) != sorted(documents_seen):
+        raise AccountError("打开本页后，申报单位已更换核验材料，请查看新材料后再作结论。")
     before = organisation.verification_state
     organisation.verification_state = DECISION_STATES[decision]
     organisation.verified_by = actor

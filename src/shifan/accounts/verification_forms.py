@@ -50,6 +50,11 @@ class VerificationDecisionForm(StyledForm):
     )
 
 
+def documents_seen(value: str) -> list[int]:
+    """Return the ids of the scans a verification page showed (its hidden `documents` input)."""
+    return sorted(int(part) for part in value.split(",") if part.strip().isdigit())
+
+
 class ClaimForm(StyledForm):
     credit_code = CreditCodeField(help_text=_("被他人注册的本单位代码，见营业执照。"))
     organisation_name = forms.CharField(label=_("单位名称"), max_length=200, help_text=_("与营业执照一致。"))

@@ -19,6 +19,7 @@ from shifan.accounts.verification_forms import (
     ClaimForm,
     DocumentsForm,
     VerificationDecisionForm,
+    documents_seen,
 )
 from shifan.accounts.views import (
     ApplicantMixin,
@@ -191,12 +192,15 @@ class VerificationDetailView(OfficerMixin, View):
     ) -> HttpResponse:
         organisation = selectors.organisation_to_verify(request.user, pk)
         can_verify, verify_reason = rules.can_verify(request.user, organisation)
+        documents = verification.current_documents(organisation)
         return render(
             request,
             "accounts/verification_detail.html",
             {
                 "organisation": organisation,
-                "documents": document_rows(verification.current_documents(organisation)),
+                "documents": document_rows(documents),
+                # The decision is about the scans shown here, not any handed in since.
+                "documents_seen": ",".join(str(document.pk) for document in documents.values()),
                 "members": selectors.members_of(organisation),
                 "claims": organisation.claims.filter(state=ClaimState.OPEN),
                 "form": form or VerificationDecisionForm(),
@@ -215,6 +219,7 @@ class VerificationDetailView(OfficerMixin, View):
                     organisation=organisation,
                     decision=form.cleaned_data["decision"],
                     reason=form.cleaned_data["reason"],
+                    documents_seen=documents_seen(request.POST.get("documents", "")),
                 )
             except AccountError as error:
                 form_error_from(form, error)
