@@ -31,9 +31,9 @@ def test_applicant_home_queries(client, organisation, applicant_admin, django_as
     factories.ApplicationFactory(organisation=organisation, created_by=applicant_admin)
     client.force_login(applicant_admin)
     client.get(reverse("home"))
-    # session, user, membership, open report (2: membership, reports), applications, batches, members;
-    # the unread count is the cached one.
-    with django_assert_num_queries(8):
+    # session, user, membership (which also answers the user's organisations), applications,
+    # batches, members; the unread count and whether a report is open are the cached ones.
+    with django_assert_num_queries(6):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 
@@ -74,3 +74,23 @@ def test_the_role_menu_is_cached_per_role_and_language(client, city_officer):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = client.get(reverse("home")).content.decode()
     assert "申报审核" not in page
+
+
+@pytest.mark.parametrize("submissions", [1, 3])
+def test_a_submitted_applications_page_reads_its_versions_once(
+    client, organisation, applicant_admin, submissions, django_assert_num_queries
+):
+    application = factories.ApplicationFactory(organisation=organisation, created_by=applicant_admin)
+    for sequence in range(1, submissions + 1):
+        factories.submitted(application, sequence=sequence)
+    client.force_login(applicant_admin)
+    url = reverse("applications:detail", args=[application.pk])
+    client.get(url)
+    # session, user, application, the user's organisations, attachments (progress marks), the
+    # stored eligibility check, the sealed scans, the versions (which give the newest to the scan
+    # panel and the book links): however many versions there are.
+    with django_assert_num_queries(8):
+        response = client.get(url)
+    page = response.content.decode()
+    assert page.count("次提交</a>") == submissions
+    assert reverse("documents:book_pdf", args=[application.pk, submissions]) in page

@@ -315,6 +315,22 @@ def test_selectors_scope_reports_by_role(province_officer, round_, units):
     assert not selectors.has_open_report(factories.MembershipFactory().user)
 
 
+def test_the_menus_report_entry_follows_rounds_opened_and_closed_at_once(
+    province_officer, units, django_assert_num_queries
+):
+    # Kept per person between pages, but opening or closing a round is seen on the next page.
+    member = member_of(units[0])
+    assert not selectors.has_open_report(member)
+    with django_assert_num_queries(0):
+        assert not selectors.has_open_report(member)
+    round_ = open_round(province_officer)
+    assert selectors.has_open_report(member)
+    with django_assert_num_queries(0):
+        assert selectors.has_open_report(member)
+    services.close_round(actor=province_officer, round_=round_)
+    assert not selectors.has_open_report(member)
+
+
 def test_round_reports_filter_by_state_flag_city_and_query(province_officer, round_, units):
     services.submit_report(
         actor=member_of(units[0]),

@@ -114,9 +114,13 @@ def _credit_code_warned() -> Q:
 
 
 def membership_of(user: User) -> Membership | None:
+    """Return the user's (first) membership with its organisation; the same read answers
+    `organisation_ids_of` for the rest of the request."""
     if not user.is_authenticated or not user.is_applicant:
         return None
-    return Membership.objects.select_related("organisation").filter(user=user).first()
+    memberships = list(Membership.objects.select_related("organisation").filter(user=user).order_by("pk"))
+    setattr(user, "_shifan_organisation_ids", frozenset(m.organisation_id for m in memberships))  # noqa: B010
+    return memberships[0] if memberships else None
 
 
 def organisation_ids_of(user: User) -> frozenset[int]:

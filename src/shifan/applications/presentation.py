@@ -217,14 +217,18 @@ def latest_return(application: Application) -> dict[str, Any] | None:
     return {"by": by, "at": city.decided_at, "reason": city.text, "comments": city.field_comments}
 
 
-def sealed_scan_panel(application: Application, user: User, form: Any = None) -> dict[str, Any] | None:
-    """Return the applicant's panel of the sealed commitment page, once the application has a number."""
+def sealed_scan_panel(
+    application: Application, user: User, form: Any, latest: Snapshot | None
+) -> dict[str, Any] | None:
+    """Return the applicant's panel of the sealed commitment page, once the application has a number.
+
+    `latest` is the application's latest snapshot, already read by the page."""
     if not application.number:
         return None
     scans = selectors.sealed_scans_of(application)
-    can_upload, reason = rules.can_upload_sealed_scan(user, application)
+    can_upload, reason = rules.can_upload_sealed_scan(user, application, scans=scans, latest=latest)
     return {
-        "status": selectors.sealed_scan_status(application, scans=scans),
+        "status": selectors.sealed_scan_status(application, scans=scans, latest=latest),
         "history": scans,
         "can_upload": can_upload,
         "reason": reason,
@@ -238,21 +242,31 @@ def overview(application: Application, user: User, *, sealed_scan_form: Any = No
     links = section_links(application)
     returned = latest_return(application)
     labels = {form_field.key: form_field.label for form_field in application.form.fields()}
+    # The list of versions shows a few columns; the newest also decides the scan panel and the book.
+    snapshots = list(
+        application.snapshots.only("id", "application_id", "sequence", "submitted_at", "digest").order_by(
+            "-sequence"
+        )
+    )
+    latest = snapshots[0] if snapshots else None
+    editable = application.is_editable
     return {
         "application": application,
         "returned": returned,
         "returned_comments": [
             (labels.get(key, key), text) for key, text in (returned or {}).get("comments", {}).items()
         ],
-        "eligibility": eligibility.evaluate(application) if application.is_editable else None,
-        "stored_check": eligibility.latest_check(application),
+        # A draft shows the live checklist; a submitted one the check stored at submission.
+        "eligibility": eligibility.evaluate(application) if editable else None,
+        "stored_check": None if editable else eligibility.latest_check(application),
         "sections": links,
         "complete": all(link["complete"] for link in links),
         "can_submit": can_submit,
         "submit_reason": submit_reason,
         "can_withdraw": can_withdraw,
-        "snapshots": application.snapshots.order_by("-sequence"),
-        "sealed_scan": sealed_scan_panel(application, user, sealed_scan_form),
+        "snapshots": snapshots,
+        "latest_snapshot": latest,
+        "sealed_scan": sealed_scan_panel(application, user, sealed_scan_form, latest),
     }
 
 

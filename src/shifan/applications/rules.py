@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from shifan.accounts.models import User
 from shifan.accounts.selectors import organisation_ids_of
-from shifan.applications.models import Application, ApplicationState
+from shifan.applications.models import Application, ApplicationState, SealedScan, Snapshot
 
 Verdict = tuple[bool, str]
 
@@ -61,8 +61,16 @@ def can_withdraw(user: User, application: Application) -> Verdict:
     return True, ""
 
 
-def can_upload_sealed_scan(user: User, application: Application) -> Verdict:
-    """The sealed page is printed from a submitted book: only members, only while nothing is being changed."""
+def can_upload_sealed_scan(
+    user: User,
+    application: Application,
+    *,
+    scans: list[SealedScan] | None = None,
+    latest: Snapshot | None = None,
+) -> Verdict:
+    """The sealed page is printed from a submitted book: only members, only while nothing is being changed.
+
+    A page that has read the scans and the latest snapshot passes both (`latest` None: not read)."""
     if not is_member(user, application):
         return False, "只有本单位的申报人可以上传盖章页扫描件。"
     if application.state == ApplicationState.RETURNED:
@@ -71,12 +79,18 @@ def can_upload_sealed_scan(user: User, application: Application) -> Verdict:
         return False, "申报书已撤回，请重新提交后，再按新提交的申报书上传盖章页扫描件。"
     if application.is_editable or not application.number:
         return False, "请先提交申报书，再上传盖章页扫描件。"
-    if application.state != ApplicationState.SUBMITTED and _has_scan_of_latest_snapshot(application):
+    if application.state != ApplicationState.SUBMITTED and _has_scan_of_latest_snapshot(
+        application, scans, latest
+    ):
         # Officers have decided on what they saw: the scan they saw stays. A missing one may still come.
         return False, "地市工信局已处理本申报书，盖章页扫描件不能再更换；如确需更换，请联系地市工信局。"
     return True, ""
 
 
-def _has_scan_of_latest_snapshot(application: Application) -> bool:
-    latest = application.snapshots.order_by("-sequence").values("pk")[:1]
-    return application.sealed_scans.filter(snapshot=Subquery(latest)).exists()
+def _has_scan_of_latest_snapshot(
+    application: Application, scans: list[SealedScan] | None, latest: Snapshot | None
+) -> bool:
+    if scans is not None and latest is not None:
+        return any(scan.snapshot_id == latest.pk for scan in scans)
+    newest = application.snapshots.order_by("-sequence").values("pk")[:1]
+    return application.sealed_scans.filter(snapshot=Subquery(newest)).exists()

@@ -1,6 +1,7 @@
 """Who sees which application: the one place that decides it."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
@@ -121,17 +122,23 @@ def sealed_scans_of(application: Application, kind: str = SealedScanKind.COMMITM
     return list(application.sealed_scans.filter(kind=kind).select_related("snapshot", "uploaded_by"))
 
 
+_UNREAD: Any = object()
+
+
 def sealed_scan_status(
-    application: Application, kind: str = SealedScanKind.COMMITMENT, scans: list[SealedScan] | None = None
+    application: Application,
+    kind: str = SealedScanKind.COMMITMENT,
+    scans: list[SealedScan] | None = None,
+    latest: Snapshot | None = _UNREAD,
 ) -> SealedScanStatus:
-    """Return the current scan and the latest snapshot; pass `scans` when already read."""
+    """Return the current scan and the latest snapshot; pass `scans` and `latest` when already read."""
     if scans is None:
         scan = application.sealed_scans.filter(kind=kind).select_related("snapshot").first()
     else:
         scan = scans[0] if scans else None
     return SealedScanStatus(
         scan=scan,
-        latest=latest_snapshot(application),
+        latest=latest_snapshot(application) if latest is _UNREAD else latest,
         withdrawn=application.state == ApplicationState.WITHDRAWN,
     )
 

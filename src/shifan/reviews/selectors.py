@@ -29,8 +29,17 @@ SORTS = {
 }
 
 
-def current_batch(batch_pk: str | None = None) -> Batch | None:
-    """Return the batch asked for, or the latest opened one."""
+def current_batch(batch_pk: str | None = None, among: list[Batch] | None = None) -> Batch | None:
+    """Return the batch asked for, or the latest opened one; from `among` when the page read them."""
+    if among is not None:
+        now = timezone.now()
+        opened = sorted((b for b in among if b.opens_at <= now), key=lambda b: (b.opens_at, b.pk))
+        if batch_pk and batch_pk.isdigit():
+            for candidate in opened:
+                if candidate.pk == int(batch_pk):
+                    return candidate
+            raise Http404
+        return opened[-1] if opened else None
     queryset = Batch.objects.filter(opens_at__lte=timezone.now())
     if batch_pk and batch_pk.isdigit():
         batch = queryset.filter(pk=int(batch_pk)).first()

@@ -35,7 +35,9 @@ class QueueView(RoleRequiredMixin, View):
     allowed_roles = OFFICERS
 
     def get(self, request: AuthenticatedRequest) -> HttpResponse:
-        batch = selectors.current_batch(request.GET.get("batch"))
+        # The menu of batches and the batch shown: every opened batch is visible to an officer.
+        batches = list(batch_selectors.batches_visible_to(request.user))
+        batch = selectors.current_batch(request.GET.get("batch"), among=batches)
         filters = {
             key: request.GET.get(key, "") for key in ("q", "category", "state", "outcome", "city", "sort")
         }
@@ -63,7 +65,7 @@ class QueueView(RoleRequiredMixin, View):
             "reviews/queue.html",
             {
                 "batch": batch,
-                "batches": batch_selectors.batches_visible_to(request.user),
+                "batches": batches,
                 "page": Paginator(rows, 30).get_page(request.GET.get("page")),
                 "filters": filters,
                 "states": [(state.value, state.label) for state in REVIEW_STATES],

@@ -4,10 +4,13 @@ Province officers see everything; city officers the reports of their city's unit
 unit's members their own reports. A report's state is worked out from the clock on every read.
 """
 
+import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -138,11 +141,35 @@ def reports_of_units(user: User) -> QuerySet[Report]:
     return visible_reports(user).order_by("-round__due_on", "unit__category")
 
 
+# Every applicant page's menu asks whether there is a report to file; the answer is kept per person
+# for OPEN_REPORT_SECONDS under a generation that opening or closing a round moves (so that the
+# entry appears or goes at once in this process, and within that time in another process with its
+# own cache, or for a person who joined or left a unit meanwhile: the report pages check anyway).
+OPEN_REPORT_SECONDS = 60
+_GENERATION_KEY = "shifan:tracking:rounds-generation"
+
+
 def has_open_report(user: User) -> bool:
     """Whether the unit member has a report to file in a round still open (the nav shows the entry)."""
     if not user.is_authenticated or not user.is_applicant:
         return False
-    return visible_reports(user).filter(round__closed_at=None).exists()
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:
+        generation = uuid.uuid4().hex
+        cache.add(_GENERATION_KEY, generation, None)
+        generation = cache.get(_GENERATION_KEY, generation)
+    key = f"shifan:tracking:open-report:{generation}:{user.pk}"
+    answer = cache.get(key)
+    if answer is None:
+        answer = visible_reports(user).filter(round__closed_at=None).exists()
+        cache.set(key, answer, OPEN_REPORT_SECONDS)
+    return bool(answer)
+
+
+def forget_open_reports() -> None:
+    """Make every person's menu ask again, now and after the commit: a round opened or closed."""
+    cache.delete(_GENERATION_KEY)
+    transaction.on_commit(lambda: cache.delete(_GENERATION_KEY))
 
 
 def evaluation_counts(batch: Batch | None = None, *, today: date | None = None) -> dict[str, dict[str, int]]:

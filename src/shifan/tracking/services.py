@@ -26,6 +26,7 @@ from shifan.eligibility.services import effective_rules
 from shifan.programs.models import Batch
 from shifan.programs.spec import Form
 from shifan.publicity.models import DemonstrationUnit, UnitStatus
+from shifan.tracking import selectors
 from shifan.tracking.flags import Baseline, report_flags
 from shifan.tracking.models import (
     DEFAULT_REMINDER_DAYS,
@@ -218,6 +219,7 @@ def open_round(
             ),
             url=reverse("tracking:report", args=[report.pk]),
         )
+    selectors.forget_open_reports()
     transaction.on_commit(lambda: schedule_reminders(round_))
     return round_
 
@@ -232,6 +234,7 @@ def close_round(*, actor: User, round_: Round, now: datetime | None = None) -> R
     round_.closed_at = now or timezone.now()
     round_.save(update_fields=["closed_at", "updated_at"])
     record_event(actor=actor, action="tracking.round_closed", target=round_, target_label=round_.title)
+    selectors.forget_open_reports()
     return round_
 
 
