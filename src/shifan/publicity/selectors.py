@@ -32,6 +32,7 @@ def public_notices(today: date | None = None) -> QuerySet[Notice]:
     today = today or timezone.localdate()
     return (
         Notice.objects.filter(starts_on__lte=today)
+        .only("id", "title", "starts_on", "ends_on")  # what the list shows, and what it groups by
         .annotate(entry_count=Count("entries", filter=Q(entries__removed_at=None)))
         .order_by("-starts_on", "-id")
     )
@@ -110,7 +111,11 @@ def objection_received(reference: str) -> Objection:
 
 
 def public_announcements() -> QuerySet[Announcement]:
-    return Announcement.objects.annotate(unit_count=Count("units")).order_by("-issued_on", "-id")
+    return (
+        Announcement.objects.only("id", "title", "number", "issued_on")
+        .annotate(unit_count=Count("units"))
+        .order_by("-issued_on", "-id")
+    )
 
 
 def public_announcement(pk: int) -> tuple[Announcement, list[DemonstrationUnit]]:
