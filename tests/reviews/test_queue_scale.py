@@ -25,6 +25,8 @@ def queries_for(client, user, params):
     ]
     assert listing
     assert all("LIMIT" in sql for sql in listing), listing
+    # …and without what no row shows: the answers, and the batch's spec (the page has its batch).
+    assert not any('"answers"' in sql or '"spec_text"' in sql for sql in listing), listing
     return len(captured), response.content.decode()
 
 

@@ -60,13 +60,20 @@ class QueueView(RoleRequiredMixin, View):
             if batch and request.user.is_city_officer
             else None
         )
+        # A row shows neither the answers (some 25 kB each) nor anything of the batch but its
+        # category names: the rows are read without them and given the batch this page holds.
+        rows = rows.select_related(None).select_related("organisation", "recommendation").defer("answers")
+        page = Paginator(rows, 30).get_page(request.GET.get("page"))
+        if batch is not None:
+            for application in page:
+                application.batch = batch
         return render(
             request,
             "reviews/queue.html",
             {
                 "batch": batch,
                 "batches": batches,
-                "page": Paginator(rows, 30).get_page(request.GET.get("page")),
+                "page": page,
                 "filters": filters,
                 "states": [(state.value, state.label) for state in REVIEW_STATES],
                 "outcomes": OUTCOME_FILTERS,
