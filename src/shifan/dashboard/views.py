@@ -29,7 +29,8 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["open_batches"] = open_batches()
+        # Shown by name and deadline: the batch's spec (some 38 kB) stays in the database.
+        context["open_batches"] = open_batches().only("id", "name", "opens_at", "closes_at")
         if not self.request.user.is_authenticated:
             return context
         user = actor_of(self.request)
@@ -40,7 +41,7 @@ class HomeView(TemplateView):
             if membership is not None:
                 context["organisation"] = membership.organisation
                 context["members"] = selectors.members_of(membership.organisation)
-                context["applications"] = applications_of_own_organisation(user)
+                context["applications"] = applications_of_own_organisation(user).defer("answers")
         elif user.is_city_officer:
             submitted = applications_visible_to(user).order_by("-submitted_at")
             context["submitted_count"] = submitted.count()
