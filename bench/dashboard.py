@@ -9,10 +9,10 @@ asks for the dashboard page through Django's test client, as a province officer 
 as a city officer (the own city), and for one chart's Excel download, and prints for each the
 median time of several requests after a warm-up, and the number of database queries.
 
-The figures the dashboard reads from the answers (modes, industries) and from the score sheets
-are cached until those rows change (`dashboard.selectors._cached`); the first request after a
-change computes them, so both the usual (cached) time and the time with an empty cache are
-printed. Goal: well under 1 s per page. The last line is one line of JSON with the figures.
+The review scores, aggregated from the score sheets, are cached until those rows change
+(`dashboard.selectors._cached`); the first request after a change computes them, so both the
+usual (cached) time and the time with an empty cache are printed. Goals (issue 19): under 100 ms
+per page, under 1 s with an empty cache. The last line is one line of JSON with the figures.
 Run: `make bench-dashboard` (or `python bench/dashboard.py --applications 2000 --runs 3`).
 """
 
@@ -55,7 +55,8 @@ from shifan.programs import services as batch_services  # noqa: E402
 from shifan.programs.registry import spec_file  # noqa: E402
 from shifan.publicity.models import DemonstrationUnit  # noqa: E402
 
-GOAL_SECONDS = 1.0
+GOAL_SECONDS = 0.1  # a page, its figures cached
+EMPTY_CACHE_GOAL_SECONDS = 1.0  # the first page after a change
 S = ApplicationState
 # Where 10,000 applications stand, in per mille: mostly past the city, as late in a batch.
 STATES = {
@@ -178,6 +179,7 @@ def build(count: int, seed: int = 2024) -> None:
         batch_size=BULK,
     )
     checks = []
+    by_pk = {application.pk: application for application in sent}
     for snapshot in snapshots:
         for _run in range(2 if random.random() < 0.2 else 1):  # a fifth were checked again
             outcome = random.choices(["pass", "warning", "judgment", "fail"], weights=[70, 15, 10, 5])[0]
@@ -193,7 +195,10 @@ def build(count: int, seed: int = 2024) -> None:
                     checked_by=province,
                 )
             )
+            # The application keeps its latest check's summary, as eligibility.services.record_check does.
+            by_pk[snapshot.application_id].eligibility_summary = summary
     EligibilityCheck.objects.bulk_create(checks, batch_size=BULK)
+    Application.objects.bulk_update(sent, ["eligibility_summary"], batch_size=BULK)
     sheets = []
     for application in sent:
         if application.state not in REVIEWED:
@@ -304,9 +309,12 @@ def main() -> None:
         figures[f"{label}_seconds"] = round(warm, 3)
         figures[f"{label}_empty_cache_seconds"] = round(cold, 3)
         figures[f"{label}_queries"] = queries
-    worst = max(figures["province_seconds"], figures["city_seconds"])
+    pages = ("province", "city", "province_excel")
+    worst = max(figures[f"{page}_seconds"] for page in pages)
+    worst_empty = max(figures[f"{page}_empty_cache_seconds"] for page in pages)
     figures["goal_seconds"] = GOAL_SECONDS
-    figures["goal_met"] = worst < GOAL_SECONDS
+    figures["empty_cache_goal_seconds"] = EMPTY_CACHE_GOAL_SECONDS
+    figures["goal_met"] = worst < GOAL_SECONDS and worst_empty < EMPTY_CACHE_GOAL_SECONDS
     print(json.dumps(figures, ensure_ascii=False))
 
 

@@ -142,7 +142,7 @@ def test_queries_do_not_grow_with_the_applications(client, programme, role):
     assert before <= 20
 
 
-def test_cached_figures_follow_a_change_of_the_applications(client, programme):
+def test_modes_follow_a_change_of_the_applications(client, programme):
     login_verified(client, programme["province"])
     url = reverse("dashboard:programme")
 
@@ -152,7 +152,6 @@ def test_cached_figures_follow_a_change_of_the_applications(client, programme):
         return modes["series"][0]["values"][index]
 
     assert customization() == 1
-    assert customization() == 1  # from the cache
     draft = programme["applications"]["gz_draft"]
     draft.answers = {"modes": {"selected": ["customization"], "other": {}}}
     draft.save(update_fields=["answers", "updated_at"])
@@ -178,3 +177,84 @@ def test_cached_scores_follow_a_new_score_sheet(client, programme):
     sheet.save(update_fields=["total", "submitted_at"])
     values = client.get(url).context["chart_data"]["scores"]["series"][0]["values"]
     assert values[3] == 1  # 70–75: (50 + 90) / 2
+
+
+def test_a_decision_and_a_new_check_show_on_the_next_view(client, programme):
+    from shifan.eligibility.services import record_check
+    from shifan.reviews.services import recommend_application
+
+    login_verified(client, programme["province"])
+    url = reverse("dashboard:programme")
+
+    def figures():
+        data = client.get(url).context["chart_data"]
+        enterprise = data["funnel"]["series"][0]["values"]
+        eligibility = {s["name"]: s["values"] for s in data["eligibility"]["series"]}["示范企业"]
+        return enterprise[2], eligibility
+
+    recommended, eligibility = figures()
+    assert (recommended, eligibility) == (2, [1, 0, 0, 0, 1])  # 符合 1, 不符合 1
+    application = programme["applications"]["gz_submitted"]
+    recommend_application(
+        actor=factories.CityOfficerFactory(city_code="440100"),
+        application=application,
+        opinion="同意推荐。",
+        truthfulness_confirmed=True,
+    )
+    record_check(
+        actor=programme["province"],
+        application=application,
+        snapshot=application.snapshots.get(),
+        trigger="submission",
+    )
+    recommended, eligibility = figures()
+    assert recommended == 3
+    assert eligibility[0] == 0  # its new check, on answers that fill few fields, no longer passes
+    assert sum(eligibility) == 2
+
+
+def test_saved_answers_show_on_the_next_view(client, programme):
+    from shifan.applications.services import save_answers
+
+    application = programme["applications"]["gz_submitted"]
+    application.state = "returned"  # back with the applicant, who changes the modes
+    application.save(update_fields=["state"])
+    member = factories.MembershipFactory(organisation=application.organisation, is_admin=True).user
+    login_verified(client, programme["province"])
+    url = reverse("dashboard:programme")
+
+    def modes():
+        data = client.get(url).context["chart_data"]["modes"]
+        return dict(zip(data["labels"], data["series"][0]["values"], strict=True))
+
+    assert (modes()["工业设计服务"], modes()["定制化服务"]) == (2, 1)
+    save_answers(
+        actor=member,
+        application=application,
+        base_version=application.version,
+        values={"modes": {"selected": ["customization"], "other": {}}},
+    )
+    assert (modes()["工业设计服务"], modes()["定制化服务"]) == (1, 2)
+
+
+def test_cached_scores_follow_a_hearing(client, programme):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from shifan.expert_review.models import Hearing
+
+    login_verified(client, programme["province"])
+    url = reverse("dashboard:programme")
+    assert client.get(url).context["chart_data"]["scores"]["series"][0]["values"][6] == 1  # 85–90
+    Hearing.objects.create(
+        application=programme["applications"]["sz_review"],
+        kind="defence",
+        held_on=timezone.localdate(),
+        panel="专家组",
+        record="答辩情况",
+        adjustment=Decimal(-20),
+        recorded_by=programme["province"],
+    )
+    values = client.get(url).context["chart_data"]["scores"]["series"][0]["values"]
+    assert (values[6], values[2]) == (0, 1)  # 65–70

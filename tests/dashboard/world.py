@@ -45,8 +45,10 @@ def make_application(batch, city, category, state, answers=None, *, submit=True)
 
 
 def check(application, snapshot, province, **summary):
+    """Record a check with the given outcome counts, kept on the application as
+    `eligibility.services.record_check` keeps it (the rules would decide the counts there)."""
     counts = {"pass": 0, "fail": 0, "warning": 0, "judgment": 0, "missing": 0, **summary}
-    return EligibilityCheck.objects.create(
+    checked = EligibilityCheck.objects.create(
         application=application,
         snapshot=snapshot,
         summary=counts,
@@ -54,6 +56,8 @@ def check(application, snapshot, province, **summary):
         trigger="submission",
         checked_by=province,
     )
+    type(application).objects.filter(pk=application.pk).update(eligibility_summary=counts)
+    return checked
 
 
 def unit(announcement, application, position, *, status=UnitStatus.ACTIVE):

@@ -2,10 +2,13 @@
 
 Every function here runs a fixed number of aggregate queries (GROUP BY with conditional counts),
 whatever the number of applications: the page at 10,000 applications costs what it costs at ten
-(see `bench/dashboard.py`). Only the review scores are combined in Python, by the expert review's
-own aggregation (trimmed mean, standardisation), over one row per submitted score sheet. The two
-costly figures, the choices read from the answers and the final scores, are computed once per
-batch (by city and category) and cached under a fingerprint of their rows (`_cached`).
+(see `bench/dashboard.py`). The applications' counts read one index alone
+(`application_dashboard`: batch, category, state, city, submission, eligibility summary and the
+choices the database keeps from the answers), never the answers themselves, so they are counted
+afresh on every request and are never stale. Only the review scores are combined in Python, by
+the expert review's own aggregation (trimmed mean, standardisation), over one row per submitted
+score sheet: those are computed once per batch and cached under a fingerprint of the rows they
+are computed from (`_cached`).
 
 A `Scope` narrows every figure to one city (a city officer's own) and optionally one category.
 Drafts and withdrawn applications are private to their applicants: they are counted in the
@@ -15,7 +18,6 @@ funnel's first stage, never looked into (modes, industries and eligibility read 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,29 +29,24 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     Case,
-    CharField,
     Count,
     F,
-    Func,
     Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    TextField,
-    Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractYear, NullIf
+from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from shifan.applications.answers import chosen_modes as chosen_mode_keys
+from shifan.accounts.models import Organisation
 from shifan.applications.answers import options_for
 from shifan.applications.models import Application, ApplicationState
 from shifan.applications.selectors import PRIVATE_STATES
 from shifan.core import reference
-from shifan.eligibility.models import EligibilityCheck
 from shifan.eligibility.rules import OUTCOME_LABELS, Outcome
 from shifan.expert_review.models import Assignment, AssignmentState, Hearing
 from shifan.expert_review.selectors import batch_results
@@ -60,17 +57,17 @@ from shifan.tracking.selectors import evaluation_counts
 
 S = ApplicationState
 T = TypeVar("T")
-# Figures read from the answers and the score sheets are kept this long at most; a change of what
-# they are computed from changes their key at once (see `_cached`).
+# The review scores are kept this long at most; a change of what they are computed from changes
+# their key at once (see `_cached`).
 CACHE_SECONDS = 60 * 60
 
 
 def _cached(key: Any, compute: Callable[[], T]) -> T:
     """Return `compute()`, kept in the cache under `key`.
 
-    The key holds a fingerprint of the rows the figure is computed from (their count, latest
-    change and sum of ids or totals, one cheap aggregate query): reading 10,000 applications'
-    answers costs seconds on SQLite, checking that none changed costs milliseconds.
+    The key holds a fingerprint of the rows the figure is computed from (their count, sum of ids
+    and totals, latest submission, one cheap aggregate query): aggregating 22,500 score sheets
+    costs a third of a second, checking that none changed costs milliseconds.
     """
     digest = hashlib.sha256(repr(key).encode()).hexdigest()
     name = f"shifan:dashboard:{digest}"
@@ -112,8 +109,15 @@ SCORE_BINS: tuple[tuple[Decimal, Decimal, str], ...] = (
     *((Decimal(low), Decimal(low + 5), f"{low}–{low + 5}") for low in range(60, 100, 5)),
 )
 
-# An application's city: as submitted, or the organisation's while it is a draft.
-APPLICANT_CITY = Coalesce(NullIf(F("city_code"), Value("")), F("organisation__city_code"))
+# An application's city: as submitted, or the organisation's while it is a draft (looked up only
+# for drafts, by primary key; a join would read every application's organisation).
+APPLICANT_CITY = Case(
+    When(
+        city_code="",
+        then=Subquery(Organisation.objects.filter(pk=OuterRef("organisation_id")).values("city_code")[:1]),
+    ),
+    default=F("city_code"),
+)
 
 ELIGIBILITY_ORDER = (Outcome.PASS, Outcome.WARNING, Outcome.JUDGMENT, Outcome.MISSING, Outcome.FAIL)
 
@@ -316,42 +320,6 @@ def modes_of(batch: Batch) -> list[Mode]:
     return [Mode(key, label) for key, label in seen.items()]
 
 
-class AnswerValues(Func):
-    """The values at several paths of a JSON column, as the text of one JSON array.
-
-    SQLite's JSON_EXTRACT takes several paths and parses the document once for all of them (a
-    key transform per path would parse it once per path, twice with its type check); PostgreSQL
-    builds the array from `#>` lookups.
-    """
-
-    output_field = TextField()
-
-    def __init__(self, column: str, *paths: tuple[str, ...]) -> None:
-        super().__init__(F(column))
-        self.paths = paths
-
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
-        column, params = compiler.compile(self.source_expressions[0])
-        placeholders = ", ".join(["%s"] * len(self.paths))
-        paths = ["$." + ".".join(f'"{key}"' for key in path) for path in self.paths]
-        return f"JSON_EXTRACT({column}, {placeholders})", [*params, *paths]
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
-        column, params = compiler.compile(self.source_expressions[0])
-        lookups = ", ".join([f"({column} #> %s::text[])"] * len(self.paths))
-        interleaved = [value for path in self.paths for value in (*params, list(path))]
-        return f"jsonb_build_array({lookups})::text", interleaved
-
-
-# What the modes and the industry are read from (see `applications.answers.modes_display`).
-FACET_PATHS = (
-    ("modes", "selected"),
-    ("main_mode", "selected"),
-    ("other_modes", "selected"),
-    ("industry", "selected"),
-)
-
-
 @dataclass
 class Facets:
     """Modes and industries of a batch's shared applications: {key: {category: applications}}."""
@@ -360,50 +328,31 @@ class Facets:
     industries: dict[str, dict[str, int]]
 
 
-def chosen_modes(modes: Any, main_mode: Any, other_modes: Any) -> set[str]:
-    """Return the modes an application chose: an enterprise's `modes`; a platform's 共享制造, or
-    its `other_modes` when its main kind is 其他模式."""
-    return set(chosen_mode_keys({"modes": modes, "main_mode": main_mode, "other_modes": other_modes}))
-
-
 def facets(batch: Batch, scope: Scope) -> Facets:
     """Return the modes and industries chosen in the scope.
 
-    The grouped choices of the whole batch, by city, are cached until one of its shared
-    applications changes, and every scope (the province, a city, a category) is summed from them.
+    Two GROUP BYs over the choices the database keeps from the answers (`Application.chosen_modes`
+    and `chosen_industry`): one row per category and distinct choice, however many applications
+    made it. A mode was chosen when its key is in the text in double quotes.
     """
-    shared = _shared(batch, Scope()).aggregate(count=Count("id"), last=Max("updated_at"), ids=Sum("id"))
-    rows = _cached(("facets", batch.pk, shared), lambda: _grouped_choices(batch))
-    modes: dict[str, Counter[str]] = {}
+    shared = _shared(batch, scope)
+    keys = [mode.key for mode in modes_of(batch)]
+    modes: dict[str, Counter[str]] = {key: Counter() for key in keys}
+    for category, chosen, count in (
+        shared.values_list("category", "chosen_modes").annotate(Count("id")).order_by()
+    ):
+        for key in keys:
+            if f'"{key}"' in chosen:
+                modes[key][category] += count
     industries: dict[str, Counter[str]] = {}
-    for city, category, chosen, count in rows:
-        if not scope.covers(city, category):
-            continue
-        values = json.loads(chosen) if chosen else [None] * len(FACET_PATHS)
-        mode_keys, main_mode, other_modes, industry = values
-        for key in chosen_modes(mode_keys, main_mode, other_modes):
-            modes.setdefault(key, Counter())[category] += count
-        code = industry if isinstance(industry, str) else ""
+    for category, code, count in (
+        shared.values_list("category", "chosen_industry").annotate(Count("id")).order_by()
+    ):
         industries.setdefault(code, Counter())[category] += count
     return Facets(
         modes={key: dict(counts) for key, counts in modes.items()},
-        industries={key: dict(counts) for key, counts in industries.items()},
+        industries={code: dict(counts) for code, counts in industries.items()},
     )
-
-
-def _grouped_choices(batch: Batch) -> list[tuple[str, str, str | None, int]]:
-    """Return (city, category, the four answers as JSON text, applications) for the whole batch.
-
-    One GROUP BY: the database reads each application's answers once and groups equal choices;
-    there is at most one row per distinct combination, far fewer than applications.
-    """
-    return [
-        (row["city"], row["category"], row["chosen"], row["count"])
-        for row in _shared(batch, Scope())
-        .values("category", city=APPLICANT_CITY, chosen=AnswerValues("answers", *FACET_PATHS))
-        .annotate(count=Count("id"))
-        .order_by()
-    ]
 
 
 def modes(batch: Batch, scope: Scope, *, found: Facets | None = None) -> dict[str, dict[str, int]]:
@@ -434,33 +383,30 @@ def industry_label(code: str) -> str:
 def eligibility(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
     """Return {outcome: {category: applications}} by each application's latest check.
 
-    An application's outcome is the most serious of its rules' outcomes (不符合 before 待填写,
-    需专家判断, 请注意, 符合), read from the stored summary of counts per outcome.
+    An application's outcome is the most serious of its rules' outcomes (`worst_outcome`), read
+    from the summary of its latest check that the application keeps (`Application.
+    eligibility_summary`, empty until a first check): one GROUP BY of the summaries as stored,
+    one row per category and distinct summary.
     """
-    latest = (
-        EligibilityCheck.objects.filter(application=OuterRef("application"))
-        .order_by("-checked_at", "-id")
-        .values("id")[:1]
-    )
-    outcome = Case(
-        When(summary__fail__gt=0, then=Value(Outcome.FAIL.value)),
-        When(summary__missing__gt=0, then=Value(Outcome.MISSING.value)),
-        When(summary__judgment__gt=0, then=Value(Outcome.JUDGMENT.value)),
-        When(summary__warning__gt=0, then=Value(Outcome.WARNING.value)),
-        default=Value(Outcome.PASS.value),
-        output_field=CharField(),
-    )
     rows = (
-        EligibilityCheck.objects.filter(application__in=_shared(batch, scope), id=Subquery(latest))
-        .annotate(outcome=outcome)
-        .values("outcome", category=F("application__category"))
-        .annotate(count=Count("id"))
+        _shared(batch, scope)
+        .exclude(eligibility_summary={})
+        .values_list("category", "eligibility_summary")
+        .annotate(Count("id"))
         .order_by()
     )
-    result: dict[str, dict[str, int]] = {}
-    for row in rows:
-        result.setdefault(row["outcome"], Counter())[row["category"]] += row["count"]
-    return result
+    result: dict[str, Counter[str]] = {}
+    for category, summary, count in rows:
+        result.setdefault(worst_outcome(summary), Counter())[category] += count
+    return {outcome: dict(counts) for outcome, counts in result.items()}
+
+
+def worst_outcome(summary: Mapping[str, int]) -> str:
+    """Return the most serious outcome with a result in a check's summary (符合 when none other)."""
+    for outcome in reversed(ELIGIBILITY_ORDER):
+        if summary.get(outcome.value, 0) > 0:
+            return outcome.value
+    return Outcome.PASS.value
 
 
 def eligibility_label(outcome: str) -> str:
@@ -472,35 +418,42 @@ def scores(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
 
     The scores are the expert review's own (`expert_review.selectors.batch_results`: two queries,
     then Python over one row per submitted score sheet), so the figures match the ranking page;
-    cached until a score sheet, a hearing or the batch's aggregation settings change.
+    their counts by city, category and bin are cached until a score sheet, a hearing or the
+    batch's aggregation settings change.
     """
-    # The sheets `batch_results` reads: published and submitted.
+    # What `batch_results` reads: the published, submitted sheets' experts and totals, the
+    # hearings' adjustments by application, the batch's settings.
     sheets = Assignment.objects.filter(
         batch=batch, state=AssignmentState.PUBLISHED, submitted_at__isnull=False
-    ).aggregate(count=Count("id"), ids=Sum("id"), last=Max("submitted_at"), total=Sum("total"))
+    ).aggregate(
+        count=Count("id"),
+        ids=Sum("id"),
+        experts=Sum("expert_id"),
+        last=Max("submitted_at"),
+        total=Sum("total"),
+    )
     hearings = Hearing.objects.filter(application__batch=batch).aggregate(
-        count=Count("id"), adjustment=Sum("adjustment")
+        count=Count("id"), applications=Sum("application_id"), adjustment=Sum("adjustment")
     )
     settings_key = (batch.aggregation_rule, batch.standardise_scores, batch.disagreement_threshold)
-    finals = _cached(("scores", batch.pk, sheets, hearings, settings_key), lambda: _final_scores(batch))
+    binned = _cached(("scores", batch.pk, sheets, hearings, settings_key), lambda: _binned_scores(batch))
     counts: dict[str, dict[str, int]] = {label: Counter() for _low, _high, label in SCORE_BINS}
-    for final, city, category in finals:
-        if not scope.covers(city, category):
-            continue
-        counts[score_bin(final)][category] += 1
+    for (city, category, label), count in binned.items():
+        if scope.covers(city, category):
+            counts[label][category] += count
     return counts
 
 
-def _final_scores(batch: Batch) -> list[tuple[Decimal, str, str]]:
-    """Return (final score, city, category) of each scored application of the batch."""
+def _binned_scores(batch: Batch) -> dict[tuple[str, str, str], int]:
+    """Return {(city, category, bin label): applications} of the batch's scored applications."""
     results = batch_results(batch)
-    where = {
-        pk: (city, category)
-        for pk, city, category in Application.objects.filter(batch=batch).values_list(
-            "pk", "city_code", "category"
-        )
-    }
-    return [(result.final, *where[pk]) for pk, result in results.items() if pk in where]
+    binned: Counter[tuple[str, str, str]] = Counter()
+    # Unordered: the model's default order would read every row instead of the dashboard's index.
+    where = Application.objects.filter(batch=batch).values_list("pk", "city_code", "category").order_by()
+    for pk, city, category in where:
+        if pk in results:
+            binned[city, category, score_bin(results[pk].final)] += 1
+    return dict(binned)
 
 
 def score_bin(score: Decimal) -> str:

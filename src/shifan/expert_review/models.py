@@ -66,7 +66,16 @@ class Assignment(models.Model):
                 name="one_live_assignment_per_pair",
             )
         ]
-        indexes = [models.Index(fields=["batch", "state"]), models.Index(fields=["expert", "state"])]
+        indexes = [
+            models.Index(fields=["batch", "state"]),
+            models.Index(fields=["expert", "state"]),
+            # What the batch's aggregation reads of each submitted sheet (`selectors.batch_results`,
+            # the dashboard's check that the scores changed): the sheets' text stays unread.
+            models.Index(
+                fields=["batch", "state", "submitted_at", "application", "expert", "total"],
+                name="assignment_submitted_totals",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.application_id} ← {self.expert_id}"
