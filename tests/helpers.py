@@ -37,3 +37,10 @@ def read_list(client, user, url, params=None, *, table, bounded=(), reads_rows=T
     assert bool(listing) == reads_rows, listing or f"no query read {table}"
     assert all("LIMIT" in sql or any(text in sql for text in bounded) for sql in listing), listing
     return len(captured), response.content.decode()
+
+
+def assert_flat(few, many):
+    """The queries of a list page do not grow with its rows (`few` for a short list, `many` for a
+    long one). A short list's first page holds every row, which gives the count without a COUNT
+    query (`shifan.core.pagination`): it may ask one query fewer, never more."""
+    assert many in (few, few + 1), f"{few} queries for a short list, {many} for a long one"

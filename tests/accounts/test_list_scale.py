@@ -11,7 +11,7 @@ from shifan.accounts.selectors import organisation_search
 from shifan.core import uscc
 from shifan.core.models import AuditEvent
 from tests import factories
-from tests.helpers import read_list
+from tests.helpers import assert_flat, read_list
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_the_organisation_list_reads_one_page_whatever_it_holds(
     few, _page = read_list(client, user, url, params, table="accounts_organisation")
     many_organisations(999, start=1)
     many, page = read_list(client, user, url, params, table="accounts_organisation")
-    assert many == few
+    assert_flat(few, many)
     assert page.count("批量单位") >= 20
 
 
@@ -90,7 +90,7 @@ def test_the_account_list_reads_one_page_whatever_it_holds(client, province_offi
     few, _page = read_list(client, province_officer, url, params, table="accounts_user")
     many_experts(999, 1)
     many, page = read_list(client, province_officer, url, params, table="accounts_user")
-    assert many == few
+    assert_flat(few, many)
     assert page.count("某研究院") >= 20
 
 
@@ -114,7 +114,7 @@ def test_the_audit_trail_reads_one_page_whatever_it_holds(client, province_offic
     few, _page = read_list(client, province_officer, url, params, table="core_auditevent")
     many_events(999, 1)
     many, page = read_list(client, province_officer, url, params, table="core_auditevent")
-    assert many == few
+    assert_flat(few, many)
     assert page.count("批量申报") >= 20
 
 
@@ -141,5 +141,5 @@ def test_the_change_requests_read_one_page_whatever_they_hold(client, province_o
     few, _page = read_list(client, province_officer, url, params, table="accounts_organisationchange")
     many_changes(999, 1)
     many, page = read_list(client, province_officer, url, params, table="accounts_organisationchange")
-    assert many == few
+    assert_flat(few, many)
     assert page.count("批量单位") >= 20

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from shifan.tracking.models import Report, Round
 from tests import factories
-from tests.helpers import read_list
+from tests.helpers import assert_flat, read_list
 from tests.publicity.test_list_scale import many_units
 from tests.tracking.conftest import DUE, announced
 
@@ -32,7 +32,7 @@ def test_the_round_list_reads_one_page_whatever_it_holds(client, city_officer, p
     few, _page = read_list(client, user, url, table="tracking_round")
     many_rounds(999, 1)
     many, page = read_list(client, user, url, table="tracking_round")
-    assert many == few
+    assert_flat(few, many)
     assert page.count("批量报告") >= 20
 
 
@@ -63,5 +63,5 @@ def test_a_rounds_reports_read_one_page_whatever_it_holds(
         params,
         table="tracking_report",
     )
-    assert many == few
+    assert_flat(few, many)
     assert page.count("批量测试制造") >= 20

@@ -8,7 +8,6 @@ from django.contrib.auth.mixins import AccessMixin
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -46,6 +45,7 @@ from shifan.accounts.models import ChangeState, ExpertProfile, Organisation, Rol
 from shifan.accounts.services import AccountError
 from shifan.core import reference, uscc
 from shifan.core.http import xlsx_response
+from shifan.core.pagination import Paginator
 
 PAGE_SIZE = 25
 

@@ -2,7 +2,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +15,7 @@ from shifan.applications.models import Application
 from shifan.applications.selectors import latest_snapshot
 from shifan.applications.views import attachment_response
 from shifan.core.http import posted_text, xlsx_response
+from shifan.core.pagination import Paginator
 from shifan.expert_review import exports, selectors, services
 from shifan.expert_review.forms import HearingForm, ReasonForm, ReplaceForm
 from shifan.expert_review.models import Assignment, AssignmentState

@@ -121,9 +121,25 @@ def public_announcements() -> QuerySet[Announcement]:
 def public_announcement(pk: int) -> tuple[Announcement, list[DemonstrationUnit]]:
     """Return an announcement (with its batch, for the year) and its units, in two queries."""
     announcement = get_object_or_404(
-        Announcement.objects.select_related("batch").defer("batch__spec_text"), pk=pk
+        Announcement.objects.select_related("batch").only(
+            "id", "title", "number", "issued_on", "issuer", "body", "batch__id", "batch__application_year"
+        ),
+        pk=pk,
     )
-    units = list(announcement.units.order_by("category", "position"))
+    # The columns the published list shows, and what it groups by.
+    units = list(
+        announcement.units.only(
+            "id",
+            "announcement_id",
+            "category",
+            "category_name",
+            "position",
+            "unit_name",
+            "city_name",
+            "valid_from",
+            "valid_until",
+        ).order_by("category", "position")
+    )
     return announcement, units
 
 

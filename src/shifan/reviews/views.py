@@ -1,7 +1,6 @@
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
@@ -14,6 +13,7 @@ from shifan.applications.models import Application, ApplicationState
 from shifan.applications.services import ApplicationError
 from shifan.core import reference
 from shifan.core.http import posted_text, xlsx_response
+from shifan.core.pagination import Paginator
 from shifan.programs import selectors as batch_selectors
 from shifan.reviews import exports, selectors, services
 from shifan.reviews.services import ReviewError
