@@ -339,6 +339,13 @@ TASKS = {
         "BACKEND": os.environ.get("SHIFAN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# A submitted book's PDF is made by a background task once the submission commits, so its first
+# download and the bulk export find it stored (docs/decisions/0016-books-rendered-on-submission.md).
+# Off by default under the immediate backend (the tests'), where it would make every submission
+# wait for its PDF; a test that needs it turns it on.
+SHIFAN_RENDER_BOOKS_ON_SUBMIT = env_bool(
+    "SHIFAN_RENDER_BOOKS_ON_SUBMIT", not TASKS["default"]["BACKEND"].endswith(".ImmediateBackend")
+)
 # Processes a bulk export renders its PDFs in (each about a second per book): every core by default.
 SHIFAN_EXPORT_PROCESSES = max(1, int(os.environ.get("SHIFAN_EXPORT_PROCESSES") or os.cpu_count() or 1))
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from shifan.accounts.models import User
@@ -49,6 +50,11 @@ CONTENT_TYPES = {
     "word": "application/msword",
     "excel": "application/vnd.ms-excel",
 }
+
+# Sent inside the submitting transaction with the new `snapshot`; a receiver defers its work to
+# the commit (documents makes the book then). A signal, not a call: documents comes later in the
+# import order. Sent robustly: a receiver's error is logged and never fails the submission.
+application_submitted = Signal()
 
 
 class ApplicationError(Exception):
@@ -538,6 +544,7 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
         template="applications/mail/submitted.txt",
         context={"application": application, "snapshot": snapshot},
     )
+    application_submitted.send_robust(sender=Snapshot, snapshot=snapshot)
     return snapshot
 
 

@@ -16,6 +16,12 @@ What a stored file depends on besides the snapshot is named by `layout_version()
   (path, size and time), since a new library or font moves lines and pages;
 - `SITE_URL`, which the QR code and the footer print.
 
+Once a submission commits, a background task (`tasks.make_submitted_book`, when
+`settings.SHIFAN_RENDER_BOOKS_ON_SUBMIT` is on) makes its PDF the same way, so the first download
+and the bulk export find it stored; a failed render there is logged and left to the first download
+(docs/decisions/0016-books-rendered-on-submission.md). The Word file is made on its first download:
+it takes about 0.3 s.
+
 Files are kept under `books/<layout version>/…/<digest>-<snapshot>.<extension>`, from the digest
 and never from a name anyone typed; the `RenderedBook` row is written after the file, and only a
 file with a row is served. Who may download a book is decided before any of this, by the same
@@ -59,6 +65,8 @@ LAYOUT_FILES = (
     "templates/documents/_book_value.html",
 )
 EXTENSIONS = ("pdf", "docx")
+# Made in the background once a version is submitted: the PDF, a second or more per book.
+MADE_ON_SUBMISSION = ("pdf",)
 
 # Books made in this process, by extension: what the tests and the benchmark count.
 renders: Counter[str] = Counter()
@@ -167,3 +175,48 @@ def submitted_book_file(snapshot: Snapshot, extension: str) -> RenderedBook:
     return store_book(
         snapshot=snapshot, extension=extension, filename=books.book_filename(book, extension), content=content
     )
+
+
+def queue_submitted_books(snapshot: Snapshot) -> None:
+    """Queue the making of a just-submitted snapshot's books, once its transaction commits.
+
+    Robust on commit: a queue that cannot be reached is logged and leaves the book to its first
+    download; the submission is committed by then and stays so.
+    """
+    if not settings.SHIFAN_RENDER_BOOKS_ON_SUBMIT:
+        return
+    from shifan.documents.tasks import make_submitted_book
+
+    snapshot_id = snapshot.pk
+    transaction.on_commit(lambda: make_submitted_book.enqueue(snapshot_id=snapshot_id), robust=True)
+
+
+def make_submitted_books(snapshot_id: int) -> list[str]:
+    """Make and store the books of a submitted snapshot that are not stored yet; return the
+    extensions made.
+
+    Idempotent, and safe beside a download or another worker making the same book: the unique
+    row keeps one file (`store_book`). The book is the snapshot's, frozen at submission, whatever
+    the application holds now. A render that fails is logged and raised again, so the task queue
+    records it; the first download makes the book.
+    """
+    from shifan.applications.models import Snapshot
+
+    snapshot = Snapshot.objects.select_related("application__batch").filter(pk=snapshot_id).first()
+    if snapshot is None:  # deleted before its turn
+        return []
+    made = []
+    for extension in MADE_ON_SUBMISSION:
+        if stored_book(snapshot, extension) is not None:
+            continue
+        try:
+            submitted_book_file(snapshot, extension)
+        except Exception:
+            logger.exception(
+                "The %s book of snapshot %s was not made at submission; its first download makes it.",
+                extension,
+                snapshot_id,
+            )
+            raise
+        made.append(extension)
+    return made
