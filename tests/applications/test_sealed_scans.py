@@ -4,6 +4,8 @@ from datetime import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -318,3 +320,18 @@ def test_officers_see_a_withdrawn_version_s_scan_as_withdrawn(client, applicatio
     page = client.get(reverse("applications:detail", kwargs={"pk": application.pk})).content.decode()
     assert 'data-state="withdrawn"' in page
     assert "该版本已被申报单位撤回" in page
+
+
+def test_the_scan_panel_reads_no_submitted_content(client, application, admin):
+    # The panel shows each scan's version and digest: the submitted answers stay in the database.
+    upload(application, admin)
+    resubmit(application, admin)
+    upload(application, admin)
+    client.force_login(admin)
+    url = reverse("applications:detail", args=[application.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(url).content.decode()
+    assert page.count("次提交</a>") == 2  # both versions listed
+    assert 'data-testid="sealed-scan-history"' in page
+    assert not [q["sql"] for q in captured if '"applications_snapshot"."answers"' in q["sql"]]

@@ -241,7 +241,10 @@ def overview(application: Application, user: User, *, sealed_scan_form: Any = No
     can_withdraw, _reason = rules.can_withdraw(user, application)
     links = section_links(application)
     returned = latest_return(application)
-    labels = {form_field.key: form_field.label for form_field in application.form.fields()}
+    comments = (returned or {}).get("comments", {})
+    labels = (
+        {form_field.key: form_field.label for form_field in application.form.fields()} if comments else {}
+    )
     # The list of versions shows a few columns; the newest also decides the scan panel and the book.
     snapshots = list(
         application.snapshots.only("id", "application_id", "sequence", "submitted_at", "digest").order_by(
@@ -253,9 +256,7 @@ def overview(application: Application, user: User, *, sealed_scan_form: Any = No
     return {
         "application": application,
         "returned": returned,
-        "returned_comments": [
-            (labels.get(key, key), text) for key, text in (returned or {}).get("comments", {}).items()
-        ],
+        "returned_comments": [(labels.get(key, key), text) for key, text in comments.items()],
         # A draft shows the live checklist; a submitted one the check stored at submission.
         "eligibility": eligibility.evaluate(application) if editable else None,
         "stored_check": None if editable else eligibility.latest_check(application),

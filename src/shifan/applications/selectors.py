@@ -117,9 +117,17 @@ class SealedScanStatus:
         )
 
 
+# A scan is shown with its snapshot's sequence and digest: not with the submitted content.
+_SNAPSHOT_CONTENT = ("snapshot__answers", "snapshot__attachments", "snapshot__unit")
+
+
 def sealed_scans_of(application: Application, kind: str = SealedScanKind.COMMITMENT) -> list[SealedScan]:
     """Return every scan of a kind uploaded for the application, the current (latest) first."""
-    return list(application.sealed_scans.filter(kind=kind).select_related("snapshot", "uploaded_by"))
+    return list(
+        application.sealed_scans.filter(kind=kind)
+        .select_related("snapshot", "uploaded_by")
+        .defer(*_SNAPSHOT_CONTENT)
+    )
 
 
 _UNREAD: Any = object()
@@ -133,7 +141,12 @@ def sealed_scan_status(
 ) -> SealedScanStatus:
     """Return the current scan and the latest snapshot; pass `scans` and `latest` when already read."""
     if scans is None:
-        scan = application.sealed_scans.filter(kind=kind).select_related("snapshot").first()
+        scan = (
+            application.sealed_scans.filter(kind=kind)
+            .select_related("snapshot")
+            .defer(*_SNAPSHOT_CONTENT)
+            .first()
+        )
     else:
         scan = scans[0] if scans else None
     return SealedScanStatus(
