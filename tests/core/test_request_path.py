@@ -94,3 +94,15 @@ def test_a_submitted_applications_page_reads_its_versions_once(
     page = response.content.decode()
     assert page.count("次提交</a>") == submissions
     assert reverse("documents:book_pdf", args=[application.pk, submissions]) in page
+
+
+def test_the_public_layout_is_cached_per_language(client):
+    # The header and footer of the public pages are rendered once per process and language.
+    page = client.get(reverse("documents:verify")).content.decode()
+    assert ">申报书核验</a>" in page
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("documents:verify")).content.decode()
+    assert ">Verify an application</a>" in page
+    assert ">申报书核验</a>" not in page
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert ">申报书核验</a>" in client.get(reverse("documents:verify")).content.decode()
