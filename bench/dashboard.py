@@ -10,9 +10,11 @@ as a city officer (the own city), and for one chart's Excel download, and prints
 median time of several requests after a warm-up, and the number of database queries.
 
 The review scores, aggregated from the score sheets, are cached until those rows change
-(`dashboard.selectors._cached`); the first request after a change computes them, so both the
-usual (cached) time and the time with an empty cache are printed. Goals (issue 19): under 100 ms
-per page, under 1 s with an empty cache. The last line is one line of JSON with the figures.
+(`dashboard.selectors._cached`); the first request after a change computes them. So three
+times are printed: the usual one, with the scores cached; right after a decision on an
+application (one returned or resubmitted before each request); and with the cache empty, as
+after a change of the scores. Goals (issue 19): under 100 ms per page, under 1 s on the first
+view after a change. The last line is one line of JSON with the figures.
 Run: `make bench-dashboard` (or `python bench/dashboard.py --applications 2000 --runs 3`).
 """
 
@@ -256,10 +258,18 @@ def client_for(email: str) -> Client:
     return client
 
 
-def timed(client: Client, url: str, runs: int) -> tuple[float, float, int]:
+def decide(number: int) -> None:
+    """Return or resubmit one submitted Guangzhou application, as a city decision changes it."""
+    waiting = Application.objects.filter(city_code="440100", state__in=[S.SUBMITTED, S.RETURNED])
+    state = S.RETURNED if number % 2 == 0 else S.SUBMITTED
+    waiting.filter(pk=waiting.order_by("pk")[0].pk).update(state=state, updated_at=timezone.now())
+
+
+def timed(client: Client, url: str, runs: int) -> tuple[float, float, float, int]:
     """Return the seconds of the first request with an empty cache (after a warm-up that parsed
-    the spec and loaded the templates), the median of `runs` requests after it, and the queries
-    of one request."""
+    the spec and loaded the templates), the median of `runs` requests after it, the median of
+    `runs` requests each right after a decision on an application, and the queries of one
+    request."""
     assert client.get(url).status_code == 200  # warm-up
     cache.clear()
     queries: list[str] = []
@@ -272,13 +282,19 @@ def timed(client: Client, url: str, runs: int) -> tuple[float, float, int]:
     with connection.execute_wrapper(count):
         assert client.get(url).status_code == 200
     cold = time.perf_counter() - start
-    seconds = []
+    seconds, after_decision = [], []
     for _run in range(runs):
         start = time.perf_counter()
         response = client.get(url)
         seconds.append(time.perf_counter() - start)
         assert response.status_code == 200, response.status_code
-    return cold, statistics.median(seconds), len(queries)
+    for run in range(runs):
+        decide(run)
+        start = time.perf_counter()
+        response = client.get(url)
+        after_decision.append(time.perf_counter() - start)
+        assert response.status_code == 200, response.status_code
+    return cold, statistics.median(seconds), statistics.median(after_decision), len(queries)
 
 
 def main() -> None:
@@ -300,18 +316,22 @@ def main() -> None:
         ("city", "bench-city@shifan.example", page),
         ("province_excel", "bench-province@shifan.example", download),
     ):
-        cold, warm, queries = timed(client_for(email), url, arguments.runs)
+        cold, warm, decided, queries = timed(client_for(email), url, arguments.runs)
         print(
             f"{label:>15}: {warm * 1000:.0f} ms (median of {arguments.runs}), "
+            f"{decided * 1000:.0f} ms right after a decision, "
             f"{cold * 1000:.0f} ms with an empty cache, {queries} queries",
             flush=True,
         )
         figures[f"{label}_seconds"] = round(warm, 3)
+        figures[f"{label}_after_decision_seconds"] = round(decided, 3)
         figures[f"{label}_empty_cache_seconds"] = round(cold, 3)
         figures[f"{label}_queries"] = queries
     pages = ("province", "city", "province_excel")
     worst = max(figures[f"{page}_seconds"] for page in pages)
-    worst_empty = max(figures[f"{page}_empty_cache_seconds"] for page in pages)
+    worst_empty = max(
+        figures[f"{page}_{after}_seconds"] for page in pages for after in ("empty_cache", "after_decision")
+    )
     figures["goal_seconds"] = GOAL_SECONDS
     figures["empty_cache_goal_seconds"] = EMPTY_CACHE_GOAL_SECONDS
     figures["goal_met"] = worst < GOAL_SECONDS and worst_empty < EMPTY_CACHE_GOAL_SECONDS
