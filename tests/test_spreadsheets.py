@@ -137,8 +137,13 @@ def test_recommendation_summary_keeps_any_text_after_a_formula_character(city_of
     batch, application, recommendation = recommended("=1+1", city_officer)
 
     # Any text a page can store: NUL never reaches the database (forms refuse it and
-    # core.http.posted_text takes it out; PostgreSQL refuses it in text).
-    storable = st.text(alphabet=st.characters(blacklist_characters="\x00"), min_size=1, max_size=40)
+    # core.http.posted_text takes it out; PostgreSQL refuses it in text), nor does half of a
+    # surrogate pair (a form's bytes are decoded as UTF-8, which cannot hold one).
+    storable = st.text(
+        alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+        min_size=1,
+        max_size=40,
+    )
 
     @given(text=st.builds(str.__add__, st.sampled_from(TRIGGERS), storable))
     @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

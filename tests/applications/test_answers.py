@@ -92,10 +92,10 @@ _numbers = st.one_of(
     ),
     st.text(alphabet=string.ascii_letters + ".-", max_size=8).map(str.strip),
 )
-_valid_numbers = st.one_of(
-    st.just(""),
-    st.decimals(allow_nan=False, allow_infinity=False, min_value=0, max_value=10**9, places=2).map(str),
-)
+_valid_amounts = st.decimals(
+    allow_nan=False, allow_infinity=False, min_value=0, max_value=10**9, places=2
+).map(str)
+_valid_numbers = st.one_of(st.just(""), _valid_amounts)
 _credit_codes = st.one_of(
     st.just(""),
     st.just(VALID_CODE),
@@ -182,7 +182,7 @@ def field_value(field: Field, draw: Any) -> tuple[Any, Any]:
     if field.type == "service_revenue_breakdown":
         keys = [key for key, _label in A.options_for(ENTERPRISE.field(field.source_field or ""))]
         chosen = draw(st.lists(st.sampled_from(keys), unique=True, max_size=5))
-        value = {key: {"revenue": draw(_valid_numbers.filter(bool))} for key in chosen}
+        value = {key: {"revenue": draw(_valid_amounts)} for key in chosen}
         return value, value
     value = draw(value_strategy(field))
     return value, value
