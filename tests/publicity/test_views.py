@@ -205,6 +205,20 @@ def test_public_announcement_runs_two_queries_and_sets_no_cookie(
         assert application.organisation.name in page
     assert reverse("documents:announcement_pdf", kwargs={"pk": announcement.pk}) in page
     assert reverse("documents:announcement_docx", kwargs={"pk": announcement.pk}) in page
+    # What an issued announcement shows never changes: the page is served as rendered, per language.
+    with django_assert_num_queries(0):
+        again = client.get(reverse("publicity:public_announcement", kwargs={"pk": announcement.pk}))
+    assert again.content.decode() == page
+    assert_cacheable_and_cookieless(again)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = client.get(reverse("publicity:public_announcement", kwargs={"pk": announcement.pk}))
+    assert ">Notices and announcements</a>" in english.content.decode()
+    assert ">公示与通告</a>" not in english.content.decode()
+
+
+def test_a_missing_announcement_is_not_found_every_time(client, db):
+    for _ in range(2):
+        assert client.get(reverse("publicity:public_announcement", kwargs={"pk": 999_999})).status_code == 404
 
 
 def test_notice_not_yet_started_is_not_public(client, province_officer, batch, listed):

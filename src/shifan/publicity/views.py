@@ -24,6 +24,7 @@ from shifan.accounts.views import (
     render_view,
 )
 from shifan.core import reference
+from shifan.core.context_processors import PROCESS_KEY
 from shifan.core.http import (
     PUBLIC_MAX_AGE,
     client_address,
@@ -204,10 +205,17 @@ class ObjectionStatusView(View):
 
 
 class PublicAnnouncementView(View):
+    """The announcement as issued. Nothing it shows changes once it is issued: the announcement and
+    its units' names, cities and validity are written once, by `services.publish_announcement`,
+    and a revocation changes a unit's status, which this page does not show. So the rendered page
+    is kept per language for as long as the process runs its code."""
+
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        announcement, units = selectors.public_announcement(pk)
-        return public_page(
-            render(
+        key = f"publicity:public_announcement:{PROCESS_KEY}:{pk}:{get_language()}"
+        content = cache.get(key)
+        if content is None:
+            announcement, units = selectors.public_announcement(pk)
+            content = render(
                 request,
                 "publicity/public_announcement.html",
                 {
@@ -215,8 +223,9 @@ class PublicAnnouncementView(View):
                     "groups": selectors.grouped(units),  # type: ignore[arg-type]
                     "paragraphs": [line for line in announcement.body.splitlines() if line.strip()],
                 },
-            )
-        )
+            ).content
+            cache.set(key, content, PUBLIC_MAX_AGE)
+        return public_page(HttpResponse(content))
 
 
 # ---------------------------------------------------------------------------------------------
