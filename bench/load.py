@@ -136,44 +136,53 @@ def targets_met(figures: dict[str, Any], arguments: argparse.Namespace) -> dict[
 # The child: one database, its server, every size.
 
 
-def child(arguments: argparse.Namespace) -> None:
-    scratch = tempfile.mkdtemp(prefix=f"shifan-bench-load-{arguments.database}-")
+def served_demo(database: str, name: str) -> str:
+    """Make this process the benchmark's side of the server: a scratch folder (and, for
+    PostgreSQL, the scratch database PG_DATABASE, dropped at exit), the production settings with
+    the ceiling view on, Django set up and the demo loaded. Return the folder."""
+    scratch = tempfile.mkdtemp(prefix=f"shifan-bench-{name}-{database}-")
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-    env = {
-        "DJANGO_SETTINGS_MODULE": "shifan.settings",
-        "DJANGO_DEBUG": "false",
-        "SHIFAN_DEMO": "false",
-        "SHIFAN_HTTPS": "false",
-        "SHIFAN_COLLECTED_STATIC": "true",
-        "SHIFAN_BENCH_CEILING": "true",
-        "SHIFAN_VAR_DIR": scratch,
-        "SHIFAN_SQLITE_PATH": str(Path(scratch) / "bench.sqlite3"),
-        "SHIFAN_LOG_LEVEL": "ERROR",
-    }
-    os.environ.update(env)
-    for name in ("DATABASE_URL", "REDIS_URL", "SHIFAN_TASKS_BACKEND"):
-        os.environ.pop(name, None)
-    if arguments.database == "postgresql":
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "shifan.settings",
+            "DJANGO_DEBUG": "false",
+            "SHIFAN_DEMO": "false",
+            "SHIFAN_HTTPS": "false",
+            "SHIFAN_COLLECTED_STATIC": "true",
+            "SHIFAN_BENCH_CEILING": "true",
+            "SHIFAN_VAR_DIR": scratch,
+            "SHIFAN_SQLITE_PATH": str(Path(scratch) / "bench.sqlite3"),
+            "SHIFAN_LOG_LEVEL": "ERROR",
+        }
+    )
+    for variable in ("DATABASE_URL", "REDIS_URL", "SHIFAN_TASKS_BACKEND"):
+        os.environ.pop(variable, None)
+    if database == "postgresql":
         create_pg_database()
         atexit.register(drop_pg_database)
         os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"
-    elif arguments.database != "sqlite":
-        sys.exit(f"unknown database {arguments.database}")
-    sys.path.insert(0, str(ROOT / "src"))
+    elif database != "sqlite":
+        sys.exit(f"unknown database {database}")
+    sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # shifan, and tests.factories
 
     import django
 
     django.setup()
     from django.core.management import call_command
 
-    print(f"[{arguments.database}] building the demo data in {scratch} …", flush=True)
+    print(f"[{database}] building the demo data in {scratch} …", flush=True)
     start = time.perf_counter()
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
     with open(os.devnull, "w") as quiet:
         call_command("load_demo", stdout=quiet)
-    world = demo_world()
     print(f"  demo data in {time.perf_counter() - start:.0f} s", flush=True)
+    return scratch
+
+
+def child(arguments: argparse.Namespace) -> None:
+    served_demo(arguments.database, "load")
+    world = demo_world()
 
     server = Server(arguments)
     atexit.register(server.stop)

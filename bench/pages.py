@@ -30,10 +30,8 @@ import asyncio
 import atexit
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -110,45 +108,9 @@ def main() -> None:
 
 
 def child(arguments: argparse.Namespace) -> None:
-    scratch = tempfile.mkdtemp(prefix=f"shifan-bench-pages-{arguments.database}-")
-    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "shifan.settings",
-            "DJANGO_DEBUG": "false",
-            "SHIFAN_DEMO": "false",
-            "SHIFAN_HTTPS": "false",
-            "SHIFAN_COLLECTED_STATIC": "true",
-            "SHIFAN_BENCH_CEILING": "true",
-            "SHIFAN_VAR_DIR": scratch,
-            "SHIFAN_SQLITE_PATH": str(Path(scratch) / "bench.sqlite3"),
-            "SHIFAN_LOG_LEVEL": "ERROR",
-        }
-    )
-    for name in ("DATABASE_URL", "REDIS_URL", "SHIFAN_TASKS_BACKEND"):
-        os.environ.pop(name, None)
-    if arguments.database == "postgresql":
-        load.PG_DATABASE = PG_DATABASE  # its own scratch database, beside a `make bench` run
-        load.create_pg_database()
-        atexit.register(load.drop_pg_database)
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"
-    elif arguments.database != "sqlite":
-        sys.exit(f"unknown database {arguments.database}")
-    sys.path[:0] = [str(ROOT / "src"), str(ROOT)]  # shifan, and tests.factories
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    print(f"[{arguments.database}] building the demo data in {scratch} …", flush=True)
-    start = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", "--noinput", verbosity=0)
-    with open(os.devnull, "w") as quiet:
-        call_command("load_demo", stdout=quiet)
+    load.PG_DATABASE = PG_DATABASE  # its own scratch database, beside a `make bench` run
+    load.served_demo(arguments.database, "pages")
     pages = demo_pages(arguments.pages.split(","))
-    print(f"  demo data in {time.perf_counter() - start:.0f} s", flush=True)
 
     server = SyncServer()
     atexit.register(server.stop)
