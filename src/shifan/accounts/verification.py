@@ -22,6 +22,7 @@ in the audit trail.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -349,35 +350,49 @@ def _remove_members(organisation: Organisation) -> list[User]:
     return users
 
 
+def _reject_claim(
+    claim: OrganisationClaim, *, actor: User, organisation: Organisation, now: datetime, reason: str
+) -> None:
+    """Close a claim as not upheld, audited, and tell the claimant why."""
+    claim.state, claim.decided_by, claim.decided_at, claim.decision_reason = (
+        ClaimState.REJECTED,
+        actor,
+        now,
+        reason,
+    )
+    claim.save(update_fields=["state", "decided_by", "decided_at", "decision_reason", "updated_at"])
+    record_event(
+        actor=actor,
+        action="organisation.claim_rejected",
+        target=claim,
+        organisation_id=organisation.pk,
+        city_code=organisation.city_code,
+        reason=reason,
+    )
+    queue_mail(
+        to=[claim.claimant_email],
+        subject=f"认领申请未获支持：{organisation.credit_code}",
+        template="accounts/mail/claim_decided.txt",
+        context={"claim": claim, "organisation": organisation, "upheld": False},
+    )
+
+
 @transaction.atomic
 def decide_claim(*, actor: User, claim: OrganisationClaim, uphold: bool, reason: str) -> OrganisationClaim:
     """Uphold a claim (the claimant becomes the administrator) or reject it, with the reason."""
     reason = reason.strip()
     if not reason:
         raise AccountError("请写明处理意见，双方都会看到。", field="reason")
-    claim = OrganisationClaim.objects.select_for_update().get(pk=claim.pk)
+    # The organisation first, then the claim: two decisions on claims of one code (which an upheld
+    # one closes together) queue on the organisation instead of each holding a claim the other needs.
     organisation = _lock(claim.organisation)
+    claim = OrganisationClaim.objects.select_for_update().get(pk=claim.pk)
     _require(rules.can_decide_claim(actor, claim))
     now = timezone.now()
-    claim.decided_by, claim.decided_at, claim.decision_reason = actor, now, reason
     if not uphold:
-        claim.state = ClaimState.REJECTED
-        claim.save(update_fields=["state", "decided_by", "decided_at", "decision_reason", "updated_at"])
-        record_event(
-            actor=actor,
-            action="organisation.claim_rejected",
-            target=claim,
-            organisation_id=organisation.pk,
-            city_code=organisation.city_code,
-            reason=reason,
-        )
-        queue_mail(
-            to=[claim.claimant_email],
-            subject=f"认领申请未获支持：{organisation.credit_code}",
-            template="accounts/mail/claim_decided.txt",
-            context={"claim": claim, "organisation": organisation, "upheld": False},
-        )
+        _reject_claim(claim, actor=actor, organisation=organisation, now=now, reason=reason)
         return claim
+    claim.decided_by, claim.decided_at, claim.decision_reason = actor, now, reason
 
     check_email_free(claim.claimant_email)
     before_state = organisation.verification_state
@@ -389,22 +404,12 @@ def decide_claim(*, actor: User, claim: OrganisationClaim, uphold: bool, reason:
         )
     )
     for other in superseded:
-        other.state, other.decided_by, other.decided_at = ClaimState.REJECTED, actor, now
-        other.decision_reason = f"同一代码的另一认领申请已获支持：{reason}"
-        other.save(update_fields=["state", "decided_by", "decided_at", "decision_reason", "updated_at"])
-        record_event(
+        _reject_claim(
+            other,
             actor=actor,
-            action="organisation.claim_rejected",
-            target=other,
-            organisation_id=organisation.pk,
-            city_code=organisation.city_code,
-            reason=other.decision_reason,
-        )
-        queue_mail(
-            to=[other.claimant_email],
-            subject=f"认领申请未获支持：{organisation.credit_code}",
-            template="accounts/mail/claim_decided.txt",
-            context={"claim": other, "organisation": organisation, "upheld": False},
+            organisation=organisation,
+            now=now,
+            reason=f"同一代码的另一认领申请已获支持：{reason}",
         )
     user = _applicant_account(
         claim.claimant_email, password="", name=claim.claimant_name, phone=claim.claimant_phone
