@@ -44,6 +44,7 @@ from shifan.applications.answers import options_for
 from shifan.applications.models import Application, ApplicationState
 from shifan.applications.selectors import PRIVATE_STATES
 from shifan.core import reference
+from shifan.eligibility import rules
 from shifan.eligibility.rules import OUTCOME_LABELS, Outcome
 from shifan.expert_review.models import Assignment, AssignmentState, Hearing
 from shifan.expert_review.selectors import batch_results
@@ -394,10 +395,7 @@ def eligibility(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
 
 def worst_outcome(summary: Mapping[str, int]) -> str:
     """Return the most serious outcome with a result in a check's summary (符合 when none other)."""
-    for outcome in reversed(ELIGIBILITY_ORDER):
-        if summary.get(outcome.value, 0) > 0:
-            return outcome.value
-    return Outcome.PASS.value
+    return rules.worst([outcome for outcome in Outcome if summary.get(outcome.value, 0) > 0]).value
 
 
 def eligibility_label(outcome: str) -> str:

@@ -123,7 +123,7 @@ def _result(
     )
 
 
-def _worst(outcomes: Sequence[Outcome]) -> Outcome:
+def worst(outcomes: Sequence[Outcome]) -> Outcome:
     """Return the most serious of the outcomes (fail, missing, judgment, warning, pass)."""
     return min(outcomes, key=_SEVERITY.index, default=Outcome.PASS)
 
@@ -390,7 +390,7 @@ def registered_in_guangdong(rule: Rule, answers: Mapping[str, Any], context: Con
     elif declaration is not True:
         outcomes.append(Outcome.MISSING)
         notes.insert(0, f"请在“申报条件声明”中声明：{_name(context, rule, 'declaration')}")
-    outcome = _worst(outcomes)
+    outcome = worst(outcomes)
     if outcome is Outcome.PASS:
         notes.insert(0, f"统一社会信用代码 {code} 有效，登记机关在广东省；申报单位声明具有独立法人资格")
     return _result(rule, outcome, "；".join(notes), figures)
@@ -750,7 +750,7 @@ def service_share_consistent(rule: Rule, answers: Mapping[str, Any], context: Co
                     f"{year}年{share_name}填写为 {_plain(share)}%，按收入计算应为 {_share(expected)}%"
                 )
         outcomes.append(Outcome.PASS)
-    outcome = _worst(outcomes)
+    outcome = worst(outcomes)
     if outcome is Outcome.MISSING and not notes:
         lacking = [str(year) for year in years if f"{year}.service_revenue" not in figures]
         return _result(
@@ -799,7 +799,7 @@ def debt_ratio_consistent(rule: Rule, answers: Mapping[str, Any], context: Conte
             )
         else:
             outcomes.append(Outcome.PASS)
-    outcome = _worst(outcomes)
+    outcome = worst(outcomes)
     if notes:
         return _result(rule, outcome, "；".join(notes), figures)
     if outcome is Outcome.MISSING:
