@@ -180,9 +180,10 @@ class OrganisationForm(StyledFormMixin, CityCountyMixin):
 
     field_order = ["name", "nature", "city_code", "county_code", "address", "contact_name", "contact_phone"]
 
-    def __init__(self, *args: Any, in_process: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, needs_approval: bool = False, **kwargs: Any) -> None:
+        # The reason is asked only where a change waits for the province (organisation_changes).
         super().__init__(*args, **kwargs)
-        if not in_process:
+        if not needs_approval:
             del self.fields["change_reason"]
 
 

@@ -51,13 +51,16 @@ def numbers_in_process(organisation: Organisation) -> list[str]:
     return sorted({*in_review, *recognised})
 
 
-def needs_approval(organisation: Organisation) -> bool:
+def needs_approval(organisation: Organisation, in_process: list[str] | None = None) -> bool:
     """Return whether a new name, city or county of the organisation waits for the province.
 
     So it does while an application is in review or a unit is active, and once an officer has
     verified the organisation: the officer checked the licence against this name and place.
+    `in_process`: the organisation's `numbers_in_process`, when the caller has read them.
     """
-    return organisation.is_verified or bool(numbers_in_process(organisation))
+    if in_process is None:
+        in_process = numbers_in_process(organisation)
+    return organisation.is_verified or bool(in_process)
 
 
 def reviewed_changes(organisation: Organisation, changes: dict[str, Any]) -> dict[str, str]:

@@ -503,14 +503,18 @@ class OwnOrganisationEditView(ApplicantMixin, View):
         require(rules.can_edit_organisation(request.user, organisation))
         initial = {field: getattr(organisation, field) for field in services.ORGANISATION_EDITABLE_FIELDS}
         in_process = organisation_changes.numbers_in_process(organisation)
-        form = OrganisationForm(initial=initial, in_process=bool(in_process) or organisation.is_verified)
+        form = OrganisationForm(
+            initial=initial, needs_approval=organisation_changes.needs_approval(organisation, in_process)
+        )
         return self.page(request, organisation, form, in_process)
 
     def post(self, request: AuthenticatedRequest) -> HttpResponse:
         organisation = self.membership().organisation
         require(rules.can_edit_organisation(request.user, organisation))
         in_process = organisation_changes.numbers_in_process(organisation)
-        form = OrganisationForm(request.POST, in_process=bool(in_process) or organisation.is_verified)
+        form = OrganisationForm(
+            request.POST, needs_approval=organisation_changes.needs_approval(organisation, in_process)
+        )
         if form.is_valid():
             changes = dict(form.cleaned_data)
             reason = changes.pop("change_reason", "")
