@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from shifan.cases import services
 from shifan.cases.models import CaseState, TypicalCase
 from shifan.publicity.models import UnitStatus
 from tests.cases.conftest import CASE_TEXT, make_case, png, published_case, recognised_unit, upload
@@ -29,14 +30,70 @@ def test_public_list_runs_a_fixed_number_of_queries_and_sets_no_cookie(
 ):
     for index in range(cases):
         published_case(province_officer, recognised_unit(), title=f"案例{index}")
-    # The filters' modes and cities, the page, its pictures; a page not full is the whole list,
-    # counted by its rows.
-    with django_assert_num_queries(3):
+    # What the library holds now; then the filters' modes and cities, the page, its pictures (a
+    # page not full is the whole list, counted by its rows).
+    with django_assert_num_queries(4):
         response = client.get(reverse("cases:public_list"))
     assert_cacheable_and_cookieless(response)
     page = response.content.decode()
     assert page.count('data-testid="case-card"') == cases
     assert page.count("?size=thumb") == cases
+    # Asked again while the library is the same, the page is the copy rendered then.
+    with django_assert_num_queries(1):
+        again = client.get(reverse("cases:public_list"))
+    assert again.content.decode() == page
+    assert_cacheable_and_cookieless(again)
+
+
+def test_public_list_shows_every_change_at_the_next_request(client, province_officer):
+    unit = recognised_unit()
+    first = published_case(province_officer, unit, title="第一个案例")
+    url = reverse("cases:public_list")
+
+    def cards():
+        page = client.get(url).content.decode()
+        return page.count('data-testid="case-card"'), page.count("?size=thumb"), page
+
+    assert cards()[:2] == (1, 1)
+    shenzhen = recognised_unit(city_code="440300", city_name="深圳市")
+    second = published_case(province_officer, shenzhen, title="第二个")
+    count, thumbs, page = cards()
+    assert (count, thumbs) == (2, 2)
+    assert "第二个" in page
+    assert "深圳市" in page
+    services.update_case(
+        actor=province_officer,
+        case=first,
+        title="改过的标题",
+        summary=first.summary,
+        mode=first.mode,
+        body=first.body,
+    )
+    assert "改过的标题" in cards()[2]
+    services.remove_picture(actor=province_officer, picture=second.pictures.get())
+    assert cards()[:2] == (2, 1)
+    services.withdraw_case(actor=province_officer, case=second, reason="单位要求撤下")
+    count, _thumbs, page = cards()
+    assert count == 1
+    assert "第二个" not in page
+    # A revoked unit's case leaves the library whatever its own record says, and comes back with it.
+    unit.status = UnitStatus.REVOKED
+    unit.save()
+    assert cards()[0] == 0
+    unit.status = UnitStatus.ACTIVE
+    unit.save()
+    assert cards()[0] == 1
+
+
+def test_public_list_searched_or_filtered_is_rendered_each_time(
+    client, province_officer, django_assert_num_queries
+):
+    published_case(province_officer, recognised_unit(), title="广州设计")
+    for _ in range(2):  # no copy is kept of what anyone types
+        with django_assert_num_queries(3):
+            assert "广州设计" in client.get(reverse("cases:public_list"), {"q": "设计"}).content.decode()
+        with django_assert_num_queries(3):
+            client.get(reverse("cases:public_list"), {"page": "1", "city": "440100"})
 
 
 def test_public_list_filters_by_mode_and_city(client, province_officer):

@@ -120,6 +120,14 @@ def test_the_empty_form_is_public_and_sets_no_cookie(client):
     assert not response.cookies
     assert "csrfmiddlewaretoken" not in response.content.decode()
     assert "申报书核验" in response.content.decode()
+    # The same for everyone: served as rendered, in each language.
+    again = client.get(reverse("documents:verify"))
+    assert again.content == response.content
+    assert again["Cache-Control"] == "public, max-age=60"
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = client.get(reverse("documents:verify")).content.decode()
+    assert "申报书核验" not in english
+    assert english == client.get(reverse("documents:verify")).content.decode()
 
 
 def test_the_page_says_current_and_shows_nothing_of_the_content(client, application, applicant_admin):

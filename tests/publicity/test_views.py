@@ -181,12 +181,35 @@ def test_public_list_runs_two_queries_and_sets_no_cookie(
     for index in range(notices):
         batch = new_batch(province_officer, 2, year=2024 - index)
         open_past(province_officer, batch) if index else open_today(province_officer, batch)
-    with django_assert_num_queries(2):
+    # What the list shows now (the notices', the announcements'); then the two lists.
+    with django_assert_num_queries(4):
         response = client.get(reverse("publicity:public_notices"))
     assert_cacheable_and_cookieless(response)
     page = response.content.decode()
     assert page.count("· 2 家单位") == notices
     assert "目前没有认定通告" in page
+    with django_assert_num_queries(2):  # the same lists: the copy rendered then
+        again = client.get(reverse("publicity:public_notices"))
+    assert again.content.decode() == page
+    assert_cacheable_and_cookieless(again)
+
+
+def test_public_list_shows_every_change_at_the_next_request(client, province_officer, batch, listed):
+    url = reverse("publicity:public_notices")
+    assert "目前没有公示" in client.get(url).content.decode()
+    notice = open_past(province_officer, batch)
+    assert "· 3 家单位" in client.get(url).content.decode()
+    objection = object_to(notice, notice.entries.get(application=listed[1]), on=DURING_PAST)
+    services.decide_objection(
+        actor=province_officer, objection=objection, upheld=True, findings="属实", reason="数据不实"
+    )
+    assert "· 2 家单位" in client.get(url).content.decode()
+    announcement = announce(province_officer, notice)
+    page = client.get(url).content.decode()
+    assert announcement.title in page
+    assert "目前没有认定通告" not in page
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert ">Notices and announcements</a>" in client.get(url).content.decode()
 
 
 @pytest.mark.parametrize("units", [1, 3])

@@ -1,6 +1,6 @@
 """Reads of typical cases: the public sees published cases of units not revoked; officers see all."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from shifan.cases.models import CasePicture, CaseState, TypicalCase
@@ -47,6 +47,20 @@ def public_cases(*, mode: str = "", city_code: str = "", query: str = "") -> Que
     if city_code:
         queryset = queryset.filter(city_code=city_code)
     return _search(queryset, query.strip())
+
+
+def public_version() -> tuple[object, ...]:
+    """Sum up, in one query, what the public library shows: which cases are in it (their number
+    and the sum of their ids, which a revocation or a reinstatement changes), their newest change,
+    and their pictures (added or removed, never edited)."""
+    row = _public().aggregate(
+        count=Count("id", distinct=True),
+        ids=Sum("id", distinct=True),
+        changed=Max("updated_at"),
+        picture_count=Count("pictures"),
+        newest_picture=Max("pictures__id"),
+    )
+    return tuple(row.values())
 
 
 def public_filters() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:

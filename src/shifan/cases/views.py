@@ -1,5 +1,6 @@
 """The public case library (no login, no cookie, cacheable) and the province officers' case pages."""
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -14,7 +15,7 @@ from shifan.cases.models import CasePicture, CaseState, TypicalCase
 from shifan.cases.modes import declared_mode, mode_choices
 from shifan.cases.services import CaseError
 from shifan.core import reference
-from shifan.core.http import public_page, refused, show_refusal
+from shifan.core.http import public_copy, public_page, refused, show_refusal
 from shifan.publicity.models import DemonstrationUnit
 
 
@@ -32,15 +33,20 @@ def _picture_response(picture: CasePicture, request: HttpRequest) -> FileRespons
 
 
 class PublicCaseListView(View):
+    """The library. Its unfiltered pages, which most visitors see, are served from the copy
+    rendered for what the library holds now; a search or a filter is rendered each time (any text
+    may be searched: keeping a copy of each would let anyone fill the cache)."""
+
     def get(self, request: HttpRequest) -> HttpResponse:
         filters = {
             "mode": request.GET.get("mode", ""),
             "city_code": request.GET.get("city", ""),
             "query": request.GET.get("q", "").strip(),
         }
-        modes, cities = selectors.public_filters()
-        return public_page(
-            render(
+
+        def page() -> HttpResponse:
+            modes, cities = selectors.public_filters()
+            return render(
                 request,
                 "cases/public_list.html",
                 {
@@ -51,7 +57,11 @@ class PublicCaseListView(View):
                     "filtered": any(filters.values()),
                 },
             )
-        )
+
+        number = request.GET.get("page", "1")
+        if set(request.GET) <= {"page"} and re.fullmatch(r"[1-9][0-9]{0,2}", number):
+            return public_copy(f"cases:{number}", selectors.public_version(), page)
+        return public_page(page())
 
 
 class PublicCaseView(View):

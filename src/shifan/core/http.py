@@ -1,7 +1,9 @@
 """Small HTTP helpers shared by the views: downloads and the visitor's address."""
 
+import hashlib
 import ipaddress
 import re
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -11,6 +13,7 @@ from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -95,6 +98,23 @@ def public_page(response: AnyResponse) -> AnyResponse:
     """
     patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
     return response
+
+
+def public_copy(name: str, version: Hashable, render: Callable[[], HttpResponse]) -> HttpResponse:
+    """Serve a public page from the copy rendered for `version` and the language, or render it.
+
+    `version` sums up, in one query, everything the page shows: a change of any of it gives a new
+    version and so a new copy, in every process at its next request; the old copy is forgotten
+    after `PUBLIC_MAX_AGE`. The page must not depend on who asks (public pages show no user and
+    no form token). Marked as a public page, as `public_page` does.
+    """
+    digest = hashlib.blake2b(repr(version).encode(), digest_size=16).hexdigest()
+    key = f"public_copy:{name}:{get_language()}:{digest}"
+    content = cache.get(key)
+    if content is None:
+        content = render().content
+        cache.set(key, content, PUBLIC_MAX_AGE)
+    return public_page(HttpResponse(content))
 
 
 def refused(response: HttpResponse) -> HttpResponse:

@@ -4,7 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views import View
 
-from shifan.core.http import over_rate_limit, public_page
+from shifan.core.context_processors import PROCESS_KEY
+from shifan.core.http import over_rate_limit, public_copy
 from shifan.documents import verification
 from shifan.documents.verify_forms import VerificationForm
 
@@ -28,10 +29,11 @@ def _answer(request: HttpRequest, form: VerificationForm) -> HttpResponse:
 class VerifyView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         if "number" not in request.GET and "digest" not in request.GET:
-            # The empty form is the same for everyone: cached like the notice pages.
-            return public_page(
-                render(request, "documents/verify.html", {"form": VerificationForm(), "result": None})
-            )
+            # The empty form is the same for everyone, and for as long as this code runs: served
+            # as rendered (per language), and cacheable like the notice pages.
+            context = {"form": VerificationForm(), "result": None}
+            page = lambda: render(request, "documents/verify.html", context)  # noqa: E731
+            return public_copy("verify", PROCESS_KEY, page)
         return _answer(request, VerificationForm(request.GET))
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -108,6 +108,19 @@ def objection_by_reference(reference: str, phone: str) -> Objection | None:
 def objection_received(reference: str) -> Objection:
     """Return an objection for the page right after filing (reached by a signed, short-lived link)."""
     return get_object_or_404(Objection.objects.select_related("entry", "notice"), reference=reference)
+
+
+def public_lists_version(today: date) -> tuple[object, ...]:
+    """Sum up what the public list of notices and announcements shows on `today`, in two queries.
+
+    Notices: which have started, and their newest change (a removed entry moves its notice's
+    `updated_at`, as the public notice's own page relies on); announcements: how many, and their
+    newest change (their units are written once, as they are issued).
+    """
+    started = Notice.objects.filter(starts_on__lte=today)
+    notices = started.aggregate(count=Count("id"), changed=Max("updated_at"))
+    announcements = Announcement.objects.aggregate(count=Count("id"), changed=Max("updated_at"))
+    return (today, *notices.values(), *announcements.values())
 
 
 def public_announcements() -> QuerySet[Announcement]:

@@ -29,6 +29,7 @@ from shifan.core.http import (
     PUBLIC_MAX_AGE,
     client_address,
     over_rate_limit,
+    public_copy,
     public_page,
     refused,
     show_refusal,
@@ -68,17 +69,21 @@ STATUS_LOOKUPS_PER_10_MINUTES = 20
 
 
 class PublicNoticeListView(View):
+    """The notices and announcements, served from the copy rendered for what they are now."""
+
     def get(self, request: HttpRequest) -> HttpResponse:
         today = timezone.localdate()
-        notices = list(selectors.public_notices(today))
-        announcements = list(selectors.public_announcements()[:20])
-        return public_page(
-            render(
+
+        def page() -> HttpResponse:
+            notices = list(selectors.public_notices(today))
+            announcements = list(selectors.public_announcements()[:20])
+            return render(
                 request,
                 "publicity/public_notices.html",
                 {"notices": notices, "announcements": announcements, "today": today},
             )
-        )
+
+        return public_copy("public_notices", selectors.public_lists_version(today), page)
 
 
 class PublicNoticeView(View):
