@@ -95,7 +95,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "shifan.accounts.middleware.SecondFactorMiddleware",
     "shifan.accounts.middleware.TwoFactorRequiredMiddleware",
     "shifan.accounts.middleware.EmailVerificationRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -1,5 +1,6 @@
-"""The session and its user, as every logged-in request reads them (accounts.sessions,
-accounts.backends.AccountBackend.get_user): only a live session of an active account logs anyone in."""
+"""The session, its user and its second factor, as every logged-in request reads them (accounts.sessions,
+AccountBackend.get_user, SecondFactorMiddleware): only a live session of an active account logs anyone
+in, and only the officer's own confirmed device counts as the second factor."""
 
 from datetime import timedelta
 
@@ -7,7 +8,10 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from shifan.accounts.models import User
 from tests.helpers import login_verified
 
 
@@ -50,3 +54,37 @@ def test_a_session_naming_no_account_logs_nobody_in(client, province_officer):
     session[SESSION_KEY] = "999999"  # as after the account was deleted
     session.save()
     assert home_status(client)[0] == 302
+
+
+def officer_with_device_in_session(client, officer, device_id):
+    client.force_login(officer)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device_id
+    session.save()
+    return client.get(reverse("notices"))
+
+
+def test_an_officer_with_the_second_factor_passed_reaches_the_pages(client, city_officer):
+    device = TOTPDevice.objects.create(user=city_officer, name="手机", confirmed=True)
+    assert officer_with_device_in_session(client, city_officer, device.persistent_id).status_code == 200
+
+
+def test_only_the_officers_own_confirmed_device_counts_as_the_second_factor(
+    client, city_officer, province_officer
+):
+    others = TOTPDevice.objects.create(user=province_officer, name="别人的", confirmed=True)
+    unconfirmed = TOTPDevice.objects.create(user=city_officer, name="未确认", confirmed=False)
+    user_model = f"{User._meta.app_label}.{User._meta.model_name}"
+    for device_id in [
+        others.persistent_id,
+        unconfirmed.persistent_id,
+        "otp_totp.totpdevice/999999",
+        "otp_totp.totpdevice/x",
+        "nosuch.device/1",
+        f"{user_model}/{city_officer.pk}",  # a model that is not a device
+        "garbage",
+    ]:
+        response = officer_with_device_in_session(client, city_officer, device_id)
+        assert response.status_code == 302, device_id
+        # To set up a device (the officer has none confirmed) instead of the page asked for.
+        assert response["Location"].startswith(reverse("accounts:two_factor_setup")), device_id
