@@ -2,7 +2,7 @@ from django.conf import settings
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from shifan.core.views import NoticeListView, NoticeOpenView, bench_ceiling
+from shifan.core.views import NoticeListView, NoticeOpenView, bench_ceiling, bench_one_query
 from shifan.dashboard.views import HomeView
 
 urlpatterns = [
@@ -29,3 +29,4 @@ handler400 = "shifan.core.views.bad_request"
 if settings.SHIFAN_BENCH_CEILING:
     # Only for bench/load.py: absent otherwise, so it has no row in the permission matrix.
     urlpatterns.append(path("bench/ceiling/", bench_ceiling, name="bench_ceiling"))
+    urlpatterns.append(path("bench/one-query/", bench_one_query, name="bench_one_query"))

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -40,6 +41,16 @@ def bench_ceiling(request: HttpRequest) -> HttpResponse:
     Routed only with SHIFAN_BENCH_CEILING on (shifan/urls.py); it reads nothing and renders nothing.
     """
     return HttpResponse(b"ok", content_type="text/plain")
+
+
+def bench_one_query(request: HttpRequest) -> HttpResponse:
+    """Return one row's key: bare Django's one-query page, the page benchmark's yardstick.
+
+    Routed only with SHIFAN_BENCH_CEILING on, as `bench_ceiling`; one query through the ORM
+    (a compiled queryset, as a page's own queries are), nothing rendered.
+    """
+    first = ContentType.objects.order_by("pk").values_list("pk", flat=True).first()
+    return HttpResponse(str(first).encode(), content_type="text/plain")
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
