@@ -56,3 +56,34 @@ def test_the_outcome_filter_counts_in_the_database(client, city_officer):
     # 30 of the 90 have a failed rule: one page of them, and no second.
     assert page.context["page"].paginator.count == 30
     assert page.context["page"].number == 1
+
+
+@pytest.mark.parametrize("role", ["city", "province"])
+def test_the_default_queue_reads_its_rows_in_index_order(client, city_officer, province_officer, role):
+    """Newest submission first, the queue's order, is an index's order: a page stops after its rows
+    instead of sorting the whole batch (which computes every row's columns before the sort)."""
+    user = city_officer if role == "city" else province_officer
+    batch = factories.BatchFactory()
+    factories.many_submitted(batch, 60)
+    login_verified(client, user)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse("reviews:queue"), {"batch": batch.pk})
+    [rows] = [
+        query["sql"]
+        for query in captured
+        if 'FROM "applications_application"' in query["sql"] and "LIMIT" in query["sql"]
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {rows}")
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+            assert "application_city_queue" in plan or "application_province_queue" in plan, plan
+            # The only sorts left are inside the per-row subqueries (a row's newest scan).
+            assert plan.count("TEMP B-TREE FOR ORDER BY") == 1, plan
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # the test's few rows would be scanned
+            cursor.execute(f"EXPLAIN {rows}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "application_city_queue" in plan or "application_province_queue" in plan, plan
+            top = plan.splitlines()[:3]
+            assert not any("Sort" in line for line in top), plan
