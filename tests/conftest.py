@@ -3,11 +3,17 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from hypothesis import settings as hypothesis_settings
 
 from tests import factories
 
 # The SQLite test database is a file under the var folder (see settings.DATABASES).
 Path(django_settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+
+# The property tests check what a function answers, not how fast: on a shared machine one example
+# may take longer than Hypothesis's 200 ms deadline, and it would fail the run as "flaky".
+hypothesis_settings.register_profile("shifan", deadline=None)
+hypothesis_settings.load_profile("shifan")
 
 
 @pytest.fixture(autouse=True)

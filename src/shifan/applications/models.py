@@ -279,6 +279,18 @@ class Application(TimeStampedModel):
         return self.category_spec.form
 
     @property
+    def eligibility_counts(self) -> dict[str, int]:
+        """The stored summary with every outcome in it, 0 where none (empty before any check).
+
+        For the lists: a template looks a key the summary lacks up as an attribute too, slowly.
+        """
+        from shifan.eligibility.rules import Outcome
+
+        if not self.eligibility_summary:
+            return {}
+        return dict.fromkeys(Outcome, 0) | self.eligibility_summary
+
+    @property
     def is_editable(self) -> bool:
         return self.state in EDITABLE_STATES
 

@@ -75,9 +75,17 @@ class Batch(TimeStampedModel):
 
     @property
     def spec(self) -> ProgrammeSpec:
+        """The parsed spec: per process by its text (`spec_from_text`), and on this instance while
+        its text is the same string (a list's rows ask it many times; looking the 38 kB text up
+        again each time hashes it anew)."""
         from shifan.programs.registry import spec_from_text
 
-        return spec_from_text(self.spec_text, self.spec_source_name)
+        text = self.spec_text
+        kept = self.__dict__.get("_parsed_spec")
+        if kept is None or kept[0] is not text:
+            kept = (text, spec_from_text(text, self.spec_source_name))
+            self.__dict__["_parsed_spec"] = kept
+        return kept[1]
 
     def category(self, key_or_code: str) -> Category:
         return self.spec.category(key_or_code)

@@ -29,6 +29,30 @@ REVIEW_STATES = [
 ]
 
 
+# What a row of the queue shows (reviews/queue.html): the name, credit code and city as submitted,
+# with the organisation's as they are now for the rare row submitted without them.
+QUEUE_ROW = (
+    "id",
+    "batch_id",
+    "organisation_id",
+    "category",
+    "state",
+    "number",
+    "submitted_at",
+    "unit_name",
+    "credit_code",
+    "city_code",
+    "eligibility_summary",
+    "organisation__id",
+    "organisation__name",
+    "organisation__credit_code",
+    "organisation__city_code",
+    "recommendation__id",
+    "recommendation__application_id",
+    "recommendation__rank",
+)
+
+
 class QueueView(RoleRequiredMixin, View):
     """Submitted applications of a batch: the city's own, or all for the province."""
 
@@ -61,8 +85,8 @@ class QueueView(RoleRequiredMixin, View):
             else None
         )
         # A row shows neither the answers (some 25 kB each) nor anything of the batch but its
-        # category names: the rows are read without them and given the batch this page holds.
-        rows = rows.select_related(None).select_related("organisation", "recommendation").defer("answers")
+        # category names: the rows are read with what they show and given the batch this page holds.
+        rows = rows.select_related(None).select_related("organisation", "recommendation").only(*QUEUE_ROW)
         page = Paginator(rows, 30).get_page(request.GET.get("page"))
         if batch is not None:
             for application in page:
