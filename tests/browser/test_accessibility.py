@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 
-from tests.helpers import login_verified
+from tests.browser.conftest import sign_in
 from tests.test_permissions import MATRIX, ROLES, build_world
 
 pytestmark = pytest.mark.browser
@@ -52,16 +51,6 @@ def pages_for(world: dict[str, Any], role: str) -> list[str]:
             if url not in urls:
                 urls.append(url)
     return urls
-
-
-def sign_in(context: Any, base: str, user: Any, language: str) -> None:
-    """Give the browser the session of a user past the second factor, and the language switch's cookie."""
-    cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base}]
-    if user is not None:
-        client = login_verified(Client(), user)
-        session = client.cookies[settings.SESSION_COOKIE_NAME].value
-        cookies.append({"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base})
-    context.add_cookies(cookies)
 
 
 def is_document(response: Any) -> bool:

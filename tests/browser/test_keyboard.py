@@ -1,7 +1,9 @@
 """By keyboard alone: the skip link, a focus ring to see, and a form's errors tied to their fields.
 
 The public objection form, sent empty with the Enter key: every field refused is marked invalid
-and described by its error message (aria-describedby), which a screen reader reads with it.
+and described by its error message (aria-describedby), which a screen reader reads with it. In
+an application's section, the autosave's message on a field marks it invalid, and its correction
+clears the mark; the autosave's state is announced politely.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import allow_console_error, shot
+from tests.browser.conftest import allow_console_error, shot, sign_in
 from tests.test_permissions import build_world
 
 pytestmark = pytest.mark.browser
@@ -74,3 +76,25 @@ def test_objection_form_by_keyboard(live_server: Any, page: Any) -> None:
     for name in ("name", "phone", "grounds", "captcha_1"):
         assert invalid.get(name), f"{name} is not described by an error message: {invalid}"
     assert all(invalid.values()), invalid
+
+
+def test_application_field_is_marked_invalid_by_the_autosave(live_server: Any, page: Any) -> None:
+    world = build_world()
+    sign_in(page.context, live_server.url, world["users"]["admin"])
+    page.goto(f"{live_server.url}/applications/{world['draft'].pk}/sections/basic/")
+    expect(page.locator("[data-testid=autosave-status]")).to_have_attribute("aria-live", "polite")
+
+    years = page.locator('[name="operating_years"]')
+    expect(years).to_have_attribute("aria-describedby", "help-operating_years feedback-operating_years")
+    expect(years).not_to_have_attribute("aria-invalid", "true")
+    years.fill("十年")
+    page.keyboard.press("Tab")
+    feedback = page.locator("#feedback-operating_years .text-danger")
+    expect(feedback).to_have_count(1)
+    expect(years).to_have_attribute("aria-invalid", "true")
+    shot(page, "field-invalid")
+
+    years.fill("10")
+    page.keyboard.press("Tab")
+    expect(feedback).to_have_count(0)
+    expect(years).not_to_have_attribute("aria-invalid", "true")
