@@ -52,7 +52,15 @@ ROLES = [
 
 @pytest.fixture
 def world(db):
-    """Two organisations in two cities, and one person of every role."""
+    return build_world()
+
+
+def build_world():
+    """Two organisations in two cities, and one person of every role.
+
+    A plain function, so that the browser's accessibility audit (tests/browser/test_accessibility.py)
+    visits the matrix's pages in the same world.
+    """
     organisation = factories.OrganisationFactory(city_code="440100")
     other_organisation = factories.OrganisationFactory(city_code="440300")
     admin = factories.MembershipFactory(organisation=organisation, is_admin=True).user

@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -285,3 +286,28 @@ def test_attachments_download_pdfs_inline_and_other_files_as_files(client, appli
     assert word["Content-Disposition"].startswith("attachment")
     assert "filename*=utf-8''%E8%AF%B4%E6%98%8E.docx" in word["Content-Disposition"]
     assert b"".join(word.streaming_content) == DOCX
+
+
+def test_section_inputs_are_described_by_their_help_and_messages(client, application, applicant_admin):
+    """A screen reader reads a field's help and its error with the input (aria-describedby)."""
+    client.force_login(applicant_admin)
+    autosave(client, application, {"registered_capital": "12a"})
+    url = reverse("applications:section", kwargs={"pk": application.pk, "section": "basic"})
+    content = client.get(url).content.decode()
+
+    capital = re.search(r'<input[^>]*name="registered_capital"[^>]*>', content).group(0)
+    assert 'aria-invalid="true"' in capital
+    described = re.search(r'aria-describedby="([^"]*)"', capital).group(1).split()
+    assert described[-1] == "feedback-registered_capital"
+    feedback = re.search(r'id="feedback-registered_capital"[^>]*>(.*?)</div></div>', content)
+    assert feedback
+    assert "text-danger" in feedback.group(1)
+    # A field with help is described by it first.
+    years = re.search(r'<input[^>]*name="operating_years"[^>]*>', content).group(0)
+    assert 'aria-describedby="help-operating_years feedback-operating_years"' in years
+    assert re.search(r'id="help-operating_years">（截至目前）</div>', content)
+
+    # A field without an error is described, but not invalid.
+    main = re.search(r'<[^>]*name="main_business"[^>]*>', content).group(0)
+    assert 'aria-describedby="' in main
+    assert "aria-invalid" not in main

@@ -280,3 +280,19 @@ def log_in_officer(page: Any, base: str, user: Any, home: str) -> None:
     page.locator("#id_token").fill(fresh_totp_code(user))
     page.get_by_role("button", name="验证", exact=True).click()
     expect(page.locator(home)).to_be_visible()
+
+
+def sign_in(context: Any, base_url: str, user: Any, language: str = "zh-hans") -> None:
+    """Give a browser context the session of a user past the second factor (none for anonymous
+    visitors) and the language switch's cookie, without walking through the login pages."""
+    from django.conf import settings
+    from django.test import Client
+
+    from tests.helpers import login_verified
+
+    cookies = [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}]
+    if user is not None:
+        client = login_verified(Client(), user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cookies.append({"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url})
+    context.add_cookies(cookies)

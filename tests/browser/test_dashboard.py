@@ -1,6 +1,7 @@
 """The programme dashboard in the browser: a province officer opens it from the bar, ECharts draws
-every chart from the page's data (no console error, no CSP violation), one chart's data downloads
-as Excel, and, once the tracking app is there, a new report and its evaluation show in its panel.
+every chart from the page's data (no console error, no CSP violation, its tooltips shown too), each
+chart has a description and its data as a table, one chart's data downloads as Excel, and, once
+the tracking app is there, a new report and its evaluation show in its panel.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ def test_province_officer_reads_the_dashboard_and_downloads_a_chart(
         chart = page.locator(f"[data-chart={key}]")
         expect(chart).to_have_attribute("data-chart-ready", "true")
         expect(chart.locator("canvas")).to_have_count(1)
+        # A tooltip on hovering: drawn without inline styles, so no CSP error (the page watch fails on one).
+        chart.hover()
+        # Described for a screen reader, its data a table behind a toggle.
+        description = page.locator(f"#{chart.get_attribute('aria-describedby')}")
+        expect(description).to_contain_text("各项数值见图下的数据表")
+        expect(page.locator(f"[data-testid=chart-table-{key}] table")).to_be_hidden()
+    expect(page.locator("[data-testid=chart-description-cities]")).to_contain_text("已提交最多为广州市：2")
+    page.locator("[data-testid=chart-table-cities] summary").click()
+    cities_table = page.locator("[data-testid=chart-table-cities] table")
+    expect(cities_table).to_be_visible()
+    guangzhou = cities_table.locator("tr", has_text="广州市").locator("td")
+    expect(guangzhou).to_have_text(["3", "2", "1", "0", "0", "0", "0"])
     expect(page.locator("[data-testid=target-2027-reached]")).to_have_text("1 / 160")
     funnel = page.locator("[data-testid=funnel-table]")
     expect(funnel.locator("tr", has_text="广州市")).to_contain_text("3")

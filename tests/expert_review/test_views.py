@@ -1,6 +1,7 @@
 """Expert review pages: what each side sees, messages beside fields, the Excel export, query counts."""
 
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -52,6 +53,12 @@ def test_bad_scores_are_shown_beside_their_fields_and_nothing_is_saved(client, r
     page = response.content.decode()
     assert "分值应在 0 到 5 之间。" in page
     assert 'value="9"' in page  # what was typed stays in the field
+    # The message describes its field for a screen reader; fields without one point at nothing.
+    score_input = re.search(r'<input[^>]*name="score_intro"[^>]*>', page).group(0)
+    assert 'aria-invalid="true" aria-describedby="score_intro_error"' in score_input
+    assert re.search(r'id="score_intro_error">分值应在 0 到 5 之间。', page)
+    for target in re.findall(r'aria-describedby="([^"]+)"', page):
+        assert f'id="{target}"' in page, target
     assignment.refresh_from_db()
     assert assignment.saved_at is None
 

@@ -53,6 +53,13 @@ class FieldView:
     def template(self) -> str:
         return f"applications/fields/{self.field.type}.html"
 
+    @property
+    def described_by(self) -> str:
+        """The ids of what describes the field's input (applications/_field.html): its help, if it
+        has one, and its messages (errors and warnings, as the page shows them and autosave updates them)."""
+        ids = [f"help-{self.field.key}"] if self.field.help and self.field.type != "confirm" else []
+        return " ".join([*ids, f"feedback-{self.field.key}"])
+
 
 def _cells(field_key: str, prefix: str, columns: tuple[Column, ...], values: dict[str, Any]) -> list[Cell]:
     return [

@@ -3,12 +3,47 @@
 from typing import Any
 
 from django import forms
+from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
+
+
+class ShifanBoundField(BoundField):
+    """A field tied to its help text and its error messages, with the ids forms/field.html gives them.
+
+    Django describes a field by `<id>_helptext` and `<id>_error`; the field template names them
+    `<id>-help` and `<id>-error` (the error's id is what pages and tests have always used). A group
+    of radio buttons or check boxes is described on its fieldset instead (the template), as Django
+    does; any other widget of several inputs (the CAPTCHA) is described on its inputs too.
+    """
+
+    @property
+    def aria_describedby(self) -> str | None:
+        if self.field.widget.attrs.get("aria-describedby"):
+            return None
+        ids = []
+        if self.auto_id and not self.is_hidden:
+            if self.help_text:
+                ids.append(f"{self.auto_id}-help")
+            if self.errors:
+                ids.append(f"{self.auto_id}-error")
+        return " ".join(ids)
+
+    @property
+    def is_choice_group(self) -> bool:
+        return isinstance(self.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple)
+
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: forms.Widget | None = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        grouped_inputs = self.use_fieldset and not self.is_choice_group
+        if grouped_inputs and not attrs.get("aria-describedby") and (described_by := self.aria_describedby):
+            attrs["aria-describedby"] = described_by
+        return attrs
 
 
 class ShifanFormRenderer(TemplatesSetting):
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
+    bound_field_class = ShifanBoundField
 
 
 class StyledFormMixin:

@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from shifan.applications.models import ApplicationState
@@ -57,6 +58,34 @@ class Chart:
                 {"name": s.name, "values": s.values, "kind": s.kind, "shown": s.shown} for s in self.series
             ],
         }
+
+    def description(self) -> str:
+        """Return what the chart shows in words, for a screen reader (the chart's aria-describedby).
+
+        The kind of chart, what its labels are and how many, its series and each one's largest
+        value; the whole data is in the table beneath the chart.
+        """
+        kinds = {s.kind for s in self.series}
+        kind = _("折线图") if kinds == {"line"} else _("柱状图") if kinds == {"bar"} else _("柱状图与折线图")
+        parts = [
+            _("%(kind)s，按%(axis)s共 %(count)d 项，系列：%(series)s。")
+            % {
+                "kind": kind,
+                "axis": self.axis,
+                "count": len(self.labels),
+                "series": "、".join(s.name for s in self.series),
+            }
+        ]
+        for s in self.series:
+            known = [(value, label) for label, value in zip(self.labels, s.values, strict=True) if value]
+            if known:
+                value, label = max(known, key=lambda pair: pair[0])
+                highest = {"series": s.name, "label": label, "value": value}
+                parts.append(_("%(series)s最多为%(label)s：%(value)s。") % highest)
+        if not any(value for s in self.series for value in s.values):
+            parts.append(_("暂无数据。"))
+        parts.append(_("各项数值见图下的数据表。"))
+        return "".join(parts)
 
     def rows(self) -> list[tuple[str, list[int | None]]]:
         """Return (label, values by series) for every row of the sheet."""

@@ -97,8 +97,23 @@
   }
   document.addEventListener("htmx:load", function (event) { progressWidths(event.target); });
 
+  // A table wider than its box scrolls sideways: the box takes the keyboard's focus then, so that
+  // the arrow keys scroll it too (WCAG 2.1.1), and leaves the tab order when everything fits.
+  function scrollableTables() {
+    document.querySelectorAll(".table-responsive").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth) {
+        box.tabIndex = 0;
+      } else {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+  document.addEventListener("htmx:load", scrollableTables);
+  window.addEventListener("resize", scrollableTables);
+
   document.addEventListener("DOMContentLoaded", function () {
     progressWidths(document);
+    scrollableTables();
     document.querySelectorAll("select[data-county-for]").forEach(narrowCounties);
     document.querySelectorAll("form[data-score-sheet]").forEach(scoreSheet);
     document.querySelectorAll("form[data-objection-form]").forEach(objectionForm);

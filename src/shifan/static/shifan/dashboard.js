@@ -46,7 +46,9 @@
       color: COLOURS,
       textStyle: { fontFamily: FONT },
       animation: false,
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true },
+      // Tooltips drawn by ECharts itself (richText), not as HTML: its HTML tooltips carry inline
+      // style attributes, which the Content Security Policy (style-src 'self') refuses.
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true, renderMode: "richText" },
       legend: { top: 0, type: "scroll", selected: selected },
       grid: { left: 12, right: 24, top: 40, bottom: 8, containLabel: true },
       xAxis: data.horizontal ? valueAxis : categoryAxis,
@@ -60,10 +62,11 @@
     if (!source || !window.echarts) { return; }
     var all = JSON.parse(source.textContent);
     var charts = [];
+    var locale = document.documentElement.lang === "en" ? "EN" : "ZH";
     document.querySelectorAll("[data-chart]").forEach(function (element) {
       var data = all[element.dataset.chart];
       if (!data) { return; }
-      var chart = window.echarts.init(element, null, { renderer: "canvas", locale: "ZH" });
+      var chart = window.echarts.init(element, null, { renderer: "canvas", locale: locale });
       chart.setOption(option(data));
       element.dataset.chartReady = "true";
       charts.push(chart);
