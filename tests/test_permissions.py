@@ -363,6 +363,9 @@ ASSIGNED_EXPERT_ONLY = expect(403, anonymous=302, expert=200, other_expert=404)
 # name, method, kwargs (from the world), expected answers by role
 MATRIX = [
     ("home", "get", None, expect(200)),
+    # Issue 23: the load balancer's and the monitoring's checks, for anyone, without a session.
+    ("healthz", "get", None, expect(200)),
+    ("readyz", "get", None, expect(200)),
     ("set_language", "post", None, expect(302)),
     ("accounts:login", "get", None, expect(302, anonymous=200)),
     ("accounts:logout", "post", None, expect(302)),

@@ -86,6 +86,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before the HTTPS redirect, the host check and the session.
+    "shifan.core.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the session and CSRF middleware, so that it sees the cookies they set.
@@ -347,6 +349,10 @@ TASKS = {
 SHIFAN_RENDER_BOOKS_ON_SUBMIT = env_bool(
     "SHIFAN_RENDER_BOOKS_ON_SUBMIT", not TASKS["default"]["BACKEND"].endswith(".ImmediateBackend")
 )
+# /readyz (shifan.core.health): the worker counts as stopped when a task has waited this long and no
+# task started or finished meanwhile; the queue is behind when its oldest due task waited this long.
+SHIFAN_READY_WORKER_MINUTES = int(os.environ.get("SHIFAN_READY_WORKER_MINUTES", "10"))
+SHIFAN_READY_QUEUE_MINUTES = int(os.environ.get("SHIFAN_READY_QUEUE_MINUTES", "15"))
 # Processes a bulk export renders its PDFs in (each about a second per book): every core by default.
 SHIFAN_EXPORT_PROCESSES = max(1, int(os.environ.get("SHIFAN_EXPORT_PROCESSES") or os.cpu_count() or 1))
 

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from shifan.core.health import healthz, readyz
 from shifan.core.views import NoticeListView, NoticeOpenView, bench_ceiling, bench_one_query
 from shifan.dashboard.views import HomeView
 
@@ -21,6 +22,9 @@ urlpatterns = [
     path("", include("shifan.documents.urls")),
     path("", include("shifan.dashboard.urls")),
     path("captcha/", include("captcha.urls")),
+    # Answered by core.health.HealthCheckMiddleware before the other middleware; named here.
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]
 
 # A body over the upload limits is refused while Django reads it, before any view: a page in Chinese.
