@@ -2,9 +2,9 @@
 
 Each page is opened as a phone opens it (a 390 × 844 viewport, touch, a mobile browser's
 viewport rules) and must fit the screen's width: the page itself never scrolls sideways
-(document.documentElement.scrollWidth <= window.innerWidth); a table wider than the screen
-scrolls inside its own container, with its first column fixed (position: sticky, left: 0, on a
-background) so that a row's label stays in sight, and the container ends inside the screen.
+(document.documentElement.scrollWidth and window.innerWidth at most 390); a table wider than the
+screen scrolls inside its own container, with its first column fixed (position: sticky, left: 0,
+on a background) so that a row's label stays in sight, and the container ends inside the screen.
 
 The primary controls are at least 44 px high (touch targets): buttons, the menu's and the
 outline's links, pagination, inputs, selects and text areas, and each check box's or radio's row
@@ -49,6 +49,7 @@ CONTROLS = ", ".join(
         "main .page-link",
         "main .sf-outline-link",
         "main .list-group-item-action",
+        "main .list-group-numbered > .list-group-item > a",  # the application's outline
         ".sf-navbar .navbar-brand",
         ".sf-navbar .navbar-toggler",
         ".sf-navbar .nav-link",
