@@ -93,8 +93,10 @@ def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[
     contexts: list[Any] = []
     watches: list[PageWatch] = []
 
-    def make() -> Any:
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    def make(**options: Any) -> Any:
+        """A page in a new context; `options` (a phone's viewport, say) replace the desktop's."""
+        defaults = {"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
+        context = browser.new_context(**{**defaults, **options})
         contexts.append(context)
         page = context.new_page()
         watch = PageWatch(book=book)
