@@ -685,3 +685,29 @@ def test_the_verification_pages_in_english(client, pending):
     page = english(reverse("accounts:claim_create"))
     assert "File a claim" in page
     assert "认领单位" not in page
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [
+        (VerificationState.PENDING, "待核验"),
+        (VerificationState.RETURNED, "退回补正"),
+        (VerificationState.REFUSED, "不予核验"),
+        (VerificationState.VERIFIED, None),
+    ],
+)
+def test_the_applicants_home_says_the_organisation_is_not_verified_yet(
+    client, organisation, applicant_admin, state, shown
+):
+    organisation.verification_state = state
+    organisation.save(update_fields=["verification_state"])
+    client.force_login(applicant_admin)
+    page = client.get(reverse("home")).content.decode()
+    banner = re.search(r'data-testid="verification-banner">(.*?)</div>', page, re.S)
+    if shown is None:
+        assert banner is None
+        return
+    assert banner is not None
+    assert shown in banner.group(1)
+    assert "核验通过前可以填写申报书，但不能提交。" in banner.group(1)
+    assert reverse("accounts:own_verification") in banner.group(1)
