@@ -107,6 +107,20 @@ def test_uploading_again_keeps_the_history_and_the_latest_is_current(application
     assert SealedScan.objects.count() == 2
 
 
+def test_scans_take_their_versions_from_those_the_page_read(application, admin, django_assert_num_queries):
+    first = upload(application, admin)
+    versions = list(application.snapshots.order_by("-sequence"))
+    with django_assert_num_queries(1):
+        [scan] = selectors.sealed_scans_of(application, snapshots=versions)
+        assert scan == first
+        assert scan.snapshot is versions[0]
+        assert scan.uploaded_by == admin
+    # A version the page did not read (none here): the scans are read with their versions joined.
+    with django_assert_num_queries(2):
+        [scan] = selectors.sealed_scans_of(application, snapshots=[])
+        assert scan.snapshot.sequence == versions[0].sequence
+
+
 def test_any_member_may_upload_but_nobody_else(application, admin, city_officer):
     colleague = factories.MembershipFactory(organisation=application.organisation).user
     assert upload(application, colleague).uploaded_by == colleague

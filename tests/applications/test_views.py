@@ -96,11 +96,11 @@ def test_autosave_writes_in_two_statements_and_skips_what_its_page_does_not_show
 ):
     client.force_login(applicant_admin)
     client.get(reverse("applications:section", kwargs={"pk": application.pk, "section": "written_status"}))
-    # Session, user, application (with its batch and organisation), the user's organisations (once
-    # for both checks); the save, deciding on the application the view read: savepoint, update
-    # where the version is still the one read, revision, release; the attachments for the progress
-    # marks. No eligibility for a written section.
-    with django_assert_num_queries(9):
+    # Session, user, application (with its batch and organisation: found through the person's
+    # membership, it also answers which organisation the person is of); the save, deciding on the
+    # application the view read: savepoint, update where the version is still the one read,
+    # revision, release; the attachments for the progress marks. No eligibility for a written section.
+    with django_assert_num_queries(8):
         response = autosave(client, application, {"intro": "第一段。"})
     assert response.status_code == 200
 

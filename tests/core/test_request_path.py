@@ -86,10 +86,11 @@ def test_a_submitted_applications_page_reads_its_versions_once(
     client.force_login(applicant_admin)
     url = reverse("applications:detail", args=[application.pk])
     client.get(url)
-    # session, user, application, the user's organisations, attachments (progress marks), the
-    # stored eligibility check, the sealed scans, the versions (which give the newest to the scan
-    # panel and the book links): however many versions there are.
-    with django_assert_num_queries(8):
+    # session, user, application (found through the person's membership, it also answers which
+    # organisation the person is of), attachments (progress marks), the stored eligibility check,
+    # the sealed scans, the versions (which give the newest to the scan panel and the book links,
+    # and each scan its version): however many versions there are.
+    with django_assert_num_queries(7):
         response = client.get(url)
     page = response.content.decode()
     assert page.count("次提交</a>") == submissions

@@ -119,8 +119,13 @@ def membership_of(user: User) -> Membership | None:
     if not user.is_authenticated or not user.is_applicant:
         return None
     memberships = list(Membership.objects.select_related("organisation").filter(user=user).order_by("pk"))
-    setattr(user, "_shifan_organisation_ids", frozenset(m.organisation_id for m in memberships))  # noqa: B010
+    prime_organisation_ids(user, (m.organisation_id for m in memberships))
     return memberships[0] if memberships else None
+
+
+def prime_organisation_ids(user: User, organisation_ids: Iterable[int]) -> None:
+    """Tell `organisation_ids_of` what a query of the request already established."""
+    setattr(user, "_shifan_organisation_ids", frozenset(organisation_ids))  # noqa: B010
 
 
 def organisation_ids_of(user: User) -> frozenset[int]:

@@ -225,14 +225,15 @@ def latest_return(application: Application) -> dict[str, Any] | None:
 
 
 def sealed_scan_panel(
-    application: Application, user: User, form: Any, latest: Snapshot | None
+    application: Application, user: User, form: Any, snapshots: list[Snapshot]
 ) -> dict[str, Any] | None:
     """Return the applicant's panel of the sealed commitment page, once the application has a number.
 
-    `latest` is the application's latest snapshot, already read by the page."""
+    `snapshots` are the application's versions, newest first, already read by the page."""
     if not application.number:
         return None
-    scans = selectors.sealed_scans_of(application)
+    latest = snapshots[0] if snapshots else None
+    scans = selectors.sealed_scans_of(application, snapshots=snapshots)
     can_upload, reason = rules.can_upload_sealed_scan(user, application, scans=scans, latest=latest)
     return {
         "status": selectors.sealed_scan_status(application, scans=scans, latest=latest),
@@ -274,7 +275,7 @@ def overview(application: Application, user: User, *, sealed_scan_form: Any = No
         "can_withdraw": can_withdraw,
         "snapshots": snapshots,
         "latest_snapshot": latest,
-        "sealed_scan": sealed_scan_panel(application, user, sealed_scan_form, latest),
+        "sealed_scan": sealed_scan_panel(application, user, sealed_scan_form, snapshots),
     }
 
 

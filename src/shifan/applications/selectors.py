@@ -7,6 +7,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from shifan.accounts.models import User
+from shifan.accounts.selectors import prime_organisation_ids
 from shifan.applications.models import (
     Application,
     ApplicationState,
@@ -33,9 +34,14 @@ def applications_visible_to(user: User) -> QuerySet[Application]:
 
 def application_for(user: User, pk: int) -> Application:
     try:
-        return applications_visible_to(user).get(pk=pk)
+        application = applications_visible_to(user).get(pk=pk)
     except Application.DoesNotExist as error:
         raise Http404 from error
+    if user.is_applicant:
+        # Found through the person's membership, and a person belongs to one organisation (the
+        # membership is one to one): the rules' organisation look-up needs no query of its own.
+        prime_organisation_ids(user, {application.organisation_id})
+    return application
 
 
 def applications_of_own_organisation(user: User) -> QuerySet[Application]:
@@ -121,13 +127,24 @@ class SealedScanStatus:
 _SNAPSHOT_CONTENT = ("snapshot__answers", "snapshot__attachments", "snapshot__unit")
 
 
-def sealed_scans_of(application: Application, kind: str = SealedScanKind.COMMITMENT) -> list[SealedScan]:
-    """Return every scan of a kind uploaded for the application, the current (latest) first."""
-    return list(
-        application.sealed_scans.filter(kind=kind)
-        .select_related("snapshot", "uploaded_by")
-        .defer(*_SNAPSHOT_CONTENT)
-    )
+def sealed_scans_of(
+    application: Application,
+    kind: str = SealedScanKind.COMMITMENT,
+    snapshots: list[Snapshot] | None = None,
+) -> list[SealedScan]:
+    """Return every scan of a kind uploaded for the application, the current (latest) first.
+
+    `snapshots`, the application's versions a page has already read, give each scan its version
+    instead of a join (and its content left out) in this query."""
+    scans = application.sealed_scans.filter(kind=kind).select_related("uploaded_by")
+    if snapshots is not None:
+        versions = {snapshot.pk: snapshot for snapshot in snapshots}
+        found = list(scans)
+        if all(scan.snapshot_id in versions for scan in found):
+            for scan in found:
+                scan.snapshot = versions[scan.snapshot_id]
+            return found
+    return list(scans.select_related("snapshot").defer(*_SNAPSHOT_CONTENT))
 
 
 _UNREAD: Any = object()
