@@ -89,6 +89,37 @@
     });
   }
 
+  // "看不清？改用文字题" (and back to the image) swaps the CAPTCHA's block for the other variant's,
+  // taken from the link's page, so that what was typed in the form stays; the focus moves to the
+  // answer's input, which a screen reader reads with the question. Without script, or if the
+  // request fails, the link opens that page.
+  function captchaSwitch(link) {
+    link.addEventListener("click", function (event) {
+      var box = link.closest("[data-captcha]");
+      if (!box || !window.fetch || !window.DOMParser) { return; }
+      event.preventDefault();
+      fetch(link.href, { headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) { throw new Error(String(response.status)); }
+          return response.text();
+        })
+        .then(function (html) {
+          var found = new DOMParser().parseFromString(html, "text/html").querySelector("[data-captcha]");
+          if (!found) { throw new Error("no CAPTCHA in the page"); }
+          var fresh = document.importNode(found, true);
+          box.replaceWith(fresh);
+          captchaBlock(fresh);
+          fresh.querySelector("input[type=text]").focus();
+        })
+        .catch(function () { window.location.href = link.href; });
+    });
+  }
+
+  function captchaBlock(root) {
+    root.querySelectorAll("[data-captcha-refresh]").forEach(captchaRefresh);
+    root.querySelectorAll("[data-captcha-switch]").forEach(captchaSwitch);
+  }
+
   // Progress bars take their width from data-progress: the CSP forbids inline styles, not the CSSOM.
   function progressWidths(root) {
     root.querySelectorAll("[data-progress]").forEach(function (bar) {
@@ -117,6 +148,6 @@
     document.querySelectorAll("select[data-county-for]").forEach(narrowCounties);
     document.querySelectorAll("form[data-score-sheet]").forEach(scoreSheet);
     document.querySelectorAll("form[data-objection-form]").forEach(objectionForm);
-    document.querySelectorAll("[data-captcha-refresh]").forEach(captchaRefresh);
+    captchaBlock(document);
   });
 })();
