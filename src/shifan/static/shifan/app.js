@@ -4,9 +4,10 @@
 
   // The public pages' 适老化 switch: 大字版 (larger type, higher contrast) is a class on <html>,
   // remembered in this browser (localStorage) and never sent to the server, since the public pages
-  // are rendered copies shared by everyone. The public layout (<html data-text-size>) loads this
-  // file in <head> without defer, so the class is set before the page is first painted.
+  // are rendered copies shared by everyone. The public layout loads this file in <head> without
+  // defer (<script data-text-size>), so the class is set before the page is first painted.
   var root = document.documentElement;
+  var textSizeHere = Boolean(document.currentScript && document.currentScript.hasAttribute("data-text-size"));
   var TEXT_SIZE_KEY = "shifan.textSize";
   var LARGE_TEXT = "sf-large-text";
   function rememberedTextSize() {
@@ -18,7 +19,7 @@
       button.setAttribute("aria-pressed", String((button.dataset.textSizeChoice === "large") === large));
     });
   }
-  if (root.hasAttribute("data-text-size")) {
+  if (textSizeHere) {
     applyTextSize(rememberedTextSize() === "large");
     // Another tab's choice applies here too.
     window.addEventListener("storage", function (event) {
@@ -151,7 +152,7 @@
     document.querySelectorAll("form[data-score-sheet]").forEach(scoreSheet);
     document.querySelectorAll("form[data-objection-form]").forEach(objectionForm);
     document.querySelectorAll("[data-captcha-refresh]").forEach(captchaRefresh);
-    if (root.hasAttribute("data-text-size")) {
+    if (textSizeHere) {
       document.querySelectorAll("[data-text-size-choice]").forEach(textSizeSwitch);
       applyTextSize(root.classList.contains(LARGE_TEXT));
     }
