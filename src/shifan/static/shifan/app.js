@@ -2,6 +2,40 @@
 (function () {
   "use strict";
 
+  // The public pages' 适老化 switch: 大字版 (larger type, higher contrast) is a class on <html>,
+  // remembered in this browser (localStorage) and never sent to the server, since the public pages
+  // are rendered copies shared by everyone. The public layout loads this file in <head> without
+  // defer (<script data-text-size>), so the class is set before the page is first painted.
+  var root = document.documentElement;
+  var textSizeHere = Boolean(document.currentScript && document.currentScript.hasAttribute("data-text-size"));
+  var TEXT_SIZE_KEY = "shifan.textSize";
+  var LARGE_TEXT = "sf-large-text";
+  function rememberedTextSize() {
+    try { return window.localStorage.getItem(TEXT_SIZE_KEY); } catch (error) { return null; }
+  }
+  function applyTextSize(large) {
+    root.classList.toggle(LARGE_TEXT, large);
+    document.querySelectorAll("[data-text-size-choice]").forEach(function (button) {
+      button.setAttribute("aria-pressed", String((button.dataset.textSizeChoice === "large") === large));
+    });
+  }
+  if (textSizeHere) {
+    applyTextSize(rememberedTextSize() === "large");
+    // Another tab's choice applies here too.
+    window.addEventListener("storage", function (event) {
+      if (event.key === TEXT_SIZE_KEY || event.key === null) { applyTextSize(rememberedTextSize() === "large"); }
+    });
+  }
+  function textSizeSwitch(button) {
+    button.addEventListener("click", function () {
+      var large = button.dataset.textSizeChoice === "large";
+      applyTextSize(large);
+      try {
+        if (large) { window.localStorage.setItem(TEXT_SIZE_KEY, "large"); } else { window.localStorage.removeItem(TEXT_SIZE_KEY); }
+      } catch (error) { /* storage refused (a private window): the choice lasts for this page only */ }
+    });
+  }
+
   // htmx requests carry the CSRF token from the page's meta tag.
   document.addEventListener("htmx:configRequest", function (event) {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -149,5 +183,9 @@
     document.querySelectorAll("form[data-score-sheet]").forEach(scoreSheet);
     document.querySelectorAll("form[data-objection-form]").forEach(objectionForm);
     captchaBlock(document);
+    if (textSizeHere) {
+      document.querySelectorAll("[data-text-size-choice]").forEach(textSizeSwitch);
+      applyTextSize(root.classList.contains(LARGE_TEXT));
+    }
   });
 })();
