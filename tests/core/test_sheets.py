@@ -175,7 +175,13 @@ def direct_cell_writes(source: str, name: str) -> list[str]:
         elif isinstance(node, ast.AugAssign | ast.AnnAssign):
             targets = [node.target]
         for target in targets:
-            if isinstance(target, ast.Attribute) and target.attr in {"value", "_value"}:
+            # A cell's value (`cell.value = …`), not an object's own attribute of that name (a
+            # widget's `self._value`, as django-simple-captcha's keeps its key).
+            if (
+                isinstance(target, ast.Attribute)
+                and target.attr in {"value", "_value"}
+                and ast.unparse(target.value) != "self"
+            ):
                 where(node, f"{ast.unparse(target)} = …")
             if isinstance(target, ast.Subscript) and SHEETISH.search(ast.unparse(target.value)):
                 where(node, f"{ast.unparse(target)} = …")
@@ -214,6 +220,8 @@ def test_the_scan_sees_each_way_of_writing_a_cell():
         "help_sheet.append([name])\n"
         "rows.append(name)\n"
         "sheet.cell(row=1, column=1).font = bold\n"
+        "cell._value = name\n"
+        "self._value = [key, '']\n"
     )
     found = direct_cell_writes(source, "example.py")
     assert [place.split(": ", 1)[1] for place in found] == [
@@ -223,4 +231,5 @@ def test_the_scan_sees_each_way_of_writing_a_cell():
         "sheet['A1'] = …",
         "cell.value = …",
         "help_sheet.append(…)",
+        "cell._value = …",
     ]
