@@ -85,6 +85,41 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[^\w.\-\[\]]+", "_", name)
 
 
+def watch_page(page: Any, book: ShotBook) -> PageWatch:
+    """Watch a page: a console error (CSP violations among them), an uncaught script error or a
+    server error (5xx) is kept, and fails its test at teardown (`close_and_report`)."""
+    watch = PageWatch(book=book)
+    _watches[page] = watch
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and not _is_favicon_404(message):
+            where = (message.location or {}).get("url", "")
+            text = f"console error: {message.text} ({where})"
+            if not any(pattern.search(text) for pattern in watch.allowed):
+                watch.errors.append(text)
+
+    def on_page_error(error: Any) -> None:
+        watch.errors.append(f"page error: {error}")
+
+    def on_response(response: Any) -> None:
+        if response.status >= 500:
+            watch.errors.append(f"server error {response.status}: {response.request.method} {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+    page.on("response", on_response)
+    return watch
+
+
+def close_and_report(contexts: list[Any], watches: list[PageWatch]) -> None:
+    """Close a test's browser contexts, then fail it with whatever its pages reported."""
+    for context in contexts:
+        context.close()
+    problems = [error for watch in watches for error in watch.errors]
+    if problems:
+        pytest.fail("The browser reported errors:\n" + "\n".join(problems), pytrace=False)
+
+
 @pytest.fixture
 def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[[], Any]]:
     """Return a factory of watched pages, each in its own browser context (its own cookies)."""
@@ -99,38 +134,11 @@ def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[
         context = browser.new_context(**{**defaults, **options})
         contexts.append(context)
         page = context.new_page()
-        watch = PageWatch(book=book)
-        _watches[page] = watch
-        watches.append(watch)
-
-        def on_console(message: Any) -> None:
-            if message.type == "error" and not _is_favicon_404(message):
-                where = (message.location or {}).get("url", "")
-                text = f"console error: {message.text} ({where})"
-                if not any(pattern.search(text) for pattern in watch.allowed):
-                    watch.errors.append(text)
-
-        def on_page_error(error: Any) -> None:
-            watch.errors.append(f"page error: {error}")
-
-        def on_response(response: Any) -> None:
-            if response.status >= 500:
-                watch.errors.append(
-                    f"server error {response.status}: {response.request.method} {response.url}"
-                )
-
-        page.on("console", on_console)
-        page.on("pageerror", on_page_error)
-        page.on("response", on_response)
+        watches.append(watch_page(page, book))
         return page
 
     yield make
-
-    for context in contexts:
-        context.close()
-    problems = [error for watch in watches for error in watch.errors]
-    if problems:
-        pytest.fail("The browser reported errors:\n" + "\n".join(problems), pytrace=False)
+    close_and_report(contexts, watches)
 
 
 @pytest.fixture

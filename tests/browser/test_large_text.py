@@ -39,9 +39,10 @@ from tests.browser.conftest import (
     PageWatch,
     ShotBook,
     _safe_name,
-    _watches,
+    close_and_report,
     shot,
     sign_in,
+    watch_page,
 )
 from tests.browser.test_accessibility import AXE, BLOCKING, RUN_AXE, TAGS
 from tests.test_permissions import build_world
@@ -256,33 +257,11 @@ def min_font_page(
         )
         contexts.append(context)
         page = context.pages[0] if context.pages else context.new_page()
-        watch = PageWatch(book=book)
-        _watches[page] = watch
-        watches.append(watch)
-        page.on(
-            "console",
-            lambda message: (
-                message.type == "error"
-                and not (message.location or {}).get("url", "").endswith("/favicon.ico")
-                and watch.errors.append(f"console error: {message.text}")
-            ),
-        )
-        page.on("pageerror", lambda error: watch.errors.append(f"page error: {error}"))
-        page.on(
-            "response",
-            lambda response: (
-                response.status >= 500
-                and watch.errors.append(f"server error {response.status}: {response.url}")
-            ),
-        )
+        watches.append(watch_page(page, book))
         return page
 
     yield make
-    for context in contexts:
-        context.close()
-    problems = [error for watch in watches for error in watch.errors]
-    if problems:
-        pytest.fail("The browser reported errors:\n" + "\n".join(problems), pytrace=False)
+    close_and_report(contexts, watches)
 
 
 def test_pages_fit_with_a_20px_minimum_font_size(live_server: Any, min_font_page: Any) -> None:
