@@ -84,6 +84,27 @@ def test_templates_have_no_inline_script_or_style():
     assert offenders == []
 
 
+def test_tables_on_pages_scroll_inside_their_box():
+    """Every table of a page sits in a `.table-responsive` box: a table wider than its column (long
+    English headings, a narrow window, a 20 px minimum font) scrolls inside it, never the page.
+
+    The printed books and announcement (`*_pdf.html` and the value partial they include) are laid
+    out by WeasyPrint on paper and are left out.
+    """
+    offenders = []
+    for template in (ROOT / "src").rglob("*.html"):
+        if template.parent.name == "documents" and (
+            template.name.endswith("_pdf.html") or template.name == "_book_value.html"
+        ):
+            continue
+        text = template.read_text(encoding="utf-8")
+        for match in re.finditer(r"<table\b", text):
+            if "table-responsive" not in text[max(0, match.start() - 200) : match.start()]:
+                line = text.count("\n", 0, match.start()) + 1
+                offenders.append(f"{template.relative_to(ROOT)}:{line}")
+    assert offenders == []
+
+
 def test_attachments_go_to_an_s3_compatible_store_when_configured():
     code = "from django.conf import settings; print(settings.STORAGES['default']['BACKEND'])"
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SHIFAN_", "DJANGO_"))}
