@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -44,3 +49,34 @@ def assert_flat(few, many):
     long one). A short list's first page holds every row, which gives the count without a COUNT
     query (`shifan.core.pagination`): it may ask one query fewer, never more."""
     assert many in (few, few + 1), f"{few} queries for a short list, {many} for a long one"
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_worker(database, *, worker_id=None, environment=None):
+    """Start one `db_worker --batch` process over the queued tasks, as `make demo` and production run
+    it beside the web processes, on the test database (SQLite or PostgreSQL, whichever the suite runs
+    on). It exits once no task is ready."""
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "SHIFAN_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+        "SHIFAN_VAR_DIR": str(settings.VAR_DIR),
+        "SHIFAN_EXPORT_PROCESSES": "1",
+        "DJANGO_SETTINGS_MODULE": "shifan.settings",
+        **(environment or {}),
+    }
+    if database["ENGINE"].endswith("postgresql"):
+        user, host, port = database["USER"], database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+        password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
+        env["DATABASE_URL"] = f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"
+    else:
+        env.pop("DATABASE_URL", None)
+        env["SHIFAN_SQLITE_PATH"] = str(database["NAME"])
+    command = [sys.executable, "manage.py", "db_worker", "--batch", "--queue-name", "*", "--no-startup-delay"]
+    command += ["--interval", "0.1"]  # a locked SQLite database is tried again this soon
+    if worker_id:
+        command += ["--worker-id", worker_id]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -8,9 +8,6 @@ process (`manage.py db_worker --batch`, on the live server's test database).
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,10 +17,10 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser.conftest import GUANGZHOU, log_in_officer, officer_with_device, shot
+from tests.helpers import start_worker
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["广州甲制造有限公司", "广州乙装备有限公司"]
 
 
@@ -36,34 +33,6 @@ def submitted(batch: Any, name: str) -> Any:
     application.save(update_fields=["answers"])
     factories.submitted(application)
     return application
-
-
-def start_worker(database: dict[str, Any]) -> subprocess.Popen[bytes]:
-    """Run one `db_worker` over the queued tasks, as `make demo` does beside the server, on the
-    live server's test database (SQLite or PostgreSQL, whichever the suite runs on)."""
-    from django.conf import settings
-
-    environment = {
-        **os.environ,
-        "SHIFAN_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
-        "SHIFAN_VAR_DIR": str(settings.VAR_DIR),
-        "SHIFAN_EXPORT_PROCESSES": "1",
-        "DJANGO_SETTINGS_MODULE": "shifan.settings",
-    }
-    if database["ENGINE"].endswith("postgresql"):
-        user, host, port = database["USER"], database["HOST"] or "127.0.0.1", database["PORT"] or 5432
-        password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
-        environment["DATABASE_URL"] = f"postgres://{user}{password}@{host}:{port}/{database['NAME']}"
-    else:
-        environment.pop("DATABASE_URL", None)
-        environment["SHIFAN_SQLITE_PATH"] = str(database["NAME"])
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--queue-name", "*", "--no-startup-delay"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
 
 
 def test_city_officer_exports_his_books_and_downloads_the_zip(
