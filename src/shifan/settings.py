@@ -192,10 +192,11 @@ SESSION_ENGINE = "shifan.accounts.sessions"  # Django's database sessions, read 
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
-# The objection form's CAPTCHA: drawn by the server (no outside service), kept in the database so
-# every server process can check it; four characters without the easily confused ones.
+# The CAPTCHA (the objection and claim forms, the login after failures): drawn by the server (no
+# outside service), kept in the database so every server process can check it; four characters
+# without the easily confused ones, or a question in words (shifan.core.captcha).
 CAPTCHA_LENGTH = 4
-CAPTCHA_CHALLENGE_FUNCT = "shifan.publicity.captcha.challenge"
+CAPTCHA_CHALLENGE_FUNCT = "shifan.core.captcha.challenge"
 CAPTCHA_FONT_SIZE = 30
 CAPTCHA_IMAGE_SIZE = (120, 44)
 CAPTCHA_TIMEOUT = 10  # minutes

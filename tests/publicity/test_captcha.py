@@ -11,54 +11,16 @@ from captcha.models import CaptchaStore
 from django.urls import reverse
 from django.utils import translation
 
+from shifan.core.captcha import text_challenge
 from shifan.publicity import services
-from shifan.publicity.captcha import text_challenge
 from shifan.publicity.models import NoticeEntry, Objection
+from tests.captcha_questions import text_question_in, work_out
 from tests.publicity.test_views import objection_data, open_today
-
-NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-ENGLISH = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
-
-
-def work_out(question):
-    """The answer to "三加五等于几？" or "What is ten minus four?", from the words alone."""
-    chinese = re.fullmatch(r"(.)([加减])(.)等于几？", question)
-    if chinese:
-        first, operation, second = NUMBERS[chinese[1]], chinese[2], NUMBERS[chinese[3]]
-        return str(first + second if operation == "加" else first - second)
-    english = re.fullmatch(r"What is (\w+) (plus|minus) (\w+)\?", question)
-    assert english, f"not a question in words: {question!r}"
-    first, operation, second = ENGLISH[english[1]], english[2], ENGLISH[english[3]]
-    return str(first + second if operation == "plus" else first - second)
 
 
 def text_question(client, url):
     """Open the form with the text question; return its key, the question and its answer worked out."""
-    page = client.get(url, {"captcha": "text"}).content.decode()
-    key = re.search(r'name="captcha_0" value="([^"]+)"', page)
-    assert key, "the form has no CAPTCHA key"
-    question = re.search(
-        r'<p class="mb-2" id="id_captcha_question"><span data-captcha-question>([^<]+)</span>', page
-    )
-    assert question, "the page has no question in words"
-    assert 'type="hidden" name="captcha_variant" value="text"' in page
-    assert "<img" not in re.search(r"data-captcha.*?</div>\s*</div>", page, re.S)[0]
-    store = CaptchaStore.objects.get(hashkey=key[1])
-    assert store.challenge == question[1]
-    answer = work_out(question[1])
-    assert store.response == answer
-    return key[1], question[1], answer
+    return text_question_in(client.get(url, {"captcha": "text"}).content.decode())
 
 
 @pytest.fixture

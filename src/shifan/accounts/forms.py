@@ -1,6 +1,5 @@
 from typing import Any
 
-from captcha.fields import CaptchaField, CaptchaTextInput
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
@@ -15,6 +14,7 @@ from shifan.accounts import login_guard, pool
 from shifan.accounts.models import ExpertiseField, Organisation, OrganisationNature, Role, User
 from shifan.accounts.services import AccountError, check_email_free, duplicate_organisation_message
 from shifan.core import reference, uploads, uscc
+from shifan.core.captcha import TEXT, VARIANTS, ImageOrTextCaptchaField, ImageOrTextCaptchaInput
 from shifan.core.forms import StyledForm, StyledFormMixin, set_choices
 from shifan.core.mail import queue_mail
 
@@ -206,7 +206,10 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
     """The login form; it asks for a CAPTCHA before checking a password when `login_guard` says so.
 
     A missing or wrong CAPTCHA refuses the form without checking the password, so it is neither
-    a failed login nor a hint about the password.
+    a failed login nor a hint about the password. The CAPTCHA is the image or, for a person who
+    cannot see it, a question in words (`shifan.core.captcha`): either is asked after the same
+    failures and checked the same way, once. A visitor who chose a variant (`captcha_variant`) is
+    asked for it even before the form names an account with failures, so that the switch shows it.
     """
 
     error_messages = {
@@ -217,26 +220,43 @@ class LoginForm(StyledFormMixin, AuthenticationForm):
         "inactive": "该账号已停用，请联系管理员。",
     }
 
-    def __init__(self, request: Any = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        request: Any = None,
+        *args: Any,
+        captcha_variant: str | None = None,
+        captcha_switch_url: str = "",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(request, *args, **kwargs)
+        self.captcha_variant = captcha_variant
+        self.captcha_switch_url = captcha_switch_url
         # Who is asked: every visitor from an address with recent failures; on sending, also
         # whoever names an account with recent failures from anywhere.
         username = self.data.get("username", "") if self.is_bound else ""
-        if request is not None and login_guard.captcha_required(request, username):
+        if captcha_variant in VARIANTS or (
+            request is not None and login_guard.captcha_required(request, username)
+        ):
             self.ask_for_captcha()
 
     def ask_for_captcha(self) -> None:
-        self.fields["captcha"] = CaptchaField(
+        field = ImageOrTextCaptchaField(
             label=_("验证码"),
-            widget=CaptchaTextInput(
+            widget=ImageOrTextCaptchaInput(
                 attrs={"autocomplete": "off", "inputmode": "text", "class": "form-control"}
             ),
             error_messages={
                 "invalid": _("验证码不正确，请重新输入。"),
-                "required": _("请输入图中的验证码。"),
+                "required": (
+                    _("请填写文字题的答案。") if self.captcha_variant == TEXT else _("请输入图中的验证码。")
+                ),
             },
-            help_text=_("该账号或您所在的网络地址近期登录失败较多，请输入图中字符后再登录。"),
+            # The same for both variants: it sits outside the block that app.js swaps.
+            help_text=_("该账号或您所在的网络地址近期登录失败较多，请先填写验证码再登录。"),
         )
+        # The switch sends the form: the e-mail typed comes back with the other variant (LoginView).
+        field.widget.show(self.captcha_variant, switch_url=self.captcha_switch_url, switch_sends_form=True)
+        self.fields["captcha"] = field
 
     def clean_username(self) -> str:
         return login_guard.normalised_username(self.cleaned_data.get("username"))

@@ -6,7 +6,9 @@ one office lock no real account behind that office's address. Around that lock:
 
 - after `SHIFAN_LOGIN_CAPTCHA_AFTER` recent failures on the account (from any address) or from
   the address (on any account), the login form asks for a CAPTCHA before it checks a password,
-  so a machine is slowed while a person with the right password still gets in;
+  so a machine is slowed while a person with the right password still gets in; the CAPTCHA's
+  question in words (`core.captcha`, for whoever cannot see the image) is asked after the same
+  failures and checked the same way, and a wrong answer to either is no failed login;
 - each address may send `SHIFAN_LOGIN_POSTS_PER_ADDRESS` login forms per
   `SHIFAN_LOGIN_POSTS_WINDOW` seconds (counted in the cache, `core.http.over_rate_limit`);
 - at an address the account logged in from before (axes' `AccessLog`, within

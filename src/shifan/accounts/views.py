@@ -44,6 +44,7 @@ from shifan.accounts.middleware import two_factor_pending
 from shifan.accounts.models import ChangeState, ExpertProfile, Organisation, Role, User
 from shifan.accounts.services import AccountError
 from shifan.core import reference, uscc
+from shifan.core.captcha import SWITCH_FIELD, captcha_options
 from shifan.core.http import xlsx_response
 from shifan.core.pagination import Paginator
 
@@ -116,16 +117,31 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), **captcha_options(self.request)}
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Counted before any password is checked: an address sending too many forms is slowed
         # down as a whole, whichever accounts it names, and no account is locked by it.
         if login_guard.over_login_rate(request):
             return self.rate_limited()
+        if request.POST.get(SWITCH_FIELD):
+            # The CAPTCHA's other variant asked for without script: the form comes back with it
+            # and the e-mail typed; no password is checked, and the send counted above.
+            return self.render_to_response(self.get_context_data(form=self.form_keeping_username()))
         return super().post(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def form_keeping_username(self) -> LoginForm:
+        """Return the form unsent, with the e-mail the visitor typed and the CAPTCHA's variant."""
+        return self.form_class(
+            self.request,
+            initial={"username": self.request.POST.get("username", "")},
+            **captcha_options(self.request),
+        )
 
     def rate_limited(self) -> HttpResponse:
         window = settings.SHIFAN_LOGIN_POSTS_WINDOW
-        form = self.form_class(self.request, initial={"username": self.request.POST.get("username", "")})
+        form = self.form_keeping_username()
         context = self.get_context_data(form=form, rate_limited_minutes=max(1, window // 60))
         response = self.render_to_response(context, status=429)
         response["Retry-After"] = str(window)

@@ -3,8 +3,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from shifan.core.captcha import ImageOrTextCaptchaField, ImageOrTextCaptchaInput
 from shifan.core.forms import DateInput, StyledForm
-from shifan.publicity.captcha import IMAGE, TEXT, ObjectionCaptchaField, ObjectionCaptchaInput
 from shifan.publicity.models import InquiryAddressee, ObjectorKind
 
 
@@ -74,9 +74,9 @@ class ObjectionForm(StyledForm):
         required=False,
         help_text=_("最多 5 个文件，每个不超过 10 MB；PDF、图片或 Word 文档。"),
     )
-    captcha = ObjectionCaptchaField(
+    captcha = ImageOrTextCaptchaField(
         label=_("验证码"),
-        widget=ObjectionCaptchaInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+        widget=ImageOrTextCaptchaInput(attrs={"autocomplete": "off", "inputmode": "text"}),
         error_messages={"invalid": _("验证码不正确，请重新输入。")},
     )
 
@@ -84,15 +84,13 @@ class ObjectionForm(StyledForm):
         self,
         *args: Any,
         entries: list[Any],
-        captcha_variant: str = IMAGE,
+        captcha_variant: str | None = None,
         captcha_switch_url: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        # The image, or the question in words for a person who cannot see it (shifan.publicity.captcha).
-        widget = self.fields["captcha"].widget
-        widget.variant = TEXT if captcha_variant == TEXT else IMAGE
-        widget.switch_url = captcha_switch_url
+        # The image, or the question in words for a person who cannot see it (shifan.core.captcha).
+        self.fields["captcha"].widget.show(captcha_variant, switch_url=captcha_switch_url)
         choices = [("", "请选择")] + [
             (entry.pk, f"{entry.category_name} {entry.position}. {entry.unit_name}（{entry.city_name}）")
             for entry in entries

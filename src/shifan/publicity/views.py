@@ -24,6 +24,7 @@ from shifan.accounts.views import (
     render_view,
 )
 from shifan.core import reference
+from shifan.core.captcha import captcha_options
 from shifan.core.context_processors import PROCESS_KEY
 from shifan.core.http import (
     PUBLIC_MAX_AGE,
@@ -39,7 +40,6 @@ from shifan.core.http import (
 from shifan.core.sheets import workbook_bytes
 from shifan.programs.models import Batch
 from shifan.publicity import exports, selectors, services
-from shifan.publicity.captcha import IMAGE, TEXT
 from shifan.publicity.forms import (
     AnnouncementForm,
     AnswerForm,
@@ -133,16 +133,6 @@ class ObjectionCreateView(View):
     def _notice(self, pk: int) -> tuple[Notice, list[Any]]:
         return selectors.public_notice(pk)
 
-    @staticmethod
-    def captcha_options(request: HttpRequest) -> dict[str, str]:
-        """The CAPTCHA's variant (?captcha=text, or the text question's hidden field when the form
-        comes back) and the link to the other one, keeping the page's other parameters."""
-        variant = request.POST.get("captcha_variant") or request.GET.get("captcha", "")
-        variant = TEXT if variant == TEXT else IMAGE
-        query = request.GET.copy()
-        query["captcha"] = IMAGE if variant == TEXT else TEXT
-        return {"captcha_variant": variant, "captcha_switch_url": f"?{query.urlencode()}"}
-
     def get(self, request: HttpRequest, pk: int, form: ObjectionForm | None = None) -> HttpResponse:
         notice, entries = self._notice(pk)
         if form is None:
@@ -150,7 +140,7 @@ class ObjectionCreateView(View):
             form = ObjectionForm(
                 entries=entries,
                 initial={"entry": entry if entry.isdigit() else ""},
-                **self.captcha_options(request),
+                **captcha_options(request),
             )
         return render(
             request,
@@ -160,7 +150,7 @@ class ObjectionCreateView(View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         notice, entries = self._notice(pk)
-        form = ObjectionForm(request.POST, request.FILES, entries=entries, **self.captcha_options(request))
+        form = ObjectionForm(request.POST, request.FILES, entries=entries, **captcha_options(request))
         if not form.is_valid():
             return refused(self.get(request, pk, form))
         data = form.cleaned_data

@@ -124,15 +124,17 @@
   }
 
   // "看不清？改用文字题" (and back to the image) swaps the CAPTCHA's block for the other variant's,
-  // taken from the link's page, so that what was typed in the form stays; the focus moves to the
-  // answer's input, which a screen reader reads with the question. Without script, or if the
-  // request fails, the link opens that page.
-  function captchaSwitch(link) {
-    link.addEventListener("click", function (event) {
-      var box = link.closest("[data-captcha]");
-      if (!box || !window.fetch || !window.DOMParser) { return; }
+  // taken from that variant's page (a link's href, a button's data-captcha-switch), so that what
+  // was typed in the form stays; the focus moves to the answer's input, which a screen reader reads
+  // with the question. Without script, or if the request fails, the link opens that page and the
+  // button sends the form (the login form, whose e-mail comes back with the other variant).
+  function captchaSwitch(control) {
+    control.addEventListener("click", function (event) {
+      var box = control.closest("[data-captcha]");
+      var url = control.getAttribute("href") || control.dataset.captchaSwitch;
+      if (!box || !url || control.dataset.captchaFallback || !window.fetch || !window.DOMParser) { return; }
       event.preventDefault();
-      fetch(link.href, { headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin" })
+      fetch(url, { headers: { "X-Requested-With": "XMLHttpRequest" }, credentials: "same-origin" })
         .then(function (response) {
           if (!response.ok) { throw new Error(String(response.status)); }
           return response.text();
@@ -145,7 +147,14 @@
           captchaBlock(fresh);
           fresh.querySelector("input[type=text]").focus();
         })
-        .catch(function () { window.location.href = link.href; });
+        .catch(function () {
+          if (control.form) {
+            control.dataset.captchaFallback = "true";
+            control.click();
+          } else {
+            window.location.href = url;
+          }
+        });
     });
   }
 

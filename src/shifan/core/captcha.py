@@ -3,8 +3,13 @@
 The image is what most people see. A person who cannot see it (a screen reader reads no picture)
 asks for the text question instead: a sum in words, answered in digits. Both are kept in
 django-simple-captcha's CaptchaStore (challenge, response, hash key) and checked by the same
-field, so the text question is used once, expires like the image and sits behind the same limits
-on objections (one address's objections an hour and a day, `services.file_objection`).
+field, so the text question is used once, right or wrong, expires like the image and sits behind
+the same limits as the image wherever it is asked: on objections (one address's objections an hour
+and a day, `publicity.services.file_objection`) and on logins after failures (the per-address
+rate and the lock of an account at an address, `accounts.login_guard`).
+
+Which variant a page shows is the visitor's choice (`requested_variant`); the other one is a
+link or a button away (`captcha_options`, `ImageOrTextCaptchaInput.show`).
 """
 
 import secrets
@@ -14,6 +19,7 @@ from typing import Any
 from captcha.fields import CaptchaField, CaptchaTextInput
 from captcha.models import CaptchaStore
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils.translation import gettext, pgettext
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: on a noisy image those pairs are where people fail.
@@ -22,6 +28,9 @@ ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
 IMAGE = "image"
 TEXT = "text"
 VARIANTS = (IMAGE, TEXT)
+# The name of the button that asks for the other variant by sending the form (the login form
+# without script: what was typed comes back with it).
+SWITCH_FIELD = "captcha_switch"
 
 
 def challenge() -> tuple[str, str]:
@@ -63,12 +72,39 @@ def text_challenge() -> tuple[str, str]:
     return question % {"first": number_word(first), "second": number_word(second)}, str(answer)
 
 
-class ObjectionCaptchaInput(CaptchaTextInput):
-    """The image with its "换一张" button and a link to the text question, or the question in words.
+def requested_variant(request: HttpRequest) -> str | None:
+    """Return the variant the visitor chose, or None if none was chosen.
 
-    `switch_url` is the page with the other variant (the link works without script; app.js swaps
-    the block in place, keeping what was typed). The question is plain text in the page, tied to
-    the answer's input by aria-describedby as well as by the field's label."""
+    In order: the switch button of a form sent to change variant, the text question's hidden field
+    when its form comes back, the page's `?captcha=`. Anything else is no choice."""
+    for chosen in (
+        request.POST.get(SWITCH_FIELD),
+        request.POST.get("captcha_variant"),
+        request.GET.get("captcha"),
+    ):
+        if chosen:
+            return chosen if chosen in VARIANTS else None
+    return None
+
+
+def captcha_options(request: HttpRequest) -> dict[str, Any]:
+    """Return the chosen variant and the page with the other one, the page's other parameters kept
+    (a form's `captcha_variant` and `captcha_switch_url` arguments)."""
+    variant = requested_variant(request)
+    query = request.GET.copy()
+    query["captcha"] = IMAGE if variant == TEXT else TEXT
+    return {"captcha_variant": variant, "captcha_switch_url": f"?{query.urlencode()}"}
+
+
+class ImageOrTextCaptchaInput(CaptchaTextInput):
+    """The image with its "换一张" button and a way to the text question, or the question in words.
+
+    `switch_url` is the page with the other variant, which app.js swaps the block in place from,
+    keeping what was typed. Without script the way there is a link to that page, or, where what
+    was typed must come back (the login form's e-mail), a button that sends the form with
+    `captcha_switch=<variant>` for the view to show it again (`switch_sends_form`). The question
+    is plain text in the page, tied to the answer's input by aria-describedby as well as by the
+    field's label."""
 
     image_template_name = "captcha/widgets/captcha.html"
     text_template_name = "captcha/widgets/captcha_text.html"
@@ -77,7 +113,14 @@ class ObjectionCaptchaInput(CaptchaTextInput):
         super().__init__(*args, **kwargs)
         self.variant = IMAGE
         self.switch_url = ""
+        self.switch_sends_form = False
         self._question = ""
+
+    def show(self, variant: str | None, *, switch_url: str, switch_sends_form: bool = False) -> None:
+        """Show the chosen variant (the image if none), with the way to the other one."""
+        self.variant = TEXT if variant == TEXT else IMAGE
+        self.switch_url = switch_url
+        self.switch_sends_form = switch_sends_form
 
     @property
     def template_name(self) -> str:  # type: ignore[override]
@@ -97,6 +140,9 @@ class ObjectionCaptchaInput(CaptchaTextInput):
     def get_context(self, name: str, value: Any, attrs: Any) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         context["switch_url"] = self.switch_url
+        context["switch_sends_form"] = self.switch_sends_form
+        context["switch_field"] = SWITCH_FIELD
+        context["other_variant"] = IMAGE if self.variant == TEXT else TEXT
         if self.variant == TEXT:
             question_id = f"{context['widget']['attrs'].get('id', name)}_question"
             answer = context["widget"]["subwidgets"][1]["attrs"]
@@ -107,7 +153,7 @@ class ObjectionCaptchaInput(CaptchaTextInput):
         return context
 
 
-class ObjectionCaptchaField(CaptchaField):
+class ImageOrTextCaptchaField(CaptchaField):
     """The CAPTCHA's field, reading an answer typed in full-width characters (a Chinese input
     method's "８" or "Ａ") as the plain ones."""
 
