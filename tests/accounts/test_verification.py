@@ -32,6 +32,7 @@ from shifan.core.models import AuditEvent, Notice
 from shifan.demo.answers import complete_answers
 from tests import factories
 from tests.accounts.test_views import registration_data
+from tests.captcha_questions import text_question_in
 from tests.helpers import assert_flat, login_verified
 
 pytestmark = pytest.mark.django_db
@@ -514,6 +515,32 @@ def test_a_claim_with_an_exe_licence_is_refused_beside_the_field(client, unverif
     assert response.status_code == 200
     assert "内容不是 PDF" in response.content.decode()
     assert not OrganisationClaim.objects.exists()
+
+
+def test_a_claim_is_filed_with_the_text_question_and_a_used_challenge_is_not_shown_again(client, unverified):
+    """The claim form offers the question in words too; its page (?captcha=text) keeps the credit
+    code. A claim refused by the service once its CAPTCHA passed (a code nobody registered) comes
+    back with a fresh challenge and an empty answer box: the one answered is used up."""
+    url = reverse("accounts:claim_create")
+    page = client.get(url).content.decode()
+    assert "看不清？改用文字题" in page
+    key = re.search(r'name="captcha_0" value="([^"]+)"', page).group(1)
+    answer = CaptchaStore.objects.get(hashkey=key).response
+    nobody = factories.credit_code_for("440100", 999)
+    refused = client.post(url, {**claim_data(credit_code=nobody), "captcha_0": key, "captcha_1": answer})
+    assert "尚未注册" in refused.content.decode()
+    assert not CaptchaStore.objects.filter(hashkey=key).exists()
+    answer_box = re.search(r'<input[^>]*name="captcha_1"[^>]*>', refused.content.decode())[0]
+    assert "value=" not in answer_box, answer_box
+
+    page = client.get(url, {"credit_code": "91440101MA5CJQ4N59", "captcha": "text"}).content.decode()
+    assert 'value="91440101MA5CJQ4N59"' in page
+    key, _question, answer = text_question_in(page)
+    response = client.post(
+        url, {**claim_data(), "captcha_0": key, "captcha_1": answer, "captcha_variant": "text"}
+    )
+    assert response.status_code == 302
+    assert OrganisationClaim.objects.get().organisation == unverified.organisation
 
 
 def test_a_code_nobody_registered_cannot_be_claimed(db):

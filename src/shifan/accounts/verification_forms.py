@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from captcha.fields import CaptchaField, CaptchaTextInput
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from shifan.accounts.forms import CreditCodeField
 from shifan.accounts.verification import DOCUMENT_MAX_MB, Decision
+from shifan.core.captcha import ImageOrTextCaptchaField, ImageOrTextCaptchaInput
 from shifan.core.forms import StyledForm
 
 # What the file picker offers; the content is what the service checks.
@@ -71,11 +71,18 @@ class ClaimForm(StyledForm):
     )
     licence = _scan_field(_("营业执照（或登记证书）扫描件"), required=True)
     authorisation = _scan_field(_("授权书扫描件（加盖单位公章，授权您为本单位管理员）"), required=True)
-    captcha = CaptchaField(
+    captcha = ImageOrTextCaptchaField(
         label=_("验证码"),
-        widget=CaptchaTextInput(attrs={"autocomplete": "off", "inputmode": "text"}),
+        widget=ImageOrTextCaptchaInput(attrs={"autocomplete": "off", "inputmode": "text"}),
         error_messages={"invalid": _("验证码不正确，请重新输入。")},
     )
+
+    def __init__(
+        self, *args: Any, captcha_variant: str | None = None, captcha_switch_url: str = "", **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # The image, or the question in words for a person who cannot see it (shifan.core.captcha).
+        self.fields["captcha"].widget.show(captcha_variant, switch_url=captcha_switch_url)
 
 
 class ClaimDecisionForm(StyledForm):

@@ -28,6 +28,7 @@ from shifan.accounts.views import (
     form_error_from,
     paginate,
 )
+from shifan.core.captcha import captcha_options
 from shifan.core.http import over_rate_limit, stored_file_response
 
 # Claims are filed without an account: a visitor may file a few an hour, whatever the CAPTCHA.
@@ -241,11 +242,13 @@ class ClaimCreateView(View):
 
     def get(self, request: HttpRequest, form: ClaimForm | None = None) -> HttpResponse:
         if form is None:
-            form = ClaimForm(initial={"credit_code": request.GET.get("credit_code", "")[:40]})
+            form = ClaimForm(
+                initial={"credit_code": request.GET.get("credit_code", "")[:40]}, **captcha_options(request)
+            )
         return render(request, self.template_name, {"form": form})
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = ClaimForm(request.POST, request.FILES)
+        form = ClaimForm(request.POST, request.FILES, **captcha_options(request))
         if over_rate_limit(request, "claim", CLAIMS_PER_HOUR, 3600):
             form.add_error(None, "提交过于频繁，请一小时后再试。")
             return self.get(request, form=form)
