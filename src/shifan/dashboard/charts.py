@@ -2,6 +2,11 @@
 (`static/shifan/dashboard.js`) and written, the same data, to an Excel sheet on download.
 
 A chart is built only when asked for: the page builds all of them, a download only its own.
+
+Its words (title, axis, note, series, description, the stages, outcomes and states) are
+translated as it is built, in the language of the request; the script draws only what it is
+sent. The names of things from the spec and the reference data (categories, modes, cities,
+industries) are shown in Chinese, as the forms and lists show them on the English pages too.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 
 from shifan.applications.models import ApplicationState
@@ -51,6 +57,8 @@ class Chart:
         """Return what the page's script draws (json_script)."""
         return {
             "title": self.title,
+            # Drawn over an empty chart by the script, which has no translations of its own.
+            "empty": _("暂无数据"),
             "labels": self.labels,
             "horizontal": self.horizontal,
             "stacked": self.stacked,
@@ -73,7 +81,7 @@ class Chart:
                 "kind": kind,
                 "axis": self.axis,
                 "count": len(self.labels),
-                "series": "、".join(s.name for s in self.series),
+                "series": pgettext("list separator", "、").join(s.name for s in self.series),
             }
         ]
         for s in self.series:
@@ -99,7 +107,9 @@ class Chart:
         sheet.title = self.title[:31]
         columns = [(self.axis, 24.0)] + [(s.name, 14.0) for s in self.series]
         sheets.title_row(sheet, self.title, len(columns))
-        subtitle = "；".join(part for part in (batch.name if batch else "", scope_label, self.note) if part)
+        subtitle = pgettext("clause separator", "；").join(
+            part for part in (batch.name if batch else "", scope_label, self.note) if part
+        )
         if subtitle:
             sheets.title_row(sheet, subtitle, len(columns), size=11)
         sheets.header_row(sheet, columns)
@@ -145,7 +155,7 @@ def progress_chart(figures: Figures) -> Chart:
     progress = figures.progress
     series = [
         Series(
-            f"{name}（当年认定）",
+            _("%(category)s（当年认定）") % {"category": name},
             [progress.by_year.get(year, {}).get(category, 0) for year in progress.years],
         )
         for category, name in figures.all_categories
@@ -158,16 +168,16 @@ def progress_chart(figures: Figures) -> Chart:
     so_far: list[int | None] = [
         count if year <= this_year else None for year, count in zip(progress.years, cumulative, strict=True)
     ]
-    series.append(Series("累计", so_far, kind="line"))
-    series.append(Series("按期达标所需（累计）", required_path(progress, cumulative), kind="line"))
+    series.append(Series(_("累计"), so_far, kind="line"))
+    series.append(Series(_("按期达标所需（累计）"), required_path(progress, cumulative), kind="line"))
     return Chart(
         key="progress",
-        title="示范单位认定进度",
-        axis="年度",
-        labels=[f"{year}年" for year in progress.years],
+        title=_("示范单位认定进度"),
+        axis=_("年度"),
+        labels=[_("%(year)s年") % {"year": year} for year in progress.years],
         series=series,
         stacked=True,
-        note="按通告年度统计有效示范单位（不含已撤销）",
+        note=_("按通告年度统计有效示范单位（不含已撤销）"),
     )
 
 
@@ -199,15 +209,15 @@ def funnel_chart(figures: Figures) -> Chart:
     counts = {category: funnel.stage_counts(category=category) for category, _name in figures.categories}
     return Chart(
         key="funnel",
-        title="申报各阶段数量",
-        axis="阶段",
+        title=_("申报各阶段数量"),
+        axis=_("阶段"),
         labels=[stage.label for stage in STAGES],
         series=[
             Series(name, [counts[category][stage.key] for stage in STAGES])
             for category, name in figures.categories
         ],
         stacked=True,
-        note="“已提交”含此后退回、撤回的申报；其余阶段按当前状态统计",
+        note=_("“已提交”含此后退回、撤回的申报；其余阶段按当前状态统计"),
     )
 
 
@@ -217,8 +227,8 @@ def states_chart(figures: Figures) -> Chart:
     states = list(ApplicationState)
     return Chart(
         key="states",
-        title="申报当前状态",
-        axis="状态",
+        title=_("申报当前状态"),
+        axis=_("状态"),
         labels=[str(state.label) for state in states],
         series=[
             Series(name, [counts[category][state] for state in states])
@@ -235,8 +245,8 @@ def cities_chart(figures: Figures) -> Chart:
     counts = {city.code: funnel.stage_counts(city_code=city.code, category=category) for city in cities}
     return Chart(
         key="cities",
-        title="各地市申报情况",
-        axis="地市",
+        title=_("各地市申报情况"),
+        axis=_("地市"),
         labels=[city.name for city in cities],
         series=[
             Series(
@@ -255,13 +265,13 @@ def modes_chart(figures: Figures) -> Chart:
     counts = selectors.modes(figures.batch, figures.scope, found=figures.facets)
     return Chart(
         key="modes",
-        title="服务型制造模式",
-        axis="模式",
+        title=_("服务型制造模式"),
+        axis=_("模式"),
         labels=[mode.label for mode in mode_list],
         series=_by_category(figures, counts, [mode.key for mode in mode_list]),
         horizontal=True,
         stacked=True,
-        note="已提交的申报（不含暂存、已撤回），可多选；示范平台选“共享制造”或“其他模式”下的各项",
+        note=_("已提交的申报（不含暂存、已撤回），可多选；示范平台选“共享制造”或“其他模式”下的各项"),
     )
 
 
@@ -272,13 +282,13 @@ def industries_chart(figures: Figures) -> Chart:
     shown, rest = ordered[:TOP_INDUSTRIES], ordered[TOP_INDUSTRIES:]
     chart = Chart(
         key="industries",
-        title="所属行业",
-        axis="行业",
+        title=_("所属行业"),
+        axis=_("行业"),
         labels=[selectors.industry_label(code) for code in shown],
         series=_by_category(figures, counts, shown),
         horizontal=True,
         stacked=True,
-        note=f"已提交的申报；图中为申报最多的 {TOP_INDUSTRIES} 个行业，表格列出全部",
+        note=_("已提交的申报；图中为申报最多的 %(count)s 个行业，表格列出全部") % {"count": TOP_INDUSTRIES},
     )
     chart.extra_rows = [
         (
@@ -296,27 +306,27 @@ def eligibility_chart(figures: Figures) -> Chart:
     keys = [outcome.value for outcome in ELIGIBILITY_ORDER]
     return Chart(
         key="eligibility",
-        title="申报条件核验结果",
-        axis="结果",
+        title=_("申报条件核验结果"),
+        axis=_("结果"),
         labels=[selectors.eligibility_label(key) for key in keys],
         series=_by_category(figures, counts, keys),
         stacked=True,
-        note="每份申报按最近一次核验中最严重的一项计",
+        note=_("每份申报按最近一次核验中最严重的一项计"),
     )
 
 
 def scores_chart(figures: Figures) -> Chart:
     assert figures.batch is not None
     counts = selectors.scores(figures.batch, figures.scope)
-    labels = [label for _low, _high, label in SCORE_BINS]
+    keys = [key for _low, _high, key in SCORE_BINS]
     return Chart(
         key="scores",
-        title="专家评审得分分布",
-        axis="得分",
-        labels=labels,
-        series=_by_category(figures, counts, labels),
+        title=_("专家评审得分分布"),
+        axis=_("得分"),
+        labels=[selectors.score_bin_label(key) for key in keys],
+        series=_by_category(figures, counts, keys),
         stacked=True,
-        note="已提交评分的申报，按批次汇总规则（去极值、标准化、答辩调整）后的最终得分",
+        note=_("已提交评分的申报，按批次汇总规则（去极值、标准化、答辩调整）后的最终得分"),
     )
 
 
@@ -331,22 +341,23 @@ def tracking_charts(counts: Mapping[str, Mapping[str, int]]) -> list[Chart]:
     labels = selectors.tracking_labels()
     states = dict(counts.get("states") or {})
     evaluations = dict(counts.get("evaluations") or {})
+    reports, note = _("报告数"), _("全部跟踪轮次的示范单位报告")
     return [
         Chart(
             key="reports",
-            title="年度报告提交情况",
-            axis="状态",
+            title=_("年度报告提交情况"),
+            axis=_("状态"),
             labels=[labels.get(key, key) for key in states],
-            series=[Series("报告数", list(states.values()))],
-            note="全部跟踪轮次的示范单位报告",
+            series=[Series(reports, list(states.values()))],
+            note=note,
         ),
         Chart(
             key="evaluations",
-            title="跟踪评价结果",
-            axis="评价",
+            title=_("跟踪评价结果"),
+            axis=_("评价"),
             labels=[labels.get(key, key) for key in evaluations],
-            series=[Series("报告数", list(evaluations.values()))],
-            note="全部跟踪轮次的示范单位报告",
+            series=[Series(reports, list(evaluations.values()))],
+            note=note,
         ),
     ]
 

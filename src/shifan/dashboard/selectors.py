@@ -8,7 +8,8 @@ choices the database keeps from the answers), never the answers themselves, so t
 afresh on every request and are never stale. Only the review scores are combined in Python, by
 the expert review's own aggregation (trimmed mean, standardisation), over one row per submitted
 score sheet: those are computed once per batch and cached under a fingerprint of the rows they
-are computed from (`_cached`).
+are computed from (`_cached`). What is cached is counts by key, never words, so one entry serves
+the readers of every language; the labels are translated when a chart is built.
 
 A `Scope` narrows every figure to one city (a city officer's own) and optionally one category.
 Drafts and withdrawn applications are private to their applicants: they are counted in the
@@ -38,6 +39,7 @@ from django.db.models import (
 )
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from shifan.accounts.models import Organisation
 from shifan.applications.answers import options_for
@@ -79,10 +81,15 @@ def _cached(key: Any, compute: Callable[[], T]) -> T:
 @dataclass(frozen=True)
 class Stage:
     key: str
-    label: str
+    name: str  # in Chinese, the message id of `label`
     # The states an application is in once it has passed this stage. 未入选 counts as reviewed
     # (it may have reached the notice before an objection, which the state alone does not tell).
     states: frozenset[str]
+
+    @property
+    def label(self) -> str:
+        """Return the stage's name in the reader's language."""
+        return gettext(self.name)
 
 
 AFTER_REVIEW = frozenset({S.IN_REVIEW, S.PROPOSED, S.NOT_SELECTED, S.IN_NOTICE, S.RECOGNISED})
@@ -92,18 +99,20 @@ AFTER_RECOMMENDATION = AFTER_ACCEPTANCE | {S.RECOMMENDED}
 # The funnel from drafts to recognised. "submitted" is read from `submitted_at` (ever submitted,
 # whatever happened since), the others from the current state.
 STAGES: tuple[Stage, ...] = (
-    Stage("created", "填报（含暂存）", frozenset(S.values)),
-    Stage("submitted", "已提交", frozenset()),
-    Stage("recommended", "地市推荐", AFTER_RECOMMENDATION),
-    Stage("accepted", "省厅受理", AFTER_ACCEPTANCE),
-    Stage("reviewed", "专家评审", AFTER_REVIEW),
-    Stage("proposed", "拟认定", frozenset({S.PROPOSED, S.IN_NOTICE, S.RECOGNISED})),
-    Stage("recognised", "已认定", frozenset({S.RECOGNISED})),
+    Stage("created", gettext_noop("填报（含暂存）"), frozenset(S.values)),
+    Stage("submitted", gettext_noop("已提交"), frozenset()),
+    Stage("recommended", gettext_noop("地市推荐"), AFTER_RECOMMENDATION),
+    Stage("accepted", gettext_noop("省厅受理"), AFTER_ACCEPTANCE),
+    Stage("reviewed", gettext_noop("专家评审"), AFTER_REVIEW),
+    Stage("proposed", gettext_noop("拟认定"), frozenset({S.PROPOSED, S.IN_NOTICE, S.RECOGNISED})),
+    Stage("recognised", gettext_noop("已认定"), frozenset({S.RECOGNISED})),
 )
 
-# Score bins of the distribution: below 60, then five points wide up to 100.
+# Score bins of the distribution: below 60, then five points wide up to 100. The third item is
+# the bin's key, the same in every language (the cached counts are keyed by it), shown through
+# `score_bin_label`.
 SCORE_BINS: tuple[tuple[Decimal, Decimal, str], ...] = (
-    (Decimal(0), Decimal(60), "60分以下"),
+    (Decimal(0), Decimal(60), gettext_noop("60分以下")),
     *((Decimal(low), Decimal(low + 5), f"{low}–{low + 5}") for low in range(60, 100, 5)),
 )
 
@@ -363,8 +372,10 @@ def industries(batch: Batch, scope: Scope, *, found: Facets | None = None) -> di
 
 
 def industry_label(code: str) -> str:
+    """Return the industry as the forms show it: the reference data's Chinese name (none chosen:
+    in the reader's language)."""
     if not code:
-        return "未填写"
+        return gettext("未填写")
     try:
         industry = reference.industry(code)
     except KeyError:
@@ -399,7 +410,12 @@ def worst_outcome(summary: Mapping[str, int]) -> str:
 
 
 def eligibility_label(outcome: str) -> str:
-    return OUTCOME_LABELS[Outcome(outcome)]
+    """Return the outcome's name in the reader's language.
+
+    The rules name their outcomes in Chinese without Django (`rules` is pure Python); the same
+    names are the message ids of the checklist's badges (`eligibility/_checklist.html`).
+    """
+    return gettext(OUTCOME_LABELS[Outcome(outcome)])
 
 
 def scores(batch: Batch, scope: Scope) -> dict[str, dict[str, int]]:
@@ -445,6 +461,11 @@ def _binned_scores(batch: Batch) -> dict[tuple[str, str, str], int]:
     return dict(binned)
 
 
+def score_bin_label(key: str) -> str:
+    """Return a score bin's label in the reader's language (the numbered bins are their own)."""
+    return gettext(key)
+
+
 def score_bin(score: Decimal) -> str:
     for low, high, label in SCORE_BINS:
         if low <= score < high:
@@ -458,9 +479,10 @@ def tracking_counts() -> Mapping[str, Mapping[str, int]]:
 
 
 def tracking_labels() -> dict[str, str]:
-    """Return the Chinese names of report states and evaluations ("none": not evaluated yet)."""
+    """Return the names of report states and evaluations in the reader's language ("none": not
+    evaluated yet)."""
     labels = {str(key): str(label) for key, label in [*ReportState.choices, *Evaluation.choices]}
-    return {**labels, "none": "未评价"}
+    return {**labels, "none": gettext("未评价")}
 
 
 def batches() -> Sequence[Batch]:

@@ -2,6 +2,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -103,7 +104,7 @@ class DashboardContext:
         if self.scope.city_code:
             parts.append(reference.city(self.scope.city_code).name)
         else:
-            parts.append("全省")
+            parts.append(_("全省"))
         if self.scope.category:
             parts.append(dict(self.categories)[self.scope.category])
         return " · ".join(parts)
@@ -191,7 +192,7 @@ class ChartDownloadView(RoleRequiredMixin, View):
         else:
             chart = None
         if chart is None:
-            raise Http404("没有这张图表。")
+            raise Http404(_("没有这张图表。"))
         content = chart.workbook(batch=dashboard.batch, scope_label=dashboard.scope_label)
         name = f"{chart.title}-{dashboard.scope_label.replace(' · ', '-')}.xlsx"
         return xlsx_response(content, name)

@@ -1,5 +1,6 @@
 // The dashboard's charts: ECharts draws each [data-chart] element from the page's JSON data
 // (json_script "sf-dashboard-data"); no inline script, as the Content Security Policy requires.
+// Every word drawn comes in that data, in the page's language; the script has no text of its own.
 (function () {
   "use strict";
 
@@ -7,11 +8,29 @@
   var COLOURS = ["#1f5fa8", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7a7a7a", "#b8a200"];
   var FONT = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif';
 
-  function option(data) {
+  // The room left of the chart's width for its bars: the value axis's labels and the margins.
+  var AXIS_ROOM = 72;
+  var LABEL_SIZE = 12;
+  var measure = document.createElement("canvas").getContext("2d");
+
+  // The width of the longest piece of a label that cannot be broken: a word (Chinese breaks
+  // between any two characters).
+  function widestWord(labels) {
+    measure.font = LABEL_SIZE + "px " + FONT;
+    var widest = 0;
+    labels.forEach(function (label) {
+      String(label).replace(/[\u2e80-\u9fff\uff00-\uffef]/g, " ").split(/\s+/).forEach(function (word) {
+        widest = Math.max(widest, measure.measureText(word).width);
+      });
+    });
+    return widest;
+  }
+
+  function option(data, width) {
     var categoryAxis = {
       type: "category",
       data: data.labels,
-      axisLabel: { interval: 0, fontSize: 12, hideOverlap: false },
+      axisLabel: { interval: 0, fontSize: LABEL_SIZE, hideOverlap: false },
       axisTick: { alignWithLabel: true }
     };
     var valueAxis = { type: "value", minInterval: 1, splitLine: { lineStyle: { color: "#e5e5e5" } } };
@@ -19,8 +38,18 @@
       categoryAxis.inverse = true;
       categoryAxis.axisLabel.width = 150;
       categoryAxis.axisLabel.overflow = "truncate";
-    } else if (data.labels.length > 8) {
-      categoryAxis.axisLabel.rotate = 40;
+    } else {
+      // Each label wraps within its own bar's width instead of running into the next one; when a
+      // word is wider than that (the English names of the stages are longer than the Chinese),
+      // the labels are turned, as they are when there are many.
+      var band = Math.floor((width - AXIS_ROOM) / data.labels.length) - 8;
+      if (data.labels.length > 8 || widestWord(data.labels) > band) {
+        categoryAxis.axisLabel.rotate = 40;
+      } else {
+        categoryAxis.axisLabel.width = band;
+        categoryAxis.axisLabel.overflow = "break";
+        categoryAxis.axisLabel.lineHeight = LABEL_SIZE + 4;
+      }
     }
     var selected = {};
     var series = data.series.map(function (s) {
@@ -40,7 +69,7 @@
     });
     return {
       title: empty ? {
-        text: "暂无数据", left: "center", top: "middle",
+        text: data.empty, left: "center", top: "middle",
         textStyle: { color: "#8a8a8a", fontSize: 14, fontWeight: "normal" }
       } : undefined,
       color: COLOURS,
@@ -61,18 +90,21 @@
     var source = document.getElementById("sf-dashboard-data");
     if (!source || !window.echarts) { return; }
     var all = JSON.parse(source.textContent);
-    var charts = [];
+    var drawn = [];
     var locale = document.documentElement.lang === "en" ? "EN" : "ZH";
     document.querySelectorAll("[data-chart]").forEach(function (element) {
       var data = all[element.dataset.chart];
       if (!data) { return; }
       var chart = window.echarts.init(element, null, { renderer: "canvas", locale: locale });
-      chart.setOption(option(data));
+      chart.setOption(option(data, element.clientWidth));
       element.dataset.chartReady = "true";
-      charts.push(chart);
+      drawn.push({ chart: chart, data: data, element: element });
     });
     window.addEventListener("resize", function () {
-      charts.forEach(function (chart) { chart.resize(); });
+      drawn.forEach(function (item) {
+        item.chart.setOption(option(item.data, item.element.clientWidth));
+        item.chart.resize();
+      });
     });
   }
 
