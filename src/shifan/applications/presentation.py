@@ -29,6 +29,9 @@ class Cell:
     value: Any
     column: Column
     computed: bool = False
+    # The input's accessible name where the column's label alone would repeat along a row: a yearly
+    # figure names its year, a breakdown amount its service type. Empty: the column's label.
+    label: str = ""
 
 
 @dataclass
@@ -117,6 +120,7 @@ def field_view(
                             value=row_values.get(str(year), ""),
                             column=row,
                             computed=bool(row.computed),
+                            label=f"{row.label} {year}",
                         )
                         for year in form_field.years
                     ],
@@ -134,14 +138,10 @@ def field_view(
         stored = value or {}
         if source is not None:
             for option_key, label in answer_rules.options_for(source):
-                view.breakdown.append(
-                    (
-                        option_key,
-                        label,
-                        _cells(form_field.key, option_key, form_field.columns, stored.get(option_key, {})),
-                        option_key in chosen,
-                    )
-                )
+                cells = _cells(form_field.key, option_key, form_field.columns, stored.get(option_key, {}))
+                for cell in cells:
+                    cell.label = f"{label} {cell.column.label}"
+                view.breakdown.append((option_key, label, cells, option_key in chosen))
     view.comment = comments.get(form_field.key, "")
     if form_field.attachments is not None:
         view.attachments = slot_context(application, form_field, files.get(form_field.key, []), editable)

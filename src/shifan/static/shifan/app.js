@@ -82,6 +82,16 @@
     update();
   }
 
+  // A link that acts as a button (role="button": the bar's menus and the expert's batch menu are
+  // Bootstrap dropdown toggles written as links) answers Space as a button does; a link only
+  // answers Enter, and Space would scroll the page instead (WCAG 2.1.1).
+  document.addEventListener("keydown", function (event) {
+    var link = event.target;
+    if (event.key !== " " || !link.matches || !link.matches('a[role="button"]')) { return; }
+    event.preventDefault();
+    link.click();
+  });
+
   // Forms with data-confirm ask before doing anything irreversible.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -216,10 +216,35 @@
     var wanted = {};
     keys.forEach(function (key) { wanted[key] = true; });
     form.querySelectorAll("[data-conditional]").forEach(function (wrapper) {
-      var on = !!wanted[wrapper.dataset.field];
-      wrapper.hidden = !on;
-      var mark = wrapper.querySelector("[data-required-mark]");
-      if (mark) { mark.hidden = !on; }
+      showConditional(wrapper, !!wanted[wrapper.dataset.field]);
+    });
+    applyConditions();
+  }
+
+  function showConditional(wrapper, on) {
+    wrapper.hidden = !on;
+    var mark = wrapper.querySelector("[data-required-mark]");
+    if (mark) { mark.hidden = !on; }
+  }
+
+  // Where the condition is a choice on this page, the field follows it at once, before the save's
+  // answer: a keyboard user who chooses 是 and presses Tab lands on the field it asks for. A
+  // condition on another page, or on a typed value, waits for the server's list (applyRequired).
+  function applyConditions() {
+    form.querySelectorAll("[data-conditional][data-condition-field]").forEach(function (wrapper) {
+      var controls = form.querySelectorAll('[name="' + wrapper.dataset.conditionField + '"]');
+      var chosen = [];
+      var choosable = controls.length > 0;
+      controls.forEach(function (control) {
+        if (control.type === "radio" || control.type === "checkbox") {
+          if (control.checked) { chosen.push(control.value); }
+        } else if (control.tagName === "SELECT") {
+          chosen.push(control.value);
+        } else {
+          choosable = false;
+        }
+      });
+      if (choosable) { showConditional(wrapper, chosen.indexOf(wrapper.dataset.conditionValue) !== -1); }
     });
   }
 
@@ -263,8 +288,15 @@
     var remove = event.target.closest("[data-remove-row]");
     if (remove) {
       var owner = remove.closest("[data-table]");
-      remove.closest("[data-row]").remove();
+      var row = remove.closest("[data-row]");
+      var neighbour = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
       renumber(owner);
+      // The focus, on the button just removed, goes to the row that took its place (or the one
+      // before it); with no row left, to 添加一行.
+      var target = neighbour ? neighbour.querySelector("input:not([tabindex='-1']), select")
+        : owner.querySelector("[data-add-row]");
+      if (target) { target.focus(); }
       markDirty(owner.dataset.table);
       return;
     }
@@ -306,7 +338,14 @@
         var holder = document.createElement("div");
         holder.innerHTML = html;
         var fresh = holder.querySelector("[data-attachments-for]");
-        if (fresh) { slot.replaceWith(fresh); }
+        if (fresh) {
+          // The focus was on the upload control or a 删除 of the slot replaced: it stays in the
+          // slot, on its upload control (the last file's 删除 once the slot is full).
+          var hadFocus = slot.contains(document.activeElement);
+          slot.replaceWith(fresh);
+          var target = fresh.querySelector("input[type=file]") || fresh.querySelector("[data-remove-attachment]:last-of-type, a:last-of-type");
+          if (hadFocus && target) { target.focus(); }
+        }
         refreshProgress();
       })
       .catch(function (error) {
@@ -342,6 +381,7 @@
     }
     onEdit(event);
     syncBreakdowns();
+    applyConditions();
   });
   form.addEventListener("input", function (event) {
     if (event.target.matches('input[type="text"], input[type="tel"], textarea, input[type="date"]')) { onEdit(event); }
