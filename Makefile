@@ -22,7 +22,7 @@ DEMO_SERVER := $(VENV)/bin/gunicorn shifan.wsgi:application --bind=$(HOST):$(POR
 SERVE_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 VAR_DIR := $(or $(SHIFAN_VAR_DIR),var)
 
-.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages
+.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages upgrade-fixture
 
 help:
 	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT) as deployed (gunicorn, DEBUG off)"
@@ -34,6 +34,7 @@ help:
 	@echo "make bench-dashboard    统计分析 page time with 10,000 applications (province and city officer)"
 	@echo "make bench              deadline-day load under gunicorn: N = 50, 200, 500 applicants, SQLite and PostgreSQL"
 	@echo "make bench-pages        each page's req/s against bare Django: demo size and 10,000 applications, both databases"
+	@echo "make upgrade-fixture REV=<commit>   the release's demo database for tests/test_upgrade.py (docs/operations.md)"
 
 install: system-packages $(VENV)/.installed node_modules/.installed
 
@@ -109,6 +110,13 @@ bench: install
 # PostgreSQL (creates and drops shifan_bench_pages); about 10 minutes, BENCH_ARGS=--quick about 8.
 bench-pages: install
 	SHIFAN_HTTPS=false $(PY) bench/pages.py $(BENCH_ARGS)
+
+# At each release: the demo database the release leaves, on SQLite and PostgreSQL, written to
+# tests/fixtures/upgrade/ for tests/test_upgrade.py (docs/operations.md, Upgrading). Needs PostgreSQL
+# at 127.0.0.1:5432 (user postgres, trust): it creates and drops shifan_upgrade_fixture.
+upgrade-fixture: install
+	@test -n "$(REV)" || { echo "usage: make upgrade-fixture REV=<commit of the release>"; exit 2; }
+	$(PY) tools/upgrade_fixture.py $(REV)
 
 lint: install
 	$(VENV)/bin/ruff check .
