@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from shifan.accounts.models import Role
 from shifan.accounts.services import email_verification_token
@@ -129,12 +130,28 @@ def build_world():
         "sent_file": sent_file,
         "sent_scan": sent_scan,
         "notice": Notice.objects.create(recipient=admin, title="测试通知", url="/"),
+        "failed_task": _failed_mail(),
         "letter": factories.city_letter(batch, "440100"),
         "export_job": _export_job(city, batch),
         "calendar_override": CalendarOverride.objects.create(
             day=date(2027, 1, 1), kind=DayKind.HOLIDAY, created_by=factories.ProvinceOfficerFactory()
         ),
     }
+
+
+def _failed_mail():
+    """A mail the worker could not send (the SMTP server refused the connection)."""
+    return DBTaskResult.objects.create(
+        task_path="shifan.core.mail.deliver_mail",
+        args_kwargs={"args": [], "kwargs": {"subject": "测试通知", "body": "", "to": ["a@example.com"]}},
+        backend_name="default",
+        run_after=get_date_max(),
+        status="FAILED",
+        finished_at=timezone.now(),
+        worker_ids=["worker"],
+        exception_class_path="ConnectionRefusedError",
+        traceback="ConnectionRefusedError: [Errno 111] Connection refused\n",
+    )
 
 
 def _organisation_change(world):
@@ -366,6 +383,9 @@ MATRIX = [
     # Issue 23: the load balancer's and the monitoring's checks, for anyone, without a session.
     ("healthz", "get", None, expect(200)),
     ("readyz", "get", None, expect(200)),
+    # Prometheus' figures: a bare 404 for everyone until SHIFAN_METRICS_TOKEN (or the allowed
+    # addresses) is set, and then only with the token (tests/core/test_metrics.py).
+    ("metrics", "get", None, expect(404)),
     ("set_language", "post", None, expect(302)),
     ("accounts:login", "get", None, expect(302, anonymous=200)),
     ("accounts:logout", "post", None, expect(302)),
@@ -508,6 +528,14 @@ MATRIX = [
     ),
     ("notices", "get", None, expect(200, anonymous=302)),
     ("notice_open", "post", lambda w: {"pk": w["notice"].pk}, expect(404, anonymous=302, admin=302)),
+    # Issue 23: failed background tasks and mails, retried by the province only.
+    ("failed_work", "get", None, PROVINCE_ONLY),
+    (
+        "failed_work_retry",
+        "post",
+        lambda w: {"pk": w["failed_task"].pk},
+        expect(403, anonymous=302, province=302),
+    ),
     ("programs:batch_list", "get", None, expect(200)),
     ("programs:batch_create", "get", None, PROVINCE_ONLY),
     ("programs:batch_detail", "get", lambda w: {"pk": w["batch"].pk}, expect(200)),

@@ -85,9 +85,20 @@ INSTALLED_APPS = [
     "captcha",
 ]
 
+# Prometheus' /metrics (shifan.core.metrics): answered only when one of these is set, 404 otherwise.
+# A bearer token Prometheus sends, and/or the addresses or networks (CIDR) it may ask from.
+SHIFAN_METRICS_TOKEN = os.environ.get("SHIFAN_METRICS_TOKEN", "")
+SHIFAN_METRICS_ALLOWED_ADDRESSES = env_list("SHIFAN_METRICS_ALLOWED_ADDRESSES", [])
+SHIFAN_METRICS = bool(SHIFAN_METRICS_TOKEN or SHIFAN_METRICS_ALLOWED_ADDRESSES)
+
 MIDDLEWARE = [
-    # /healthz and /readyz, answered before the HTTPS redirect, the host check and the session.
+    # /healthz, /readyz and /metrics, answered before the HTTPS redirect, the host check and the session.
     "shifan.core.health.HealthCheckMiddleware",
+    # Before everything that may log: each request's id (X-Request-ID) and its line in the log.
+    "shifan.core.requestlog.RequestIdMiddleware",
+    # Counts and times every request by URL name and status, only while /metrics is on: the
+    # request path pays nothing for figures nobody reads.
+    *(["shifan.core.metrics.RequestMetricsMiddleware"] if SHIFAN_METRICS else []),
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Outside the session and CSRF middleware, so that it sees the cookies they set.
@@ -386,11 +397,27 @@ SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if SHIFAN_HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SHIFAN_HTTPS
 SECURE_HSTS_PRELOAD = SHIFAN_HTTPS
 
-LOGGING = {
+# Logs go to the standard error. SHIFAN_LOG_FORMAT=json writes one JSON object a line, each with
+# the request id, the user's number and the path, and one line more at the end of every request
+# with its status and duration (shifan.core.requestlog); the plain format writes only messages.
+SHIFAN_LOG_FORMAT = os.environ.get("SHIFAN_LOG_FORMAT", "text").strip().lower()
+if SHIFAN_LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured("SHIFAN_LOG_FORMAT must be text or json.")
+LOG_JSON = SHIFAN_LOG_FORMAT == "json"
+LOGGING: dict[str, object] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "shifan.core.requestlog.RequestContextFilter"}},
+    "formatters": {"json": {"()": "shifan.core.requestlog.JsonFormatter"}},
+    "handlers": {
+        "console": (
+            {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request"]}
+            if LOG_JSON
+            else {"class": "logging.StreamHandler"}
+        )
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("SHIFAN_LOG_LEVEL", "WARNING")},
+    "loggers": {"shifan.request": {"level": "INFO" if LOG_JSON else "WARNING"}},
 }
 
 SHIFAN_NAME = _("广东省服务型制造示范管理系统")

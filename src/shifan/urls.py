@@ -3,7 +3,15 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from shifan.core.health import healthz, readyz
-from shifan.core.views import NoticeListView, NoticeOpenView, bench_ceiling, bench_one_query
+from shifan.core.metrics import metrics
+from shifan.core.views import (
+    FailedWorkRetryView,
+    FailedWorkView,
+    NoticeListView,
+    NoticeOpenView,
+    bench_ceiling,
+    bench_one_query,
+)
 from shifan.dashboard.views import HomeView
 
 urlpatterns = [
@@ -11,6 +19,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("notices/", NoticeListView.as_view(), name="notices"),
     path("notices/<int:pk>/open/", NoticeOpenView.as_view(), name="notice_open"),
+    path("system/failed-work/", FailedWorkView.as_view(), name="failed_work"),
+    path("system/failed-work/<uuid:pk>/retry/", FailedWorkRetryView.as_view(), name="failed_work_retry"),
     path("", include("shifan.accounts.urls")),
     path("", include("shifan.programs.urls")),
     path("", include("shifan.applications.urls")),
@@ -25,6 +35,7 @@ urlpatterns = [
     # Answered by core.health.HealthCheckMiddleware before the other middleware; named here.
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
 ]
 
 # A body over the upload limits is refused while Django reads it, before any view: a page in Chinese.

@@ -8,4 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from shifan.core import checks  # noqa: F401  (registers the deploy checks)
+        from shifan.core import checks, taskqueue  # noqa: F401  (the deploy checks; the queue's signals)
+        from shifan.core.audit import register_action_labels
+
+        register_action_labels({"core.task_retried": "重试后台任务", "core.mail_resent": "重新发送邮件"})

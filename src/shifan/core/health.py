@@ -28,10 +28,11 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, storages
 from django.db import connection
-from django.db.models import Case, F, Q, When
-from django.db.models.functions import Greatest
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+
+from shifan.core.metrics import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -97,17 +98,14 @@ def _task_queue() -> tuple[Any, Any] | None:
 
     try:
         from django_tasks_db.backend import DatabaseBackend
-        from django_tasks_db.models import DBTaskResult, get_date_max
+        from django_tasks_db.models import DBTaskResult
     except ImportError:  # pragma: no cover  # the project installs it
         return None
     if not isinstance(task_backends["default"], DatabaseBackend):
         return None
-    # A task is due from when it was queued, or from its run_after when that is later.
-    due_since = Case(
-        When(run_after=get_date_max(), then=F("enqueued_at")),
-        default=Greatest(F("run_after"), F("enqueued_at")),
-    )
-    return DBTaskResult, due_since
+    from shifan.core.taskqueue import due_since
+
+    return DBTaskResult, due_since()
 
 
 def _minutes(seconds: float) -> str:
@@ -193,11 +191,17 @@ def readyz(request: HttpRequest) -> HttpResponse:
     return _headers(response)
 
 
-HEALTH_VIEWS: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": healthz, "/readyz": readyz}
+# /metrics (core.metrics) is answered here too, for the same reasons: Prometheus asks the
+# application's port over plain HTTP, by address, without a session.
+HEALTH_VIEWS: dict[str, Callable[[HttpRequest], HttpResponse]] = {
+    "/healthz": healthz,
+    "/readyz": readyz,
+    "/metrics": metrics,
+}
 
 
 class HealthCheckMiddleware:
-    """Answer /healthz and /readyz before any other middleware (see the module's docstring)."""
+    """Answer /healthz, /readyz and /metrics before any other middleware (see the module's docstring)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -123,3 +123,27 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class TaskRetry(models.Model):
+    """A failed background task queued again by an officer: at most one retry per failed task."""
+
+    failed_task = models.OneToOneField(
+        "django_tasks_database.DBTaskResult",
+        verbose_name=_("失败的任务"),
+        on_delete=models.CASCADE,
+        related_name="shifan_retry",
+    )
+    # The queued task's id; not a foreign key, since a backend other than the database queue keeps no row.
+    retry_task_id = models.CharField(_("重试任务编号"), max_length=64)
+    retried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("重试人"), on_delete=models.PROTECT, related_name="+"
+    )
+    retried_at = models.DateTimeField(_("重试时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("任务重试")
+        verbose_name_plural = _("任务重试")
+
+    def __str__(self) -> str:
+        return f"{self.failed_task_id} → {self.retry_task_id}"

@@ -1,14 +1,20 @@
+from typing import Any
+from uuid import UUID
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View, defaults
 
-from shifan.core import notices
+from shifan.core import failed_work, notices
 from shifan.core.pagination import Paginator
 
 
@@ -33,6 +39,49 @@ class NoticeOpenView(LoginRequiredMixin, View):
         if notice.url and url_has_allowed_host_and_scheme(notice.url, allowed_hosts={request.get_host()}):
             return redirect(notice.url)
         return redirect("notices")
+
+
+class ProvinceOnlyMixin(LoginRequiredMixin):
+    """Let in the province officers only: others get 403, anonymous visitors the login page."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated and not getattr(request.user, "is_province_officer", False):
+            raise PermissionDenied(_("您的角色无权访问此页面。"))
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+
+def _failed_work_filters(source: Any) -> tuple[str, str]:
+    kind = failed_work.MAIL if source.get("kind") == failed_work.MAIL else failed_work.TASKS
+    return kind, source.get("q", "").strip()
+
+
+class FailedWorkView(ProvinceOnlyMixin, View):
+    """The background tasks and mails that failed, newest first, each with its 重试 button."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        kind, query = _failed_work_filters(request.GET)
+        page = Paginator(failed_work.failed_work(kind=kind, query=query), 30).get_page(
+            request.GET.get("page")
+        )
+        rows = [failed_work.FailedRow.of(result) for result in page]
+        return render(
+            request, "core/failed_work.html", {"page": page, "rows": rows, "kind": kind, "query": query}
+        )
+
+
+class FailedWorkRetryView(ProvinceOnlyMixin, View):
+    def post(self, request: HttpRequest, pk: UUID) -> HttpResponse:
+        kind, query = _failed_work_filters(request.POST)
+        try:
+            failed_work.retry_failed_task(actor=request.user, task_result_id=str(pk))
+        except failed_work.RetryRefused as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(
+                request, _("邮件已重新排队发送。") if kind == failed_work.MAIL else _("任务已重新排队执行。")
+            )
+        filters = urlencode({"kind": kind, **({"q": query} if query else {})})
+        return redirect(f"{reverse('failed_work')}?{filters}")
 
 
 def bench_ceiling(request: HttpRequest) -> HttpResponse:
