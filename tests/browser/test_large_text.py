@@ -264,13 +264,14 @@ def min_font_page(
     close_and_report(contexts, watches)
 
 
-def test_pages_fit_with_a_20px_minimum_font_size(live_server: Any, min_font_page: Any) -> None:
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_pages_fit_with_a_20px_minimum_font_size(live_server: Any, min_font_page: Any, language: str) -> None:
     world = build_world()
     base = live_server.url
     problems: list[str] = []
 
     public = min_font_page()
-    sign_in(public.context, base, None)
+    sign_in(public.context, base, None, language)
     public.goto(base + reverse("publicity:public_notices"))
     # The setting is in force: the footer's small print (14 px) is drawn at 20 px.
     size = public.evaluate(
@@ -281,7 +282,7 @@ def test_pages_fit_with_a_20px_minimum_font_size(live_server: Any, min_font_page
         check(public, base + path, name, problems)
 
     applicant = min_font_page()
-    sign_in(applicant.context, base, world["users"]["admin"])
+    sign_in(applicant.context, base, world["users"]["admin"], language)
     for name, path in applicant_pages(world):
         check(applicant, base + path, name, problems)
     assert problems == [], "\n".join(problems)
