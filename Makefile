@@ -22,7 +22,7 @@ DEMO_SERVER := $(VENV)/bin/gunicorn shifan.wsgi:application --bind=$(HOST):$(POR
 SERVE_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 VAR_DIR := $(or $(SHIFAN_VAR_DIR),var)
 
-.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages upgrade-fixture
+.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages bench-crash upgrade-fixture
 
 help:
 	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT) as deployed (gunicorn, DEBUG off)"
@@ -33,6 +33,7 @@ help:
 	@echo "make bench-documents    申报书 PDF/Word seconds per book and pages, a 200-book ZIP export"
 	@echo "make bench-dashboard    统计分析 page time with 10,000 applications (province and city officer)"
 	@echo "make bench              deadline-day load under gunicorn: N = 50, 200, 500 applicants, SQLite and PostgreSQL"
+	@echo "make bench-crash        the deadline day with servers and the worker killed (SIGKILL): nothing acknowledged lost, no task run twice"
 	@echo "make bench-pages        each page's req/s against bare Django: demo size and 10,000 applications, both databases"
 	@echo "make upgrade-fixture REV=<commit>   the release's demo database for tests/test_upgrade.py (docs/operations.md)"
 
@@ -66,7 +67,7 @@ demo: install var $(VAR_DIR)/static/staticfiles.json
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py load_demo
 	@echo "Serving http://$(HOST):$(PORT) (Ctrl-C stops the server and the background worker)"
-	@$(DEMO_ENV) $(PY) manage.py db_worker --no-reload --queue-name '*' >$(VAR_DIR)/worker.log 2>&1 & worker=$$!; \
+	@$(DEMO_ENV) $(PY) manage.py run_worker --no-reload --queue-name '*' >$(VAR_DIR)/worker.log 2>&1 & worker=$$!; \
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	$(DEMO_ENV) $(DEMO_SERVER)
 
@@ -117,6 +118,11 @@ bench-pages: install
 upgrade-fixture: install
 	@test -n "$(REV)" || { echo "usage: make upgrade-fixture REV=<commit of the release>"; exit 2; }
 	$(PY) tools/upgrade_fixture.py $(REV)
+
+# The deadline-day load with gunicorn and the task worker killed at random moments, SQLite and
+# PostgreSQL (creates and drops shifan_bench_crash); BENCH_ARGS="--databases sqlite --kills 4" for less.
+bench-crash: install
+	SHIFAN_HTTPS=false $(PY) bench/crash.py $(BENCH_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

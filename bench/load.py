@@ -326,7 +326,14 @@ def build_applicants(world: dict[str, Any], size: int, serial: int) -> list[dict
     from django.db import transaction
     from django.urls import reverse
 
-    from shifan.accounts.models import Membership, Organisation, OrganisationNature, Role, User
+    from shifan.accounts.models import (
+        Membership,
+        Organisation,
+        OrganisationNature,
+        Role,
+        User,
+        VerificationState,
+    )
     from shifan.applications import services
     from shifan.core import reference, uscc
     from shifan.demo.loader import complete_application
@@ -348,6 +355,8 @@ def build_applicants(world: dict[str, Any], size: int, serial: int) -> list[dict
                 contact_name="联系人",
                 contact_phone="020-83133359",
                 contact_email=f"bench-org{number}@example.com",
+                # Verified by its city, as an organisation must be to submit.
+                verification_state=VerificationState.VERIFIED,
             )
             # No password: the clients hold sessions, and argon2 would make building 500 slow.
             user = User.objects.create_user(

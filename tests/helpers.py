@@ -55,8 +55,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_worker(database, *, worker_id=None, environment=None):
-    """Start one `db_worker --batch` process over the queued tasks, as `make demo` and production run
-    it beside the web processes, on the test database (SQLite or PostgreSQL, whichever the suite runs
+    """Start one `run_worker --batch` process over the queued tasks (django-tasks-db's `db_worker`
+    with the recovery of abandoned tasks), as `make demo` and production run it beside the web
+    processes, on the test database (SQLite or PostgreSQL, whichever the suite runs
     on). It exits once no task is ready."""
     from django.conf import settings
 
@@ -75,7 +76,15 @@ def start_worker(database, *, worker_id=None, environment=None):
     else:
         env.pop("DATABASE_URL", None)
         env["SHIFAN_SQLITE_PATH"] = str(database["NAME"])
-    command = [sys.executable, "manage.py", "db_worker", "--batch", "--queue-name", "*", "--no-startup-delay"]
+    command = [
+        sys.executable,
+        "manage.py",
+        "run_worker",
+        "--batch",
+        "--queue-name",
+        "*",
+        "--no-startup-delay",
+    ]
     command += ["--interval", "0.1"]  # a locked SQLite database is tried again this soon
     if worker_id:
         command += ["--worker-id", worker_id]

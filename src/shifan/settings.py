@@ -345,6 +345,9 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# For the file-based backend (django.core.mail.backends.filebased.EmailBackend): the crash benchmark
+# counts the mails sent.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shifan@localhost")
 
 # Background tasks: the database is the queue (one worker beside the web server in the demo,
@@ -365,6 +368,10 @@ SHIFAN_RENDER_BOOKS_ON_SUBMIT = env_bool(
 # task started or finished meanwhile; the queue is behind when its oldest due task waited this long.
 SHIFAN_READY_WORKER_MINUTES = int(os.environ.get("SHIFAN_READY_WORKER_MINUTES", "10"))
 SHIFAN_READY_QUEUE_MINUTES = int(os.environ.get("SHIFAN_READY_QUEUE_MINUTES", "15"))
+# A task RUNNING this long on a worker of another host (whose process cannot be looked at) counts as
+# abandoned and is queued again (shifan.core.workers). Longer than any task: a bulk export that
+# still progresses (documents.exports.STALLED_AFTER, 10 minutes without a book) is left to its run.
+SHIFAN_TASK_LEASE_MINUTES = int(os.environ.get("SHIFAN_TASK_LEASE_MINUTES", "30"))
 # Processes a bulk export renders its PDFs in (each about a second per book): every core by default.
 SHIFAN_EXPORT_PROCESSES = max(1, int(os.environ.get("SHIFAN_EXPORT_PROCESSES") or os.cpu_count() or 1))
 

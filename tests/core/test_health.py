@@ -117,7 +117,7 @@ def test_readyz_reads_the_workers_heartbeat_and_the_queues_age_from_the_task_tab
     assert response.status_code == 503
     assert checks_of(response)["worker"] is False
     assert checks_of(response)["queue"] is True
-    assert "db_worker" in response.content.decode()
+    assert "run_worker" in response.content.decode()
 
     # A task finished two minutes ago: the worker runs, only slowly.
     finished = _queue_mail_waiting(minutes=3)

@@ -220,7 +220,7 @@ def test_a_job_whose_officer_lost_the_city_fails_with_the_reason(
     city_officer.save(update_fields=["city_code"])
     from shifan.documents.tasks import build_export
 
-    assert build_export.call(job_id=job.pk) == ExportState.FAILED
+    assert build_export.enqueue(job_id=job.pk).return_value == ExportState.FAILED
     job.refresh_from_db()
     assert job.error == "地市工信局只能导出本市（深圳市）的申报书。"
 

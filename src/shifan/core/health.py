@@ -153,7 +153,7 @@ def check_tasks() -> dict[str, tuple[bool, str]]:
             else (
                 False,
                 f"有任务等待 {_minutes(waited)}，最近 {window} 内没有任务开始或完成："
-                "后台任务进程（db_worker）可能没有运行",
+                "后台任务进程（run_worker）可能没有运行",
             )
         )
     return {"worker": worker_check, "queue": queue_check}

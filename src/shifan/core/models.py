@@ -147,3 +147,21 @@ class TaskRetry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failed_task_id} → {self.retry_task_id}"
+
+
+class DeliveredMail(models.Model):
+    """The mark of a mail task that sent its mail (`core.mail.deliver_mail`), written in the
+    transaction that is open while the mail is handed to the mail server: a task run again
+    (its worker killed before the queue recorded it as done) finds the mark and sends nothing."""
+
+    task_id = models.CharField(_("任务"), max_length=64, unique=True)
+    sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+
+    objects: models.Manager["DeliveredMail"] = models.Manager()
+
+    class Meta:
+        verbose_name = _("已发送邮件")
+        verbose_name_plural = _("已发送邮件")
+
+    def __str__(self) -> str:
+        return self.task_id

@@ -32,7 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.core.files import File
 from django.db import IntegrityError, connections, transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from openpyxl import Workbook
@@ -279,16 +279,24 @@ def delete_expired_exports(now: Any = None) -> int:
     return deleted + stale
 
 
-def run_export(job_id: int, *, processes: int) -> str:
+def run_export(job_id: int, *, processes: int, rerun: bool = False, earlier_run_gone: bool = False) -> str:
     """Build and store the ZIP of a queued job; return the state it ends in.
 
+    A task run again (`rerun`: its earlier worker was killed) also takes a job left RUNNING, and
+    builds it from the start, if that earlier run is known to be gone or the job has not
+    progressed for `STALLED_AFTER`; a job still progressing is left to the run that moves it.
     Every exception ends the job as failed with a message for the officer; unexpected ones are
     raised again after that, so the task queue records the traceback too.
     """
     delete_expired_exports()
     started = timezone.now()
-    claimed = ExportJob.objects.filter(pk=job_id, state=ExportState.QUEUED).update(
-        state=ExportState.RUNNING, started_at=started, progressed_at=started
+    takes = Q(state=ExportState.QUEUED)
+    if rerun and earlier_run_gone:
+        takes |= Q(state=ExportState.RUNNING)
+    elif rerun:
+        takes |= Q(state=ExportState.RUNNING, progressed_at__lt=started - STALLED_AFTER[ExportState.RUNNING])
+    claimed = ExportJob.objects.filter(takes, pk=job_id).update(
+        state=ExportState.RUNNING, started_at=started, progressed_at=started, done=0
     )
     if not claimed:  # already run, or deleted before its turn
         return ""
