@@ -99,3 +99,61 @@ def test_password_reset_form_queues_its_mail():
     from shifan.accounts.views import PasswordResetView
 
     assert PasswordResetView.form_class.send_mail is not DjangoForm.send_mail
+
+
+@pytest.fixture
+def database_queue(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_a_mail_is_queued_in_the_transaction_that_causes_it(
+    database_queue, db, django_capture_on_commit_callbacks
+):
+    """With the database queue the task's row is written with the data: nothing waits for an
+    on-commit callback, which a process killed right after the commit would never run."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from shifan.core.mail import queue_mail
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        queue_mail(to=["a@example.com"], subject="测试", template="accounts/mail/claim_filed.txt", context={})
+        assert DBTaskResult.objects.filter(task_path="shifan.core.mail.deliver_mail").count() == 1
+    assert callbacks == []
+
+    def queue_then_fail() -> None:
+        with transaction.atomic():
+            queue_mail(
+                to=["b@example.com"], subject="撤销", template="accounts/mail/claim_filed.txt", context={}
+            )
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        queue_then_fail()
+    assert DBTaskResult.objects.filter(task_path="shifan.core.mail.deliver_mail").count() == 1
+
+
+def test_a_mail_task_run_again_sends_nothing(database_queue, db, mailoutbox):
+    """A mail task run a second time (its worker killed before the queue recorded it as done, then
+    requeued: core.workers) finds the mark of the first run and sends nothing."""
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    result = deliver_mail.enqueue(subject="通知", body="正文", to=["a@example.com"])
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test",
+        excluded_queue_names=[],
+    )
+    row = DBTaskResult.objects.get(pk=result.id)
+    worker.run_task(row)
+    assert len(mailoutbox) == 1
+    DBTaskResult.objects.filter(pk=result.id).update(status="RUNNING", finished_at=None)
+    worker.run_task(DBTaskResult.objects.get(pk=result.id))
+    assert len(mailoutbox) == 1
+    assert DBTaskResult.objects.get(pk=result.id).status == "SUCCESSFUL"

@@ -150,9 +150,9 @@ class TaskRetry(models.Model):
 
 
 class DeliveredMail(models.Model):
-    """The mark of a mail task that sent its mail (`core.mail.deliver_mail`), written in the
-    transaction that is open while the mail is handed to the mail server: a task run again
-    (its worker killed before the queue recorded it as done) finds the mark and sends nothing."""
+    """The mark of a mail task that sent its mail (`core.mail.deliver_mail`), written as soon as
+    the mail server has taken it: a task run again (its worker killed before the queue recorded it
+    as done) finds the mark and sends nothing."""
 
     task_id = models.CharField(_("任务"), max_length=64, unique=True)
     sent_at = models.DateTimeField(_("发送时间"), auto_now_add=True)

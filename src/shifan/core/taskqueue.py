@@ -8,16 +8,19 @@
   its id anyway.
 - `TASK_NAMES` names each task in Chinese for the officers' failed-work page.
 - `due_since()` is the moment a waiting task became due, read by /readyz and /metrics.
+- `enqueue_with_transaction()` queues a task as part of the data that causes it.
 """
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Case, F, When
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Greatest
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django_tasks.signals import task_finished, task_started
+from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from shifan.core import requestlog
@@ -31,6 +34,22 @@ TASK_NAMES = {
     "shifan.documents.tasks.build_export": "申报书批量导出",
     "shifan.documents.tasks.make_submitted_book": "生成提交版申报书 PDF",
 }
+
+
+def enqueue_with_transaction(task: Any, *, robust: bool = False, **kwargs: Any) -> None:
+    """Queue `task` with `kwargs` for when the open transaction commits, and never without it.
+
+    With the database backend the task's row is written now, in the transaction: it commits (and
+    becomes visible to the workers) with the data that caused it, or rolls back with it, so a
+    process killed between the commit and an `on_commit` callback cannot lose the task (a mail
+    never sent, a book never made: `make bench-crash`). Another backend (the tests' immediate one
+    runs the task at once) is asked once the transaction commits, as `transaction.on_commit` does;
+    `robust` then logs a failure to queue instead of raising it.
+    """
+    if isinstance(task.get_backend(), DatabaseBackend):
+        task.enqueue(**kwargs)
+    else:
+        transaction.on_commit(lambda: task.enqueue(**kwargs), robust=robust)
 
 
 def task_name(task_path: str) -> str:

@@ -43,6 +43,7 @@ from shifan.applications.selectors import applications_visible_to
 from shifan.core import reference
 from shifan.core.services import record_event
 from shifan.core.sheets import body_row, header_row, title_row, workbook_bytes
+from shifan.core.taskqueue import enqueue_with_transaction
 from shifan.documents import rendered
 from shifan.documents.models import (
     ACTIVE_STATES,
@@ -260,14 +261,14 @@ def request_export(*, actor: User, batch: Batch, city_code: str, category: str) 
             city_code=city_code,
             after={"batch": batch.pk, "city_code": city_code, "category": category, "total": count},
         )
-        transaction.on_commit(lambda: _enqueue(job.pk))
+        _enqueue(job.pk)
     return job, True
 
 
 def _enqueue(job_id: int) -> None:
     from shifan.documents.tasks import build_export
 
-    build_export.enqueue(job_id=job_id)
+    enqueue_with_transaction(build_export, job_id=job_id)
 
 
 def delete_expired_exports(now: Any = None) -> int:

@@ -44,6 +44,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
+from shifan.core.taskqueue import enqueue_with_transaction
 from shifan.documents.models import RenderedBook
 
 if TYPE_CHECKING:
@@ -178,17 +179,18 @@ def submitted_book_file(snapshot: Snapshot, extension: str) -> RenderedBook:
 
 
 def queue_submitted_books(snapshot: Snapshot) -> None:
-    """Queue the making of a just-submitted snapshot's books, once its transaction commits.
+    """Queue the making of a just-submitted snapshot's books, with its transaction.
 
-    Robust on commit: a queue that cannot be reached is logged and leaves the book to its first
-    download; the submission is committed by then and stays so.
+    The database queue's row commits with the submission. Another queue is asked on commit,
+    robustly: one that cannot be reached is logged and leaves the book to its first download; the
+    submission is committed by then and stays so.
     """
     if not settings.SHIFAN_RENDER_BOOKS_ON_SUBMIT:
         return
     from shifan.documents.tasks import make_submitted_book
 
     snapshot_id = snapshot.pk
-    transaction.on_commit(lambda: make_submitted_book.enqueue(snapshot_id=snapshot_id), robust=True)
+    enqueue_with_transaction(make_submitted_book, robust=True, snapshot_id=snapshot_id)
 
 
 def make_submitted_books(snapshot_id: int) -> list[str]:
