@@ -268,7 +268,7 @@ def check(
     snapshots, broken_snapshots, unreadable_books = check_snapshots()
     tasks = check_tasks()
     mails = check_mails(Path(scratch) / "mail")
-    duplicated_books, books = check_books()
+    duplicated_books, books, snapshots_without_book = check_books()
     export_state = check_export(export)
     return {
         "acknowledged_writes": lost["saves_confirmed"] + lost["submissions_confirmed"],
@@ -279,6 +279,7 @@ def check(
         "snapshots": snapshots,
         "broken_snapshots": broken_snapshots,
         "books": books,
+        "snapshots_without_book": snapshots_without_book,
         "unreadable_books": unreadable_books,
         "tasks": tasks,
         "tasks_not_successful": sum(count for status, count in tasks.items() if status != "SUCCESSFUL"),
@@ -295,26 +296,14 @@ def check(
 def check_snapshots() -> tuple[int, int, int]:
     """Return the snapshots, those not whole, and the stored books that are not readable PDFs."""
     from shifan.applications.models import ApplicationState, Snapshot
-    from shifan.applications.services import snapshot_digest
+    from shifan.applications.services import digest_of
     from shifan.documents.models import RenderedBook
 
     broken = 0
     snapshots = Snapshot.objects.select_related("application")
     for snapshot in snapshots:
-        payload = {
-            "number": snapshot.number,
-            "sequence": snapshot.sequence,
-            "answers": snapshot.answers,
-            "attachments": [{k: v for k, v in a.items() if k != "id"} for a in snapshot.attachments],
-            "spec": {
-                "key": snapshot.spec_key,
-                "version": snapshot.spec_version,
-                "digest": snapshot.spec_digest,
-            },
-            "unit": snapshot.unit,
-        }
+        whole = digest_of(snapshot) == snapshot.digest and bool(snapshot.answers and snapshot.number)
         application = snapshot.application
-        whole = snapshot_digest(payload) == snapshot.digest and bool(snapshot.answers and snapshot.number)
         if not whole or application.number != snapshot.number or application.state == ApplicationState.DRAFT:
             broken += 1
             print(f"  BROKEN snapshot {snapshot.pk} of application {application.pk}", flush=True)
@@ -368,10 +357,13 @@ def check_mails(folder: Path) -> dict[str, int]:
     }
 
 
-def check_books() -> tuple[int, int]:
-    """Return the book files stored beyond one per snapshot and format, and the books stored."""
+def check_books() -> tuple[int, int, int]:
+    """Return the book files stored beyond one per snapshot and format, the books stored, and the
+    snapshots with no PDF book (its task lost, or never queued)."""
     from django.conf import settings
+    from django.db.models import Exists, OuterRef
 
+    from shifan.applications.models import Snapshot
     from shifan.documents.models import RenderedBook
 
     files = Counter(path.name for path in (Path(settings.MEDIA_ROOT) / "books").rglob("*") if path.is_file())
@@ -379,7 +371,9 @@ def check_books() -> tuple[int, int]:
     # A book's file is named by its snapshot's digest and key: a second file for the same book
     # would have Django's random suffix, so it counts as a file no row names.
     extra = sum(files.values()) - sum(min(files[name], 1) for name in names)
-    return extra, RenderedBook.objects.count()
+    pdf = RenderedBook.objects.filter(snapshot=OuterRef("pk"), extension="pdf")
+    without = Snapshot.objects.exclude(Exists(pdf)).count()
+    return extra, RenderedBook.objects.count(), without
 
 
 def check_export(job_id: int) -> str:
@@ -403,7 +397,8 @@ def print_summary(figures: dict[str, Any]) -> None:
         f"{figures['submissions_acknowledged']} submissions), lost {figures['lost_writes']}; "
         f"stored but unconfirmed {figures['unconfirmed_but_stored']}",
         f"  snapshots {figures['snapshots']}, broken {figures['broken_snapshots']}; "
-        f"books {figures['books']}, unreadable {figures['unreadable_books']}; export {figures['export']}",
+        f"books {figures['books']}, snapshots without one {figures['snapshots_without_book']}, unreadable "
+        f"{figures['unreadable_books']}; export {figures['export']}",
         f"  queue drained in {figures['drain_seconds']} s, tasks requeued by the sweep "
         f"{figures['tasks_requeued']}; tasks {figures['tasks']}",
         f"  mails queued {figures['mails_queued']}, sent {figures['mails_sent']}, missing "

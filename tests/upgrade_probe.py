@@ -29,7 +29,7 @@ from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from shifan.applications.models import Snapshot  # noqa: E402
-from shifan.applications.services import snapshot_digest  # noqa: E402
+from shifan.applications.services import digest_of  # noqa: E402
 from shifan.documents import verification  # noqa: E402
 
 
@@ -55,23 +55,11 @@ def unapplied_migrations() -> list[str]:
 def snapshots_whose_digest_differs() -> list[str]:
     """Return the submitted versions whose content no longer gives their digest.
 
-    The payload is the one `applications.services.submit_application` hashes.
+    The digest is worked out as `applications.services.submit_application` made it.
     """
     differing = []
     for snapshot in Snapshot.objects.order_by("id"):
-        payload = {
-            "number": snapshot.number,
-            "sequence": snapshot.sequence,
-            "answers": snapshot.answers,
-            "attachments": [{k: v for k, v in a.items() if k != "id"} for a in snapshot.attachments],
-            "spec": {
-                "key": snapshot.spec_key,
-                "version": snapshot.spec_version,
-                "digest": snapshot.spec_digest,
-            },
-            "unit": snapshot.unit,
-        }
-        if snapshot_digest(payload) != snapshot.digest:
+        if digest_of(snapshot) != snapshot.digest:
             differing.append(f"{snapshot.number} #{snapshot.sequence}")
     return differing
 

@@ -440,6 +440,42 @@ def snapshot_digest(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def snapshot_payload(
+    *,
+    number: str,
+    sequence: int,
+    answers: dict[str, Any],
+    attachments: list[dict[str, Any]],
+    spec: dict[str, Any],
+    unit: dict[str, Any],
+) -> dict[str, Any]:
+    """What a submitted version's digest is made of (the attachments' records without their ids)."""
+    return {
+        "number": number,
+        "sequence": sequence,
+        "answers": answers,
+        "attachments": [{k: v for k, v in a.items() if k != "id"} for a in attachments],
+        "spec": spec,
+        "unit": unit,
+    }
+
+
+def digest_of(snapshot: Snapshot) -> str:
+    """Work a stored version's digest out again from what it holds (equal to `snapshot.digest`
+    while nothing it holds has changed)."""
+    spec = {"key": snapshot.spec_key, "version": snapshot.spec_version, "digest": snapshot.spec_digest}
+    return snapshot_digest(
+        snapshot_payload(
+            number=snapshot.number,
+            sequence=snapshot.sequence,
+            answers=snapshot.answers,
+            attachments=snapshot.attachments,
+            spec=spec,
+            unit=snapshot.unit,
+        )
+    )
+
+
 # What a resubmission after a return keeps from the earlier submission: who the applicant is and
 # where it is registered. The contact is taken anew.
 KEPT_ON_RESUBMISSION = ("name", "credit_code", "nature", "city_code", "county_code", "region_key", "address")
@@ -498,14 +534,14 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
     batch = application.batch
     sequence = (latest.sequence if latest else 0) + 1
     now = timezone.now()
-    payload = {
-        "number": application.number,
-        "sequence": sequence,
-        "answers": answers,
-        "attachments": [{k: v for k, v in a.items() if k != "id"} for a in attachments],
-        "spec": {"key": batch.spec_key, "version": batch.spec_version, "digest": batch.spec_digest},
-        "unit": unit,
-    }
+    payload = snapshot_payload(
+        number=application.number,
+        sequence=sequence,
+        answers=answers,
+        attachments=attachments,
+        spec={"key": batch.spec_key, "version": batch.spec_version, "digest": batch.spec_digest},
+        unit=unit,
+    )
     snapshot = Snapshot.objects.create(
         application=application,
         sequence=sequence,
