@@ -1,6 +1,6 @@
 """Two workers on one queue, as the several-server layout runs them (docs/deployment.md).
 
-Two `db_worker` processes started together take tasks from the same database queue: each of 40
+Two `run_worker` processes started together take tasks from the same database queue: each of 40
 tasks runs exactly once (one mark each, all results successful), and both workers have taken part,
 so the claim of a task (django-tasks-db's locked read, SELECT … FOR UPDATE SKIP LOCKED on
 PostgreSQL; SQLite's single writer here) is what kept them apart. On SQLite and on PostgreSQL,

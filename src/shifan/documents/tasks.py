@@ -1,4 +1,4 @@
-"""Background work in the worker (`db_worker`), not in the request: bulk exports, and the books of
+"""Background work in the worker (`run_worker`), not in the request: bulk exports, and the books of
 submitted versions."""
 
 from typing import Any
