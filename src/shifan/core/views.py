@@ -5,15 +5,15 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View, defaults
 
+from shifan.accounts.views import ProvinceMixin
 from shifan.core import failed_work, notices
 from shifan.core.pagination import Paginator
 
@@ -41,21 +41,12 @@ class NoticeOpenView(LoginRequiredMixin, View):
         return redirect("notices")
 
 
-class ProvinceOnlyMixin(LoginRequiredMixin):
-    """Let in the province officers only: others get 403, anonymous visitors the login page."""
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.user.is_authenticated and not getattr(request.user, "is_province_officer", False):
-            raise PermissionDenied(_("您的角色无权访问此页面。"))
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
-
-
 def _failed_work_filters(source: Any) -> tuple[str, str]:
     kind = failed_work.MAIL if source.get("kind") == failed_work.MAIL else failed_work.TASKS
     return kind, source.get("q", "").strip()
 
 
-class FailedWorkView(ProvinceOnlyMixin, View):
+class FailedWorkView(ProvinceMixin, View):
     """The background tasks and mails that failed, newest first, each with its 重试 button."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -69,7 +60,7 @@ class FailedWorkView(ProvinceOnlyMixin, View):
         )
 
 
-class FailedWorkRetryView(ProvinceOnlyMixin, View):
+class FailedWorkRetryView(ProvinceMixin, View):
     def post(self, request: HttpRequest, pk: UUID) -> HttpResponse:
         kind, query = _failed_work_filters(request.POST)
         try:
