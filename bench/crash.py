@@ -58,19 +58,9 @@ REQUEUED = re.compile(r"Requeued (\d+) of \d+ abandoned tasks")
 
 
 def parse_arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100", help="applicant count (default 100)")
-    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql or both")
+    parser = load.deadline_day_arguments(__doc__.splitlines()[0], sizes="100", readers=5, officers=2)
     parser.add_argument("--kills", type=int, default=8, help="SIGKILLs per database (default 8)")
-    parser.add_argument("--seconds", type=float, default=20, help="seconds of autosaving (default 20)")
-    parser.add_argument("--autosave-interval", type=float, default=5, help="seconds between saves (5)")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker, gthread (default 4)")
-    parser.add_argument("--readers", type=int, default=5, help="public notice readers (default 5)")
-    parser.add_argument("--officers", type=int, default=2, help="officers reading lists (default 2)")
-    parser.add_argument("--connections", type=int, default=64, help="client connection limit (64)")
     parser.add_argument("--seed", type=int, default=None, help="the killer's random seed")
-    parser.add_argument("--database", help=argparse.SUPPRESS)  # the child process: one database
     return parser.parse_args()
 
 

@@ -65,20 +65,32 @@ TARGETS = {"autosave_p99_ms_at_200": 150, "notice_ratio": 0.5}
 TIMEOUT_SECONDS = 30
 
 
-def parse_arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="50,200,500", help="applicant counts (default 50,200,500)")
+def deadline_day_arguments(
+    description: str, *, sizes: str, readers: int, officers: int
+) -> argparse.ArgumentParser:
+    """Return a parser of the deadline day's options (this benchmark's and bench/crash.py's)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--sizes", default=sizes, help=f"applicant counts (default {sizes})")
     parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql or both")
     parser.add_argument("--seconds", type=float, default=20, help="seconds per phase (default 20)")
     parser.add_argument("--autosave-interval", type=float, default=5, help="seconds between saves (5)")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker, gthread (default 4)")
-    parser.add_argument("--readers", type=int, default=10, help="public notice readers (default 10)")
-    parser.add_argument("--officers", type=int, default=4, help="officers reading lists (default 4)")
-    parser.add_argument("--capacity-seconds", type=float, default=10, help="seconds per page alone (10)")
-    parser.add_argument("--capacity-clients", type=int, default=16, help="clients per page alone (16)")
+    parser.add_argument(
+        "--readers", type=int, default=readers, help=f"public notice readers (default {readers})"
+    )
+    parser.add_argument(
+        "--officers", type=int, default=officers, help=f"officers reading lists (default {officers})"
+    )
     parser.add_argument("--connections", type=int, default=64, help="client connection limit (64)")
     parser.add_argument("--database", help=argparse.SUPPRESS)  # the child process: one database
+    return parser
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = deadline_day_arguments(__doc__.splitlines()[0], sizes="50,200,500", readers=10, officers=4)
+    parser.add_argument("--capacity-seconds", type=float, default=10, help="seconds per page alone (10)")
+    parser.add_argument("--capacity-clients", type=int, default=16, help="clients per page alone (16)")
     return parser.parse_args()
 
 
