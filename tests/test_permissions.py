@@ -942,7 +942,42 @@ MATRIX = [
         lambda w: {"key": "funnel"},
         expect(403, anonymous=302, city=200, other_city=200, province=200),
     ),
+    # Issue 24: the API's clients, managed by the province; the API itself answers a client's
+    # token only (tests/api/test_permissions.py has its matrix by client), so a session gets 401.
+    ("api_clients:list", "get", None, PROVINCE_ONLY),
+    ("api_clients:create", "get", None, PROVINCE_ONLY),
+    ("api_clients:detail", "get", lambda w: {"pk": _api_client(w).pk}, PROVINCE_ONLY),
+    ("api_clients:revoke", "get", lambda w: {"pk": _api_client(w).pk}, PROVINCE_ONLY),
+    ("api:schema", "get", None, expect(200)),
+    ("api:docs", "get", None, expect(200)),
+    ("api:batches", "get", None, expect(401)),
+    ("api:batch", "get", lambda w: {"pk": w["batch"].pk}, expect(401)),
+    ("api:national_recommendation", "get", lambda w: {"pk": w["batch"].pk}, expect(401)),
+    ("api:applications", "get", None, expect(401)),
+    ("api:application", "get", lambda w: {"pk": w["sent"].pk}, expect(401)),
+    ("api:credit_checks", "post", lambda w: {"pk": w["sent"].pk}, expect(401)),
+    ("api:decisions", "post", lambda w: {"pk": w["sent"].pk}, expect(401)),
+    ("api:announcements", "get", None, expect(401)),
+    ("api:announcement", "get", lambda w: {"pk": w["announcement"].pk}, expect(401)),
 ]
+
+
+def _api_client(world):
+    """A city client of 广州, created by a province officer (its token is not needed here)."""
+    from shifan.api.models import ApiClient
+    from shifan.api.services import create_client
+
+    client = ApiClient.objects.first()
+    if client is None:
+        client, _token = create_client(
+            actor=factories.ProvinceOfficerFactory(),
+            name="广州市企业库",
+            role="city",
+            city_code="440100",
+            can_write=False,
+            valid_days=30,
+        )
+    return client
 
 
 # Pages anyone may see, kept a minute by browsers and proxies when a visitor without a session

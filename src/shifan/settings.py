@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "shifan.tracking",
     "shifan.documents",
     "shifan.dashboard",
+    "shifan.api",
     "shifan.demo",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -83,7 +84,41 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "captcha",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
+
+# The open API (/api/v1/, docs/api.md, docs/decisions/0020-rest-api.md): clients authenticate with
+# their bearer token only (no session, so no CSRF), answers are JSON, errors problem+json.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["shifan.api.authentication.ClientTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["shifan.api.permissions.IsClient"],
+    "DEFAULT_THROTTLE_CLASSES": ["shifan.api.throttling.ClientRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "shifan.api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "广东省服务型制造示范 开放接口",
+    "DESCRIPTION": "征集批次、申报书、认定通告与国家级遴选推荐的只读接口，以及信用核查结果、地市处理两项写入。"
+    "令牌由省工信厅在“接口客户端”页面签发。",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its page describe the contract, not data: readable without a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# Calls a client may make, per second, minute, hour or day ("120/min"); 429 with Retry-After beyond.
+SHIFAN_API_RATE = os.environ.get("SHIFAN_API_RATE", "120/min")
 
 # Prometheus' /metrics (shifan.core.metrics): answered only when one of these is set, 404 otherwise.
 # A bearer token Prometheus sends, and/or the addresses or networks (CIDR) it may ask from.

@@ -31,6 +31,8 @@ urlpatterns = [
     path("", include("shifan.cases.urls")),
     path("", include("shifan.documents.urls")),
     path("", include("shifan.dashboard.urls")),
+    path("api/v1/", include("shifan.api.urls")),
+    path("", include("shifan.api.page_urls")),
     path("captcha/", include("captcha.urls")),
     # Answered by core.health.HealthCheckMiddleware before the other middleware; named here.
     path("healthz", healthz, name="healthz"),

@@ -285,7 +285,10 @@ def accounts_visible_to(user: User, *, role: str = "", query: str = "") -> Query
     """Return officer and expert accounts for a province officer; nothing for anyone else."""
     if not user.is_province_officer:
         return User.objects.none()
-    queryset = User.objects.exclude(role=Role.APPLICANT).select_related("expert_profile")
+    # API clients' accounts (shifan.api) are managed on the clients' pages, not here.
+    queryset = (
+        User.objects.exclude(role=Role.APPLICANT).filter(api_client=None).select_related("expert_profile")
+    )
     if role:
         queryset = queryset.filter(role=role)
     if query:

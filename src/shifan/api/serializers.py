@@ -1,0 +1,244 @@
+"""What the API answers: the fields the pages show, never the experts' or objectors' identities."""
+
+from typing import Any
+
+import yaml
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from shifan.applications.models import Application, ApplicationState
+from shifan.programs.models import Batch
+from shifan.publicity.models import Announcement, DemonstrationUnit
+from shifan.reviews.models import CityAction, CityDecision
+
+
+class BatchSerializer(serializers.ModelSerializer[Batch]):
+    class Meta:
+        model = Batch
+        fields = [
+            "id",
+            "name",
+            "application_year",
+            "opens_at",
+            "closes_at",
+            "city_deadline",
+            "spec_key",
+            "spec_version",
+            "spec_digest",
+            "quotas",
+            "updated_at",
+        ]
+
+
+class BatchDetailSerializer(BatchSerializer):
+    spec_yaml = serializers.CharField(source="spec_text", help_text="申报规格的 YAML 原文")
+    spec = serializers.SerializerMethodField(help_text="申报规格 YAML 解析后的内容")
+
+    class Meta(BatchSerializer.Meta):
+        fields = [*BatchSerializer.Meta.fields, "spec_yaml", "spec"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_spec(self, batch: Batch) -> Any:
+        return yaml.safe_load(batch.spec_text)
+
+
+class ApplicationSerializer(serializers.ModelSerializer[Application]):
+    category_name = serializers.SerializerMethodField()
+    state_name = serializers.CharField(source="get_state_display")
+    city_name = serializers.CharField()
+    eligibility_summary = serializers.DictField(child=serializers.IntegerField(), help_text="资格预审各结果的条数")
+    recommendation_rank = serializers.SerializerMethodField(help_text="地市推荐排序（未推荐为 null）")
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "number",
+            "batch",
+            "category",
+            "category_name",
+            "state",
+            "state_name",
+            "unit_name",
+            "credit_code",
+            "city_code",
+            "city_name",
+            "submitted_at",
+            "updated_at",
+            "eligibility_summary",
+            "recommendation_rank",
+        ]
+
+    def get_category_name(self, application: Application) -> str:
+        names: dict[tuple[int, str], str] = self.context.get("category_names", {})
+        return names.get((application.batch_id, application.category), application.category)
+
+    def get_recommendation_rank(self, application: Application) -> int | None:
+        recommendation = getattr(application, "recommendation", None)
+        return recommendation.rank if recommendation is not None else None
+
+
+class SnapshotSerializer(serializers.Serializer[Any]):
+    sequence = serializers.IntegerField()
+    submitted_at = serializers.DateTimeField()
+    digest = serializers.CharField()
+    spec_version = serializers.CharField()
+    answers = serializers.DictField(help_text="提交时的填报内容，按字段键")
+    unit = serializers.DictField(help_text="提交时的单位信息")
+    attachments = serializers.ListField(child=serializers.DictField(), help_text="提交时的附件清单")
+
+
+class CityDecisionSerializer(serializers.ModelSerializer[CityDecision]):
+    action_name = serializers.CharField(source="get_action_display")
+
+    class Meta:
+        model = CityDecision
+        fields = ["action", "action_name", "text", "field_comments", "truthfulness_confirmed", "decided_at"]
+
+
+class EligibilityResultSerializer(serializers.Serializer[Any]):
+    checked_at = serializers.DateTimeField()
+    blocking = serializers.BooleanField()
+    summary = serializers.DictField(child=serializers.IntegerField())
+    results = serializers.ListField(child=serializers.DictField())
+
+
+class ApplicationDetailSerializer(ApplicationSerializer):
+    submitted = serializers.SerializerMethodField(help_text="最近一次提交的内容（快照）")
+    eligibility = serializers.SerializerMethodField(help_text="最近一次资格预审")
+    city_decisions = serializers.SerializerMethodField(help_text="地市的处理记录，最近的在前")
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = [*ApplicationSerializer.Meta.fields, "submitted", "eligibility", "city_decisions"]
+
+    @extend_schema_field(SnapshotSerializer(allow_null=True))
+    def get_submitted(self, application: Application) -> Any:
+        snapshot = self.context.get("snapshot")
+        return SnapshotSerializer(snapshot).data if snapshot is not None else None
+
+    @extend_schema_field(EligibilityResultSerializer(allow_null=True))
+    def get_eligibility(self, application: Application) -> Any:
+        check = self.context.get("eligibility")
+        return EligibilityResultSerializer(check).data if check is not None else None
+
+    @extend_schema_field(CityDecisionSerializer(many=True))
+    def get_city_decisions(self, application: Application) -> Any:
+        return CityDecisionSerializer(self.context.get("city_decisions", []), many=True).data
+
+
+class ApplicationFilterSerializer(serializers.Serializer[Any]):
+    """The filters of the lists, as the pages have them."""
+
+    batch = serializers.IntegerField(required=False, min_value=1, help_text="征集批次编号")
+    city = serializers.RegexField(r"^\d{6}$", required=False, help_text="城市代码（6 位），如 440100")
+    category = serializers.CharField(required=False, max_length=20, help_text="申报类别键，如 enterprise")
+    state = serializers.ChoiceField(choices=ApplicationState.choices, required=False, help_text="申报状态")
+    updated_since = serializers.DateTimeField(required=False, help_text="只列出此时间之后更新的（ISO 8601）")
+
+
+class UnitSerializer(serializers.ModelSerializer[DemonstrationUnit]):
+    status_name = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = DemonstrationUnit
+        fields = [
+            "id",
+            "category",
+            "category_name",
+            "position",
+            "unit_name",
+            "city_code",
+            "city_name",
+            "valid_from",
+            "valid_until",
+            "status",
+            "status_name",
+        ]
+
+
+class AnnouncementSerializer(serializers.ModelSerializer[Announcement]):
+    unit_count = serializers.IntegerField()
+
+    class Meta:
+        model = Announcement
+        fields = ["id", "batch", "number", "title", "issued_on", "issuer", "unit_count", "updated_at"]
+
+
+class AnnouncementDetailSerializer(serializers.ModelSerializer[Announcement]):
+    units = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Announcement
+        fields = ["id", "batch", "number", "title", "issued_on", "issuer", "body", "units"]
+
+    @extend_schema_field(UnitSerializer(many=True))
+    def get_units(self, announcement: Announcement) -> Any:
+        return UnitSerializer(self.context.get("units", []), many=True).data
+
+
+class NationalUnitSerializer(UnitSerializer):
+    national_priority = serializers.IntegerField(allow_null=True)
+    national_note = serializers.CharField()
+    submitted = serializers.SerializerMethodField(help_text="该单位申报时提交的内容（最近一次快照）")
+
+    class Meta(UnitSerializer.Meta):
+        fields = [*UnitSerializer.Meta.fields, "national_priority", "national_note", "submitted"]
+
+    @extend_schema_field(SnapshotSerializer(allow_null=True))
+    def get_submitted(self, unit: DemonstrationUnit) -> Any:
+        snapshot = self.context.get("snapshots", {}).get(unit.application_id)
+        return SnapshotSerializer(snapshot).data if snapshot is not None else None
+
+
+class NationalRecommendationSerializer(serializers.Serializer[Any]):
+    batch = serializers.IntegerField()
+    batch_name = serializers.CharField()
+    announcement_number = serializers.CharField(allow_null=True)
+    units = NationalUnitSerializer(many=True, help_text="推荐参加国家级遴选的示范单位，按推荐优先次序")
+
+
+class CreditCheckInputSerializer(serializers.Serializer[Any]):
+    not_listed = serializers.BooleanField(help_text="true：未列入经营异常名录和严重违法失信企业名单")
+    note = serializers.CharField(max_length=500, help_text="核查说明（如核查日期、查询结果）")
+
+
+class CreditCheckSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    application = serializers.IntegerField(source="application_id")
+    not_listed = serializers.BooleanField()
+    note = serializers.CharField()
+    checked_at = serializers.DateTimeField()
+
+
+# The city's decisions of the review page (reviews.views.ACTIONS), under the same names.
+CITY_DECISIONS = [
+    ("recommend", CityAction.RECOMMENDED.label),
+    ("decline", CityAction.DECLINED.label),
+    ("return", CityAction.RETURNED.label),
+    ("withdraw-recommendation", CityAction.RECOMMENDATION_WITHDRAWN.label),
+]
+
+
+class DecisionInputSerializer(serializers.Serializer[Any]):
+    action = serializers.ChoiceField(choices=CITY_DECISIONS)
+    text = serializers.CharField(
+        allow_blank=True, max_length=5000, help_text="推荐意见，或退回、不予推荐、撤回推荐的理由"
+    )
+    truthfulness_confirmed = serializers.BooleanField(
+        required=False, default=False, help_text="推荐时必填 true：已对申报材料的真实性进行复核"
+    )
+    field_comments = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        required=False,
+        default=dict,
+        help_text="退回修改时的逐项意见，按字段键",
+    )
+
+
+class DecisionSerializer(serializers.Serializer[Any]):
+    application = serializers.IntegerField()
+    state = serializers.CharField()
+    action = serializers.CharField()
+    text = serializers.CharField()
+    recommendation_rank = serializers.IntegerField(allow_null=True)

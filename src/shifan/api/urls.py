@@ -1,0 +1,28 @@
+"""/api/v1/: the versioned API, its OpenAPI schema and its documentation page."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from shifan.api import endpoints
+
+app_name = "api"
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("batches/", endpoints.BatchListView.as_view(), name="batches"),
+    path("batches/<int:pk>/", endpoints.BatchDetailView.as_view(), name="batch"),
+    path(
+        "batches/<int:pk>/national-recommendation/",
+        endpoints.NationalRecommendationView.as_view(),
+        name="national_recommendation",
+    ),
+    path("applications/", endpoints.ApplicationListView.as_view(), name="applications"),
+    path("applications/<int:pk>/", endpoints.ApplicationDetailView.as_view(), name="application"),
+    path(
+        "applications/<int:pk>/credit-checks/", endpoints.CreditCheckCreateView.as_view(), name="credit_checks"
+    ),
+    path("applications/<int:pk>/decisions/", endpoints.DecisionCreateView.as_view(), name="decisions"),
+    path("announcements/", endpoints.AnnouncementListView.as_view(), name="announcements"),
+    path("announcements/<int:pk>/", endpoints.AnnouncementDetailView.as_view(), name="announcement"),
+]
