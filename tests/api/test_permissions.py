@@ -98,12 +98,15 @@ def test_api_permission_matrix(api_world, name, method, kwargs, body, expected):
     for kind in KINDS:
         client = api_client(api_world["tokens"][kind])
         response = getattr(client, method)(url, body, format="json") if body else getattr(client, method)(url)
-        assert response.status_code == expected[kind], f"{kind} {method.upper()} {url}: {response.content[:300]!r}"
+        assert response.status_code == expected[kind], (
+            f"{kind} {method.upper()} {url}: {response.content[:300]!r}"
+        )
         if response.status_code >= 400:
             assert response["Content-Type"].startswith("application/problem+json")
             problem = response.json()
             assert problem["status"] == response.status_code
-            assert problem["title"] and problem["detail"]
+            assert problem["title"]
+            assert problem["detail"]
         if response.status_code == 401:
             assert response["WWW-Authenticate"].startswith("Bearer")
         assert {"private", "no-store"} <= {

@@ -10,4 +10,6 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from shifan.core.audit import register_action_labels
 
-        register_action_labels({"api.client_created": "创建接口客户端", "api.client_revoked": "吊销接口客户端"})
+        register_action_labels(
+            {"api.client_created": "创建接口客户端", "api.client_revoked": "吊销接口客户端"}
+        )

@@ -36,7 +36,10 @@ class ClientTokenAuthentication(BaseAuthentication):
         now = timezone.now()
         if client.is_expired(now):
             raise AuthenticationFailed("该令牌已过期，请联系省工信厅重新签发。")
-        if client.last_used_at is None or (now - client.last_used_at).total_seconds() > LAST_USED_PRECISION_SECONDS:
+        if (
+            client.last_used_at is None
+            or (now - client.last_used_at).total_seconds() > LAST_USED_PRECISION_SECONDS
+        ):
             type(client).objects.filter(pk=client.pk).update(last_used_at=now)
         return client.account, client
 

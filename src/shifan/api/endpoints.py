@@ -42,14 +42,15 @@ from shifan.reviews import services as reviews
 from shifan.reviews.services import ReviewError
 from shifan.reviews.views import ACTIONS, DecisionView
 
-PROBLEM = OpenApiResponse(OpenApiTypes.OBJECT, description="RFC 9457 problem details（application/problem+json）")
-PROBLEMS = {status: PROBLEM for status in (400, 401, 403, 404, 429)}
+PROBLEM = OpenApiResponse(
+    OpenApiTypes.OBJECT, description="RFC 9457 problem details（application/problem+json）"
+)
+PROBLEMS = dict.fromkeys((400, 401, 403, 404, 429), PROBLEM)
 
 
 # Every endpoint: a client's token, its rate limit, an ETag on reads, and a log line per call.
 # (A comment, not a docstring: the schema would give the docstring as every endpoint's description.)
 class ApiView(GenericAPIView):  # type: ignore[type-arg]
-
     permission_classes = [IsClient]
 
     def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Request:
@@ -116,7 +117,10 @@ class BatchListView(ApiView):
 class BatchDetailView(ApiView):
     serializer_class = api.BatchDetailSerializer
 
-    @extend_schema(summary="征集批次及其申报规格（YAML 原文与解析结果）", responses={200: api.BatchDetailSerializer, **PROBLEMS})
+    @extend_schema(
+        summary="征集批次及其申报规格（YAML 原文与解析结果）",
+        responses={200: api.BatchDetailSerializer, **PROBLEMS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(self.get_serializer(batch_for(request.user, pk)).data)
 
@@ -154,14 +158,20 @@ class ApplicationListView(ApiView):
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset()) or []
-        context = {**self.get_serializer_context(), "category_names": _category_names({a.batch_id for a in page})}
+        context = {
+            **self.get_serializer_context(),
+            "category_names": _category_names({a.batch_id for a in page}),
+        }
         return self.get_paginated_response(api.ApplicationSerializer(page, many=True, context=context).data)
 
 
 class ApplicationDetailView(ApiView):
     serializer_class = api.ApplicationDetailSerializer
 
-    @extend_schema(summary="申报书：提交的内容、资格预审、地市处理", responses={200: api.ApplicationDetailSerializer, **PROBLEMS})
+    @extend_schema(
+        summary="申报书：提交的内容、资格预审、地市处理",
+        responses={200: api.ApplicationDetailSerializer, **PROBLEMS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         application = application_for(request.user, pk)
         context = {
@@ -195,7 +205,9 @@ class AnnouncementListView(ApiView):
 class AnnouncementDetailView(ApiView):
     serializer_class = api.AnnouncementDetailSerializer
 
-    @extend_schema(summary="认定通告及认定的示范单位", responses={200: api.AnnouncementDetailSerializer, **PROBLEMS})
+    @extend_schema(
+        summary="认定通告及认定的示范单位", responses={200: api.AnnouncementDetailSerializer, **PROBLEMS}
+    )
     def get(self, request: Request, pk: int) -> Response:
         announcement, units = publicity.public_announcement(pk)
         announcement = Announcement.objects.get(pk=announcement.pk)
@@ -220,12 +232,14 @@ class NationalRecommendationView(ApiView):
     @extend_schema(
         summary="国家级遴选推荐文件（JSON，或 ?format=xlsx 为报送用的 Excel）",
         parameters=[
-            OpenApiParameter("format", str, enum=["json", "xlsx"], description="xlsx：与页面导出相同的 Excel 文件")
+            OpenApiParameter(
+                "format", str, enum=["json", "xlsx"], description="xlsx：与页面导出相同的 Excel 文件"
+            )
         ],
         responses={
             200: OpenApiResponse(
                 api.NationalRecommendationSerializer,
-                description="JSON；?format=xlsx 时为 application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                description="JSON；?format=xlsx 时为 Excel 文件（与页面导出相同）",
             ),
             **PROBLEMS,
         },
@@ -309,7 +323,9 @@ class DecisionCreateView(ApiView):
         text = data.validated_data["text"].replace("\x00", "")
         arguments: dict[str, Any] = {"actor": request.user, "application": application}
         if action == "recommend":
-            arguments.update(opinion=text, truthfulness_confirmed=data.validated_data["truthfulness_confirmed"])
+            arguments.update(
+                opinion=text, truthfulness_confirmed=data.validated_data["truthfulness_confirmed"]
+            )
         elif action == "return":
             arguments.update(reason=text, field_comments=data.validated_data["field_comments"])
         else:

@@ -10,7 +10,9 @@ from shifan.core.forms import StyledForm, set_choices
 
 
 class ApiClientForm(StyledForm):
-    name = forms.CharField(label=_("客户端名称"), max_length=100, help_text=_("如“省大数据平台”“广州市企业库”"))
+    name = forms.CharField(
+        label=_("客户端名称"), max_length=100, help_text=_("如“省大数据平台”“广州市企业库”")
+    )
     role = forms.ChoiceField(label=_("数据范围"), choices=ClientRole.choices, widget=forms.RadioSelect)
     city_code = forms.ChoiceField(label=_("所属城市（地市范围必填）"), choices=(), required=False)
     can_write = forms.BooleanField(

@@ -61,7 +61,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         body = problem(response.status_code, str(data["detail"]), instance=instance)
     else:
         body = problem(
-            response.status_code, _("请求的内容有误，请按 errors 中的说明修改。"), instance=instance, errors=data
+            response.status_code,
+            _("请求的内容有误，请按 errors 中的说明修改。"),
+            instance=instance,
+            errors=data,
         )
     response.data = body
     response.content_type = PROBLEM_CONTENT_TYPE

@@ -47,7 +47,9 @@ class ApplicationSerializer(serializers.ModelSerializer[Application]):
     category_name = serializers.SerializerMethodField()
     state_name = serializers.CharField(source="get_state_display")
     city_name = serializers.CharField()
-    eligibility_summary = serializers.DictField(child=serializers.IntegerField(), help_text="资格预审各结果的条数")
+    eligibility_summary = serializers.DictField(
+        child=serializers.IntegerField(), help_text="资格预审各结果的条数"
+    )
     recommendation_rank = serializers.SerializerMethodField(help_text="地市推荐排序（未推荐为 null）")
 
     class Meta:

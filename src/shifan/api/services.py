@@ -81,7 +81,12 @@ def create_client(
         action="api.client_created",
         target=client,
         city_code=city_code,
-        after={"role": role, "city_code": city_code, "can_write": can_write, "expires_at": str(client.expires_at)},
+        after={
+            "role": role,
+            "city_code": city_code,
+            "can_write": can_write,
+            "expires_at": str(client.expires_at),
+        },
     )
     return client, token
 

@@ -20,7 +20,9 @@ urlpatterns = [
     path("applications/", endpoints.ApplicationListView.as_view(), name="applications"),
     path("applications/<int:pk>/", endpoints.ApplicationDetailView.as_view(), name="application"),
     path(
-        "applications/<int:pk>/credit-checks/", endpoints.CreditCheckCreateView.as_view(), name="credit_checks"
+        "applications/<int:pk>/credit-checks/",
+        endpoints.CreditCheckCreateView.as_view(),
+        name="credit_checks",
     ),
     path("applications/<int:pk>/decisions/", endpoints.DecisionCreateView.as_view(), name="decisions"),
     path("announcements/", endpoints.AnnouncementListView.as_view(), name="announcements"),

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,52 +14,105 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ApiClient',
+            name="ApiClient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='客户端名称')),
-                ('role', models.CharField(choices=[('province', '省级（全省数据）'), ('city', '地市（本市数据）')], max_length=10, verbose_name='范围')),
-                ('city_code', models.CharField(blank=True, max_length=6, verbose_name='城市')),
-                ('can_write', models.BooleanField(default=False, verbose_name='允许写入')),
-                ('token_digest', models.CharField(editable=False, max_length=64, unique=True)),
-                ('token_prefix', models.CharField(editable=False, max_length=12, verbose_name='令牌前缀')),
-                ('expires_at', models.DateTimeField(verbose_name='有效期至')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='吊销时间')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='最近调用')),
-                ('account', models.OneToOneField(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='api_client', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="客户端名称")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("province", "省级（全省数据）"), ("city", "地市（本市数据）")],
+                        max_length=10,
+                        verbose_name="范围",
+                    ),
+                ),
+                ("city_code", models.CharField(blank=True, max_length=6, verbose_name="城市")),
+                ("can_write", models.BooleanField(default=False, verbose_name="允许写入")),
+                ("token_digest", models.CharField(editable=False, max_length=64, unique=True)),
+                ("token_prefix", models.CharField(editable=False, max_length=12, verbose_name="令牌前缀")),
+                ("expires_at", models.DateTimeField(verbose_name="有效期至")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="吊销时间")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("last_used_at", models.DateTimeField(blank=True, null=True, verbose_name="最近调用")),
+                (
+                    "account",
+                    models.OneToOneField(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="api_client",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '接口客户端',
-                'verbose_name_plural': '接口客户端',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "接口客户端",
+                "verbose_name_plural": "接口客户端",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ApiCall',
+            name="ApiCall",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(auto_now_add=True, verbose_name='时间')),
-                ('method', models.CharField(max_length=10, verbose_name='方法')),
-                ('path', models.CharField(max_length=500, verbose_name='路径')),
-                ('status', models.PositiveSmallIntegerField(verbose_name='状态码')),
-                ('duration_ms', models.PositiveIntegerField(verbose_name='耗时（毫秒）')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='calls', to='api.apiclient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(auto_now_add=True, verbose_name="时间")),
+                ("method", models.CharField(max_length=10, verbose_name="方法")),
+                ("path", models.CharField(max_length=500, verbose_name="路径")),
+                ("status", models.PositiveSmallIntegerField(verbose_name="状态码")),
+                ("duration_ms", models.PositiveIntegerField(verbose_name="耗时（毫秒）")),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="calls", to="api.apiclient"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '接口调用',
-                'verbose_name_plural': '接口调用',
-                'ordering': ['-occurred_at', '-id'],
+                "verbose_name": "接口调用",
+                "verbose_name_plural": "接口调用",
+                "ordering": ["-occurred_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='apiclient',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'city'), _negated=True), models.Q(('city_code', ''), _negated=True), _connector='OR'), name='api_city_client_has_city'),
+            model_name="apiclient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "city"), _negated=True),
+                    models.Q(("city_code", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="api_city_client_has_city",
+            ),
         ),
         migrations.AddIndex(
-            model_name='apicall',
-            index=models.Index(fields=['client', '-occurred_at'], name='api_call_client_recent'),
+            model_name="apicall",
+            index=models.Index(fields=["client", "-occurred_at"], name="api_call_client_recent"),
         ),
     ]
