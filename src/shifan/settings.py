@@ -116,6 +116,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStateEnum": "shifan.applications.models.ApplicationState",
+        "NoticePhaseEnum": "shifan.publicity.models.NoticePhase",
+        "ObjectionStateEnum": "shifan.publicity.models.ObjectionState",
+    },
 }
 # Calls a client may make, per second, minute, hour or day ("120/min"); 429 with Retry-After beyond.
 SHIFAN_API_RATE = os.environ.get("SHIFAN_API_RATE", "120/min")

@@ -195,3 +195,31 @@ def test_application_page_costs_the_same_queries_at_1_and_100_rows(db, rows, dja
     with django_assert_num_queries(4):
         response = client.get(reverse("api:applications"), {"page_size": 100})
     assert len(response.json()["results"]) == rows
+
+
+def test_scoped_reads_of_reports_objections_and_figures(api_world):
+    """A city client reads its own city's reports and figures; objections never name their author."""
+    from tests.api.conftest import api_client as client_for
+
+    tokens = api_world["tokens"]
+    round_url = reverse("api:round_reports", kwargs={"pk": api_world["tracking_round"].pk})
+    province_reports = client_for(tokens["province"]).get(round_url).json()["results"]
+    assert province_reports
+    other = client_for(tokens["other_city_writer"]).get(round_url).json()["results"]
+    assert other == []  # the round's units are all in 广州
+    assert {r["city_code"] for r in client_for(tokens["city"]).get(round_url).json()["results"]} == {"440100"}
+
+    objection = api_world["objection"]
+    objections = client_for(tokens["province"]).get(
+        reverse("api:objections", kwargs={"pk": api_world["public_notice"].pk})
+    )
+    text = objections.content.decode()
+    assert objection.reference in text
+    for private in (objection.name, objection.phone, objection.grounds):
+        assert private not in text
+
+    city_figures = client_for(tokens["city"]).get(reverse("api:dashboard")).json()
+    assert city_figures["scope"] == "广州市"
+    province_figures = client_for(tokens["province"]).get(reverse("api:dashboard")).json()
+    assert province_figures["scope"] == "全省"
+    assert len(province_figures["charts"]) > len(city_figures["charts"])

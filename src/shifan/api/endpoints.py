@@ -11,18 +11,22 @@ import time
 from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from shifan.accounts.models import User
 from shifan.api import serializers as api
 from shifan.api.models import ApiClient
 from shifan.api.pagination import ApiCursorPagination
 from shifan.api.permissions import CanWrite, IsClient, page_roles
-from shifan.api.problems import problem_response
+from shifan.api.problems import PROBLEM_CONTENT_TYPE, problem, problem_response
 from shifan.api.services import log_call
 from shifan.applications.models import Application, Snapshot
 from shifan.applications.selectors import application_for, applications_visible_to, latest_snapshot
@@ -30,22 +34,26 @@ from shifan.applications.services import ApplicationError
 from shifan.applications.views import CreditCheckView
 from shifan.core.http import xlsx_response
 from shifan.core.sheets import workbook_bytes
+from shifan.dashboard.charts import BUILDERS
+from shifan.dashboard.views import DashboardContext, ProgrammeView
 from shifan.eligibility import services as eligibility
 from shifan.eligibility.services import EligibilityError
 from shifan.programs.models import Batch
 from shifan.programs.selectors import batch_for, batches_visible_to
 from shifan.publicity import exports as publicity_exports
 from shifan.publicity import selectors as publicity
-from shifan.publicity.models import Announcement
-from shifan.publicity.views import UnitListView
+from shifan.publicity.models import Announcement, Notice
+from shifan.publicity.views import NoticeView, PublicityOverviewView, UnitListView
 from shifan.reviews import services as reviews
 from shifan.reviews.services import ReviewError
 from shifan.reviews.views import ACTIONS, DecisionView
+from shifan.tracking import selectors as tracking
+from shifan.tracking.views import RoundView as TrackingRoundView
 
-PROBLEM = OpenApiResponse(
-    OpenApiTypes.OBJECT, description="RFC 9457 problem details（application/problem+json）"
-)
-PROBLEMS = dict.fromkeys((400, 401, 403, 404, 429), PROBLEM)
+PROBLEM = OpenApiResponse(api.ProblemSerializer, description="RFC 9457 problem details")
+PROBLEMS: dict[Any, Any] = {(status, PROBLEM_CONTENT_TYPE): PROBLEM for status in (400, 401, 403, 404, 429)}
+CONFLICT = {(409, PROBLEM_CONTENT_TYPE): PROBLEM}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # Every endpoint: a client's token, its rate limit, an ETag on reads, and a log line per call.
@@ -56,6 +64,11 @@ class ApiView(GenericAPIView):  # type: ignore[type-arg]
     def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Request:
         self._started = time.monotonic()
         return super().initialize_request(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if kwargs.get("pk", 0) > api.ID_MAX:
+            raise NotFound  # no row has it; the database would refuse the number itself
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -71,6 +84,20 @@ class ApiView(GenericAPIView):  # type: ignore[type-arg]
                 duration_ms=int((time.monotonic() - self._started) * 1000),
             )
         return response
+
+
+def no_such_endpoint(request: HttpRequest) -> HttpResponse:
+    body = problem(404, "没有这个接口或对象，请对照 /api/v1/schema/ 检查路径。", instance=request.path)
+    return JsonResponse(
+        body, status=404, content_type=PROBLEM_CONTENT_TYPE, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+def account_of(request: Request) -> User:
+    """Return the account of the client that passed `IsClient`."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def _with_etag(request: Request, response: Any) -> Any:
@@ -106,9 +133,13 @@ class BatchListView(ApiView):
     pagination_class = ApiCursorPagination
 
     def get_queryset(self) -> Any:
-        return batches_visible_to(self.request.user).defer("spec_text")
+        return batches_visible_to(account_of(self.request)).defer("spec_text")
 
-    @extend_schema(summary="征集批次列表", responses={200: api.BatchSerializer(many=True), **PROBLEMS})
+    @extend_schema(
+        operation_id="batches_list",
+        summary="征集批次列表",
+        responses={200: api.BatchSerializer(many=True), **PROBLEMS},
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -122,7 +153,7 @@ class BatchDetailView(ApiView):
         responses={200: api.BatchDetailSerializer, **PROBLEMS},
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(self.get_serializer(batch_for(request.user, pk)).data)
+        return Response(self.get_serializer(batch_for(account_of(request), pk)).data)
 
 
 # Applications ----------------------------------------------------------------------------------
@@ -134,7 +165,7 @@ class ApplicationListView(ApiView):
 
     def get_queryset(self) -> Any:
         queryset = (
-            applications_visible_to(self.request.user)
+            applications_visible_to(account_of(self.request))
             .select_related("recommendation")
             .defer("answers", "batch__spec_text", "batch__quotas", "batch__rule_overrides")
         )
@@ -152,6 +183,7 @@ class ApplicationListView(ApiView):
         return queryset
 
     @extend_schema(
+        operation_id="applications_list",
         summary="申报书列表（按角色范围）",
         parameters=[api.ApplicationFilterSerializer],
         responses={200: api.ApplicationSerializer(many=True), **PROBLEMS},
@@ -173,13 +205,14 @@ class ApplicationDetailView(ApiView):
         responses={200: api.ApplicationDetailSerializer, **PROBLEMS},
     )
     def get(self, request: Request, pk: int) -> Response:
-        application = application_for(request.user, pk)
+        application = application_for(account_of(request), pk)
         context = {
             **self.get_serializer_context(),
             "category_names": _category_names({application.batch_id}),
             "snapshot": latest_snapshot(application),
             "eligibility": eligibility.latest_check(application),
             "city_decisions": list(application.city_decisions.all()),
+            "formal_reviews": list(application.formal_reviews.all()),
         }
         return Response(api.ApplicationDetailSerializer(application, context=context).data)
 
@@ -196,7 +229,11 @@ class AnnouncementListView(ApiView):
             "id", "batch_id", "title", "number", "issued_on", "issuer", "updated_at"
         )
 
-    @extend_schema(summary="认定通告列表", responses={200: api.AnnouncementSerializer(many=True), **PROBLEMS})
+    @extend_schema(
+        operation_id="announcements_list",
+        summary="认定通告列表",
+        responses={200: api.AnnouncementSerializer(many=True), **PROBLEMS},
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -237,15 +274,13 @@ class NationalRecommendationView(ApiView):
             )
         ],
         responses={
-            200: OpenApiResponse(
-                api.NationalRecommendationSerializer,
-                description="JSON；?format=xlsx 时为 Excel 文件（与页面导出相同）",
-            ),
+            (200, "application/json"): api.NationalRecommendationSerializer,
+            (200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="与页面导出相同的 Excel 文件"),
             **PROBLEMS,
         },
     )
     def get(self, request: Request, pk: int) -> Any:
-        batch = batch_for(request.user, pk)
+        batch = batch_for(account_of(request), pk)
         units = list(publicity.units(batch_id=str(batch.pk), national="yes"))
         if request.query_params.get("format") == "xlsx":
             return xlsx_response(
@@ -286,15 +321,15 @@ class CreditCheckCreateView(ApiView):
     @extend_schema(
         summary="登记信用核查结果",
         request=api.CreditCheckInputSerializer,
-        responses={201: api.CreditCheckSerializer, 409: PROBLEM, **PROBLEMS},
+        responses={201: api.CreditCheckSerializer, **CONFLICT, **PROBLEMS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        application = application_for(request.user, pk)
+        application = application_for(account_of(request), pk)
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             check = eligibility.record_credit_check(
-                actor=request.user,
+                actor=account_of(request),
                 application=application,
                 not_listed=data.validated_data["not_listed"],
                 note=data.validated_data["note"],
@@ -313,15 +348,15 @@ class DecisionCreateView(ApiView):
     @extend_schema(
         summary="地市处理申报书（推荐、不予推荐、退回修改、撤回推荐）",
         request=api.DecisionInputSerializer,
-        responses={201: api.DecisionSerializer, 409: PROBLEM, **PROBLEMS},
+        responses={201: api.DecisionSerializer, **CONFLICT, **PROBLEMS},
     )
     def post(self, request: Request, pk: int) -> Response:
-        application = application_for(request.user, pk)
+        application = application_for(account_of(request), pk)
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         action = data.validated_data["action"]
         text = data.validated_data["text"].replace("\x00", "")
-        arguments: dict[str, Any] = {"actor": request.user, "application": application}
+        arguments: dict[str, Any] = {"actor": account_of(request), "application": application}
         if action == "recommend":
             arguments.update(
                 opinion=text, truthfulness_confirmed=data.validated_data["truthfulness_confirmed"]
@@ -348,3 +383,105 @@ class DecisionCreateView(ApiView):
             },
             status=201,
         )
+
+
+# Figures, publicity and tracking --------------------------------------------------------------
+
+
+class DashboardView(ApiView):
+    """The figures of the 统计分析 page, in the page's scope (a city client: its own city)."""
+
+    permission_classes = [IsClient, page_roles(ProgrammeView)]
+    serializer_class = api.DashboardSerializer
+
+    @extend_schema(
+        summary="统计分析数据（与统计页面相同的图表数据）",
+        parameters=[
+            OpenApiParameter("batch", int, description="征集批次编号；缺省为最近的批次"),
+            OpenApiParameter("category", str, description="申报类别键（省级范围可选）"),
+        ],
+        responses={200: api.DashboardSerializer, **PROBLEMS},
+    )
+    def get(self, request: Request) -> Response:
+        dashboard = DashboardContext(request._request)
+        built = [BUILDERS[key](dashboard.figures) for key in dashboard.chart_keys()]
+        built += dashboard.tracking_charts()
+        document = {
+            "batch": dashboard.batch.pk if dashboard.batch else None,
+            "scope": dashboard.scope_label,
+            "charts": [{"key": chart.key, **chart.as_data()} for chart in built],
+        }
+        return Response(api.DashboardSerializer(document).data)
+
+
+class RoundListView(ApiView):
+    permission_classes = [IsClient, page_roles(TrackingRoundView)]
+    serializer_class = api.RoundSerializer
+    pagination_class = ApiCursorPagination
+
+    def get_queryset(self) -> Any:
+        return tracking.rounds_for(account_of(self.request))
+
+    @extend_schema(
+        operation_id="tracking_rounds_list",
+        summary="动态跟踪轮次列表",
+        responses={200: api.RoundSerializer(many=True), **PROBLEMS},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class RoundReportListView(ApiView):
+    """A round's reports and their evaluations, as the round's page lists them (a city: its own)."""
+
+    permission_classes = [IsClient, page_roles(TrackingRoundView)]
+    serializer_class = api.ReportSerializer
+    pagination_class = ApiCursorPagination
+
+    @extend_schema(
+        operation_id="tracking_round_reports_list",
+        summary="某轮次的运行情况报告与评价",
+        responses={200: api.ReportSerializer(many=True), **PROBLEMS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        round_ = tracking.round_for(account_of(request), pk)
+        page = self.paginate_queryset(tracking.round_reports(account_of(request), round_)) or []
+        context = {**self.get_serializer_context(), "due_on": round_.due_on}
+        return self.get_paginated_response(api.ReportSerializer(page, many=True, context=context).data)
+
+
+class NoticeListView(ApiView):
+    permission_classes = [IsClient, page_roles(PublicityOverviewView)]
+    serializer_class = api.NoticeSerializer
+    pagination_class = ApiCursorPagination
+
+    def get_queryset(self) -> Any:
+        return publicity.notices_for_officers()
+
+    @extend_schema(
+        operation_id="notices_list",
+        summary="公示列表及异议数",
+        responses={200: api.NoticeSerializer(many=True), **PROBLEMS},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ObjectionListView(ApiView):
+    """A notice's objections: their handling and decisions, never who raised them."""
+
+    permission_classes = [IsClient, page_roles(NoticeView)]
+    serializer_class = api.ObjectionSerializer
+    pagination_class = ApiCursorPagination
+
+    @extend_schema(
+        operation_id="notice_objections_list",
+        summary="公示收到的异议及处理结果（不含异议人信息）",
+        responses={200: api.ObjectionSerializer(many=True), **PROBLEMS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        notice = get_object_or_404(Notice, pk=pk)
+        page = self.paginate_queryset(publicity.objections_of(notice))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -9,8 +9,23 @@ from rest_framework import serializers
 
 from shifan.applications.models import Application, ApplicationState
 from shifan.programs.models import Batch
-from shifan.publicity.models import Announcement, DemonstrationUnit
-from shifan.reviews.models import CityAction, CityDecision
+from shifan.publicity.models import Announcement, DemonstrationUnit, Notice, Objection
+from shifan.reviews.models import CityAction, CityDecision, FormalReview
+from shifan.tracking.models import Report, Round, report_state
+
+# The largest id the database holds (a 64-bit integer): a larger one is refused, not sent to it.
+ID_MAX = 2**63 - 1
+
+
+class ProblemSerializer(serializers.Serializer[Any]):
+    """RFC 9457 problem details, as `application/problem+json`."""
+
+    type = serializers.CharField(help_text="about:blank")
+    title = serializers.CharField(help_text="错误的类别，中文")
+    status = serializers.IntegerField()
+    detail = serializers.CharField(help_text="原因，中文，可直接展示给使用者")
+    instance = serializers.CharField(required=False, help_text="请求的路径")
+    errors = serializers.DictField(required=False, help_text="按字段列出的错误（请求有误时）")
 
 
 class BatchSerializer(serializers.ModelSerializer[Batch]):
@@ -99,6 +114,14 @@ class CityDecisionSerializer(serializers.ModelSerializer[CityDecision]):
         fields = ["action", "action_name", "text", "field_comments", "truthfulness_confirmed", "decided_at"]
 
 
+class FormalReviewSerializer(serializers.ModelSerializer[FormalReview]):
+    decision_name = serializers.CharField(source="get_decision_display")
+
+    class Meta:
+        model = FormalReview
+        fields = ["decision", "decision_name", "reason", "decided_at"]
+
+
 class EligibilityResultSerializer(serializers.Serializer[Any]):
     checked_at = serializers.DateTimeField()
     blocking = serializers.BooleanField()
@@ -110,9 +133,16 @@ class ApplicationDetailSerializer(ApplicationSerializer):
     submitted = serializers.SerializerMethodField(help_text="最近一次提交的内容（快照）")
     eligibility = serializers.SerializerMethodField(help_text="最近一次资格预审")
     city_decisions = serializers.SerializerMethodField(help_text="地市的处理记录，最近的在前")
+    formal_reviews = serializers.SerializerMethodField(help_text="省厅形式审查记录，最近的在前")
 
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "submitted", "eligibility", "city_decisions"]
+        fields = [
+            *ApplicationSerializer.Meta.fields,
+            "submitted",
+            "eligibility",
+            "city_decisions",
+            "formal_reviews",
+        ]
 
     @extend_schema_field(SnapshotSerializer(allow_null=True))
     def get_submitted(self, application: Application) -> Any:
@@ -128,11 +158,15 @@ class ApplicationDetailSerializer(ApplicationSerializer):
     def get_city_decisions(self, application: Application) -> Any:
         return CityDecisionSerializer(self.context.get("city_decisions", []), many=True).data
 
+    @extend_schema_field(FormalReviewSerializer(many=True))
+    def get_formal_reviews(self, application: Application) -> Any:
+        return FormalReviewSerializer(self.context.get("formal_reviews", []), many=True).data
+
 
 class ApplicationFilterSerializer(serializers.Serializer[Any]):
     """The filters of the lists, as the pages have them."""
 
-    batch = serializers.IntegerField(required=False, min_value=1, help_text="征集批次编号")
+    batch = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="征集批次编号")
     city = serializers.RegexField(r"^\d{6}$", required=False, help_text="城市代码（6 位），如 440100")
     category = serializers.CharField(required=False, max_length=20, help_text="申报类别键，如 enterprise")
     state = serializers.ChoiceField(choices=ApplicationState.choices, required=False, help_text="申报状态")
@@ -244,3 +278,101 @@ class DecisionSerializer(serializers.Serializer[Any]):
     action = serializers.CharField()
     text = serializers.CharField()
     recommendation_rank = serializers.IntegerField(allow_null=True)
+
+
+class ChartSeriesSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    values = serializers.ListField(child=serializers.FloatField(allow_null=True))
+    kind = serializers.CharField()
+    shown = serializers.BooleanField()
+
+
+class ChartSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    labels = serializers.ListField(child=serializers.CharField())
+    series = ChartSeriesSerializer(many=True)
+
+
+class DashboardSerializer(serializers.Serializer[Any]):
+    batch = serializers.IntegerField(allow_null=True)
+    scope = serializers.CharField(help_text="全省或本市，及所选类别")
+    charts = ChartSerializer(many=True)
+
+
+class RoundSerializer(serializers.ModelSerializer[Round]):
+    class Meta:
+        model = Round
+        fields = ["id", "title", "year", "category", "batch", "due_on", "closed_at"]
+
+
+class ReportSerializer(serializers.ModelSerializer[Report]):
+    unit = serializers.IntegerField(source="unit_id")
+    unit_name = serializers.CharField(source="unit.unit_name")
+    city_code = serializers.CharField(source="unit.city_code")
+    city_name = serializers.CharField(source="unit.city_name")
+    category = serializers.CharField(source="unit.category")
+    state = serializers.SerializerMethodField()
+    evaluation_name = serializers.CharField(source="get_evaluation_display")
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "unit",
+            "unit_name",
+            "city_code",
+            "city_name",
+            "category",
+            "state",
+            "submitted_at",
+            "flag_count",
+            "evaluation",
+            "evaluation_name",
+            "evaluated_at",
+        ]
+
+    def get_state(self, report: Report) -> str:
+        return report_state(report.submitted_at, self.context["due_on"])
+
+
+class NoticeSerializer(serializers.ModelSerializer[Notice]):
+    entry_count = serializers.IntegerField(help_text="公示名单上的单位数")
+    objection_count = serializers.IntegerField(help_text="收到的异议数")
+    pending_count = serializers.IntegerField(help_text="尚未处理完的异议数")
+
+    class Meta:
+        model = Notice
+        fields = [
+            "id",
+            "batch",
+            "title",
+            "starts_on",
+            "ends_on",
+            "working_days",
+            "state",
+            "entry_count",
+            "objection_count",
+            "pending_count",
+        ]
+
+
+class ObjectionSerializer(serializers.ModelSerializer[Objection]):
+    """An objection's handling, never its author: no name, phone, e-mail, identity or grounds."""
+
+    unit_name = serializers.CharField(source="entry.unit_name")
+    application = serializers.IntegerField(source="entry.application_id")
+    state_name = serializers.CharField(source="get_state_display")
+
+    class Meta:
+        model = Objection
+        fields = [
+            "reference",
+            "application",
+            "unit_name",
+            "state",
+            "state_name",
+            "submitted_at",
+            "decision_reason",
+            "decided_at",
+        ]

@@ -1,6 +1,6 @@
 """/api/v1/: the versioned API, its OpenAPI schema and its documentation page."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from shifan.api import endpoints
@@ -27,4 +27,11 @@ urlpatterns = [
     path("applications/<int:pk>/decisions/", endpoints.DecisionCreateView.as_view(), name="decisions"),
     path("announcements/", endpoints.AnnouncementListView.as_view(), name="announcements"),
     path("announcements/<int:pk>/", endpoints.AnnouncementDetailView.as_view(), name="announcement"),
+    path("dashboard/", endpoints.DashboardView.as_view(), name="dashboard"),
+    path("tracking/rounds/", endpoints.RoundListView.as_view(), name="rounds"),
+    path("tracking/rounds/<int:pk>/reports/", endpoints.RoundReportListView.as_view(), name="round_reports"),
+    path("notices/", endpoints.NoticeListView.as_view(), name="notices"),
+    path("notices/<int:pk>/objections/", endpoints.ObjectionListView.as_view(), name="objections"),
+    # Anything else under /api/v1/ (a negative id, a mistyped path): a problem, not the HTML 404 page.
+    re_path(r"^", endpoints.no_such_endpoint),
 ]
