@@ -22,7 +22,7 @@ DEMO_SERVER := $(VENV)/bin/gunicorn shifan.wsgi:application --bind=$(HOST):$(POR
 SERVE_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 VAR_DIR := $(or $(SHIFAN_VAR_DIR),var)
 
-.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages bench-crash upgrade-fixture
+.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages bench-crash bench-api upgrade-fixture
 
 help:
 	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT) as deployed (gunicorn, DEBUG off)"
@@ -35,6 +35,7 @@ help:
 	@echo "make bench              deadline-day load under gunicorn: N = 50, 200, 500 applicants, SQLite and PostgreSQL"
 	@echo "make bench-crash        the deadline day with servers and the worker killed (SIGKILL): nothing acknowledged lost, no task run twice"
 	@echo "make bench-pages        each page's req/s against bare Django: demo size and 10,000 applications, both databases"
+	@echo "make bench-api          a 100-item page of /api/v1/applications/ at 10,000 applications on PostgreSQL, and its query count"
 	@echo "make upgrade-fixture REV=<commit>   the release's demo database for tests/test_upgrade.py (docs/operations.md)"
 
 install: system-packages $(VENV)/.installed node_modules/.installed
@@ -102,6 +103,10 @@ bench-documents: install
 
 bench-dashboard: install
 	SHIFAN_HTTPS=false $(PY) bench/dashboard.py
+
+# Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust): it creates and drops shifan_bench_api.
+bench-api: install
+	SHIFAN_HTTPS=false $(PY) bench/api.py
 
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust): it creates and drops shifan_bench.
 bench: install

@@ -159,15 +159,33 @@ class BatchDetailView(ApiView):
 # Applications ----------------------------------------------------------------------------------
 
 
+LIST_COLUMNS = (
+    "id",
+    "number",
+    "batch_id",
+    "category",
+    "state",
+    "unit_name",
+    "credit_code",
+    "city_code",
+    "submitted_at",
+    "updated_at",
+    "eligibility_summary",
+)
+
+
 class ApplicationListView(ApiView):
     serializer_class = api.ApplicationSerializer
     pagination_class = ApiCursorPagination
 
     def get_queryset(self) -> Any:
+        # The selector's rows, without its joins: a row of the list needs none of the batch's or the
+        # organisation's columns (city_code is the application's own once it is submitted).
         queryset = (
             applications_visible_to(account_of(self.request))
+            .select_related(None)
             .select_related("recommendation")
-            .defer("answers", "batch__spec_text", "batch__quotas", "batch__rule_overrides")
+            .only(*LIST_COLUMNS, "recommendation__id", "recommendation__rank")
         )
         filters = _filters(self.request)
         if "batch" in filters:

@@ -1,5 +1,6 @@
 """What the API answers: the fields the pages show, never the experts' or objectors' identities."""
 
+from datetime import datetime
 from typing import Any
 
 import yaml
@@ -8,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from shifan.applications.models import Application, ApplicationState
+from shifan.core import reference
 from shifan.programs.models import Batch
 from shifan.publicity.models import Announcement, DemonstrationUnit, Notice, Objection
 from shifan.reviews.models import CityAction, CityDecision, FormalReview
@@ -58,6 +60,11 @@ class BatchDetailSerializer(BatchSerializer):
         return yaml.safe_load(batch.spec_text)
 
 
+def _iso(moment: datetime | None) -> str | None:
+    """A datetime as DRF's DateTimeField gives it: ISO 8601 in the current time zone."""
+    return serializers.DateTimeField().to_representation(moment) if moment is not None else None
+
+
 class ApplicationSerializer(serializers.ModelSerializer[Application]):
     category_name = serializers.SerializerMethodField()
     state_name = serializers.CharField(source="get_state_display")
@@ -86,6 +93,29 @@ class ApplicationSerializer(serializers.ModelSerializer[Application]):
             "eligibility_summary",
             "recommendation_rank",
         ]
+
+    def to_representation(self, application: Application) -> dict[str, Any]:
+        """The fields above, read straight from the row: a list page holds 100 of them, and DRF's
+        field-by-field path costs about ten times as much for the same answer."""
+        recommendation = getattr(application, "recommendation", None)
+        city_code = application.city_code
+        return {
+            "id": application.pk,
+            "number": application.number,
+            "batch": application.batch_id,
+            "category": application.category,
+            "category_name": self.get_category_name(application),
+            "state": application.state,
+            "state_name": str(ApplicationState(application.state).label),
+            "unit_name": application.unit_name,
+            "credit_code": application.credit_code,
+            "city_code": city_code,
+            "city_name": reference.city(city_code).name if city_code else "",
+            "submitted_at": _iso(application.submitted_at),
+            "updated_at": _iso(application.updated_at),
+            "eligibility_summary": dict(application.eligibility_summary or {}),
+            "recommendation_rank": recommendation.rank if recommendation is not None else None,
+        }
 
     def get_category_name(self, application: Application) -> str:
         names: dict[tuple[int, str], str] = self.context.get("category_names", {})
