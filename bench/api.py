@@ -56,20 +56,7 @@ def main() -> None:
 
 
 def run(arguments: argparse.Namespace, *, database_url: str) -> None:
-    scratch.setup("api")
-    if database_url:
-        # scratch.setup set Django up on SQLite: point the default connection at PostgreSQL.
-        import dj_database_url
-        from django.db import connections
-
-        connections.close_all()
-        connections.settings["default"] = {
-            **connections.settings["default"],
-            **dj_database_url.parse(database_url),
-        }
-        connections.__dict__.pop("_connections", None)
-        for alias in list(connections):
-            del connections[alias]
+    scratch.setup("api", database_url)
     os.environ["SHIFAN_API_RATE"] = "100000/min"
 
     from django.conf import settings

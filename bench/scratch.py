@@ -11,8 +11,10 @@ import tempfile
 from pathlib import Path
 
 
-def setup(name: str) -> str:
-    """Point Django at a new scratch folder for the benchmark `name`, set it up and return the folder."""
+def setup(name: str, database_url: str = "") -> str:
+    """Point Django at a new scratch folder for the benchmark `name`, set it up and return the folder.
+
+    The database is a SQLite file in the folder, or the (scratch) database at `database_url`."""
     scratch = tempfile.mkdtemp(prefix=f"shifan-bench-{name}-")
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
@@ -20,7 +22,10 @@ def setup(name: str) -> str:
     os.environ.setdefault("SHIFAN_HTTPS", "false")
     os.environ["SHIFAN_SQLITE_PATH"] = str(Path(scratch) / "bench.sqlite3")
     os.environ["SHIFAN_VAR_DIR"] = scratch
-    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
 
     import django
 
