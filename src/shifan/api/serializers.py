@@ -60,9 +60,12 @@ class BatchDetailSerializer(BatchSerializer):
         return yaml.safe_load(batch.spec_text)
 
 
+_DATETIME = serializers.DateTimeField()
+
+
 def _iso(moment: datetime | None) -> str | None:
     """A datetime as DRF's DateTimeField gives it: ISO 8601 in the current time zone."""
-    return serializers.DateTimeField().to_representation(moment) if moment is not None else None
+    return _DATETIME.to_representation(moment) if moment is not None else None
 
 
 class ApplicationSerializer(serializers.ModelSerializer[Application]):
