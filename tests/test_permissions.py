@@ -959,6 +959,7 @@ MATRIX = [
     ("api:decisions", "post", lambda w: {"pk": w["sent"].pk}, expect(401)),
     ("api:announcements", "get", None, expect(401)),
     ("api:announcement", "get", lambda w: {"pk": w["announcement"].pk}, expect(401)),
+    ("api:review_results", "get", lambda w: {"pk": w["batch"].pk}, expect(401)),
     ("api:dashboard", "get", None, expect(401)),
     ("api:rounds", "get", None, expect(401)),
     ("api:round_reports", "get", lambda w: {"pk": w["tracking_round"].pk}, expect(401)),

@@ -223,3 +223,42 @@ def test_scoped_reads_of_reports_objections_and_figures(api_world):
     province_figures = client_for(tokens["province"]).get(reverse("api:dashboard")).json()
     assert province_figures["scope"] == "全省"
     assert len(province_figures["charts"]) > len(city_figures["charts"])
+
+
+def test_province_revokes_a_client_after_confirming_and_its_token_stops_at_once(small, client):
+    from shifan.core.models import AuditEvent
+    from tests.helpers import login_verified
+
+    officer = factories.ProvinceOfficerFactory()
+    login_verified(client, officer)
+    target = ApiClient.objects.get(name="city")
+    url = reverse("api_clients:revoke", kwargs={"pk": target.pk})
+    assert "确认吊销" in client.get(url).content.decode()
+    unconfirmed = client.post(url, {})
+    assert unconfirmed.status_code == 400
+    target.refresh_from_db()
+    assert target.revoked_at is None
+    assert client.post(url, {"confirm": "on"}).status_code == 302
+    target.refresh_from_db()
+    assert target.revoked_by == officer
+    assert AuditEvent.objects.filter(action="api.client_revoked", actor=officer).count() == 1
+    refused = api_client(small["tokens"]["city"]).get(reverse("api:batches"))
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "该令牌已被吊销，请联系省工信厅。"
+    # The clients' accounts are not listed with the officers.
+    accounts = client.get(reverse("accounts:account_list")).content.decode()
+    assert "接口客户端：city" not in accounts
+
+
+def test_application_detail_has_the_submitted_snapshot_and_the_decisions(small):
+    application = small["guangzhou"][0]
+    client = api_client(small["tokens"]["city"])
+    url = reverse("api:decisions", kwargs={"pk": application.pk})
+    client.post(url, {"action": "decline", "text": "不符合本市推荐条件"}, format="json")
+    detail = client.get(reverse("api:application", kwargs={"pk": application.pk})).json()
+    assert detail["submitted"]["sequence"] == 1
+    assert detail["submitted"]["unit"]["name"] == application.organisation.name
+    decisions = [(d["action"], d["text"]) for d in detail["city_decisions"]]
+    assert decisions == [("declined", "不符合本市推荐条件")]
+    assert detail["formal_reviews"] == []
+    assert detail["state"] == ApplicationState.DECLINED

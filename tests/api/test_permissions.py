@@ -71,6 +71,13 @@ MATRIX = [
     ),
     ("api:announcements", "get", None, None, expect(200)),
     ("api:announcement", "get", lambda w: {"pk": w["announcement"].pk}, None, expect(200)),
+    (
+        "api:review_results",
+        "get",
+        lambda w: {"pk": w["batch"].pk},
+        None,
+        expect(403, province=200, province_writer=200),
+    ),
     ("api:dashboard", "get", None, None, expect(200)),
     ("api:rounds", "get", None, None, expect(200)),
     ("api:round_reports", "get", lambda w: {"pk": w["tracking_round"].pk}, None, expect(200)),

@@ -38,6 +38,8 @@ from shifan.dashboard.charts import BUILDERS
 from shifan.dashboard.views import DashboardContext, ProgrammeView
 from shifan.eligibility import services as eligibility
 from shifan.eligibility.services import EligibilityError
+from shifan.expert_review import selectors as expert_review
+from shifan.expert_review.views import ResultsView
 from shifan.programs.models import Batch
 from shifan.programs.selectors import batch_for, batches_visible_to
 from shifan.publicity import exports as publicity_exports
@@ -503,3 +505,44 @@ class ObjectionListView(ApiView):
         notice = get_object_or_404(Notice, pk=pk)
         page = self.paginate_queryset(publicity.objections_of(notice))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class ReviewResultsView(ApiView):
+    """The expert review's aggregated scores and ranking per category, as the results page has them."""
+
+    permission_classes = [IsClient, page_roles(ResultsView)]
+    serializer_class = api.ReviewResultsSerializer
+
+    @extend_schema(
+        summary="专家评审汇总得分与排名（不含专家信息）",
+        responses={200: api.ReviewResultsSerializer, **PROBLEMS},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        batch = batch_for(account_of(request), pk)
+        results = expert_review.batch_results(batch)
+        categories = []
+        for category in batch.spec.categories:
+            rows = expert_review.category_ranking(batch, category.key, results)
+            categories.append(
+                {
+                    "category": category.key,
+                    "category_name": str(category.name),
+                    "quota": batch.quota(category.key),
+                    "ranking": [
+                        {
+                            "application": row.application.pk,
+                            "number": row.application.number,
+                            "unit_name": row.application.unit_name,
+                            "rank": row.rank,
+                            "scores_submitted": row.submitted,
+                            "scores_expected": row.expected,
+                            "raw_mean": row.result.raw_mean,
+                            "final": row.result.final,
+                            "disagreement": row.result.disagreement,
+                            "proposed": row.selection.selected if row.selection else None,
+                        }
+                        for row in rows
+                    ],
+                }
+            )
+        return Response(api.ReviewResultsSerializer({"batch": batch.pk, "categories": categories}).data)

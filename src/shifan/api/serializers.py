@@ -177,6 +177,15 @@ class ApplicationDetailSerializer(ApplicationSerializer):
             "formal_reviews",
         ]
 
+    def to_representation(self, application: Application) -> dict[str, Any]:
+        return {
+            **super().to_representation(application),
+            "submitted": self.get_submitted(application),
+            "eligibility": self.get_eligibility(application),
+            "city_decisions": self.get_city_decisions(application),
+            "formal_reviews": self.get_formal_reviews(application),
+        }
+
     @extend_schema_field(SnapshotSerializer(allow_null=True))
     def get_submitted(self, application: Application) -> Any:
         snapshot = self.context.get("snapshot")
@@ -409,3 +418,30 @@ class ObjectionSerializer(serializers.ModelSerializer[Objection]):
             "decision_reason",
             "decided_at",
         ]
+
+
+class RankedApplicationSerializer(serializers.Serializer[Any]):
+    """One application's place in the expert review: the aggregate only, never an expert."""
+
+    application = serializers.IntegerField()
+    number = serializers.CharField()
+    unit_name = serializers.CharField()
+    rank = serializers.IntegerField()
+    scores_submitted = serializers.IntegerField()
+    scores_expected = serializers.IntegerField()
+    raw_mean = serializers.DecimalField(max_digits=12, decimal_places=4, coerce_to_string=False)
+    final = serializers.DecimalField(max_digits=12, decimal_places=4, coerce_to_string=False)
+    disagreement = serializers.BooleanField(help_text="专家评分分歧超过批次设定的阈值")
+    proposed = serializers.BooleanField(allow_null=True, help_text="是否列入拟认定名单（尚未勾选为 null）")
+
+
+class CategoryResultsSerializer(serializers.Serializer[Any]):
+    category = serializers.CharField()
+    category_name = serializers.CharField()
+    quota = serializers.IntegerField()
+    ranking = RankedApplicationSerializer(many=True)
+
+
+class ReviewResultsSerializer(serializers.Serializer[Any]):
+    batch = serializers.IntegerField()
+    categories = CategoryResultsSerializer(many=True)

@@ -27,6 +27,7 @@ urlpatterns = [
         endpoints.NationalRecommendationView.as_view(),
         name="national_recommendation",
     ),
+    path("batches/<int:pk>/review-results/", endpoints.ReviewResultsView.as_view(), name="review_results"),
     path("applications/", endpoints.ApplicationListView.as_view(), name="applications"),
     path("applications/<int:pk>/", endpoints.ApplicationDetailView.as_view(), name="application"),
     path(

@@ -71,6 +71,17 @@ class Migration(migrations.Migration):
                 "verbose_name": "接口客户端",
                 "verbose_name_plural": "接口客户端",
                 "ordering": ["-created_at", "-id"],
+                # In the table's own CREATE: added afterwards, SQLite would rebuild the new table.
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("role", "city"), _negated=True),
+                            models.Q(("city_code", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="api_city_client_has_city",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
@@ -98,21 +109,7 @@ class Migration(migrations.Migration):
                 "verbose_name": "接口调用",
                 "verbose_name_plural": "接口调用",
                 "ordering": ["-occurred_at", "-id"],
+                "indexes": [models.Index(fields=["client", "-occurred_at"], name="api_call_client_recent")],
             },
-        ),
-        migrations.AddConstraint(
-            model_name="apiclient",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("role", "city"), _negated=True),
-                    models.Q(("city_code", ""), _negated=True),
-                    _connector="OR",
-                ),
-                name="api_city_client_has_city",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="apicall",
-            index=models.Index(fields=["client", "-occurred_at"], name="api_call_client_recent"),
         ),
     ]
