@@ -52,7 +52,7 @@ from shifan.reviews.views import ACTIONS, DecisionView
 from shifan.tracking import selectors as tracking
 from shifan.tracking.views import RoundView as TrackingRoundView
 
-PROBLEM = OpenApiResponse(api.ProblemSerializer, description="RFC 9457 problem details")
+PROBLEM = OpenApiResponse(api.problem_serializer(), description="RFC 9457 problem details")
 PROBLEMS: dict[Any, Any] = {(status, PROBLEM_CONTENT_TYPE): PROBLEM for status in (400, 401, 403, 404, 429)}
 CONFLICT = {(409, PROBLEM_CONTENT_TYPE): PROBLEM}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -194,7 +194,7 @@ class ApplicationListView(ApiView):
             queryset = queryset.filter(batch_id=filters["batch"])
         if "city" in filters:
             queryset = queryset.filter(city_code=filters["city"])
-        if "category" in filters:
+        if filters.get("category"):
             queryset = queryset.filter(category=filters["category"])
         if "state" in filters:
             queryset = queryset.filter(state=filters["state"])

@@ -5,7 +5,7 @@ from typing import Any
 
 import yaml
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from shifan.applications.models import Application, ApplicationState
@@ -19,15 +19,20 @@ from shifan.tracking.models import Report, Round, report_state
 ID_MAX = 2**63 - 1
 
 
-class ProblemSerializer(serializers.Serializer[Any]):
-    """RFC 9457 problem details, as `application/problem+json`."""
-
-    type = serializers.CharField(help_text="about:blank")
-    title = serializers.CharField(help_text="错误的类别，中文")
-    status = serializers.IntegerField()
-    detail = serializers.CharField(help_text="原因，中文，可直接展示给使用者")
-    instance = serializers.CharField(required=False, help_text="请求的路径")
-    errors = serializers.DictField(required=False, help_text="按字段列出的错误（请求有误时）")
+def problem_serializer() -> serializers.Serializer[Any]:
+    """RFC 9457 problem details, as `application/problem+json` (built at run time: a declared
+    `errors` field would hide the serializer's own `errors`)."""
+    return inline_serializer(
+        name="Problem",
+        fields={
+            "type": serializers.CharField(help_text="about:blank"),
+            "title": serializers.CharField(help_text="错误的类别，中文"),
+            "status": serializers.IntegerField(),
+            "detail": serializers.CharField(help_text="原因，中文，可直接展示给使用者"),
+            "instance": serializers.CharField(required=False, help_text="请求的路径"),
+            "errors": serializers.DictField(required=False, help_text="按字段列出的错误（请求有误时）"),
+        },
+    )
 
 
 class BatchSerializer(serializers.ModelSerializer[Batch]):
@@ -210,7 +215,9 @@ class ApplicationFilterSerializer(serializers.Serializer[Any]):
 
     batch = serializers.IntegerField(required=False, min_value=1, max_value=ID_MAX, help_text="征集批次编号")
     city = serializers.RegexField(r"^\d{6}$", required=False, help_text="城市代码（6 位），如 440100")
-    category = serializers.CharField(required=False, max_length=20, help_text="申报类别键，如 enterprise")
+    category = serializers.CharField(
+        required=False, allow_blank=True, max_length=20, help_text="申报类别键，如 enterprise（空：不筛选）"
+    )
     state = serializers.ChoiceField(choices=ApplicationState.choices, required=False, help_text="申报状态")
     updated_since = serializers.DateTimeField(required=False, help_text="只列出此时间之后更新的（ISO 8601）")
 
