@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from shifan.api.services import create_client
 from tests import factories
 
-EXAMPLES = 15
+EXAMPLES = 8
 KINDS = (("province", "province", ""), ("city", "city", "440100"))
 
 
