@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("shifan.cases.urls")),
     path("", include("shifan.documents.urls")),
     path("", include("shifan.dashboard.urls")),
+    path("", include("shifan.similarity.urls")),
     path("captcha/", include("captcha.urls")),
     # Answered by core.health.HealthCheckMiddleware before the other middleware; named here.
     path("healthz", healthz, name="healthz"),
