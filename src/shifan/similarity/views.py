@@ -79,7 +79,11 @@ class BatchPairsView(ProvinceMixin, View):
         if sort not in selectors.SORTS:
             sort = "score"
         decision_filter = request.GET.get("decision", "")
-        decision = {"pending": PairDecision.PENDING}.get(decision_filter, decision_filter) or None
+        decision: str | None = None  # every pair
+        if decision_filter == "pending":
+            decision = PairDecision.PENDING
+        elif decision_filter in PairDecision.values:
+            decision = decision_filter
         pairs = selectors.batch_pairs(batch, sort=sort, decision=decision)
         page = Paginator(pairs, 30).get_page(request.GET.get("page"))
         return render(
