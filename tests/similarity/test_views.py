@@ -135,3 +135,17 @@ def test_province_decides_beside_the_field_and_the_decision_is_kept(client, prov
     assert listing.content.decode().count("对照查看") == 1
     listing = client.get(reverse("similarity:batch", args=[pair.batch_id]), {"decision": "pending"})
     assert listing.content.decode().count("对照查看") == 1
+
+
+def test_pair_and_batch_pages_in_english(client, province_officer, pairs):
+    login_verified(client, province_officer)
+    pair = pairs["local"]
+    page = client.get(pair_url(pair), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Similar content side by side" in page
+    assert "Save decision" in page
+    assert "相似内容对照" not in page
+    listing = client.get(
+        reverse("similarity:batch", args=[pair.batch_id]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Check this batch again" in listing
+    assert "Similarity, highest first" in listing

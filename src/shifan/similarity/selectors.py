@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from shifan.accounts.models import User
 from shifan.applications.models import Application
@@ -84,9 +85,9 @@ class Flag:
 
 def side_label(pair: SimilarPair, application: Application | None, *, show_unit: bool) -> str:
     if application is None:
-        return f"典型案例：{pair.other_case.title}" if pair.other_case else ""
+        return _("典型案例：%(title)s") % {"title": pair.other_case.title} if pair.other_case else ""
     if not show_unit:
-        return "另一份申报书"
+        return _("另一份申报书")
     return f"{application.number} {application.applicant_name}".strip()
 
 
@@ -121,7 +122,7 @@ class Passage:
 
 def _field_label(application: Application | None, key: str) -> str:
     if application is None:
-        return "案例正文"
+        return _("案例正文")
     try:
         return str(application.form.field(key).label)
     except KeyError:

@@ -342,8 +342,12 @@ def find_similar(
                 {"field": field_key, "other_field": other_field, "score": round(score, 3)}
             )
         for owner, matches in by_owner.items():
-            matches.sort(key=lambda m: (-m["score"], m["field"], m["other_field"]))
-            found[owner] = Found(owner=owner, matches=matches[:MAX_MATCHES])
+            # Each section with its most alike section of the other side (its own on a tie).
+            best: dict[str, dict[str, Any]] = {}
+            for match in sorted(matches, key=lambda m: (-m["score"], m["field"] != m["other_field"])):
+                best.setdefault(match["field"], match)
+            kept = sorted(best.values(), key=lambda m: (-m["score"], m["field"], m["other_field"]))
+            found[owner] = Found(owner=owner, matches=kept[:MAX_MATCHES])
     figures = next((r for r in rows if r.field_key == FIGURES_KEY), None)
     if figures is not None:
         same = (

@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from shifan.accounts.models import Role
@@ -20,6 +22,15 @@ DECISIONS = [
     (PairDecision.EXPLAINED, PairDecision.EXPLAINED.label),
     (PairDecision.TO_CHECK, PairDecision.TO_CHECK.label),
     (PairDecision.RETURNED, PairDecision.RETURNED.label),
+]
+
+
+SORT_LABELS = [
+    ("score", gettext_lazy("相似度从高到低")),
+    ("-score", gettext_lazy("相似度从低到高")),
+    ("number", gettext_lazy("申报编号")),
+    ("found", gettext_lazy("发现时间")),
+    ("decision", gettext_lazy("处理结果")),
 ]
 
 
@@ -40,7 +51,7 @@ class PairView(RoleRequiredMixin, View):
             "pair": pair,
             "left_label": selectors.side_label(pair, pair.application, show_unit=True)
             if not user.is_expert or show_units
-            else "本申报书",
+            else _("本申报书"),
             "right_label": selectors.side_label(pair, pair.other_application, show_unit=show_units),
             "passages": selectors.passages(pair),
             "score_percent": round(pair.score * 100),
@@ -95,13 +106,7 @@ class BatchPairsView(ProvinceMixin, View):
                 "sort": sort,
                 "decision_filter": decision_filter,
                 "decisions": [("pending", PairDecision.PENDING.label), *DECISIONS],
-                "sorts": [
-                    ("score", "相似度从高到低"),
-                    ("-score", "相似度从低到高"),
-                    ("number", "申报编号"),
-                    ("found", "发现时间"),
-                    ("decision", "处理结果"),
-                ],
+                "sorts": SORT_LABELS,
             },
         )
 
