@@ -58,6 +58,10 @@ def test_city_sees_two_applicants_near_copies_side_by_side(live_server: Any, new
     page.goto(f"{live_server.url}/review/applications/{second.pk}/")
     flag = page.locator("[data-testid=similarity-flag]").filter(has_text=first.number)
     expect(flag).to_contain_text("广州甲制造有限公司")
+    flag.scroll_into_view_if_needed()
+    page.locator("[data-testid=similarity-flags]").screenshot(
+        path=str(shot(page, "application").with_name("flags.png"))
+    )
     flag.get_by_role("link", name="对照查看").click()
     expect(page).to_have_url(re.compile(r"/similarity/pairs/\d+/#passage-1$"))
     expect(page.locator("[data-testid=pair-left]")).to_contain_text("广州乙装备有限公司")

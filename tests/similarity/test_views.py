@@ -98,6 +98,10 @@ def test_expert_sees_the_passages_without_the_other_unit_unless_the_batch_allows
     assert "深圳丁智能有限公司" not in page
     assert pair.application.number not in page
     assert "另一份申报书" in page
+    # The left side is the Shenzhen application (the later one): the expert's own is on the right.
+    left = page.split('data-testid="pair-left">')[1].split("<")[0]
+    right = page.split('data-testid="pair-right">')[1].split("<")[0]
+    assert (left, right) == ("另一份申报书", "本申报书")
     assert "保存处理结果" not in page
     assert client.get(pair_url(pairs["local"])).status_code == 404
 

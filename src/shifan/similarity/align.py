@@ -9,8 +9,7 @@ alignment (difflib's SequenceMatcher) would cut into its longest in-order part.
 
 import unicodedata
 from dataclasses import dataclass
-
-from shifan.similarity.text import normalise
+from itertools import groupby
 
 RUN = 8
 
@@ -37,18 +36,23 @@ def _normalised_with_positions(text: str) -> tuple[str, list[int]]:
     chars: list[str] = []
     positions: list[int] = []
     for position, char in enumerate(text):
-        folded = normalise(unicodedata.normalize("NFKC", char))
-        chars.extend(folded)
-        positions.extend([position] * len(folded))
+        # As `normalise` does for a whole text, one character at a time.
+        for folded in unicodedata.normalize("NFKC", char) if not char.isascii() else char:
+            if folded.isalnum():
+                chars.append(folded.lower())
+                positions.append(position)
     return "".join(chars), positions
 
 
 def _marks(own: str, other_runs: set[str], run: int) -> list[bool]:
     marked = [False] * len(own)
+    covered = 0  # marked up to here (exclusive)
     for start in range(len(own) - run + 1):
         if own[start : start + run] in other_runs:
-            for offset in range(start, start + run):
+            end = start + run
+            for offset in range(max(start, covered), end):
                 marked[offset] = True
+            covered = end
     return marked
 
 
@@ -67,11 +71,11 @@ def _segments(text: str, positions: list[int], marked: list[bool]) -> list[Segme
             shared_at[position] = True
         index = end + 1
     segments: list[Segment] = []
-    for char, shared in zip(text, shared_at, strict=True):
-        if segments and segments[-1].shared == shared:
-            segments[-1] = Segment(segments[-1].text + char, shared)
-        else:
-            segments.append(Segment(char, shared))
+    start = 0
+    for shared, run in groupby(shared_at):
+        length = len(list(run))
+        segments.append(Segment(text[start : start + length], shared))
+        start += length
     return segments
 
 

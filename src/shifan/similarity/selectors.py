@@ -40,6 +40,11 @@ def _expert_applications(user: User) -> QuerySet[Application]:
     )
 
 
+def reviewed_by(user: User) -> set[int]:
+    """The ids of the applications an expert reviews (its assignments it may open, confirmed)."""
+    return set(_expert_applications(user).values_list("pk", flat=True))
+
+
 def pairs_visible_to(user: User) -> QuerySet[SimilarPair]:
     pairs = SimilarPair.objects.select_related(
         "application", "other_application", "other_case", "batch", "decided_by"

@@ -47,12 +47,18 @@ class PairView(RoleRequiredMixin, View):
     def context(request: AuthenticatedRequest, pair: SimilarPair, errors: dict[str, str]) -> dict[str, Any]:
         user = request.user
         show_units = selectors.shows_units(user, pair)
+        left_label = selectors.side_label(pair, pair.application, show_unit=show_units)
+        right_label = selectors.side_label(pair, pair.other_application, show_unit=show_units)
+        if not show_units:  # an expert: which side is the application it reviews
+            reviewed = selectors.reviewed_by(user)
+            if pair.application_id in reviewed:
+                left_label = _("本申报书")
+            if pair.other_application_id in reviewed:
+                right_label = _("本申报书")
         return {
             "pair": pair,
-            "left_label": selectors.side_label(pair, pair.application, show_unit=True)
-            if not user.is_expert or show_units
-            else _("本申报书"),
-            "right_label": selectors.side_label(pair, pair.other_application, show_unit=show_units),
+            "left_label": left_label,
+            "right_label": right_label,
             "passages": selectors.passages(pair),
             "score_percent": round(pair.score * 100),
             "can_decide": user.is_province_officer,
