@@ -22,7 +22,7 @@ DEMO_SERVER := $(VENV)/bin/gunicorn shifan.wsgi:application --bind=$(HOST):$(POR
 SERVE_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 VAR_DIR := $(or $(SHIFAN_VAR_DIR),var)
 
-.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages bench-crash bench-api upgrade-fixture
+.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages bench-crash bench-api bench-similarity upgrade-fixture
 
 help:
 	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT) as deployed (gunicorn, DEBUG off)"
@@ -32,6 +32,7 @@ help:
 	@echo "make bench-assignment   solve time and optimality of expert assignment (1,000 × 300, k = 5)"
 	@echo "make bench-documents    申报书 PDF/Word seconds per book and pages, a 200-book ZIP export"
 	@echo "make bench-dashboard    统计分析 page time with 10,000 applications (province and city officer)"
+	@echo "make bench-similarity   similarity detection over 10,000 applications × 14 sections: index and check time, recall, false flags"
 	@echo "make bench              deadline-day load under gunicorn: N = 50, 200, 500 applicants, SQLite and PostgreSQL"
 	@echo "make bench-crash        the deadline day with servers and the worker killed (SIGKILL): nothing acknowledged lost, no task run twice"
 	@echo "make bench-pages        each page's req/s against bare Django: demo size and 10,000 applications, both databases"
@@ -107,6 +108,9 @@ bench-dashboard: install
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust): it creates and drops shifan_bench_api.
 bench-api: install
 	SHIFAN_HTTPS=false $(PY) bench/api.py
+
+bench-similarity: install
+	SHIFAN_HTTPS=false $(PY) bench/similarity.py
 
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust): it creates and drops shifan_bench.
 bench: install

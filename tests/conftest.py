@@ -30,6 +30,14 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_similarity_index():
+    # Each process keeps its similarity index; the next test's database starts without its rows.
+    from shifan.similarity.index import forget_indexes
+
+    forget_indexes()
+
+
+@pytest.fixture(autouse=True)
 def _english_off(settings):
     settings.LANGUAGE_CODE = "zh-hans"
 

@@ -99,10 +99,12 @@ def build_world():
     publicity = _publicity_world(organisation, admin)
     cases = _cases_world(publicity["unit"])
     tracking = _tracking_world(organisation, admin, publicity["announcement"])
+    similarity = _similarity_world(batch, sent, reviewed)
     return {
         **publicity,
         **cases,
         **tracking,
+        **similarity,
         "reviewed": reviewed,
         "reviewed_file": reviewed_file,
         "assignment": assignment,
@@ -328,6 +330,30 @@ def _cases_world(unit):
     cases.publish_case(actor=province, case=published)
     draft = cases.create_case(actor=province, unit=unit, **{**CASE_TEXT, "title": "草稿案例"})
     return {"published_case": published, "case_picture": picture, "draft_case": draft}
+
+
+def _similarity_world(batch, sent, reviewed):
+    """Issue 26: a pair of two 广州 applications, and one of 广州 and 江门 (the expert's)."""
+    from shifan.similarity.models import SimilarPair
+
+    copy = factories.ApplicationFactory(
+        batch=batch, organisation=factories.OrganisationFactory(city_code="440100")
+    )
+    factories.submitted(copy)
+    now = timezone.now()
+    local = SimilarPair.objects.create(
+        application=copy, other_application=sent, batch=batch, other_batch=batch, score=0.8, found_at=now
+    )
+    across = SimilarPair.objects.create(
+        application=reviewed,
+        other_application=sent,
+        batch=batch,
+        other_batch=batch,
+        score=0.5,
+        cross_city=True,
+        found_at=now,
+    )
+    return {"local_pair": local, "cross_city_pair": across}
 
 
 def _tracking_world(organisation, admin, announcement):
@@ -859,6 +885,33 @@ MATRIX = [
         "post",
         lambda w: {"pk": w["published_case"].pk},
         expect(403, anonymous=302, province=400),
+    ),
+    # Issue 26: similar pairs. A city sees a pair of its own two applications; a pair across cities
+    # is the province's (and the reviewing expert's); the list and the decisions are the province's.
+    (
+        "similarity:pair",
+        "get",
+        lambda w: {"pk": w["local_pair"].pk},
+        expect(403, anonymous=302, city=200, other_city=404, province=200, expert=404, other_expert=404),
+    ),
+    (
+        "similarity:pair",
+        "get",
+        lambda w: {"pk": w["cross_city_pair"].pk},
+        expect(403, anonymous=302, city=404, other_city=404, province=200, expert=200, other_expert=404),
+    ),
+    (
+        "similarity:decide",
+        "post",
+        lambda w: {"pk": w["local_pair"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
+    ("similarity:batch", "get", lambda w: {"batch_pk": w["batch"].pk}, PROVINCE_ONLY),
+    (
+        "similarity:batch_check",
+        "post",
+        lambda w: {"batch_pk": w["batch"].pk},
+        expect(403, anonymous=302, province=302),
     ),
     # Issue 8: bulk exports. Officers export; a job and its file are its officer's alone.
     ("documents:exports", "get", None, expect(403, anonymous=302, city=200, other_city=200, province=200)),

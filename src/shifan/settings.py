@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "shifan.cases",
     "shifan.tracking",
     "shifan.documents",
+    "shifan.similarity",
     "shifan.dashboard",
     "shifan.api",
     "shifan.demo",
@@ -414,6 +415,10 @@ SHIFAN_READY_QUEUE_MINUTES = int(os.environ.get("SHIFAN_READY_QUEUE_MINUTES", "1
 SHIFAN_TASK_LEASE_MINUTES = int(os.environ.get("SHIFAN_TASK_LEASE_MINUTES", "30"))
 # Processes a bulk export renders its PDFs in (each about a second per book): every core by default.
 SHIFAN_EXPORT_PROCESSES = max(1, int(os.environ.get("SHIFAN_EXPORT_PROCESSES") or os.cpu_count() or 1))
+# Processes a batch's similarity check computes its signatures in (shifan.similarity): every core.
+SHIFAN_SIMILARITY_PROCESSES = max(
+    1, int(os.environ.get("SHIFAN_SIMILARITY_PROCESSES") or os.cpu_count() or 1)
+)
 
 # Security headers. Content Security Policy allows only the project's own assets: no inline
 # script or style anywhere in the templates.

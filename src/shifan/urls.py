@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("shifan.dashboard.urls")),
     path("api/v1/", include("shifan.api.urls")),
     path("", include("shifan.api.page_urls")),
+    path("", include("shifan.similarity.urls")),
     path("captcha/", include("captcha.urls")),
     # Answered by core.health.HealthCheckMiddleware before the other middleware; named here.
     path("healthz", healthz, name="healthz"),

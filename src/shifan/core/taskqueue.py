@@ -33,6 +33,8 @@ TASK_NAMES = {
     "shifan.tracking.tasks.send_tracking_reminders": "发送跟踪填报提醒",
     "shifan.documents.tasks.build_export": "申报书批量导出",
     "shifan.documents.tasks.make_submitted_book": "生成提交版申报书 PDF",
+    "shifan.similarity.tasks.check_submission": "检测申报书相似内容",
+    "shifan.similarity.tasks.check_batch": "检测批次相似内容",
 }
 
 

@@ -23,6 +23,7 @@ from shifan.expert_review.services import ReviewError, ScoreErrors
 from shifan.programs import selectors as batch_selectors
 from shifan.programs.models import Batch
 from shifan.reviews.selectors import current_batch
+from shifan.similarity import selectors as similarity_selectors
 
 PLAN_PAGE_SIZE = 40
 
@@ -148,6 +149,7 @@ class AssignmentView(ExpertMixin, View):
                 "overall_error": errors.get("overall_comment"),
                 "errors": errors,
                 "locked": assignment.submitted_at is not None,
+                "similarity_flags": similarity_selectors.flags_for(user, application),
             }
         )
         return context

@@ -49,6 +49,12 @@ class BatchForm(StyledForm):
         help_text=_("同一申报各专家总分的标准差达到此值时提示分歧较大。"),
     )
 
+    similar_units_to_experts = forms.BooleanField(
+        label=_("专家可见相似申报的编号和单位"),
+        required=False,
+        help_text=_("不勾选时，专家只看到相似内容的提示和相似段落，看不到另一份申报的编号和单位。"),
+    )
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         opens_at, closes_at, deadline = (

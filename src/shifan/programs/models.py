@@ -52,6 +52,10 @@ class Batch(TimeStampedModel):
     disagreement_threshold = models.DecimalField(
         _("分歧提示阈值（标准差，分）"), max_digits=5, decimal_places=2, default=Decimal(10)
     )
+    # Experts see the similar application's number and unit (shifan.similarity), not only its text.
+    similar_units_to_experts = models.BooleanField(
+        _("专家可见相似申报的编号和单位"), default=False, db_default=False
+    )
     # A province officer's corrections of rule parameters for this batch: {rule: {param: value}}.
     rule_overrides = models.JSONField(_("资格条件参数调整"), default=dict, blank=True)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

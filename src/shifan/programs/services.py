@@ -86,7 +86,13 @@ def open_batch(
 
 
 # Expert review settings with model defaults (the spec does not set them).
-REVIEW_SETTINGS = ("expert_max_load", "aggregation_rule", "standardise_scores", "disagreement_threshold")
+REVIEW_SETTINGS = (
+    "expert_max_load",
+    "aggregation_rule",
+    "standardise_scores",
+    "disagreement_threshold",
+    "similar_units_to_experts",
+)
 
 BATCH_EDITABLE_FIELDS = (
     "name",
@@ -102,6 +108,7 @@ BATCH_EDITABLE_FIELDS = (
     "aggregation_rule",
     "standardise_scores",
     "disagreement_threshold",
+    "similar_units_to_experts",
 )
 
 

@@ -442,6 +442,25 @@ class Tracking:
 
 
 @dataclass(frozen=True)
+class Similarity:
+    """How written sections are compared for copying (shifan.similarity, docs/decisions/0022).
+
+    Texts are cut into `shingle_size`-character shingles after normalisation; two sections are a
+    flagged pair when their estimated Jaccard similarity is `threshold` or more; sections shorter
+    than `min_length` characters (after normalisation) are not compared; `boilerplate` phrases are
+    removed before comparing, like the spec's own headings and 内容要点; `compare_figures` flags
+    two applications whose yearly tables hold the same figures.
+    """
+
+    shingle_size: int = 5
+    threshold: Decimal = Decimal("0.2")
+    min_length: int = 100
+    compare_figures: bool = True
+    boilerplate: tuple[str, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class ProgrammeSpec:
     """A validated programme spec. `digest` identifies the exact text an application was made under."""
 
@@ -458,6 +477,8 @@ class ProgrammeSpec:
     note: str = ""
     quotas_note: str = ""
     tracking: Tracking | None = None
+    # A spec written before similarity detection has none: the defaults apply.
+    similarity: Similarity = Similarity()
 
     def __hash__(self) -> int:
         # The digest identifies the text, and equal text gives an equal spec; rule parameters are
@@ -1450,11 +1471,38 @@ def _parse_tracking(
     )
 
 
+def _parse_similarity(at: _At) -> Similarity:
+    _mapping(at, set(), {"shingle_size", "threshold", "min_length", "compare_figures", "boilerplate", "note"})
+    size = _integer(at, "shingle_size", default=Similarity.shingle_size, minimum=2)
+    assert size is not None
+    if size > 12:
+        at["shingle_size"].fail("应不大于 12", "must be at most 12")
+    threshold = _number(at, "threshold")
+    if threshold is None:
+        threshold = Similarity.threshold
+    elif threshold <= 0 or threshold >= 1:
+        at["threshold"].fail("应为大于 0、小于 1 的数", "expected a number above 0 and below 1")
+    min_length = _integer(at, "min_length", default=Similarity.min_length, minimum=size)
+    assert min_length is not None
+    return Similarity(
+        shingle_size=size,
+        threshold=threshold,
+        min_length=min_length,
+        compare_figures=_boolean(at, "compare_figures", default=True),
+        boilerplate=_texts(at, "boilerplate"),
+        note=_text(at, "note", required=False),
+    )
+
+
 def parse_spec(text: str, source_name: str) -> ProgrammeSpec:
     """Return the validated programme spec written in `text`; raise SpecError naming `source_name`."""
     ctx = _Context(source_name)
     root = _At(ctx, (), _read_yaml(text, ctx))
-    _mapping(root, {"spec", "categories", "eligibility", "rubric", "quotas", "defaults"}, {"tracking"})
+    _mapping(
+        root,
+        {"spec", "categories", "eligibility", "rubric", "quotas", "defaults"},
+        {"tracking", "similarity"},
+    )
 
     header = root["spec"]
     _mapping(header, {"key", "version", "name", "source", "application_year"}, {"note"})
@@ -1527,6 +1575,7 @@ def parse_spec(text: str, source_name: str) -> ProgrammeSpec:
             if root.has("tracking")
             else None
         ),
+        similarity=_parse_similarity(root["similarity"]) if root.has("similarity") else Similarity(),
     )
 
 

@@ -17,6 +17,7 @@ from shifan.core.pagination import Paginator
 from shifan.programs import selectors as batch_selectors
 from shifan.reviews import exports, selectors, services
 from shifan.reviews.services import ReviewError
+from shifan.similarity import selectors as similarity_selectors
 
 OFFICERS = (Role.CITY_OFFICER, Role.PROVINCE_OFFICER)
 OUTCOME_FILTERS = [("fail", "有不符合项"), ("warning", "有请注意项"), ("judgment", "需专家判断")]
@@ -127,6 +128,7 @@ class ApplicationReviewView(RoleRequiredMixin, View):
             )
         context = application_pages.snapshot_page(application, snapshot, previous, request.user)
         context.update(self.panel(request, application))
+        context["similarity_flags"] = similarity_selectors.flags_for(request.user, application)
         return render(request, "applications/snapshot.html", context)
 
     def panel(self, request: AuthenticatedRequest, application: Any) -> dict[str, Any]:
