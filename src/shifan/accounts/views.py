@@ -120,6 +120,11 @@ class LoginView(auth_views.LoginView):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), **captcha_options(self.request)}
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from shifan.accounts import sso
+
+        return {**super().get_context_data(**kwargs), "sso_providers": sso.providers()}
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Counted before any password is checked: an address sending too many forms is slowed
         # down as a whole, whichever accounts it names, and no account is locked by it.
@@ -182,7 +187,20 @@ def show_failed_login_notice(request: HttpRequest) -> None:
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """End the Shifan session and, after a single sign-on login, the provider's (RP-initiated logout)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from shifan.accounts import sso_views
+
+        provider_key = request.session.get(sso_views.PROVIDER_SESSION_KEY, "")
+        id_token = request.session.get(sso_views.ID_TOKEN_SESSION_KEY, "")
+        sso_views.forget_session(request.session.session_key)
+        response = super().post(request, *args, **kwargs)
+        if provider_key:
+            page = sso_views.provider_logout_page(request, provider_key=provider_key, id_token=id_token)
+            if page is not None:
+                return page
+        return response  # type: ignore[no-any-return]
 
 
 class PasswordResetView(auth_views.PasswordResetView):
