@@ -87,7 +87,7 @@ async function main() {
     client_secret: SECRET,
     client_name: "Shifan",
     redirect_uris: RPS.map((rp) => `${rp}/sso/dev/callback/`),
-    post_logout_redirect_uris: RPS.map((rp) => `${rp}/accounts/login/`),
+    post_logout_redirect_uris: RPS.map((rp) => `${rp}/login/`),
     grant_types: ["authorization_code"],
     response_types: ["code"],
     token_endpoint_auth_method: "client_secret_basic",
@@ -130,6 +130,12 @@ async function main() {
     },
     ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    // Back-channel logouts go to Shifan on this machine: the package's guard against requests to
+    // local addresses (SSRF) is lifted here, and only here, a development tool.
+    fetch: (url, options) => {
+      delete options.dispatcher;
+      return globalThis.fetch(url, options);
+    },
     findAccount: async (ctx, sub) => {
       const user = Object.values(USERS).find((candidate) => candidate.sub === sub);
       if (!user) return undefined;
@@ -147,6 +153,13 @@ async function main() {
     },
   });
   provider.proxy = false;
+  provider.on("backchannel.success", (ctx, client, accountId, sid) => {
+    console.log(`back-channel logout sent to ${client.clientId} (sub ${accountId}, sid ${sid})`);
+  });
+  provider.on("backchannel.error", (ctx, error, client, accountId, sid) => {
+    console.error(`back-channel logout to ${client.clientId} failed (sub ${accountId}, sid ${sid}): ${error} ${error.cause || ""}`);
+  });
+  provider.on("server_error", (ctx, error) => console.error(error));
 
   // The login page: pick a user (any password is accepted), consent given for the client.
   provider.use(async (ctx, next) => {

@@ -112,6 +112,7 @@ def _whom_to_ask(provider: Provider) -> str:
     return provider.contact or "省工信厅系统管理员"
 
 
+@transaction.atomic
 def sign_in(*, provider: Provider, assertion: Assertion) -> Outcome:
     """Return where this verified login leads; link the identity when it is proven to be the account's."""
     if not assertion.subject:

@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from shifan.accounts import services, sso, sso_services, verification
+from shifan.accounts import sso, sso_services, verification
 from shifan.accounts.middleware import SSO_SECOND_FACTOR_SESSION_KEY
 from shifan.accounts.models import SsoSession, User
 from shifan.accounts.services import AccountError
@@ -70,20 +71,22 @@ class SsoCallbackView(View):
         except sso.SsoError as error:
             return refused(request, provider, error.message, status=400)
         assertion = Assertion.from_claims(provider, token["userinfo"])
-        outcome = sso_services.sign_in(provider=provider, assertion=assertion)
-        if outcome.kind == "refused":
-            record_event(
-                actor=None,
-                action="account.sso_refused",
-                target_label=f"{provider.key}:{assertion.subject}",
-                reason=outcome.message,
-            )
-            return refused(request, provider, outcome.message)
-        if outcome.kind == "login":
-            assert outcome.user is not None
-            log_in(request, provider, assertion, user=outcome.user, id_token=token.get("id_token", ""))
-            target = request.session.pop(NEXT_SESSION_KEY, "") or reverse("home")
-            return redirect(target)
+        # After the provider's answer is in: no transaction waits on the network.
+        with transaction.atomic():
+            outcome = sso_services.sign_in(provider=provider, assertion=assertion)
+            if outcome.kind == "refused":
+                record_event(
+                    actor=None,
+                    action="account.sso_refused",
+                    target_label=f"{provider.key}:{assertion.subject}",
+                    reason=outcome.message,
+                )
+                return refused(request, provider, outcome.message)
+            if outcome.kind == "login":
+                assert outcome.user is not None
+                log_in(request, provider, assertion, user=outcome.user, id_token=token.get("id_token", ""))
+                target = request.session.pop(NEXT_SESSION_KEY, "") or reverse("home")
+                return redirect(target)
         request.session[ASSERTION_SESSION_KEY] = assertion.as_session()
         if outcome.kind == "register":
             return redirect("accounts:sso_register", key=provider.key)
@@ -155,32 +158,20 @@ class SsoRegistrationView(RegistrationView):
         return {**super().get_context_data(**kwargs), "sso_provider": self.provider}
 
     def form_valid(self, form: Any) -> HttpResponse:
-        data = form.cleaned_data
         try:
-            membership = services.register_organisation(
-                name=data["name"],
-                credit_code=self.assertion.credit_code,
-                nature=data["nature"],
-                city_code=data["city_code"],
-                county_code=data["county_code"],
-                address=data["address"],
-                contact_name=data["contact_name"],
-                contact_phone=data["contact_phone"],
-                contact_email=data["contact_email"],
-                admin_name=data["admin_name"],
-                admin_email=data["admin_email"],
-                admin_phone=data["admin_phone"],
-                admin_password=data["password1"],
-            )
-            sso_services.bind_registered(
-                provider=self.provider, assertion=self.assertion, membership=membership
-            )
+            # One transaction: no organisation registered here without its identity bound.
+            with transaction.atomic():
+                membership = self.register({**form.cleaned_data, "credit_code": self.assertion.credit_code})
+                sso_services.bind_registered(
+                    provider=self.provider, assertion=self.assertion, membership=membership
+                )
         except AccountError as error:
             form_error_from(form, error)
             return self.form_invalid(form)
         self.request.session.pop(ASSERTION_SESSION_KEY, None)
         user = User.objects.get(pk=membership.user_id)
-        log_in(self.request, self.provider, self.assertion, user=user, id_token="")
+        with transaction.atomic():
+            log_in(self.request, self.provider, self.assertion, user=user, id_token="")
         messages.success(
             self.request,
             f"“{membership.organisation.name}”注册成功，已经{self.provider.name}核验，您是本单位管理员。",
@@ -267,15 +258,16 @@ class BackchannelLogoutView(View):
             claims = sso.verify_logout_token(provider, request.POST.get("logout_token", ""))
         except sso.SsoError as error:
             return JsonResponse({"error": "invalid_request", "error_description": error.message}, status=400)
-        ended = sso_services.end_sessions(
-            provider=provider, sid=str(claims.get("sid") or ""), subject=str(claims.get("sub") or "")
-        )
-        record_event(
-            actor=None,
-            action="account.sso_backchannel_logout",
-            target_label=f"{provider.key}:{claims.get('sub') or claims.get('sid')}",
-            after={"sessions_ended": ended},
-        )
+        with transaction.atomic():
+            ended = sso_services.end_sessions(
+                provider=provider, sid=str(claims.get("sid") or ""), subject=str(claims.get("sub") or "")
+            )
+            record_event(
+                actor=None,
+                action="account.sso_backchannel_logout",
+                target_label=f"{provider.key}:{claims.get('sub') or claims.get('sid')}",
+                after={"sessions_ended": ended},
+            )
         response = HttpResponse(status=200)
         response["Cache-Control"] = "no-store"
         return response

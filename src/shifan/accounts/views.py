@@ -387,24 +387,29 @@ class RegistrationView(FormView):  # type: ignore[type-arg]
             context["claim_url"] = claim_url(form.data.get("credit_code", ""))
         return context
 
+    @staticmethod
+    def register(data: dict[str, Any]) -> Any:
+        """Register the organisation of a valid form (its cleaned data); return the membership."""
+        return services.register_organisation(
+            name=data["name"],
+            credit_code=data["credit_code"],
+            nature=data["nature"],
+            city_code=data["city_code"],
+            county_code=data["county_code"],
+            address=data["address"],
+            contact_name=data["contact_name"],
+            contact_phone=data["contact_phone"],
+            contact_email=data["contact_email"],
+            admin_name=data["admin_name"],
+            admin_email=data["admin_email"],
+            admin_phone=data["admin_phone"],
+            admin_password=data["password1"],
+        )
+
     def form_valid(self, form: RegistrationForm) -> HttpResponse:
         data = form.cleaned_data
         try:
-            membership = services.register_organisation(
-                name=data["name"],
-                credit_code=data["credit_code"],
-                nature=data["nature"],
-                city_code=data["city_code"],
-                county_code=data["county_code"],
-                address=data["address"],
-                contact_name=data["contact_name"],
-                contact_phone=data["contact_phone"],
-                contact_email=data["contact_email"],
-                admin_name=data["admin_name"],
-                admin_email=data["admin_email"],
-                admin_phone=data["admin_phone"],
-                admin_password=data["password1"],
-            )
+            membership = self.register(data)
         except AccountError as error:
             form_error_from(form, error)
             return self.form_invalid(form)
