@@ -23,6 +23,7 @@ from shifan.accounts.models import (
 )
 from shifan.accounts.services import AccountError
 from tests import factories
+from tests.helpers import login_verified
 from tests.oidc_provider import (
     CLAIMED_CODE,
     CLIENT_ID,
@@ -37,14 +38,14 @@ pytestmark = pytest.mark.django_db
 CALLBACK = "http://testserver/sso/dev/callback/"
 
 
-def sso_login(client, login: str):
+def sso_login(client, login: str, **headers):
     """Log in at the provider as `login`; return Shifan's answer to the callback."""
     from tests.oidc_provider import provider_login
 
     start = client.get(reverse("accounts:sso_login", args=[PROVIDER_KEY]))
     assert start.status_code == 302
     callback = provider_login(start["Location"], login, stop_at=CALLBACK)
-    return client.get(callback.removeprefix("http://testserver"))
+    return client.get(callback.removeprefix("http://testserver"), **headers)
 
 
 def captcha_answer(page: str) -> dict[str, str]:
@@ -354,3 +355,32 @@ def test_password_logout_is_unchanged(client, oidc, province_officer):
 def test_unknown_provider_is_404(client, oidc):
     assert client.get("/sso/nope/login/").status_code == 404
     assert client.get(reverse("accounts:sso_register", args=[PROVIDER_KEY])).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["applicant", "city", "province", "expert"])
+def test_sso_pages_by_role(
+    client, oidc, role, organisation, applicant_admin, city_officer, province_officer, expert
+):
+    """Logged in, the provider's login leads home; the registration and claim need a pending
+    company login (none here: 404); the back channel takes only a POST with a valid token."""
+    user = {
+        "applicant": applicant_admin,
+        "city": city_officer,
+        "province": province_officer,
+        "expert": expert,
+    }[role]
+    login_verified(client, user)
+    assert client.get(reverse("accounts:sso_login", args=[PROVIDER_KEY]))["Location"] == reverse("home")
+    assert client.get(reverse("accounts:sso_register", args=[PROVIDER_KEY])).status_code in (302, 404)
+    assert client.get(reverse("accounts:sso_claim", args=[PROVIDER_KEY])).status_code == 404
+    endpoint = reverse("accounts:sso_backchannel_logout", args=[PROVIDER_KEY])
+    assert client.get(endpoint).status_code == 405
+    assert client.post(endpoint, {"logout_token": "x.y.z"}).status_code == 400
+
+
+def test_refusal_reads_in_english(client, oidc):
+    response = sso_login(client, "stranger", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "Cannot log in through" in page
+    assert "There is no account here for your identity (stranger@gd.gov.cn)" in page

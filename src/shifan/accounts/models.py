@@ -286,7 +286,8 @@ class OrganisationClaim(TimeStampedModel):
     )
     # A claim filed after logging in through the business identity service: the verified claims
     # of that login (provider, subject, credit code, name), which stand in for the documents.
-    sso_evidence = models.JSONField(_("统一身份认证断言"), default=dict, blank=True)
+    # Nullable: added to a table in use without rebuilding it (tests/test_migration_safety.py).
+    sso_evidence = models.JSONField(_("统一身份认证断言"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("认领申请")

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 # The `amr` values that name a second factor (RFC 8176): one of them means the provider asked for
 # more than a password, so Shifan does not ask its own second factor again.
@@ -34,6 +35,14 @@ class SsoError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def unreachable(provider: Provider) -> str:
+    return _("暂时无法连接%(provider)s，请稍后再试或使用账号密码登录。") % {"provider": provider.name}
+
+
+def untrusted(provider: Provider) -> str:
+    return _("%(provider)s的登录凭证未通过校验，请重新登录。") % {"provider": provider.name}
 
 
 @dataclass(frozen=True)
@@ -151,7 +160,7 @@ def start_login(request: HttpRequest, provider: Provider, *, redirect_uri: str) 
     try:
         return client(provider).authorize_redirect(request, redirect_uri)  # type: ignore[no-any-return]
     except Exception as error:  # network, TLS or a discovery document that is not one
-        raise SsoError(f"暂时无法连接{provider.name}，请稍后再试或使用账号密码登录。") from error
+        raise SsoError(unreachable(provider)) from error
 
 
 def finish_login(request: HttpRequest, provider: Provider) -> dict[str, Any]:
@@ -165,19 +174,22 @@ def finish_login(request: HttpRequest, provider: Provider) -> dict[str, Any]:
     from joserfc.errors import JoseError
 
     if request.GET.get("error"):
-        raise SsoError(f"{provider.name}未完成登录（{request.GET['error'][:60]}）。请重新登录。")
+        raise SsoError(
+            _("%(provider)s未完成登录（%(error)s）。请重新登录。")
+            % {"provider": provider.name, "error": request.GET["error"][:60]}
+        )
     if not request.GET.get("state") or not client(provider).framework.get_state_data(
         request.session, request.GET["state"]
     ):
-        raise SsoError("登录请求已过期或已使用，请回到登录页重新登录。")
+        raise SsoError(_("登录请求已过期或已使用，请回到登录页重新登录。"))
     try:
         token = client(provider).authorize_access_token(request, leeway=settings.SHIFAN_SSO_CLOCK_SKEW)
     except (OAuthError, JoseError, ValueError, KeyError) as error:
-        raise SsoError(f"{provider.name}的登录凭证未通过校验，请重新登录。") from error
+        raise SsoError(untrusted(provider)) from error
     except Exception as error:  # the provider unreachable
-        raise SsoError(f"暂时无法连接{provider.name}，请稍后再试或使用账号密码登录。") from error
+        raise SsoError(unreachable(provider)) from error
     if not token.get("userinfo"):
-        raise SsoError(f"{provider.name}未返回身份令牌（ID Token），无法登录。")
+        raise SsoError(_("%(provider)s未返回身份令牌（ID Token），无法登录。") % {"provider": provider.name})
     return dict(token)
 
 
@@ -190,7 +202,7 @@ def verify_id_token(provider: Provider, id_token: str, *, nonce: str) -> dict[st
             {"id_token": id_token}, nonce=nonce, leeway=settings.SHIFAN_SSO_CLOCK_SKEW
         )
     except (JoseError, ValueError) as error:
-        raise SsoError(f"{provider.name}的登录凭证未通过校验，请重新登录。") from error
+        raise SsoError(untrusted(provider)) from error
     return dict(claims)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from shifan.accounts.models import (
     TWO_FACTOR_ROLES,
@@ -109,14 +110,14 @@ def _refused(message: str) -> Outcome:
 
 
 def _whom_to_ask(provider: Provider) -> str:
-    return provider.contact or "省工信厅系统管理员"
+    return provider.contact or _("省工信厅系统管理员")
 
 
 @transaction.atomic
 def sign_in(*, provider: Provider, assertion: Assertion) -> Outcome:
     """Return where this verified login leads; link the identity when it is proven to be the account's."""
     if not assertion.subject:
-        return _refused(f"{provider.name}未提供身份标识（sub），无法登录。")
+        return _refused(_("%(provider)s未提供身份标识（sub），无法登录。") % {"provider": provider.name})
     identity = (
         ExternalIdentity.objects.select_related("user")
         .filter(provider=provider.key, subject=assertion.subject)
@@ -132,13 +133,15 @@ def sign_in(*, provider: Provider, assertion: Assertion) -> Outcome:
 def _known_identity(provider: Provider, assertion: Assertion, identity: ExternalIdentity) -> Outcome:
     user = identity.user
     if not user.is_active:
-        return _refused(f"您的账号已停用，请联系{_whom_to_ask(provider)}。")
+        return _refused(_("您的账号已停用，请联系%(contact)s。") % {"contact": _whom_to_ask(provider)})
     if assertion.credit_code:
         membership = Membership.objects.select_related("organisation").filter(user=user).first()
         if membership is None or membership.organisation.credit_code != _code_or_blank(assertion.credit_code):
             return _refused(
-                "本次登录认证的统一社会信用代码与您账号所属单位不一致，无法登录。"
-                "如单位信息有误，请联系所在地市工信局。"
+                _(
+                    "本次登录认证的统一社会信用代码与您账号所属单位不一致，无法登录。"
+                    "如单位信息有误，请联系所在地市工信局。"
+                )
             )
         verify_by_assertion(provider=provider, organisation=membership.organisation, user=user)
     ExternalIdentity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now())
@@ -161,7 +164,8 @@ def _link(provider: Provider, assertion: Assertion, user: User) -> Outcome | Non
             )
     except IntegrityError:
         return _refused(
-            f"您的账号已关联{provider.name}的另一个身份，不能再关联本身份。请联系{_whom_to_ask(provider)}。"
+            _("您的账号已关联%(provider)s的另一个身份，不能再关联本身份。请联系%(contact)s。")
+            % {"provider": provider.name, "contact": _whom_to_ask(provider)}
         )
     record_event(
         actor=user,
@@ -176,18 +180,22 @@ def _person(provider: Provider, assertion: Assertion) -> Outcome:
     ask = _whom_to_ask(provider)
     if not assertion.link_value or (provider.link_claim == "email" and not assertion.email_verified):
         return _refused(
-            f"{provider.name}未提供已核实的{provider.link_claim}，无法确认您在本系统的账号。请联系{ask}。"
+            _("%(provider)s未提供已核实的%(claim)s，无法确认您在本系统的账号。请联系%(contact)s。")
+            % {"provider": provider.name, "claim": provider.link_claim, "contact": ask}
         )
     user = User.objects.filter(email__iexact=assertion.link_value).first()
     if user is None:
         return _refused(
-            f"本系统没有与您的统一身份（{assertion.link_value}）对应的账号。"
-            f"官员和评审专家的账号由省工信厅开通，请联系{ask}开通后再登录。"
+            _(
+                "本系统没有与您的统一身份（%(identity)s）对应的账号。"
+                "官员和评审专家的账号由省工信厅开通，请联系%(contact)s开通后再登录。"
+            )
+            % {"identity": assertion.link_value, "contact": ask}
         )
     if not user.is_active:
-        return _refused(f"您的账号已停用，请联系{ask}。")
+        return _refused(_("您的账号已停用，请联系%(contact)s。") % {"contact": ask})
     if user.role not in TWO_FACTOR_ROLES:
-        return _refused("该身份对应的是申报单位账号，请通过企业身份认证登录，或使用账号密码登录。")
+        return _refused(_("该身份对应的是申报单位账号，请通过企业身份认证登录，或使用账号密码登录。"))
     refusal = _link(provider, assertion, user)
     return refusal or Outcome("login", user=user)
 
@@ -196,7 +204,8 @@ def _company(provider: Provider, assertion: Assertion) -> Outcome:
     code = _code_or_blank(assertion.credit_code)
     if not code:
         return _refused(
-            f"{provider.name}提供的统一社会信用代码“{assertion.credit_code[:40]}”无效，无法登录。"
+            _("%(provider)s提供的统一社会信用代码“%(code)s”无效，无法登录。")
+            % {"provider": provider.name, "code": assertion.credit_code[:40]}
         )
     organisation = Organisation.objects.filter(credit_code=code).first()
     if organisation is None:
@@ -217,11 +226,14 @@ def _company(provider: Provider, assertion: Assertion) -> Outcome:
     if not organisation.is_verified:
         return Outcome("claim", organisation=organisation)
     admin = organisation.memberships.filter(is_admin=True).select_related("user").first()
-    admin_name = admin.user.name if admin else "单位管理员"
+    admin_name = admin.user.name if admin else _("单位管理员")
     return _refused(
-        f"“{organisation.name}”已在本系统注册并核验，您不是该单位的成员。"
-        f"请联系本单位管理员（{admin_name}）在“本单位”页面以 {assertion.email or '您的邮箱'} 邀请您加入，"
-        "接受邀请后即可用企业身份认证登录。"
+        _(
+            "“%(organisation)s”已在本系统注册并核验，您不是该单位的成员。"
+            "请联系本单位管理员（%(admin)s）在“本单位”页面以 %(email)s 邀请您加入，"
+            "接受邀请后即可用企业身份认证登录。"
+        )
+        % {"organisation": organisation.name, "admin": admin_name, "email": assertion.email or _("您的邮箱")}
     )
 
 

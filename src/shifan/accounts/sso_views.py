@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Js
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -174,7 +175,8 @@ class SsoRegistrationView(RegistrationView):
             log_in(self.request, self.provider, self.assertion, user=user, id_token="")
         messages.success(
             self.request,
-            f"“{membership.organisation.name}”注册成功，已经{self.provider.name}核验，您是本单位管理员。",
+            _("“%(organisation)s”注册成功，已经%(provider)s核验，您是本单位管理员。")
+            % {"organisation": membership.organisation.name, "provider": self.provider.name},
         )
         return redirect("home")
 
@@ -191,7 +193,9 @@ class SsoClaimView(ClaimCreateView):
         form.fields["credit_code"].disabled = True
         for name in ("licence", "authorisation"):
             form.fields[name].required = False
-            form.fields[name].help_text = f"可不上传：{self.provider.name}已认证该代码，作为认领依据。"
+            form.fields[name].help_text = _("可不上传：%(provider)s已认证该代码，作为认领依据。") % {
+                "provider": self.provider.name
+            }
         return form
 
     def get(self, request: HttpRequest, form: Any = None) -> HttpResponse:

@@ -310,7 +310,7 @@ def file_claim(
         claimant_email=email,
         claimant_phone=claimant_phone.strip(),
         statement=statement.strip(),
-        sso_evidence=sso_evidence or {},
+        sso_evidence=sso_evidence or None,
     )
     claim.full_clean(validate_constraints=False)
     try:
@@ -430,7 +430,7 @@ def decide_claim(*, actor: User, claim: OrganisationClaim, uphold: bool, reason:
     user.email_verified = True
     user.save(update_fields=["password", "email_verified"])
     Membership.objects.create(user=user, organisation=organisation, is_admin=True)
-    link_upheld_claimant(user=user, evidence=claim.sso_evidence)
+    link_upheld_claimant(user=user, evidence=claim.sso_evidence or {})
     # The contact and the name were typed by whoever registered the code: the organisation is now
     # reached through the claimant, under the name on the licence the officer checked.
     contact_before = {key: getattr(organisation, key) for key in ("name", *CONTACT_FIELDS)}
