@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import make_officer, make_organisation, shot
-from tests.oidc_provider import COMPANY_CODE, PROVIDER_NAME, USERS, running_provider
+from tests.browser.conftest import allow_console_error, make_officer, make_organisation, shot
+from tests.oidc_provider import COMPANY_CODE, CONTACT, PROVIDER_NAME, USERS, running_provider
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +32,8 @@ def live_sso(settings: Any, live_provider: Any) -> Any:
 
 def sso_log_in(page: Any, base_url: str, login: str, *, screenshots: bool = False) -> None:
     page.goto(f"{base_url}/login/")
+    if screenshots:
+        shot(page, "login-page")
     page.get_by_role("link", name=PROVIDER_NAME).click()
     expect(page.get_by_role("heading", name="统一身份认证（开发用）")).to_be_visible()
     page.locator("#login").select_option(login)
@@ -58,6 +60,14 @@ def test_officer_expert_and_company_land_on_their_home(
         expect(page.locator(f"[data-testid={home}]")).to_be_visible()
         if login == "company":
             shot(page, "home-company")
+
+    # Someone the provider knows and Shifan does not: refused, told whom to ask.
+    page = new_page()
+    allow_console_error(page, "403")
+    sso_log_in(page, live_server.url, "stranger")
+    expect(page.locator("[data-testid=sso-refused]")).to_contain_text("本系统没有与您的统一身份")
+    expect(page.locator("[data-testid=sso-refused]")).to_contain_text(CONTACT)
+    shot(page, "refused")
 
 
 def test_logout_at_the_provider_ends_the_shifan_session_and_shifans_logout_ends_the_providers(
