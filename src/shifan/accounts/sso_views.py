@@ -22,6 +22,7 @@ from shifan.accounts.services import AccountError
 from shifan.accounts.sso_services import Assertion
 from shifan.accounts.verification_views import ClaimCreateView
 from shifan.accounts.views import RegistrationView, form_error_from, safe_next
+from shifan.core import reference
 from shifan.core.services import record_event
 
 ASSERTION_SESSION_KEY = "sso_assertion"
@@ -138,7 +139,10 @@ class SsoRegistrationView(RegistrationView):
 
     def get_initial(self) -> dict[str, Any]:
         a = self.assertion
+        # The code's registration area (positions 3–8) gives the city, when it is one here.
+        city_code = a.credit_code[2:6] + "00"
         return {
+            "city_code": city_code if city_code in {city.code for city in reference.cities()} else "",
             "name": a.organisation_name,
             "credit_code": a.credit_code,
             "contact_name": a.name,
