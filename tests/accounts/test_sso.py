@@ -65,6 +65,19 @@ def test_login_page_offers_the_configured_provider(client, oidc):
     assert reverse("accounts:sso_login", args=[PROVIDER_KEY]) in page
 
 
+def test_the_authorization_request_has_pkce_state_and_nonce(client, oidc):
+    location = client.get(reverse("accounts:sso_login", args=[PROVIDER_KEY]))["Location"]
+    assert location.startswith(f"{oidc.issuer}/auth?")
+    for parameter in (
+        "code_challenge_method=S256",
+        "code_challenge=",
+        "state=",
+        "nonce=",
+        "response_type=code",
+    ):
+        assert parameter in location
+
+
 def test_officer_is_linked_by_email_and_skips_second_factor_asserted_by_provider(client, oidc):
     user = officer()
     response = sso_login(client, "officer")
@@ -188,6 +201,11 @@ def test_company_whose_code_someone_else_registered_claims_with_the_assertion(cl
     assert claim.sso_evidence["subject"] == "biz-3"
     assert claim.sso_evidence["credit_code"] == CLAIMED_CODE
     assert not claim.documents.exists()
+    client.logout()
+    login_verified(client, province_officer)
+    detail = client.get(reverse("accounts:claim_detail", args=[claim.pk])).content.decode()
+    assert 'data-testid="claim-sso-evidence"' in detail
+    assert "biz-3" in detail
     verification.decide_claim(actor=province_officer, claim=claim, uphold=True, reason="身份认证已确认。")
     claimant = User.objects.get(email="true.owner@example.com")
     assert ExternalIdentity.objects.get(subject="biz-3").user == claimant
