@@ -22,10 +22,11 @@ DEMO_SERVER := $(VENV)/bin/gunicorn shifan.wsgi:application --bind=$(HOST):$(POR
 SERVE_ENV := DJANGO_DEBUG=true SHIFAN_DEMO=true SHIFAN_HTTPS=false
 VAR_DIR := $(or $(SHIFAN_VAR_DIR),var)
 
-.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages bench-crash bench-api bench-similarity upgrade-fixture
+.PHONY: help install system-packages demo demo-server serve test test-fast lint format typecheck clean messages bench-assignment bench-documents bench-dashboard bench bench-pages bench-crash bench-api bench-similarity upgrade-fixture demo-sso
 
 help:
 	@echo "make demo   install everything, load the demo data, serve http://$(HOST):$(PORT) as deployed (gunicorn, DEBUG off)"
+	@echo "make demo-sso  the demo with a local identity service (OpenID Connect) for the SSO login buttons"
 	@echo "make serve  Django's development server with DEBUG on, reloading on changes"
 	@echo "make test   run the whole test suite (unit, service, permission and browser tests)"
 	@echo "make lint   ruff and mypy"
@@ -72,6 +73,21 @@ demo: install var $(VAR_DIR)/static/staticfiles.json
 	@$(DEMO_ENV) $(PY) manage.py run_worker --no-reload --queue-name '*' >$(VAR_DIR)/worker.log 2>&1 & worker=$$!; \
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	$(DEMO_ENV) $(DEMO_SERVER)
+
+# `make demo-sso`: the demo with a local OpenID provider (tools/oidc-dev-provider.js, npm
+# oidc-provider) on $(SSO_PORT) standing in for the province's identity services (docs/deployment.md).
+SSO_PORT ?= 9000
+DEMO_SSO_PROVIDERS := [{"key": "dev", "name": "统一身份认证（演示）", \
+	"discovery_url": "http://127.0.0.1:$(SSO_PORT)/.well-known/openid-configuration", \
+	"client_id": "shifan", "client_secret": "dev-secret", "scope": "openid email profile company", \
+	"credit_code_claim": "credit_code", "contact": "演示：省工信厅系统管理员"}]
+
+demo-sso: install var
+	@echo "Local identity service: http://127.0.0.1:$(SSO_PORT) (any password; log: $(VAR_DIR)/oidc-dev-provider.log)"
+	@OIDC_DEV_PORT=$(SSO_PORT) OIDC_DEV_RP=http://localhost:$(PORT),http://$(HOST):$(PORT) \
+	node tools/oidc-dev-provider.js >$(VAR_DIR)/oidc-dev-provider.log 2>&1 & provider=$$!; \
+	trap "kill $$provider 2>/dev/null" EXIT INT TERM; \
+	SHIFAN_SSO_PROVIDERS='$(DEMO_SSO_PROVIDERS)' $(MAKE) --no-print-directory demo
 
 # The demo's web server alone, in the foreground (tests/test_demo_server.py starts it too).
 demo-server: $(VAR_DIR)/static/staticfiles.json

@@ -65,3 +65,19 @@ def applicant_admin(organisation):
 @pytest.fixture
 def expert(db):
     return factories.ExpertProfileFactory().user
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """The local OpenID provider (tools/oidc-dev-provider.js) for the test client, one per process."""
+    from tests.oidc_provider import running_provider
+
+    with running_provider(tmp_path_factory.mktemp("oidc"), rp_urls=["http://testserver"]) as provider:
+        yield provider
+
+
+@pytest.fixture
+def oidc(settings, oidc_provider):
+    """Configure Shifan with the local provider as its one identity service."""
+    settings.SHIFAN_SSO_PROVIDERS = [oidc_provider.settings_entry()]
+    return oidc_provider

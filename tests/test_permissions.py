@@ -416,6 +416,13 @@ MATRIX = [
     ("accounts:login", "get", None, expect(302, anonymous=200)),
     ("accounts:logout", "post", None, expect(302)),
     ("accounts:register", "get", None, expect(302, anonymous=200)),
+    # Single sign-on: no provider is configured here, so every address of one is a 404; with the
+    # local provider, tests/accounts/test_sso.py (test_sso_pages_by_role).
+    ("accounts:sso_login", "get", lambda w: {"key": "dev"}, expect(404)),
+    ("accounts:sso_callback", "get", lambda w: {"key": "dev"}, expect(404)),
+    ("accounts:sso_register", "get", lambda w: {"key": "dev"}, expect(404)),
+    ("accounts:sso_claim", "get", lambda w: {"key": "dev"}, expect(404)),
+    ("accounts:sso_backchannel_logout", "post", lambda w: {"key": "dev"}, expect(404)),
     ("accounts:credit_code_check", "get", None, expect(200)),
     ("accounts:password_change", "get", None, expect(200, anonymous=302)),
     ("accounts:password_reset", "get", None, expect(200)),

@@ -14,6 +14,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from shifan.accounts.sso import parse_providers as parse_sso_providers
+
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
 VAR_DIR = Path(os.environ.get("SHIFAN_VAR_DIR", PROJECT_DIR / "var"))
@@ -239,6 +241,15 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# Single sign-on through the province's identity services (OpenID Connect; docs/deployment.md):
+# a JSON list of providers, each {"key", "name", "discovery_url", "client_id", "client_secret",
+# "claims", "link_claim", "credit_code_claim", "mfa_amr", "mfa_acr", "contact"}. Empty: no SSO.
+_SSO_FILE = os.environ.get("SHIFAN_SSO_PROVIDERS_FILE", "")
+SHIFAN_SSO_PROVIDERS = parse_sso_providers(
+    os.environ.get("SHIFAN_SSO_PROVIDERS") or (Path(_SSO_FILE).read_text() if _SSO_FILE else "")
+)
+# Seconds of clock difference allowed with a provider when checking a token's times.
+SHIFAN_SSO_CLOCK_SKEW = int(os.environ.get("SHIFAN_SSO_CLOCK_SKEW", "120"))
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3  # three days: long enough for an invitation sent on a Friday
 SESSION_ENGINE = "shifan.accounts.sessions"  # Django's database sessions, read leaner
 SESSION_COOKIE_AGE = 60 * 60 * 8  # one working day

@@ -20,6 +20,10 @@ ALLOWED_URL_NAMES = {
 }
 
 
+# Set to the user's number when the identity service asserted a second factor (amr/acr) at login.
+SSO_SECOND_FACTOR_SESSION_KEY = "sso_second_factor"
+
+
 def demo_skip_two_factor(user: object) -> bool:
     """Return whether this user may skip the second factor: demo accounts, with the demo setting on."""
     return bool(settings.SHIFAN_DEMO and getattr(user, "is_demo", False))
@@ -40,6 +44,17 @@ class SecondFactorMiddleware(OTPMiddleware):
     plain statement: every officer's and expert's request reads it, and a compiled queryset costs
     some half a millisecond here. django-otp still checks that the device is the user's and
     confirmed (`_finalize_device`)."""
+
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
+        user = super()._verify_user_sync(request, user)
+        if (
+            user.is_authenticated
+            and user.otp_device is None
+            and request.session.get(SSO_SECOND_FACTOR_SESSION_KEY) == user.pk
+        ):
+            # The second factor was passed at the identity service (shifan.accounts.sso_views.log_in).
+            user.is_verified = lambda: True
+        return user
 
     def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
         label, _, device_id = self._normalize_persistent_id(persistent_id).rpartition("/")

@@ -284,6 +284,10 @@ class OrganisationClaim(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="claims",
     )
+    # A claim filed after logging in through the business identity service: the verified claims
+    # of that login (provider, subject, credit code, name), which stand in for the documents.
+    # Nullable: added to a table in use without rebuilding it (tests/test_migration_safety.py).
+    sso_evidence = models.JSONField(_("统一身份认证断言"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("认领申请")
@@ -483,3 +487,45 @@ def _place(key: str, value: str) -> str:
     except KeyError:
         pass
     return value
+
+
+class ExternalIdentity(TimeStampedModel):
+    """A person's identity at one of the province's identity services, linked to the account it opens.
+
+    Linked on the first login by a claim the province configured (never by a display name) or, for
+    a company, by the credit code; from then on the provider's subject alone finds the account.
+    """
+
+    provider = models.CharField(_("身份服务"), max_length=40)
+    subject = models.CharField(_("身份标识（sub）"), max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="external_identities")
+    last_login_at = models.DateTimeField(_("最近登录"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("统一身份认证关联")
+        verbose_name_plural = _("统一身份认证关联")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="one_account_per_identity"),
+            models.UniqueConstraint(fields=["provider", "user"], name="one_identity_per_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.subject} → {self.user}"
+
+
+class SsoSession(models.Model):
+    """A Shifan session opened through a provider, found again when the provider ends its own
+    session (back-channel logout names the provider's `sid`, or the `sub` for all of them)."""
+
+    provider = models.CharField(max_length=40)
+    sid = models.CharField(max_length=255, blank=True, db_index=True)
+    subject = models.CharField(max_length=255, db_index=True)
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("统一身份认证会话")
+        verbose_name_plural = _("统一身份认证会话")
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.sid or self.subject}"

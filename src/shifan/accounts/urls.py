@@ -1,12 +1,21 @@
 from django.urls import path
 
-from shifan.accounts import verification_views, views
+from shifan.accounts import sso_views, verification_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("sso/<slug:key>/login/", sso_views.SsoLoginView.as_view(), name="sso_login"),
+    path("sso/<slug:key>/callback/", sso_views.SsoCallbackView.as_view(), name="sso_callback"),
+    path("sso/<slug:key>/register/", sso_views.SsoRegistrationView.as_view(), name="sso_register"),
+    path("sso/<slug:key>/claim/", sso_views.SsoClaimView.as_view(), name="sso_claim"),
+    path(
+        "sso/<slug:key>/backchannel-logout/",
+        sso_views.BackchannelLogoutView.as_view(),
+        name="sso_backchannel_logout",
+    ),
     path("register/", views.RegistrationView.as_view(), name="register"),
     path("register/check-credit-code/", views.CreditCodeCheckView.as_view(), name="credit_code_check"),
     path("register/sent/", verification_views.RegistrationSentView.as_view(), name="registration_sent"),

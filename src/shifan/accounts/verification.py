@@ -48,6 +48,7 @@ from shifan.accounts.services import (
     _set_password_link,
     check_email_free,
 )
+from shifan.accounts.sso_services import link_upheld_claimant
 from shifan.core import uscc
 from shifan.core.filetypes import UploadRefused, content_type, read_checked
 from shifan.core.mail import queue_mail
@@ -282,10 +283,17 @@ def file_claim(
     claimant_email: str,
     claimant_phone: str,
     statement: str,
-    licence: UploadedFile,
-    authorisation: UploadedFile,
+    licence: UploadedFile | None,
+    authorisation: UploadedFile | None,
+    sso_evidence: dict[str, object] | None = None,
 ) -> OrganisationClaim:
-    """File a claim on a registered code; the claimant has no account, so the actor is the public."""
+    """File a claim on a registered code; the claimant has no account, so the actor is the public.
+
+    The two documents are required unless the claim comes with a business identity service's
+    assertion of the code (`sso_evidence`, shifan.accounts.sso_services), which stands in for them.
+    """
+    if not sso_evidence and (licence is None or authorisation is None):
+        raise AccountError("请上传营业执照和授权书扫描件。", field="licence")
     organisation = _lock(claimable_organisation(credit_code))
     email = claimant_email.strip().lower()
     try:
@@ -302,6 +310,7 @@ def file_claim(
         claimant_email=email,
         claimant_phone=claimant_phone.strip(),
         statement=statement.strip(),
+        sso_evidence=sso_evidence or None,
     )
     claim.full_clean(validate_constraints=False)
     try:
@@ -314,6 +323,7 @@ def file_claim(
     stored = [
         _store(organisation=organisation, kind=kind, uploaded=uploaded, actor=None, claim=claim)
         for kind, uploaded in ((DocumentKind.LICENCE, licence), (DocumentKind.AUTHORISATION, authorisation))
+        if uploaded is not None
     ]
     record_event(
         actor=None,
@@ -327,6 +337,7 @@ def file_claim(
             "organisation_name": claim.organisation_name,
             "verification_state": organisation.verification_state,
             "documents": [_document_record(d) for d in stored],
+            "sso_evidence": claim.sso_evidence,
         },
     )
     queue_mail(
@@ -419,6 +430,7 @@ def decide_claim(*, actor: User, claim: OrganisationClaim, uphold: bool, reason:
     user.email_verified = True
     user.save(update_fields=["password", "email_verified"])
     Membership.objects.create(user=user, organisation=organisation, is_admin=True)
+    link_upheld_claimant(user=user, evidence=claim.sso_evidence or {})
     # The contact and the name were typed by whoever registered the code: the organisation is now
     # reached through the claimant, under the name on the licence the officer checked.
     contact_before = {key: getattr(organisation, key) for key in ("name", *CONTACT_FIELDS)}

@@ -120,6 +120,11 @@ class LoginView(auth_views.LoginView):
     def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), **captcha_options(self.request)}
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from shifan.accounts import sso
+
+        return {**super().get_context_data(**kwargs), "sso_providers": sso.providers()}
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Counted before any password is checked: an address sending too many forms is slowed
         # down as a whole, whichever accounts it names, and no account is locked by it.
@@ -182,7 +187,20 @@ def show_failed_login_notice(request: HttpRequest) -> None:
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """End the Shifan session and, after a single sign-on login, the provider's (RP-initiated logout)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from shifan.accounts import sso_views
+
+        provider_key = request.session.get(sso_views.PROVIDER_SESSION_KEY, "")
+        id_token = request.session.get(sso_views.ID_TOKEN_SESSION_KEY, "")
+        sso_views.forget_session(request.session.session_key)
+        response = super().post(request, *args, **kwargs)
+        if provider_key:
+            page = sso_views.provider_logout_page(request, provider_key=provider_key, id_token=id_token)
+            if page is not None:
+                return page
+        return response  # type: ignore[no-any-return]
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -369,24 +387,29 @@ class RegistrationView(FormView):  # type: ignore[type-arg]
             context["claim_url"] = claim_url(form.data.get("credit_code", ""))
         return context
 
+    @staticmethod
+    def register(data: dict[str, Any]) -> Any:
+        """Register the organisation of a valid form (its cleaned data); return the membership."""
+        return services.register_organisation(
+            name=data["name"],
+            credit_code=data["credit_code"],
+            nature=data["nature"],
+            city_code=data["city_code"],
+            county_code=data["county_code"],
+            address=data["address"],
+            contact_name=data["contact_name"],
+            contact_phone=data["contact_phone"],
+            contact_email=data["contact_email"],
+            admin_name=data["admin_name"],
+            admin_email=data["admin_email"],
+            admin_phone=data["admin_phone"],
+            admin_password=data["password1"],
+        )
+
     def form_valid(self, form: RegistrationForm) -> HttpResponse:
         data = form.cleaned_data
         try:
-            membership = services.register_organisation(
-                name=data["name"],
-                credit_code=data["credit_code"],
-                nature=data["nature"],
-                city_code=data["city_code"],
-                county_code=data["county_code"],
-                address=data["address"],
-                contact_name=data["contact_name"],
-                contact_phone=data["contact_phone"],
-                contact_email=data["contact_email"],
-                admin_name=data["admin_name"],
-                admin_email=data["admin_email"],
-                admin_phone=data["admin_phone"],
-                admin_password=data["password1"],
-            )
+            membership = self.register(data)
         except AccountError as error:
             form_error_from(form, error)
             return self.form_invalid(form)
