@@ -5,7 +5,7 @@ it: eligibility sits before applications in the import order.
 """
 
 from dataclasses import asdict, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -43,7 +43,11 @@ def closing_date(batch: Batch) -> date:
     return timezone.localtime(batch.closes_at).date()
 
 
-def context_for(application: Any) -> rules.Context:
+def context_for(application: Any, submitted_at: datetime | None = None) -> rules.Context:
+    """Return the facts the rules need; `submitted_at` is the submission the answers are from.
+
+    Without it the answers are being filled in (or submitted now): the submission date is today.
+    """
     credit = application.credit_checks.order_by("-checked_at", "-id").first()
     return rules.Context(
         category=application.category,
@@ -54,16 +58,19 @@ def context_for(application: Any) -> rules.Context:
         region_key=application.rules_region_key,
         credit_code=application.applicant_credit_code,
         credit_checks={CREDIT_RULE: credit.not_listed} if credit is not None else {},
+        submission_date=timezone.localdate(submitted_at) if submitted_at else timezone.localdate(),
     )
 
 
-def evaluate(application: Any, answers: dict[str, Any] | None = None) -> list[rules.Result]:
-    """Return the results of every rule for the application's current (or given) answers."""
+def evaluate(
+    application: Any, answers: dict[str, Any] | None = None, submitted_at: datetime | None = None
+) -> list[rules.Result]:
+    """Return the results of every rule for the application's current (or given, submitted) answers."""
     return rules.evaluate(
         effective_rules(application.batch, application.category),
         application.form,
         application.answers if answers is None else answers,
-        context_for(application),
+        context_for(application, submitted_at),
     )
 
 
@@ -85,7 +92,7 @@ def summarise(results: list[rules.Result]) -> dict[str, int]:
 
 def record_check(*, actor: User, application: Any, snapshot: Any, trigger: str) -> EligibilityCheck:
     """Evaluate a submitted snapshot and store the results (call inside the caller's transaction)."""
-    results = evaluate(application, snapshot.answers)
+    results = evaluate(application, snapshot.answers, snapshot.submitted_at)
     check = EligibilityCheck.objects.create(
         application=application,
         snapshot=snapshot,
