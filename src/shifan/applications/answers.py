@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from shifan.core import reference, uscc
+from shifan.core.dates import no_such_day
 from shifan.programs.spec import NUMERIC_TYPES, Column, Field, Form, Section, evaluate_computed
 
 Answers = dict[str, Any]
@@ -64,6 +65,7 @@ MSG_BAD_URL_SCHEME: Final = "网址应以 http:// 或 https:// 开头"
 MSG_BAD_URL: Final = "请输入有效的网址，如 https://www.example.com"
 MSG_BAD_PHONE: Final = "请输入有效的电话号码：7–20 位数字，可含空格、+、- 和括号"
 MSG_BAD_DATE: Final = "请输入有效日期，如 2024-01-31"
+MSG_NO_SUCH_DAY: Final = "这一天不存在"
 MSG_UNKNOWN_OPTION: Final = "选项无效，请重新选择"
 MSG_OTHER_TEXT: Final = "请注明其他内容"
 
@@ -596,7 +598,7 @@ def _simple_errors(item: Item, value: Any) -> list[str]:
                 return []
         except ValueError:
             pass
-        return [MSG_BAD_DATE]
+        return [MSG_NO_SUCH_DAY if no_such_day(value) else MSG_BAD_DATE]
     if kind == "email":
         return [] if len(value) <= 254 and _EMAIL_RE.match(value) else [MSG_BAD_EMAIL]
     if kind == "url":
