@@ -844,3 +844,11 @@ def test_the_unit_doubt_is_shown_beside_the_fields_it_concerns():
     assert any(w.startswith("请确认单位为万元") and "120,000,000 万元" in w for w in warnings["operating"])
     assert any(w.startswith("请确认单位为万元") for w in warnings["registered_capital"])
     assert consistency_warnings(FORMS["enterprise"], enterprise()) == {}
+
+
+def test_a_doubt_is_named_beside_an_outcome_other_than_pass():
+    # 营业收入 in 元 makes the share tiny: still for the experts, but they see why to check it.
+    answers = with_changes("enterprise", {"operating.operating_revenue.2023": "120000000"})
+    result = run("service_revenue_share", answers)
+    assert result.outcome is Outcome.JUDGMENT
+    assert "所依据的数字存疑：请确认单位为万元" in result.explanation

@@ -1006,9 +1006,10 @@ def _agree_with_figures(rule: Rule, result: Result, issues: Sequence[answer_rule
     """Return a rule's pass as a warning when a figure it read is in doubt (consistency, unit).
 
     A threshold met by a figure that contradicts another (服务收入占比 108.33%, 主营业务收入 above
-    营业收入) or looks typed in 元 cannot be 符合: the reviewer has to see the doubt first.
+    营业收入) or looks typed in 元 cannot be 符合: the reviewer has to see the doubt first. Any
+    other outcome stands, with the doubt added to its explanation.
     """
-    if result.outcome is not Outcome.PASS or rule.group == "consistency":
+    if rule.group == "consistency" or result.outcome is Outcome.MISSING:
         return result
     read = _cells_read(rule)
     year = result.figures.get("year")
@@ -1022,10 +1023,13 @@ def _agree_with_figures(rule: Rule, result: Result, issues: Sequence[answer_rule
     ]
     if not found:
         return result
+    doubt = f"所依据的数字存疑：{'；'.join(found)}"
+    if result.outcome is not Outcome.PASS:  # the outcome stands; the reviewer sees why to check it
+        return replace(result, explanation=f"{result.explanation}；{doubt}")
     return replace(
         result,
         outcome=Outcome.WARNING,
-        explanation=f"{result.explanation}；但所依据的数字存疑：{'；'.join(found)}。核实前不能判为符合",
+        explanation=f"{result.explanation}；但{doubt}。核实前不能判为符合",
         blocking=False,
     )
 
