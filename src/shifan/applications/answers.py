@@ -702,9 +702,9 @@ class FigureIssue:
     field: str
     message: str
     cells: frozenset[tuple[str, str | None, int | None]]
-
-
-UNIT_DOUBT: Final = "请确认单位为"  # how every unit doubt begins; the eligibility rule looks for it
+    # What was found: "unit" (typed in another unit), "above:<row>" (a part above 营业收入),
+    # "negative_assets", "debt_ratio".
+    kind: str = ""
 
 
 def _unit_doubt(amount: Decimal, unit: str) -> str:
@@ -731,9 +731,9 @@ def _yearly_issues(field: Field, value: Any, answers: Mapping[str, Any]) -> list
     def money(amount: Decimal, row_key: str) -> str:
         return _with_unit(_figure(amount), rows[row_key].unit)
 
-    def issue(message: str, year: int, *row_keys: str) -> FigureIssue:
+    def issue(kind: str, message: str, year: int, *row_keys: str) -> FigureIssue:
         cells = {(field.key, key, year) for key in (*row_keys, *computed_rows)}
-        return FigureIssue(field.key, message, frozenset(cells))
+        return FigureIssue(field.key, message, frozenset(cells), kind)
 
     def name(row_key: str) -> str:
         return _short_label(rows[row_key].label).removeprefix("其中")
@@ -748,6 +748,7 @@ def _yearly_issues(field: Field, value: Any, answers: Mapping[str, Any]) -> list
             if amount is not None and operating is not None and amount > operating:
                 issues.append(
                     issue(
+                        f"above:{part}",
                         f"{year}年 {name(part)} {money(amount, part)} 大于营业收入 "
                         f"{money(operating, OPERATING_REVENUE)}",
                         year,
@@ -758,7 +759,12 @@ def _yearly_issues(field: Field, value: Any, answers: Mapping[str, Any]) -> list
         total, net, ratio = cell(TOTAL_ASSETS, year), cell(NET_ASSETS, year), cell(DEBT_RATIO, year)
         if total is not None and total < 0:
             issues.append(
-                issue(f"{year}年 资产总额为负数（{money(total, TOTAL_ASSETS)}），请核对", year, TOTAL_ASSETS)
+                issue(
+                    "negative_assets",
+                    f"{year}年 资产总额为负数（{money(total, TOTAL_ASSETS)}），请核对",
+                    year,
+                    TOTAL_ASSETS,
+                )
             )
         if total is not None and net is not None and ratio is not None and total > 0:
             expected_net = total * (1 - ratio / 100)
@@ -766,6 +772,7 @@ def _yearly_issues(field: Field, value: Any, answers: Mapping[str, Any]) -> list
                 implied = _format_computed((total - net) / total * 100)
                 issues.append(
                     issue(
+                        "debt_ratio",
                         f"{year}年 资产负债率与资产总额、净资产不一致："
                         f"按资产总额 {money(total, TOTAL_ASSETS)}、净资产 {money(net, NET_ASSETS)}"
                         f"计算应约为 {implied}%，填写为 {_plain(ratio)}%",
@@ -830,6 +837,7 @@ def _implausible_cells(  # noqa: PLR0913 - the helpers of _yearly_issues, passed
         if reasons:
             found.append(
                 issue(
+                    "unit",
                     f"{_unit_doubt(amount, row.unit)}：{year}年 {name(row.key)} 填写为 "
                     f"{money(amount, row.key)}，{'；'.join(reasons)}",
                     year,
@@ -865,7 +873,7 @@ def _simple_field_issues(form: Form, answers: Mapping[str, Any]) -> list[FigureI
                 f"{_unit_doubt(amount, field.unit)}：{_short_label(field.label)} 填写为 "
                 f"{_with_unit(_figure(amount), field.unit)}，{'；'.join(reasons)}"
             )
-            issues.append(FigureIssue(field.key, message, frozenset({(field.key, None, None)})))
+            issues.append(FigureIssue(field.key, message, frozenset({(field.key, None, None)}), "unit"))
     return issues
 
 

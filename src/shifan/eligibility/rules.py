@@ -889,7 +889,7 @@ def debt_ratio_consistent(rule: Rule, answers: Mapping[str, Any], context: Conte
 
 
 def figures_plausible(rule: Rule, answers: Mapping[str, Any], context: Context) -> Result:
-    """Report the figures that look typed in the wrong unit or exceed operating revenue.
+    """Report the figures that look typed in the wrong unit, and 主营业务收入 above operating revenue.
 
     The findings are those shown beside the fields (`answers.figure_issues`) for the table the
     rule reads and the money fields outside it: a part of 营业收入 above it gets the outcome
@@ -903,14 +903,15 @@ def figures_plausible(rule: Rule, answers: Mapping[str, Any], context: Context) 
         for issue in answer_rules.figure_issues(context.form, answers)
         if issue.field == key or all(row is None for _field, row, _year in issue.cells)
     ]
-    doubted = [issue for issue in issues if answer_rules.UNIT_DOUBT in issue.message]
-    above = [issue for issue in issues if "大于营业收入" in issue.message]
+    doubted = [issue for issue in issues if issue.kind == "unit"]
+    # 服务收入 above 营业收入 is service_share_consistent's finding; 主营业务收入 is this rule's.
+    above = [issue for issue in issues if issue.kind == f"above:{answer_rules.MAIN_BUSINESS_REVENUE}"]
     outcomes = [_outcome_param(rule, "outcome", Outcome.WARNING) for _ in doubted]
     outcomes += [_outcome_param(rule, "above_operating_revenue_outcome", Outcome.FAIL) for _ in above]
     notes = [issue.message for issue in (*above, *doubted)]
     figures = {"doubted": str(len(doubted)), "above_operating_revenue": str(len(above))}
     if not notes:
-        return _result(rule, Outcome.PASS, "金额均在合理范围，主营业务收入、服务收入不超过营业收入", figures)
+        return _result(rule, Outcome.PASS, "金额均在合理范围，主营业务收入不超过营业收入", figures)
     return _result(rule, worst(outcomes), "；".join(notes), figures)
 
 
