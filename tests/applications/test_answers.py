@@ -426,7 +426,6 @@ def test_computed_share_is_empty_without_inputs_or_divisor(service, operating):
         ("commitment_date", "2024-02-29", []),
         # A day the calendar lacks is said not to exist; a month 13 is not a date at all.
         ("commitment_date", "2023-02-29", ["这一天不存在"]),
-        ("commitment_date", "2024-02-29", []),
         ("commitment_date", "2023-04-31", ["这一天不存在"]),
         ("commitment_date", "2023-13-01", ["请输入有效日期，如 2024-01-31"]),
         ("commitment_date", "20240105", ["请输入有效日期，如 2024-01-31"]),
