@@ -641,6 +641,13 @@ MATRIX = [
         lambda w: {"pk": w["sent"].pk},
         expect(403, anonymous=302, city=302, province=302, other_city=404),
     ),
+    # Judging a needs-judgment item: the city of the applicant, and the experts assigned to it.
+    (
+        "applications:judgment",
+        "post",
+        lambda w: {"pk": w["sent"].pk},
+        expect(403, anonymous=302, city=302, other_city=404, expert=404, other_expert=404),
+    ),
     ("applications:batch_eligibility", "get", lambda w: {"pk": w["batch"].pk}, PROVINCE_ONLY),
     ("reviews:queue", "get", None, expect(403, anonymous=302, city=200, other_city=200, province=200)),
     (
@@ -718,6 +725,7 @@ MATRIX = [
     ("publicity:calendar", "get", None, PROVINCE_ONLY),
     ("publicity:calendar_add", "post", None, expect(403, anonymous=302, province=400)),
     ("publicity:calendar_import", "post", None, expect(403, anonymous=302, province=400)),
+    ("publicity:calendar_year", "post", None, expect(403, anonymous=302, province=302)),
     (
         "publicity:calendar_remove",
         "post",
@@ -790,6 +798,12 @@ MATRIX = [
     ("publicity:notice", "get", lambda w: {"pk": w["public_notice"].pk}, PROVINCE_ONLY),
     (
         "publicity:notice_cancel",
+        "post",
+        lambda w: {"pk": w["public_notice"].pk},
+        expect(403, anonymous=302, province=400),
+    ),
+    (
+        "publicity:notice_end",
         "post",
         lambda w: {"pk": w["public_notice"].pk},
         expect(403, anonymous=302, province=400),

@@ -424,7 +424,10 @@ def test_computed_share_is_empty_without_inputs_or_divisor(service, operating):
         ("credit_code", VALID_CODE, []),
         ("credit_code", "91440300", ["统一社会信用代码应为18位，当前为8位。"]),
         ("commitment_date", "2024-02-29", []),
-        ("commitment_date", "2023-02-29", ["请输入有效日期，如 2024-01-31"]),
+        # A day the calendar lacks is said not to exist; a month 13 is not a date at all.
+        ("commitment_date", "2023-02-29", ["这一天不存在"]),
+        ("commitment_date", "2023-04-31", ["这一天不存在"]),
+        ("commitment_date", "2023-13-01", ["请输入有效日期，如 2024-01-31"]),
         ("commitment_date", "20240105", ["请输入有效日期，如 2024-01-31"]),
         ("registration_type", {"selected": "173", "other": {}}, []),
         ("registration_type", {"selected": "999", "other": {}}, ["选项无效，请重新选择"]),

@@ -75,8 +75,9 @@ def test_autosave_of_a_written_section_answers_for_its_page_only(client, applica
     client.force_login(applicant_admin)
     autosave(client, application, {"registered_capital": "12a"})  # a bad entry on the 基本情况 page
     application.refresh_from_db()
-    body = autosave(client, application, {"intro": "本单位以智能装备为主业。"}).json()
-    assert body["applied"] == ["intro"]
+    # 进一步发展思路和规划: no rule reads it (企业简介 answers 鲜明转型特点, a rule of its own).
+    body = autosave(client, application, {"development_plan": "三年内建成服务中心。"}).json()
+    assert body["applied"] == ["development_plan"]
     # The written page has neither the other page's messages nor a checklist that cannot have changed.
     assert "registered_capital" not in body["feedback"]
     assert body["eligibility_html"] is None
@@ -101,7 +102,7 @@ def test_autosave_writes_in_two_statements_and_skips_what_its_page_does_not_show
     # application the view read: savepoint, update where the version is still the one read,
     # revision, release; the attachments for the progress marks. No eligibility for a written section.
     with django_assert_num_queries(8):
-        response = autosave(client, application, {"intro": "第一段。"})
+        response = autosave(client, application, {"development_plan": "第一段。"})
     assert response.status_code == 200
 
 

@@ -98,6 +98,9 @@ def enterprise() -> dict[str, Any]:
         "service_types": multichoice("training", "maintenance"),
         "service_revenue_breakdown": {"training": {"revenue": "1000"}, "maintenance": {"revenue": "2000"}},
         "business_model": "……",
+        "intro": "本企业从设备制造商转型为解决方案服务商。",
+        "overall_benefits": "服务收入三年翻番。",
+        "manufacturing_capability": "掌握核心工艺。",
         **declarations(),
     }
 
@@ -107,6 +110,9 @@ def platform() -> dict[str, Any]:
     return {
         "credit_code": GUANGZHOU_CODE,
         "operation_start_date": "2020-06-01",
+        "platform_type": choice("third_party"),
+        "overview": "平台为第三方工业设计服务平台。",
+        "platform_model": "线上接单、线下服务联动。",
         "main_mode": choice("other_modes"),
         "other_modes": multichoice("industrial_design"),
         "operating": {
@@ -183,11 +189,24 @@ def test_complete_applications_pass_every_rule_in_spec_order(category, answers):
     rules = SPEC.rules_for(category)
     results = evaluate(rules, FORMS[category], answers, context(category))
     assert [result.rule for result in results] == [r.name for r in rules]
-    assert {result.rule: result.outcome for result in results} == dict.fromkeys(
-        (r.name for r in rules), Outcome.PASS
-    )
+    # The conditions stated in words are for the city and the experts once answered in words,
+    # except the one about 其他类 platforms for a 共享制造 platform.
+    in_words = {
+        r.ident: Outcome.PASS
+        if answers["main_mode" if "main_mode" in answers else "intro"] == choice("shared_manufacturing")
+        and r.ident == "other_modes"
+        else Outcome.JUDGMENT
+        for r in rules
+        if r.name == "stated_in_words"
+    }
+    assert in_words
+    expected = {r.ident: in_words.get(r.ident, Outcome.PASS) for r in rules}
+    assert {result.key: result.outcome for result in results} == expected
     assert [result.label for result in results] == [r.label for r in rules]
-    assert [result.clause for result in results] == [r.clause for r in rules]
+    # The form's placeholders print as the three years before the application year.
+    assert [result.clause for result in results] == [
+        r.clause.replace("20**年 20**年 20**年", "2021年 2022年 2023年") for r in rules
+    ]
 
 
 @pytest.mark.parametrize("category", ["enterprise", "platform"])
@@ -317,11 +336,19 @@ def test_a_stated_code_other_than_the_organisations_warns():
     ("changes", "outcome", "explanation"),
     [
         ({}, Outcome.PASS, "2023年净资产 10,000万元，资产负债率 50% ≤ 85%"),
-        ({"operating.net_assets.2023": "-1200"}, Outcome.FAIL, "2023年净资产 -1,200万元为负"),
-        ({"operating.net_assets.2023": "0"}, Outcome.PASS, "2023年净资产 0万元，资产负债率 50% ≤ 85%"),
+        # The guide sets no bar on net assets: negative ones are for the experts, never a block.
+        ({"operating.net_assets.2023": "-1200"}, Outcome.JUDGMENT, "2023年净资产 -1,200万元为负"),
+        ({"operating.net_assets.2023": "-0.01"}, Outcome.JUDGMENT, "未设净资产门槛，请专家结合经营情况判断"),
+        (
+            {"operating.net_assets.2023": "0", "operating.total_assets.2023": "0"},
+            Outcome.PASS,
+            "2023年净资产 0万元，资产负债率 50% ≤ 85%（本办法自定，非申报指南要求）",
+        ),
+        # A ratio that contradicts the assets cannot pass: the consistency check doubts it.
+        ({"operating.net_assets.2023": "0"}, Outcome.WARNING, "所依据的数字存疑"),
         # only the latest year counts
         ({"operating.net_assets.2022": "-1200"}, Outcome.PASS, "2023年净资产 10,000万元"),
-        ({"operating.debt_ratio.2023": "85"}, Outcome.PASS, "资产负债率 85% ≤ 85%"),
+        ({"operating.debt_ratio.2023": "85", "operating.net_assets.2023": "3000"}, Outcome.PASS, "85% ≤ 85%"),
         ({"operating.debt_ratio.2023": "85.01"}, Outcome.WARNING, "2023年资产负债率 85.01% > 85%"),
         ({"operating.debt_ratio.2023": ""}, Outcome.MISSING, "请填写2023年资产负债率"),
         ({"operating.net_assets.2023": ""}, Outcome.MISSING, "请填写2023年净资产"),
@@ -467,8 +494,10 @@ def test_prior_year_revenue_passes_exactly_from_the_threshold(revenue, region_ke
     threshold = Decimal(str(params["prd_min"] if region_key == "prd" else params["other_min"]))
     answers = with_changes("enterprise", {"operating.main_business_revenue.2023": str(revenue)})
     result = run("prior_year_revenue", answers, ctx=context(region_key=region_key))
-    assert (result.outcome is Outcome.PASS) is (revenue >= threshold)
+    # Above 营业收入 (10,000万元 in these answers) the figure contradicts it: never 符合.
+    assert (result.outcome is Outcome.PASS) is (threshold <= revenue <= Decimal(10000))
     assert (result.outcome is Outcome.FAIL) is (revenue < threshold)
+    assert (result.outcome is Outcome.WARNING) is (revenue > max(threshold, Decimal(10000)))
 
 
 # --- 专项条件: 示范平台 ---------------------------------------------------------------------------
@@ -477,9 +506,9 @@ def test_prior_year_revenue_passes_exactly_from_the_threshold(revenue, region_ke
 @pytest.mark.parametrize(
     ("start", "closing", "outcome", "phrase"),
     [
-        ("2023-04-30", CLOSING, Outcome.PASS, "正式投入运营日期 2023-04-30，截至 2024-04-30 已满1年"),
-        ("2023-05-01", CLOSING, Outcome.FAIL, "正式投入运营日期 2023-05-01，截至 2024-04-30 不满1年"),
-        ("2023-06-01", CLOSING, Outcome.FAIL, "正式投入运营日期 2023-06-01，截至 2024-04-30 不满1年"),
+        ("2023-04-30", CLOSING, Outcome.PASS, "正式投入运营日期 2023-04-30，截至申报日 2024-04-30 已满1年"),
+        ("2023-05-01", CLOSING, Outcome.FAIL, "正式投入运营日期 2023-05-01，截至申报日 2024-04-30 不满1年"),
+        ("2023-06-01", CLOSING, Outcome.FAIL, "正式投入运营日期 2023-06-01，截至申报日 2024-04-30 不满1年"),
         ("2030-01-01", CLOSING, Outcome.FAIL, "不满1年"),
         ("2020-06-01", CLOSING, Outcome.PASS, "已满1年"),
         ("2023-02-28", date(2024, 2, 28), Outcome.PASS, "已满1年"),
@@ -493,7 +522,9 @@ def test_prior_year_revenue_passes_exactly_from_the_threshold(revenue, region_ke
 )
 def test_in_operation(start, closing, outcome, phrase):
     answers = with_changes("platform", {"operation_start_date": start})
-    result = run("in_operation", answers, "platform", context("platform", closing_date=closing))
+    # Counted to the submission date (截至申报日), whatever the batch's closing date.
+    ctx = context("platform", closing_date=date(2024, 12, 31), submission_date=closing)
+    result = run("in_operation", answers, "platform", ctx)
     assert result.outcome is outcome
     assert phrase in result.explanation
 
@@ -669,3 +700,157 @@ def test_corrected_parameters_are_read_from_the_rule():
     (result,) = evaluate([corrected], FORMS["enterprise"], answers, context())
     assert result.outcome is Outcome.PASS
     assert "≥ 4,000万元" in result.explanation
+
+
+# --- figures that cannot be right -----------------------------------------------------------------
+
+
+def by_key(category: str, key: str) -> Rule:
+    return next(r for r in SPEC.rules_for(category) if r.ident == key)
+
+
+def run_key(
+    key: str, answers: dict[str, Any], category: str = "enterprise", ctx: Context | None = None
+) -> Result:
+    (result,) = evaluate([by_key(category, key)], FORMS[category], answers, ctx or context(category))
+    return result
+
+
+def test_in_operation_counts_to_the_submission_date_not_the_closing_date():
+    answers = with_changes("platform", {"operation_start_date": "2023-05-01"})
+    early = context("platform", closing_date=date(2024, 6, 30), submission_date=date(2024, 4, 30))
+    late = context("platform", closing_date=date(2024, 4, 30), submission_date=date(2024, 5, 1))
+    assert run("in_operation", answers, "platform", early).outcome is Outcome.FAIL
+    assert run("in_operation", answers, "platform", late).outcome is Outcome.PASS
+
+
+@pytest.mark.parametrize(
+    ("changes", "outcome", "phrase"),
+    [
+        ({}, Outcome.PASS, "金额均在合理范围"),
+        # 元 typed into 万元: above the spec's bound, 1,000 times the other years, per employee.
+        ({"operating.operating_revenue.2023": "120000000"}, Outcome.WARNING, "请确认单位为万元"),
+        ({"operating.operating_revenue.2023": "5000000"}, Outcome.PASS, "金额均在合理范围"),
+        (
+            {"operating.operating_revenue.2023": "5000001"},
+            Outcome.WARNING,
+            "超过本批次合理上限 5,000,000 万元",
+        ),
+        # one year in 元 among years in 万元 (below the absolute bound)
+        ({"operating.total_assets.2021": "20"}, Outcome.WARNING, "是2021年 20 万元 的 1000 倍"),
+        ({"operating.total_assets.2021": "20.01"}, Outcome.PASS, "金额均在合理范围"),
+        ({"registered_capital": "20000000"}, Outcome.WARNING, "注册资本 填写为 20,000,000 万元"),
+        ({"employees": "1"}, Outcome.WARNING, "按员工 1 人计人均 20,000 万元"),
+        ({"employees": "2"}, Outcome.PASS, "金额均在合理范围"),
+        # 主营业务收入 is a part of 营业收入
+        ({"operating.main_business_revenue.2022": "10000.01"}, Outcome.FAIL, "2022年 主营业务收入"),
+        ({"operating.main_business_revenue.2022": "10000"}, Outcome.PASS, "金额均在合理范围"),
+        # 服务收入 above 营业收入 is service_share_consistent's finding, not reported twice
+        ({"operating.service_revenue.2023": "10833"}, Outcome.PASS, "金额均在合理范围"),
+    ],
+)
+def test_figures_plausible(changes, outcome, phrase):
+    result = run("figures_plausible", with_changes("enterprise", changes))
+    assert result.outcome is outcome
+    assert phrase in result.explanation
+
+
+def test_a_figure_in_yuan_shows_the_numbers_and_never_blocks():
+    answers = with_changes("enterprise", {"operating.operating_revenue.2023": "120000000"})
+    result = run("figures_plausible", answers)
+    assert not result.blocking
+    assert "120,000,000 万元" in result.explanation
+    assert "1.2万亿元" in result.explanation
+
+
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        # a share above 100% (service revenue above operating revenue)
+        ("service_revenue_share", {"operating.service_revenue.2023": "10833"}),
+        # 主营业务收入 above 营业收入
+        ("prior_year_revenue", {"operating.main_business_revenue.2023": "12000"}),
+        # 元 typed into 万元
+        ("prior_year_revenue", {"operating.main_business_revenue.2023": "90000000"}),
+    ],
+)
+def test_a_rule_never_passes_a_figure_the_consistency_checks_doubt(name, changes):
+    result = run(name, with_changes("enterprise", changes))
+    assert result.outcome is Outcome.WARNING
+    assert "所依据的数字存疑" in result.explanation
+
+
+def test_a_doubt_about_another_year_leaves_the_latest_year_rule_alone():
+    answers = with_changes("enterprise", {"operating.main_business_revenue.2021": "12000"})
+    assert run("prior_year_revenue", answers).outcome is Outcome.PASS
+
+
+# --- conditions stated in words -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("category", "key", "changes", "outcome", "phrase"),
+    [
+        ("enterprise", "transformation", {}, Outcome.JUDGMENT, "见“企业简介”"),
+        ("enterprise", "transformation", {"intro": "  "}, Outcome.MISSING, "请在“企业简介”“战略规划”中说明"),
+        (
+            "enterprise",
+            "transformation",
+            {"intro": None, "strategy_planning": "x"},
+            Outcome.JUDGMENT,
+            "见“战略规划”",
+        ),
+        ("enterprise", "results", {}, Outcome.JUDGMENT, "显著成效"),
+        ("enterprise", "advantage", {"manufacturing_capability": ""}, Outcome.MISSING, "制造能力"),
+        ("platform", "platform_kind", {}, Outcome.JUDGMENT, "平台类型：第三方专业服务平台"),
+        (
+            "platform",
+            "platform_kind",
+            {"platform_type": choice("institution")},
+            Outcome.JUDGMENT,
+            "高等院校、科研院所、行业组织等服务机构",
+        ),
+        ("platform", "platform_kind", {"platform_type": None}, Outcome.MISSING, "请选择平台类型"),
+        ("platform", "other_modes", {}, Outcome.JUDGMENT, "在线服务、线上线下联动"),
+        (
+            "platform",
+            "other_modes",
+            {"main_mode": choice("shared_manufacturing")},
+            Outcome.PASS,
+            "不适用（非其他模式类）",
+        ),
+        (
+            "platform",
+            "other_modes",
+            {"platform_model": ""},
+            Outcome.MISSING,
+            "请在“平台模式”“服务能力”“创新能力”中说明",
+        ),
+    ],
+)
+def test_conditions_stated_in_words(category, key, changes, outcome, phrase):
+    result = run_key(key, with_changes(category, changes), category)
+    assert result.outcome is outcome
+    assert phrase in result.explanation
+    assert result.key == key
+    assert not result.blocking
+
+
+def test_the_unit_doubt_is_shown_beside_the_fields_it_concerns():
+    from shifan.applications.answers import consistency_warnings
+
+    answers = with_changes(
+        "enterprise", {"operating.operating_revenue.2023": "120000000", "registered_capital": "20000000"}
+    )
+    warnings = consistency_warnings(FORMS["enterprise"], answers)
+    assert any(w.startswith("请确认单位为万元") and "120,000,000 万元" in w for w in warnings["operating"])
+    assert any(w.startswith("请确认单位为万元") for w in warnings["registered_capital"])
+    assert consistency_warnings(FORMS["enterprise"], enterprise()) == {}
+
+
+def test_a_doubt_is_named_beside_an_outcome_other_than_pass():
+    # 营业收入 in 元 makes the share tiny: still for the experts, but they see why to check it.
+    answers = with_changes("enterprise", {"operating.operating_revenue.2023": "120000000"})
+    result = run("service_revenue_share", answers)
+    assert result.outcome is Outcome.JUDGMENT
+    assert "所依据的数字存疑：请确认单位为万元" in result.explanation

@@ -123,3 +123,139 @@ def test_live_checklist_on_the_application_page(client, batch, applicant_admin):
     submit = client.get(reverse("applications:submit", kwargs={"pk": application.pk})).content.decode()
     assert 'data-testid="submit-blocked"' in submit
     assert "data-submit-once" not in submit  # only a disabled button is offered
+
+
+# --- judgments of the needs-judgment items --------------------------------------------------------
+
+
+def assign(application, person, state="published"):
+    from django.utils import timezone
+
+    from shifan.expert_review.models import Assignment
+
+    return Assignment.objects.create(
+        batch=application.batch,
+        application=application,
+        expert=person,
+        state=state,
+        match=10,
+        published_at=timezone.now() if state == "published" else None,
+    )
+
+
+@pytest.fixture
+def submitted(application, applicant_admin):
+    services.submit_application(actor=applicant_admin, application=application)
+    return application
+
+
+def test_the_conditions_in_words_reach_the_city_with_their_passages(submitted, city_officer):
+    check = eligibility.latest_check(submitted)
+    items = {item["key"]: item for item in eligibility.judgment_items(submitted, check, city_officer)}
+    assert {"transformation", "results", "advantage"} <= set(items)
+    passage = items["transformation"]["passages"][0]
+    assert passage["label"] == "企业简介"
+    assert passage["text"] == check.snapshot.answers["intro"]
+    assert items["transformation"]["judgments"] == []
+
+
+def test_a_city_judgment_is_recorded_audited_and_shown(submitted, city_officer, expert):
+    eligibility.record_judgment(
+        actor=city_officer, application=submitted, rule_key="transformation", verdict="met", note=""
+    )
+    event = AuditEvent.objects.get(action="eligibility.condition_judged")
+    assert event.after["rule"] == "transformation"
+    assert event.after["role"] == "city"
+    assign(submitted, expert)
+    check = eligibility.latest_check(submitted)
+    shown = {item["key"]: item for item in eligibility.judgment_items(submitted, check, expert)}
+    assert [j.verdict for j in shown["transformation"]["judgments"]] == ["met"]
+
+
+def test_not_met_or_unclear_needs_a_reason(submitted, city_officer):
+    for verdict in ("not_met", "unclear"):
+        with pytest.raises(eligibility.EligibilityError, match="理由"):
+            eligibility.record_judgment(
+                actor=city_officer, application=submitted, rule_key="advantage", verdict=verdict, note=" "
+            )
+    with pytest.raises(eligibility.EligibilityError, match="判断结果"):
+        eligibility.record_judgment(
+            actor=city_officer, application=submitted, rule_key="advantage", verdict="maybe", note="x"
+        )
+    # A rule that is not a judgment item cannot be judged.
+    with pytest.raises(eligibility.EligibilityError, match="不是需判断"):
+        eligibility.record_judgment(
+            actor=city_officer, application=submitted, rule_key="prior_year_revenue", verdict="met", note=""
+        )
+
+
+def test_only_the_city_of_the_applicant_and_assigned_experts_judge(submitted, applicant_admin, expert):
+    other_city = factories.CityOfficerFactory(city_code="440300")
+    unpublished = factories.ExpertProfileFactory().user
+    assign(submitted, unpublished, state="proposed")
+    for actor in (other_city, applicant_admin, expert, unpublished):
+        with pytest.raises(eligibility.EligibilityError, match="只有"):
+            eligibility.record_judgment(
+                actor=actor, application=submitted, rule_key="transformation", verdict="met", note=""
+            )
+    assign(submitted, expert)
+    judgment = eligibility.record_judgment(
+        actor=expert,
+        application=submitted,
+        rule_key="transformation",
+        verdict="unclear",
+        note="转型特点不突出",
+    )
+    assert judgment.role == "expert"
+
+
+def test_an_experts_judgment_is_not_shown_to_the_other_experts(submitted, expert):
+    colleague = factories.ExpertProfileFactory().user
+    assign(submitted, expert)
+    assign(submitted, colleague)
+    eligibility.record_judgment(
+        actor=expert, application=submitted, rule_key="results", verdict="not_met", note="成效数据不足"
+    )
+    check = eligibility.latest_check(submitted)
+    mine = {i["key"]: i for i in eligibility.judgment_items(submitted, check, expert)}
+    theirs = {i["key"]: i for i in eligibility.judgment_items(submitted, check, colleague)}
+    assert mine["results"]["mine"].verdict == "not_met"
+    assert theirs["results"]["judgments"] == []
+    assert theirs["results"]["mine"] is None
+
+
+def test_judging_through_the_review_page(client, submitted, city_officer):
+    login_verified(client, city_officer)
+    url = reverse("reviews:application", kwargs={"pk": submitted.pk})
+    page = client.get(url).content.decode()
+    assert 'data-testid="judgment-items"' in page
+    assert 'data-rule="transformation"' in page
+    response = client.post(
+        reverse("applications:judgment", kwargs={"pk": submitted.pk}),
+        {"rule": "transformation", "verdict": "met", "note": "", "next": url},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{url}#judgments"
+    page = client.get(url).content.decode()
+    assert "已记录判断。" in page
+
+
+@pytest.mark.parametrize("who", ["other_city", "expert", "anonymous"])
+def test_the_judgment_url_refuses_who_may_not_judge(client, submitted, who):
+    from shifan.eligibility.models import ConditionJudgment
+
+    user = {
+        "other_city": lambda: factories.CityOfficerFactory(city_code="440300"),
+        "expert": lambda: factories.ExpertProfileFactory().user,
+        "anonymous": lambda: None,
+    }[who]()
+    if user is not None:
+        login_verified(client, user)
+    response = client.post(
+        reverse("applications:judgment", kwargs={"pk": submitted.pk}),
+        {"rule": "transformation", "verdict": "met"},
+    )
+    assert response.status_code in (302, 403, 404)
+    if user is not None:
+        assert response.status_code == 404
+    assert not ConditionJudgment.objects.exists()

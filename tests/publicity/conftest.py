@@ -7,6 +7,7 @@ from django.utils import timezone
 from shifan.applications.models import ApplicationState
 from shifan.expert_review.models import ProposedList
 from tests import factories
+from tests.helpers import login_verified
 
 _serial = itertools.count(1)
 
@@ -31,6 +32,11 @@ def proposed(batch, *, city_code="440100", category="enterprise", name=None):
     application.state = ApplicationState.PROPOSED
     application.save(update_fields=["number", "state"])
     return application
+
+
+@pytest.fixture
+def officer_client(client, province_officer):
+    return login_verified(client, province_officer)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from shifan.publicity.calendar import (
     add_calendar_override,
     calendar_overrides,
     import_calendar_overrides,
+    mark_year_complete,
     parse_overrides,
     remove_calendar_override,
 )
@@ -173,11 +174,6 @@ def test_calendar_overrides_reads_a_date_range(province_officer):
 # The page
 
 
-@pytest.fixture
-def officer_client(client, province_officer):
-    return login_verified(client, province_officer)
-
-
 def test_page_lists_overrides_by_year_with_the_covered_years(officer_client, province_officer):
     add(province_officer, date(2027, 1, 1), note="元旦")
     add(province_officer, date(2027, 2, 7), kind=DayKind.WORKDAY, note="春节调休")
@@ -197,15 +193,19 @@ def test_page_lists_overrides_by_year_with_the_covered_years(officer_client, pro
 
 def test_page_warns_for_a_coming_year_without_holidays_until_one_is_added(officer_client, province_officer):
     today = timezone.localdate()
-    missing = uncovered_years(date(today.year, 1, 1), date(today.year + 1, 12, 31), {})
+    missing = uncovered_years(date(today.year, 1, 1), date(today.year + 1, 12, 31), set())
     if not missing:
         pytest.skip("the holiday package covers this year and the next")
     year = missing[-1]
     page = officer_client.get(CALENDAR).content.decode()
-    assert f"{year} 年的放假安排尚未登记" in page
+    assert f"{year} 年的放假安排尚未完整登记" in page
+    # One day entered is not the year's arrangement: the warning stays until the year is marked.
     add(province_officer, date(year, 1, 1))
     page = officer_client.get(CALENDAR).content.decode()
-    assert f"{year} 年的放假安排尚未登记" not in page
+    assert f"{year} 年的放假安排尚未完整登记" in page
+    officer_client.post(reverse("publicity:calendar_year"), {"year": year})
+    page = officer_client.get(CALENDAR).content.decode()
+    assert f"{year} 年的放假安排尚未完整登记" not in page
 
 
 def test_adding_a_day_through_the_page(officer_client):
@@ -236,7 +236,7 @@ def test_a_bad_paste_keeps_the_text_and_lists_the_lines_beside_it(officer_client
     assert response.status_code == 400
     page = response.content.decode()
     assert "有 1 处需要修改，本次未保存任何调整。" in page
-    assert "第 2 行：日期“2027-02-30”无法识别" in page
+    assert "第 2 行：2027-02-30：这一天不存在。" in page
     assert 'id="id_text-error"' in page
     assert "2027-01-01 休 元旦\n2027-02-30 班 春节调休</textarea>" in page
     assert not CalendarOverride.objects.exists()
@@ -271,11 +271,14 @@ def test_calculator_warns_about_an_uncovered_year_and_follows_its_overrides(offi
     query = {"start": "2026-12-28", "days": 5}
     page = officer_client.get(CALENDAR, query).content.decode()
     assert 'data-testid="notice-end">2027-01-01</strong>' in page
-    assert "2027 年的放假安排尚未登记，该年只按周一至周五计算" in page
+    assert "2027 年的放假安排尚未完整登记，未登记的法定节假日按工作日计算" in page
     add(province_officer, date(2027, 1, 1), note="元旦")
     page = officer_client.get(CALENDAR, query).content.decode()
     assert 'data-testid="notice-end">2027-01-04</strong>' in page
     assert "2027-01-01 星期五：节假日调整：元旦" in page
+    assert 'data-testid="calculator-warning"' in page
+    mark_year_complete(actor=province_officer, year=2027)
+    page = officer_client.get(CALENDAR, query).content.decode()
     assert 'data-testid="calculator-warning"' not in page
 
 

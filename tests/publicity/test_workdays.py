@@ -13,6 +13,7 @@ from shifan.publicity.workdays import (
     is_working_day,
     notice_end,
     skipped_days,
+    statutory_holidays,
     uncovered_years,
     working_days_between,
 )
@@ -70,19 +71,44 @@ def test_an_uncovered_year_counts_monday_to_friday_and_is_reported():
     # 2026-12-28 is a Monday; 2027-01-01 is a Friday the package knows nothing about.
     assert notice_end(date(2026, 12, 28), 5, NO_OVERRIDES) == date(2027, 1, 1)
     assert not is_working_day(date(2027, 1, 2), NO_OVERRIDES)
-    assert uncovered_years(date(2026, 12, 28), date(2027, 1, 1), NO_OVERRIDES) == [2027]
-    assert uncovered_years(date(2026, 1, 1), date(2026, 12, 31), NO_OVERRIDES) == []
+    assert uncovered_years(date(2026, 12, 28), date(2027, 1, 1), set()) == [2027]
+    assert uncovered_years(date(2026, 1, 1), date(2026, 12, 31), set()) == []
 
 
-def test_an_override_in_an_uncovered_year_shifts_the_end_and_clears_the_warning():
+def test_an_override_shifts_the_end_but_only_a_mark_covers_the_year():
     overrides = {date(2027, 1, 1): HOLIDAY}
     assert notice_end(date(2026, 12, 28), 5, overrides) == date(2027, 1, 4)
-    assert uncovered_years(date(2026, 12, 28), date(2027, 1, 4), overrides) == []
+    # One override (元旦) says nothing about 春节: the year stays uncovered until marked complete.
+    assert uncovered_years(date(2026, 12, 28), date(2027, 1, 4), set()) == [2027]
+    assert uncovered_years(date(2026, 12, 28), date(2027, 1, 4), {2027}) == []
+    assert uncovered_years(date(2027, 1, 4), date(2028, 1, 10), {2027}) == [2028]
 
 
-def test_any_override_of_a_year_counts_as_covering_it():
-    overrides = {date(2027, 10, 1): HOLIDAY}
-    assert uncovered_years(date(2027, 1, 4), date(2028, 1, 10), overrides) == [2028]
+@pytest.mark.parametrize("year", [2024, 2025, 2026])
+def test_the_statutory_holidays_proposed_are_holidays_where_the_package_knows_the_year(year):
+    proposed = statutory_holidays(year)
+    names = [name for _day, name in proposed]
+    assert names.count("春节") == 4
+    assert names.count("劳动节") == 2
+    assert names.count("国庆节") == 3
+    assert {"元旦", "清明节", "端午节", "中秋节"} <= set(names)
+    # 2024 still had 春节 from the first lunar day, not New Year's Eve (2025 revision of the law).
+    lunar_eve = [day for day, name in proposed if name == "春节"][0]
+    for day, _name in proposed:
+        if year == 2024 and day == lunar_eve:
+            continue
+        assert not is_working_day(day, NO_OVERRIDES), (day, _name)
+
+
+def test_the_statutory_holidays_of_2027_follow_the_lunar_calendar_and_the_solar_term():
+    days = dict(statutory_holidays(2027))
+    assert days[date(2027, 2, 5)] == "春节"  # 除夕; 正月初一 is 6 February 2027
+    assert days[date(2027, 2, 8)] == "春节"
+    assert days[date(2027, 4, 5)] == "清明节"
+    assert days[date(2027, 6, 9)] == "端午节"
+    assert days[date(2027, 9, 15)] == "中秋节"
+    with pytest.raises(ValueError, match="year out of range"):
+        statutory_holidays(2100)
 
 
 def test_an_override_wins_over_the_package():

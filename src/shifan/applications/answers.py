@@ -32,10 +32,12 @@ import datetime
 import decimal
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
 from shifan.core import reference, uscc
+from shifan.core.dates import no_such_day
 from shifan.programs.spec import NUMERIC_TYPES, Column, Field, Form, Section, evaluate_computed
 
 Answers = dict[str, Any]
@@ -63,6 +65,7 @@ MSG_BAD_URL_SCHEME: Final = "网址应以 http:// 或 https:// 开头"
 MSG_BAD_URL: Final = "请输入有效的网址，如 https://www.example.com"
 MSG_BAD_PHONE: Final = "请输入有效的电话号码：7–20 位数字，可含空格、+、- 和括号"
 MSG_BAD_DATE: Final = "请输入有效日期，如 2024-01-31"
+MSG_NO_SUCH_DAY: Final = "这一天不存在"
 MSG_UNKNOWN_OPTION: Final = "选项无效，请重新选择"
 MSG_OTHER_TEXT: Final = "请注明其他内容"
 
@@ -90,6 +93,15 @@ SERVICE_REVENUE = "service_revenue"
 TOTAL_ASSETS = "total_assets"
 NET_ASSETS = "net_assets"
 DEBT_RATIO = "debt_ratio"
+MAIN_BUSINESS_REVENUE = "main_business_revenue"
+EMPLOYEES = "employees"  # the field (outside the table) giving the headcount
+# Rows measuring the organisation's size, compared with its total assets and headcount.
+SCALE_ROWS: Final = frozenset({OPERATING_REVENUE, MAIN_BUSINESS_REVENUE, SERVICE_REVENUE, TOTAL_ASSETS})
+# A figure typed in 元 into a 万元 field is 10,000 times too large: a factor of 1,000 between two
+# figures that should be of one size (the same row in two years, revenue and assets) is doubted.
+UNIT_FACTOR: Final = Decimal(1000)
+# 1亿元 of revenue or assets per employee: far above any manufacturer's, well below 元 typed as 万元.
+PER_EMPLOYEE_MAX: Final = Decimal(10000)  # 万元 per employee
 
 
 # --- reading what was typed -----------------------------------------------------------------------
@@ -586,7 +598,7 @@ def _simple_errors(item: Item, value: Any) -> list[str]:
                 return []
         except ValueError:
             pass
-        return [MSG_BAD_DATE]
+        return [MSG_NO_SUCH_DAY if no_such_day(value) else MSG_BAD_DATE]
     if kind == "email":
         return [] if len(value) <= 254 and _EMAIL_RE.match(value) else [MSG_BAD_EMAIL]
     if kind == "url":
@@ -679,9 +691,37 @@ def field_errors(field: Field, value: Any, *, form: Form | None = None) -> list[
 # --- consistency of the figures -------------------------------------------------------------------
 
 
-def _yearly_warnings(field: Field, value: Any) -> list[str]:
+@dataclass(frozen=True)
+class FigureIssue:
+    """A figure that contradicts another or is implausible, and the cells it concerns.
+
+    `cells` holds (field key, row key or None, year or None) of every figure the finding puts in
+    doubt, computed rows derived from them included, so that a rule reading any of them can tell.
+    """
+
+    field: str
+    message: str
+    cells: frozenset[tuple[str, str | None, int | None]]
+    # What was found: "unit" (typed in another unit), "above:<row>" (a part above 营业收入),
+    # "negative_assets", "debt_ratio".
+    kind: str = ""
+
+
+def _unit_doubt(amount: Decimal, unit: str) -> str:
+    """Return "请确认单位为万元" with what the figure would mean in 元 typed as 万元: 1.2万亿元."""
+    if unit != "万元":
+        return f"请确认单位为{unit}" if unit else "请确认单位"
+    yuan = amount * 10000
+    for size, word in ((Decimal(10) ** 12, "万亿元"), (Decimal(10) ** 8, "亿元")):
+        if abs(yuan) >= size:
+            return f"请确认单位为万元（按万元计即 {_plain((yuan / size).quantize(Decimal('0.01')))}{word}）"
+    return "请确认单位为万元"
+
+
+def _yearly_issues(field: Field, value: Any, answers: Mapping[str, Any]) -> list[FigureIssue]:
     stored = _as_dict(value)
     rows = {row.key: row for row in field.rows}
+    computed_rows = [row.key for row in field.rows if row.computed]
 
     def cell(row_key: str, year: int) -> Decimal | None:
         if row_key not in rows:
@@ -691,26 +731,167 @@ def _yearly_warnings(field: Field, value: Any) -> list[str]:
     def money(amount: Decimal, row_key: str) -> str:
         return _with_unit(_figure(amount), rows[row_key].unit)
 
-    warnings: list[str] = []
-    for year in sorted(field.years):
-        service, operating = cell(SERVICE_REVENUE, year), cell(OPERATING_REVENUE, year)
-        if service is not None and operating is not None and service > operating:
-            warnings.append(
-                f"{year}年 服务收入 {money(service, SERVICE_REVENUE)} 大于营业收入 "
-                f"{money(operating, OPERATING_REVENUE)}"
-            )
+    def issue(kind: str, message: str, year: int, *row_keys: str) -> FigureIssue:
+        cells = {(field.key, key, year) for key in (*row_keys, *computed_rows)}
+        return FigureIssue(field.key, message, frozenset(cells), kind)
+
+    def name(row_key: str) -> str:
+        return _short_label(rows[row_key].label).removeprefix("其中")
+
+    issues: list[FigureIssue] = []
+    years = sorted(field.years)
+    employees = number(answers.get(EMPLOYEES))
+    for year in years:
+        operating = cell(OPERATING_REVENUE, year)
+        for part in (SERVICE_REVENUE, MAIN_BUSINESS_REVENUE):
+            amount = cell(part, year)
+            if amount is not None and operating is not None and amount > operating:
+                issues.append(
+                    issue(
+                        f"above:{part}",
+                        f"{year}年 {name(part)} {money(amount, part)} 大于营业收入 "
+                        f"{money(operating, OPERATING_REVENUE)}",
+                        year,
+                        part,
+                        OPERATING_REVENUE,
+                    )
+                )
         total, net, ratio = cell(TOTAL_ASSETS, year), cell(NET_ASSETS, year), cell(DEBT_RATIO, year)
         if total is not None and total < 0:
-            warnings.append(f"{year}年 资产总额为负数（{money(total, TOTAL_ASSETS)}），请核对")
+            issues.append(
+                issue(
+                    "negative_assets",
+                    f"{year}年 资产总额为负数（{money(total, TOTAL_ASSETS)}），请核对",
+                    year,
+                    TOTAL_ASSETS,
+                )
+            )
         if total is not None and net is not None and ratio is not None and total > 0:
             expected_net = total * (1 - ratio / 100)
             if abs(net - expected_net) > total * DEBT_RATIO_TOLERANCE / 100:
                 implied = _format_computed((total - net) / total * 100)
-                warnings.append(
-                    f"{year}年 资产负债率与资产总额、净资产不一致：按资产总额 {money(total, TOTAL_ASSETS)}、"
-                    f"净资产 {money(net, NET_ASSETS)}计算应约为 {implied}%，填写为 {_plain(ratio)}%"
+                issues.append(
+                    issue(
+                        "debt_ratio",
+                        f"{year}年 资产负债率与资产总额、净资产不一致："
+                        f"按资产总额 {money(total, TOTAL_ASSETS)}、净资产 {money(net, NET_ASSETS)}"
+                        f"计算应约为 {implied}%，填写为 {_plain(ratio)}%",
+                        year,
+                        TOTAL_ASSETS,
+                        NET_ASSETS,
+                        DEBT_RATIO,
+                    )
                 )
-    return warnings
+        issues.extend(_implausible_cells(field, rows, year, cell, employees, issue, money, name))
+    return issues
+
+
+def _implausible_cells(  # noqa: PLR0913 - the helpers of _yearly_issues, passed on
+    field: Field,
+    rows: Mapping[str, Column],
+    year: int,
+    cell: Any,
+    employees: Decimal | None,
+    issue: Any,
+    money: Any,
+    name: Any,
+) -> list[FigureIssue]:
+    """Return the money figures of a year that look typed in 元 (or 千元) instead of 万元.
+
+    A figure is doubted when it exceeds its row's `plausible_max` from the spec, when it is at
+    least `UNIT_FACTOR` times the same row's figure of another year, when a revenue is at least
+    `UNIT_FACTOR` times the year's total assets or the other way round, or when a revenue or the
+    total assets per employee exceed `PER_EMPLOYEE_MAX`.
+    """
+    found: list[FigureIssue] = []
+    for row in field.rows:
+        if row.type != "money" or row.computed:
+            continue
+        amount = cell(row.key, year)
+        if amount is None or amount <= 0:
+            continue
+        reasons: list[str] = []
+        if row.plausible_max is not None and amount > row.plausible_max:
+            reasons.append(f"超过本批次合理上限 {money(row.plausible_max, row.key)}")
+        others = [
+            (other_year, other)
+            for other_year in sorted(field.years)
+            if other_year != year and (other := cell(row.key, other_year)) is not None and other > 0
+        ]
+        smaller = [(other_year, other) for other_year, other in others if amount >= other * UNIT_FACTOR]
+        if smaller:
+            other_year, other = smaller[0]
+            times = _plain((amount / other).quantize(Decimal(1)))
+            reasons.append(f"是{other_year}年 {money(other, row.key)} 的 {times} 倍")
+        # Revenue against total assets, and total assets against operating revenue.
+        scale = OPERATING_REVENUE if row.key == TOTAL_ASSETS else TOTAL_ASSETS
+        base = cell(scale, year) if row.key in SCALE_ROWS else None
+        if base is not None and base > 0 and amount >= base * UNIT_FACTOR:
+            times = _plain((amount / base).quantize(Decimal(1)))
+            reasons.append(f"是当年{name(scale)} {money(base, scale)} 的 {times} 倍")
+        if row.key in SCALE_ROWS and employees is not None and employees > 0:
+            per_head = amount / employees
+            if per_head > PER_EMPLOYEE_MAX:
+                head = _figure(per_head.quantize(Decimal(1)))
+                reasons.append(f"按员工 {_figure(employees, 'integer')} 人计人均 {head} {row.unit}")
+        if reasons:
+            found.append(
+                issue(
+                    "unit",
+                    f"{_unit_doubt(amount, row.unit)}：{year}年 {name(row.key)} 填写为 "
+                    f"{money(amount, row.key)}，{'；'.join(reasons)}",
+                    year,
+                    row.key,
+                )
+            )
+    return found
+
+
+def _simple_field_issues(form: Form, answers: Mapping[str, Any]) -> list[FigureIssue]:
+    """Return the money fields outside tables (注册资本) above their bound or far above total assets."""
+    yearly = next((f for f in form.fields() if f.type == "yearly" and f.years), None)
+    issues: list[FigureIssue] = []
+    for field in form.fields():
+        if field.type != "money" or field.computed:
+            continue
+        amount = number(answers.get(field.key))
+        if amount is None or amount <= 0:
+            continue
+        reasons: list[str] = []
+        if field.plausible_max is not None and amount > field.plausible_max:
+            reasons.append(f"超过本批次合理上限 {_with_unit(_figure(field.plausible_max), field.unit)}")
+        if yearly is not None and any(row.key == TOTAL_ASSETS for row in yearly.rows):
+            totals = _as_dict(_as_dict(answers.get(yearly.key)).get(TOTAL_ASSETS))
+            amounts = [t for y in yearly.years if (t := number(totals.get(str(y)))) is not None and t > 0]
+            if amounts and amount >= max(amounts) * UNIT_FACTOR:
+                largest = _with_unit(_figure(max(amounts)), yearly.column(TOTAL_ASSETS).unit)
+                reasons.append(
+                    f"是资产总额 {largest} 的 {_plain((amount / max(amounts)).quantize(Decimal(1)))} 倍"
+                )
+        if reasons:
+            message = (
+                f"{_unit_doubt(amount, field.unit)}：{_short_label(field.label)} 填写为 "
+                f"{_with_unit(_figure(amount), field.unit)}，{'；'.join(reasons)}"
+            )
+            issues.append(FigureIssue(field.key, message, frozenset({(field.key, None, None)}), "unit"))
+    return issues
+
+
+def figure_issues(form: Form, answers: Mapping[str, Any]) -> list[FigureIssue]:
+    """Return every figure that contradicts another or looks typed in the wrong unit.
+
+    Per year of a yearly field with the rows operating_revenue, service_revenue,
+    main_business_revenue, total_assets, net_assets and debt_ratio (whichever it has): a service or
+    main business revenue above operating revenue, negative total assets, a debt ratio off by more
+    than 1 point from 1 − net assets ÷ total assets, and money figures that look typed in 元 (see
+    `_implausible_cells`); money fields outside the table (注册资本) likewise. Warnings only.
+    """
+    issues: list[FigureIssue] = []
+    for field in form.fields():
+        if field.type == "yearly":
+            issues.extend(_yearly_issues(field, answers.get(field.key), answers))
+    issues.extend(_simple_field_issues(form, answers))
+    return issues
 
 
 def _breakdown_warnings(form: Form, field: Field, answers: Mapping[str, Any]) -> list[str]:
@@ -746,24 +927,17 @@ def _breakdown_warnings(form: Form, field: Field, answers: Mapping[str, Any]) ->
 
 
 def consistency_warnings(form: Form, answers: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Return warnings about figures that contradict each other, by field key.
-
-    Per year of a yearly field with the rows operating_revenue, service_revenue, total_assets,
-    net_assets and debt_ratio (whichever it has): service revenue above operating revenue, negative
-    total assets, and a debt ratio off by more than 1 point from 1 − net assets ÷ total assets. For a
-    breakdown: its total differs by more than 0.5万元 from the latest year's service revenue.
-    Warnings never block a submission.
+    """Return warnings about figures, by field key: `figure_issues`, and for a breakdown its total
+    differing by more than 0.5万元 from the latest year's service revenue. Never block a submission.
     """
     warnings: dict[str, list[str]] = {}
+    for issue in figure_issues(form, answers):
+        warnings.setdefault(issue.field, []).append(issue.message)
     for field in form.fields():
-        if field.type == "yearly":
-            found = _yearly_warnings(field, answers.get(field.key))
-        elif field.type == "service_revenue_breakdown":
+        if field.type == "service_revenue_breakdown":
             found = _breakdown_warnings(form, field, answers)
-        else:
-            continue
-        if found:
-            warnings[field.key] = found
+            if found:
+                warnings.setdefault(field.key, []).extend(found)
     return warnings
 
 
@@ -1059,6 +1233,8 @@ __all__ = [
     "changed_fields",
     "computed_answers",
     "consistency_warnings",
+    "figure_issues",
+    "FigureIssue",
     "diff_answers",
     "display_value",
     "empty_value",

@@ -20,6 +20,7 @@ from shifan.applications import rules, selectors, services
 from shifan.applications.forms import SealedScanForm
 from shifan.applications.models import Application, Snapshot
 from shifan.eligibility import services as eligibility
+from shifan.eligibility.models import Verdict
 from shifan.programs.spec import Column, Field, Section
 
 
@@ -554,6 +555,11 @@ def snapshot_page(
         if not user.is_applicant
         else [],
         "can_check_credit": not user.is_applicant,
+        "judgment_items": eligibility.judgment_items(application, check, user)
+        if not user.is_applicant
+        else [],
+        "can_judge": eligibility.judge_role(user, application) is not None,
+        "verdicts": Verdict.choices,
         "previous": previous,
         "sections": sections,
         "changed_count": len(changed),

@@ -41,5 +41,6 @@ urlpatterns = [
     path("applications/<int:pk>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
     path("applications/<int:pk>/snapshots/<int:sequence>/", views.SnapshotView.as_view(), name="snapshot"),
     path("applications/<int:pk>/credit-check/", views.CreditCheckView.as_view(), name="credit_check"),
+    path("applications/<int:pk>/judgments/", views.JudgmentView.as_view(), name="judgment"),
     path("batches/<int:pk>/eligibility/", views.BatchEligibilityView.as_view(), name="batch_eligibility"),
 ]

@@ -1,15 +1,15 @@
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
 from shifan.accounts.models import Role
-from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin, require
+from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin, require, safe_next
 from shifan.applications import answers as answer_rules
 from shifan.applications import presentation, rules, sealed_scans, selectors, services
 from shifan.applications.forms import SealedScanForm
-from shifan.applications.models import Attachment, SealedScan
+from shifan.applications.models import Application, Attachment, SealedScan
 from shifan.applications.services import ApplicationError, SubmissionIncomplete
 from shifan.core.http import posted_text, stored_file_response
 from shifan.eligibility import services as eligibility
@@ -312,6 +312,43 @@ class CreditCheckView(RoleRequiredMixin, View):
             else:
                 messages.success(request, "已登记信用核查结果，资格预审已按核查结果更新。")
         return redirect("applications:detail", pk=pk)
+
+
+class JudgmentView(RoleRequiredMixin, View):
+    """A city officer or an assigned expert records a judgment of a needs-judgment item."""
+
+    allowed_roles = (Role.CITY_OFFICER, Role.EXPERT)
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        if request.user.is_city_officer:
+            application = selectors.application_for(request.user, pk)
+        else:  # an expert: only an application assigned to them
+            application = get_object_or_404(
+                Application.objects.select_related("batch", "organisation"),
+                pk=pk,
+                expert_assignments__expert=request.user,
+            )
+        role = eligibility.judge_role(request.user, application)
+        if role is None:
+            raise Http404
+        default = (
+            reverse("reviews:application", kwargs={"pk": pk})
+            if role == "city"
+            else reverse("expert_review:my_assignments")
+        )
+        try:
+            eligibility.record_judgment(
+                actor=request.user,
+                application=application,
+                rule_key=request.POST.get("rule", ""),
+                verdict=request.POST.get("verdict", ""),
+                note=posted_text(request, "note"),
+            )
+        except EligibilityError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "已记录判断。")
+        return redirect(f"{safe_next(request, default)}#judgments")
 
 
 class BatchEligibilityView(RoleRequiredMixin, View):

@@ -1,10 +1,15 @@
 """Form rendering shared by every app: Bootstrap classes, errors beside the field."""
 
+import datetime
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
+from django.utils.translation import gettext_lazy as _
+
+from shifan.core.dates import no_such_day
 
 
 class ShifanBoundField(BoundField):
@@ -93,6 +98,18 @@ class StyledForm(StyledFormMixin, forms.Form):
 
 class StyledModelForm(StyledFormMixin, forms.ModelForm):  # type: ignore[type-arg]
     pass
+
+
+class DayField(forms.DateField):
+    """A date field that says "这一天不存在" for a day the calendar lacks, not a format error."""
+
+    def to_python(self, value: Any) -> datetime.date | None:
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            if isinstance(value, str) and no_such_day(value):
+                raise ValidationError(_("这一天不存在"), code="no_such_day") from None
+            raise
 
 
 class DateInput(forms.DateInput):

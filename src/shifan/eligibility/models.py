@@ -55,3 +55,42 @@ class CreditRegisterCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {'not listed' if self.not_listed else 'listed'}"
+
+
+class JudgeRole(models.TextChoices):
+    CITY = "city", _("地市工信局")
+    EXPERT = "expert", _("评审专家")
+
+
+class Verdict(models.TextChoices):
+    MET = "met", _("符合")
+    NOT_MET = "not_met", _("不符合")
+    UNCLEAR = "unclear", _("存疑")
+
+
+class ConditionJudgment(models.Model):
+    """A city officer's or an expert's judgment of one needs-judgment item of the checklist.
+
+    The items are the results of a submitted version's check with the outcome judgment: the
+    conditions the guide states in words (鲜明转型特点 …), and the figures the rules refer to the
+    reviewers (negative net assets, a share below 20%). Every judgment is kept; a judge's latest
+    on an item is the current one.
+    """
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.CASCADE, related_name="condition_judgments"
+    )
+    snapshot = models.ForeignKey("applications.Snapshot", on_delete=models.PROTECT, related_name="+")
+    rule_key = models.CharField(max_length=60)
+    role = models.CharField(max_length=10, choices=JudgeRole.choices)
+    verdict = models.CharField(_("判断"), max_length=10, choices=Verdict.choices)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    judged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    judged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-judged_at", "-id"]
+        indexes = [models.Index(fields=["application", "rule_key", "-judged_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.rule_key} {self.verdict}"

@@ -87,6 +87,8 @@ class Context:
     credit_code: str
     credit_checks: Mapping[str, bool] = dataclass_field(default_factory=lambda: MappingProxyType({}))
     form: Form | None = None
+    # The day the application is (or was last) submitted; None reads as the closing date.
+    submission_date: datetime.date | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Result:
     explanation: str
     blocking: bool
     figures: Mapping[str, str]
+    key: str = ""  # the rule's key in its category (Rule.ident)
 
 
 RuleFunction = Callable[[Rule, Mapping[str, Any], Context], Result]
@@ -120,6 +123,7 @@ def _result(
         explanation=explanation,
         blocking=outcome is Outcome.FAIL,
         figures=dict(figures or {}),
+        key=rule.ident,
     )
 
 
@@ -396,8 +400,17 @@ def registered_in_guangdong(rule: Rule, answers: Mapping[str, Any], context: Con
     return _result(rule, outcome, "；".join(notes), figures)
 
 
+def _own(rule: Rule, name: str) -> str:
+    """Return "（本办法自定，非申报指南要求）" when the spec names the parameter the programme's own."""
+    return "（本办法自定，非申报指南要求）" if name in (rule.params.get("programme_own") or ()) else ""
+
+
 def sound_finances(rule: Rule, answers: Mapping[str, Any], context: Context) -> Result:
-    """Fail negative net assets (unless allowed); flag a debt ratio above `max_debt_ratio`."""
+    """Refer negative net assets to the experts; flag a debt ratio above `max_debt_ratio`.
+
+    The guide asks for 财务状况良好 without a figure: negative net assets get the outcome
+    `negative_net_assets_outcome` (judgment unless the spec says otherwise), never a silent bar.
+    """
     year = _year(rule, context)
     net = _number(answers, rule, "net_assets", year)
     ratio = _number(answers, rule, "debt_ratio", year)
@@ -412,8 +425,18 @@ def sound_finances(rule: Rule, answers: Mapping[str, Any], context: Context) -> 
     }
     if profit is not None:
         figures["net_profit"] = str(profit)
-    if net is not None and net < 0 and not rule.params.get("allow_negative_net_assets", False):
-        return _result(rule, Outcome.FAIL, f"{year}年净资产 {_money(net, money_unit)}为负", figures)
+    negative_allowed = rule.params.get("allow_negative_net_assets", False)
+    if net is not None and net < 0 and not negative_allowed:
+        outcome = _outcome_param(rule, "negative_net_assets_outcome", Outcome.JUDGMENT)
+        profit_text = f"，净利润 {_money(profit, money_unit)}" if profit is not None else ""
+        return _result(
+            rule,
+            outcome,
+            f"{year}年净资产 {_money(net, money_unit)}为负{profit_text}："
+            "申报指南要求“财务状况良好”但未设净资产门槛，请专家结合经营情况判断"
+            f"{_own(rule, 'negative_net_assets_outcome')}",
+            figures,
+        )
     missing = [
         _name(context, rule, role)
         for role, amount in (("net_assets", net), ("debt_ratio", ratio))
@@ -423,18 +446,19 @@ def sound_finances(rule: Rule, answers: Mapping[str, Any], context: Context) -> 
         return _result(rule, Outcome.MISSING, f"请填写{year}年{'、'.join(missing)}", figures)
     assert net is not None
     assert ratio is not None
+    own = _own(rule, "max_debt_ratio")
     if ratio > bound:
         outcome = _outcome_param(rule, "debt_ratio_outcome", Outcome.WARNING)
         return _result(
             rule,
             outcome,
-            f"{year}年资产负债率 {_plain(ratio)}% > {_plain(bound)}%，请评审时关注财务状况",
+            f"{year}年资产负债率 {_plain(ratio)}% > {_plain(bound)}%{own}，请评审时关注财务状况",
             figures,
         )
     return _result(
         rule,
         Outcome.PASS,
-        f"{year}年净资产 {_money(net, money_unit)}，资产负债率 {_plain(ratio)}% ≤ {_plain(bound)}%",
+        f"{year}年净资产 {_money(net, money_unit)}，资产负债率 {_plain(ratio)}% ≤ {_plain(bound)}%{own}",
         figures,
     )
 
@@ -607,14 +631,19 @@ def prior_year_revenue(rule: Rule, answers: Mapping[str, Any], context: Context)
 
 
 def in_operation(rule: Rule, answers: Mapping[str, Any], context: Context) -> Result:
-    """Pass a platform in formal operation for at least `min_years` by the batch's closing date.
+    """Pass a platform in formal operation for at least `min_years` by the day of reference.
+
+    `counted_to: submission_date` (the guide's 截至申报日) counts to the day the application is
+    submitted (today while it is filled in); `closing_date` to the batch's closing date.
 
     A platform that started on 29 February completes its year on 1 March of the following year
     (see `_add_months`): a year from 2023-02-28 is reached on 2024-02-28, one from 2024-02-29 on
     2025-03-01.
     """
     years = _decimal_param(rule, "min_years")
-    closing = context.closing_date
+    by_submission = rule.params.get("counted_to", "closing_date") == "submission_date"
+    closing = (context.submission_date if by_submission else None) or context.closing_date
+    reference_day = "申报日" if by_submission else "申报截止日"
     name = _name(context, rule, "start_date")
     start = _date(answers.get(_path(rule, "start_date")[0]))
     if start is None:
@@ -624,18 +653,19 @@ def in_operation(rule: Rule, answers: Mapping[str, Any], context: Context) -> Re
         "start_date": start.isoformat(),
         "complete_on": complete.isoformat(),
         "closing_date": closing.isoformat(),
+        "counted_to": "submission_date" if by_submission else "closing_date",
     }
     if complete <= closing:
         return _result(
             rule,
             Outcome.PASS,
-            f"{name} {start.isoformat()}，截至 {closing.isoformat()} 已满{_plain(years)}年",
+            f"{name} {start.isoformat()}，截至{reference_day} {closing.isoformat()} 已满{_plain(years)}年",
             figures,
         )
     return _result(
         rule,
         Outcome.FAIL,
-        f"{name} {start.isoformat()}，截至 {closing.isoformat()} 不满{_plain(years)}年"
+        f"{name} {start.isoformat()}，截至{reference_day} {closing.isoformat()} 不满{_plain(years)}年"
         f"（{complete.isoformat()} 方满{_plain(years)}年）",
         figures,
     )
@@ -685,6 +715,55 @@ def shared_manufacturing_capabilities(rule: Rule, answers: Mapping[str, Any], co
         return _result(rule, outcome, f"{mode_label}类平台{'；'.join(notes)}，由专家判断", figures)
     return _result(
         rule, Outcome.PASS, f"{mode_label}类平台已勾选全部{len(expected)}项能力并说明模式", figures
+    )
+
+
+# --- 专项条件 stated in words ------------------------------------------------------------------------
+
+
+def _passage_roles(rule: Rule) -> list[str]:
+    """Return the roles naming the passages that answer a condition: passage, passage_2, …, in order."""
+    return sorted((role for role in rule.fields if role.startswith("passage")), key=lambda r: (len(r), r))
+
+
+def stated_in_words(rule: Rule, answers: Mapping[str, Any], context: Context) -> Result:
+    """Put a condition the guide states in words to the city and the experts, with its passages.
+
+    No figure decides it, so the outcome is judgment once a passage that answers it is written.
+    With a `kind` field and `when_kind`, the condition concerns only that kind (其他类 platforms):
+    other kinds pass as not concerned. A `kind` without `when_kind` (the platform's type) is shown
+    with the question. Empty passages, or no kind chosen, are missing.
+    """
+    question = _text(rule.params.get("question")) or rule.label
+    figures: dict[str, str] = {"passages": ",".join(_path(rule, role)[0] for role in _passage_roles(rule))}
+    kind_text = ""
+    if "kind" in rule.fields:
+        kind_key = _path(rule, "kind")[0]
+        kinds = answer_rules.chosen(answers.get(kind_key))
+        labels = _option_labels(context, kind_key)
+        if not kinds:
+            return _result(rule, Outcome.MISSING, f"请选择{_name(context, rule, 'kind')}", figures)
+        figures["kind"] = kinds[0]
+        when = rule.params.get("when_kind")
+        if when is not None and str(when) not in kinds:
+            shown = labels.get(str(when), str(when))
+            return _result(rule, Outcome.PASS, f"不适用（非{shown}类）", figures)
+        kind_text = f"{_name(context, rule, 'kind')}：{labels.get(kinds[0], kinds[0])}；"
+    names = [_name(context, rule, role) for role in _passage_roles(rule)]
+    written = [
+        name
+        for role, name in zip(_passage_roles(rule), names, strict=True)
+        if _text(answers.get(_path(rule, role)[0]))
+    ]
+    if names and not written:
+        where = "”“".join(names)
+        return _result(rule, Outcome.MISSING, f"{kind_text}请在“{where}”中说明：{question}", figures)
+    shown = "”“".join(written)
+    return _result(
+        rule,
+        _outcome_param(rule, "outcome", Outcome.JUDGMENT),
+        f"{kind_text}由地市和专家对照申报书判断：{question}（见“{shown}”）",
+        figures,
     )
 
 
@@ -809,6 +888,33 @@ def debt_ratio_consistent(rule: Rule, answers: Mapping[str, Any], context: Conte
     return _result(rule, outcome, f"{_year_span(years)}{ratio_name}与资产总额、净资产相符", figures)
 
 
+def figures_plausible(rule: Rule, answers: Mapping[str, Any], context: Context) -> Result:
+    """Report the figures that look typed in the wrong unit, and 主营业务收入 above operating revenue.
+
+    The findings are those shown beside the fields (`answers.figure_issues`) for the table the
+    rule reads and the money fields outside it: a part of 营业收入 above it gets the outcome
+    `above_operating_revenue_outcome`, every other finding `outcome` (a warning by default).
+    """
+    key, _row = _path(rule, "table")
+    if context.form is None:
+        return _result(rule, Outcome.PASS, "无表单，未核对", {})
+    issues = [
+        issue
+        for issue in answer_rules.figure_issues(context.form, answers)
+        if issue.field == key or all(row is None for _field, row, _year in issue.cells)
+    ]
+    doubted = [issue for issue in issues if issue.kind == "unit"]
+    # 服务收入 above 营业收入 is service_share_consistent's finding; 主营业务收入 is this rule's.
+    above = [issue for issue in issues if issue.kind == f"above:{answer_rules.MAIN_BUSINESS_REVENUE}"]
+    outcomes = [_outcome_param(rule, "outcome", Outcome.WARNING) for _ in doubted]
+    outcomes += [_outcome_param(rule, "above_operating_revenue_outcome", Outcome.FAIL) for _ in above]
+    notes = [issue.message for issue in (*above, *doubted)]
+    figures = {"doubted": str(len(doubted)), "above_operating_revenue": str(len(above))}
+    if not notes:
+        return _result(rule, Outcome.PASS, "金额均在合理范围，主营业务收入不超过营业收入", figures)
+    return _result(rule, worst(outcomes), "；".join(notes), figures)
+
+
 def service_breakdown_sums(rule: Rule, answers: Mapping[str, Any], context: Context) -> Result:
     """Flag a service revenue breakdown whose total differs from the year's service revenue.
 
@@ -869,12 +975,64 @@ RULES: Final[dict[str, RuleFunction]] = {
     "prior_year_revenue": prior_year_revenue,
     "in_operation": in_operation,
     "shared_manufacturing_capabilities": shared_manufacturing_capabilities,
+    "stated_in_words": stated_in_words,
     "three_years_present": three_years_present,
     "service_share_consistent": service_share_consistent,
     "debt_ratio_consistent": debt_ratio_consistent,
     "service_breakdown_sums": service_breakdown_sums,
+    "figures_plausible": figures_plausible,
 }
 assert set(RULES) == KNOWN_RULES, "every rule the spec format knows needs a function here"
+
+
+_YEAR_PLACEHOLDER: Final = "20**"
+
+
+def _clause_with_years(clause: str, context: Context) -> str:
+    """Return a clause with the form's year placeholders (经营指标 20**年 20**年 20**年) filled in.
+
+    The n placeholders stand for the n complete years before the application year, oldest first.
+    """
+    count = clause.count(_YEAR_PLACEHOLDER)
+    for year in _years(context, count):
+        clause = clause.replace(_YEAR_PLACEHOLDER, str(year), 1)
+    return clause
+
+
+def _cells_read(rule: Rule) -> set[tuple[str, str | None]]:
+    return {(key, row or None) for key, _dot, row in (path.partition(".") for path in rule.fields.values())}
+
+
+def _agree_with_figures(rule: Rule, result: Result, issues: Sequence[answer_rules.FigureIssue]) -> Result:
+    """Return a rule's pass as a warning when a figure it read is in doubt (consistency, unit).
+
+    A threshold met by a figure that contradicts another (服务收入占比 108.33%, 主营业务收入 above
+    营业收入) or looks typed in 元 cannot be 符合: the reviewer has to see the doubt first. Any
+    other outcome stands, with the doubt added to its explanation.
+    """
+    if rule.group == "consistency" or result.outcome is Outcome.MISSING:
+        return result
+    read = _cells_read(rule)
+    year = result.figures.get("year")
+    found = [
+        issue.message
+        for issue in issues
+        if any(
+            (field, row) in read and (cell_year is None or year is None or str(cell_year) == year)
+            for field, row, cell_year in issue.cells
+        )
+    ]
+    if not found:
+        return result
+    doubt = f"所依据的数字存疑：{'；'.join(found)}"
+    if result.outcome is not Outcome.PASS:  # the outcome stands; the reviewer sees why to check it
+        return replace(result, explanation=f"{result.explanation}；{doubt}")
+    return replace(
+        result,
+        outcome=Outcome.WARNING,
+        explanation=f"{result.explanation}；但{doubt}。核实前不能判为符合",
+        blocking=False,
+    )
 
 
 def evaluate(
@@ -883,11 +1041,20 @@ def evaluate(
     """Return the result of each rule, in spec order, for stored (raw) answers of the form.
 
     The computed values (服务收入占比, the breakdown aligned with its service types) are filled in
-    first, and the form is handed to the rules through the context for labels.
+    first, and the form is handed to the rules through the context for labels. A rule's pass on a
+    figure the consistency checks doubt becomes a warning (`_agree_with_figures`), and the clause
+    gets the real years for the form's placeholders.
     """
     computed = answer_rules.computed_answers(form, answers)
     context = replace(context, form=form)
-    return [RULES[rule.name](rule, computed, context) for rule in spec_rules]
+    issues = answer_rules.figure_issues(form, answers)
+    results = []
+    for rule in spec_rules:
+        result = _agree_with_figures(rule, RULES[rule.name](rule, computed, context), issues)
+        if _YEAR_PLACEHOLDER in result.clause:
+            result = replace(result, clause=_clause_with_years(result.clause, context))
+        results.append(result)
+    return results
 
 
 def answer_keys(spec_rules: Sequence[Rule], form: Form) -> frozenset[str]:

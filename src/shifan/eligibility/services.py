@@ -5,7 +5,7 @@ it: eligibility sits before applications in the import order.
 """
 
 from dataclasses import asdict, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -15,11 +15,19 @@ from shifan.accounts.models import User
 from shifan.applications.selectors import latest_snapshot
 from shifan.core.services import record_event
 from shifan.eligibility import rules
-from shifan.eligibility.models import CheckTrigger, CreditRegisterCheck, EligibilityCheck
+from shifan.eligibility.models import (
+    CheckTrigger,
+    ConditionJudgment,
+    CreditRegisterCheck,
+    EligibilityCheck,
+    JudgeRole,
+    Verdict,
+)
 from shifan.programs.models import Batch
 from shifan.programs.spec import Rule
 
 CREDIT_RULE = "not_on_credit_blacklists"
+PUBLISHED_ASSIGNMENT = "published"  # expert_review.models.AssignmentState.PUBLISHED
 
 
 class EligibilityError(Exception):
@@ -43,7 +51,11 @@ def closing_date(batch: Batch) -> date:
     return timezone.localtime(batch.closes_at).date()
 
 
-def context_for(application: Any) -> rules.Context:
+def context_for(application: Any, submitted_at: datetime | None = None) -> rules.Context:
+    """Return the facts the rules need; `submitted_at` is the submission the answers are from.
+
+    Without it the answers are being filled in (or submitted now): the submission date is today.
+    """
     credit = application.credit_checks.order_by("-checked_at", "-id").first()
     return rules.Context(
         category=application.category,
@@ -54,16 +66,19 @@ def context_for(application: Any) -> rules.Context:
         region_key=application.rules_region_key,
         credit_code=application.applicant_credit_code,
         credit_checks={CREDIT_RULE: credit.not_listed} if credit is not None else {},
+        submission_date=timezone.localdate(submitted_at) if submitted_at else timezone.localdate(),
     )
 
 
-def evaluate(application: Any, answers: dict[str, Any] | None = None) -> list[rules.Result]:
-    """Return the results of every rule for the application's current (or given) answers."""
+def evaluate(
+    application: Any, answers: dict[str, Any] | None = None, submitted_at: datetime | None = None
+) -> list[rules.Result]:
+    """Return the results of every rule for the application's current (or given, submitted) answers."""
     return rules.evaluate(
         effective_rules(application.batch, application.category),
         application.form,
         application.answers if answers is None else answers,
-        context_for(application),
+        context_for(application, submitted_at),
     )
 
 
@@ -85,7 +100,7 @@ def summarise(results: list[rules.Result]) -> dict[str, int]:
 
 def record_check(*, actor: User, application: Any, snapshot: Any, trigger: str) -> EligibilityCheck:
     """Evaluate a submitted snapshot and store the results (call inside the caller's transaction)."""
-    results = evaluate(application, snapshot.answers)
+    results = evaluate(application, snapshot.answers, snapshot.submitted_at)
     check = EligibilityCheck.objects.create(
         application=application,
         snapshot=snapshot,
@@ -177,3 +192,109 @@ def correct_parameters(
         after=overrides,
     )
     return batch
+
+
+# --- judgments of the needs-judgment items -------------------------------------------------------
+
+
+def judge_role(actor: User, application: Any) -> str | None:
+    """Return the role in which the user judges the application's items, or None if they may not.
+
+    The city officers of the applicant's city, and the experts with a published assignment to it.
+    """
+    if actor.is_city_officer and actor.city_code == application.applicant_city_code:
+        return JudgeRole.CITY
+    if actor.is_expert:
+        # expert_review comes after eligibility in the import order: its model through the relation.
+        assigned = application.expert_assignments.filter(expert=actor, state=PUBLISHED_ASSIGNMENT).exists()
+        return JudgeRole.EXPERT if assigned else None
+    return None
+
+
+def judgment_items(application: Any, check: EligibilityCheck | None, user: User) -> list[dict[str, Any]]:
+    """Return the check's needs-judgment items, each with the passages that answer it and the judgments.
+
+    The city's judgments are shown to everyone who sees the page; an expert's only to the expert
+    and to province officers, so that experts judge independently of each other.
+    """
+    if check is None:
+        return []
+    items = [result for result in check.results if result.get("outcome") == str(rules.Outcome.JUDGMENT)]
+    if not items:
+        return []
+    form = application.form
+    answers = check.snapshot.answers
+    judgments = ConditionJudgment.objects.filter(application=application).select_related("judged_by")
+    latest: dict[tuple[str, int], ConditionJudgment] = {}
+    for judgment in judgments:  # newest first
+        latest.setdefault((judgment.rule_key, judgment.judged_by_id), judgment)
+    shown = [
+        judgment
+        for judgment in latest.values()
+        if judgment.role == JudgeRole.CITY or judgment.judged_by_id == user.pk or user.is_province_officer
+    ]
+    result = []
+    for item in items:
+        key = item.get("key") or item["rule"]
+        passages = []
+        for field_key in filter(None, str(item.get("figures", {}).get("passages", "")).split(",")):
+            try:
+                label = form.field(field_key).label
+            except KeyError:
+                continue
+            text = answers.get(field_key)
+            passages.append({"key": field_key, "label": label, "text": text if isinstance(text, str) else ""})
+        result.append(
+            {
+                "result": item,
+                "key": key,
+                "passages": passages,
+                "judgments": [j for j in shown if j.rule_key == key],
+                "mine": latest.get((key, user.pk)),
+            }
+        )
+    return result
+
+
+@transaction.atomic
+def record_judgment(
+    *, actor: User, application: Any, rule_key: str, verdict: str, note: str
+) -> ConditionJudgment:
+    """Record a city officer's or an assigned expert's judgment of a needs-judgment item, audited."""
+    role = judge_role(actor, application)
+    if role is None:
+        raise EligibilityError("只有申报单位所在地市工信局和分配到本申报的评审专家可以判断。")
+    check = latest_check(application)
+    keys = {
+        result.get("key") or result["rule"]
+        for result in (check.results if check else [])
+        if result.get("outcome") == str(rules.Outcome.JUDGMENT)
+    }
+    if check is None or rule_key not in keys:
+        raise EligibilityError("该项不是需判断的资格条件。")
+    if verdict not in Verdict.values:
+        raise EligibilityError("请选择判断结果。", field="verdict")
+    note = note.strip()
+    if verdict != Verdict.MET and not note:
+        raise EligibilityError("判断为不符合或存疑时，请写明理由。", field="note")
+    if len(note) > 500:
+        raise EligibilityError("说明不能超过 500 字。", field="note")
+    judgment = ConditionJudgment.objects.create(
+        application=application,
+        snapshot=check.snapshot,
+        rule_key=rule_key,
+        role=role,
+        verdict=verdict,
+        note=note,
+        judged_by=actor,
+    )
+    record_event(
+        actor=actor,
+        action="eligibility.condition_judged",
+        target=application,
+        organisation_id=application.organisation_id,
+        city_code=application.applicant_city_code,
+        reason=note,
+        after={"rule": rule_key, "verdict": verdict, "role": role, "snapshot": check.snapshot_id},
+    )
+    return judgment

@@ -79,11 +79,14 @@ KNOWN_RULES: Final = frozenset(
         # 专项条件: 示范平台
         "in_operation",
         "shared_manufacturing_capabilities",
+        # 专项条件 stated in words, judged by the city and the experts
+        "stated_in_words",
         # consistency of the figures an application states
         "service_share_consistent",
         "debt_ratio_consistent",
         "service_breakdown_sums",
         "three_years_present",
+        "figures_plausible",
     }
 )
 # Rule groups besides the category keys; their rules apply to every category unless narrowed.
@@ -101,7 +104,7 @@ _CODE_RE: Final = re.compile(r"[A-Z]{1,3}\Z")
 
 # Keys every field accepts, and the further keys each type accepts.
 _FIELD_KEYS: Final = frozenset({"key", "label", "type", "required", "help", "note", "required_if"})
-_NUMERIC_KEYS: Final = frozenset({"min", "max", "unit", "computed"})
+_NUMERIC_KEYS: Final = frozenset({"min", "max", "unit", "computed", "plausible_max"})
 _TYPE_KEYS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     {
         "text": frozenset({"max_length", "prefill"}),
@@ -128,7 +131,7 @@ _TYPE_KEYS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
 _ALL_FIELD_KEYS: Final = _FIELD_KEYS.union(*_TYPE_KEYS.values())
 _COLUMN_KEYS: Final = frozenset(
     {"key", "label", "type", "required", "help", "note", "min", "max", "max_length", "unit", "options"}
-    | {"computed", "sum_max"}
+    | {"computed", "sum_max", "plausible_max"}
 )
 
 PathPart = str | int
@@ -219,6 +222,8 @@ class Column:
     options: tuple[Option, ...] = ()
     computed: str | None = None
     sum_max: Decimal | None = None  # the column's total over all rows may not exceed this
+    # Above this a figure is probably typed in another unit (元 for 万元): a warning, never a refusal.
+    plausible_max: Decimal | None = None
 
     @property
     def is_numeric(self) -> bool:
@@ -242,6 +247,7 @@ class Field:
     unit: str = ""
     prefill: str | None = None
     computed: str | None = None
+    plausible_max: Decimal | None = None  # see Column.plausible_max
     required_if: Condition | None = None
     # choice, multichoice
     options: tuple[Option, ...] = ()
@@ -373,6 +379,13 @@ class Rule:
     fields: Mapping[str, str] = dataclass_field(default_factory=lambda: MappingProxyType({}))
     params: Mapping[str, Any] = dataclass_field(default_factory=lambda: MappingProxyType({}))
     note: str = ""
+    # Tells apart several uses of one rule (stated_in_words) in a category; the name otherwise.
+    key: str = ""
+
+    @property
+    def ident(self) -> str:
+        """Return what identifies the rule in a category's results: its key, else its name."""
+        return self.key or self.name
 
     def applies_to(self, category_key: str) -> bool:
         return category_key in self.categories
@@ -1004,7 +1017,7 @@ def _parse_column(at: _At, allowed_types: frozenset[str], what_zh: str) -> Colum
             f'type "{column_type}" is not allowed here; expected one of {", ".join(sorted(allowed_types))}',
         )
     numeric = column_type in NUMERIC_TYPES
-    for key in ("min", "max", "unit", "computed", "sum_max"):
+    for key in ("min", "max", "unit", "computed", "sum_max", "plausible_max"):
         if at.has(key) and not numeric:
             at[key].fail(f'只有数值类型可使用 "{key}"', f'"{key}" applies to numeric types only')
     if at.has("max_length") and column_type != "text":
@@ -1032,6 +1045,7 @@ def _parse_column(at: _At, allowed_types: frozenset[str], what_zh: str) -> Colum
         options=options,
         computed=_expression(at) if at.has("computed") else None,
         sum_max=_number(at, "sum_max"),
+        plausible_max=_number(at, "plausible_max"),
     )
 
 
@@ -1093,6 +1107,7 @@ def _parse_field(at: _At, *, application_year: int, attachment_size: int) -> Fie
         "max_length": _integer(at, "max_length", minimum=1),
         "min": _number(at, "min"),
         "max": _number(at, "max"),
+        "plausible_max": _number(at, "plausible_max"),
     }
     _check_bounds(at, values["min"], values["max"])
     if at.has("prefill"):
@@ -1329,8 +1344,9 @@ def _parse_rules(at: _At, forms: Mapping[str, Form]) -> tuple[Rule, ...]:
             at[group].fail("应为规则列表", "expected a list of rules")
         for index in range(len(items)):
             item = at[group][index]
-            _mapping(item, {"rule", "label", "clause"}, {"fields", "params", "categories", "note"})
+            _mapping(item, {"rule", "label", "clause"}, {"fields", "params", "categories", "note", "key"})
             name = _text(item, "rule")
+            ident = _key(item, "key") if item.has("key") else name
             if name not in KNOWN_RULES:
                 close = difflib.get_close_matches(name, sorted(KNOWN_RULES), n=1)
                 hint_zh, hint_en = (
@@ -1351,13 +1367,15 @@ def _parse_rules(at: _At, forms: Mapping[str, Form]) -> tuple[Rule, ...]:
                             f'未知类别 "{category}"', f'unknown category "{category}"'
                         )
             for category in categories:
-                if (name, category) in seen:
-                    first = seen[name, category].ctx.line(seen[name, category].path)
+                if (ident, category) in seen:
+                    first = seen[ident, category].ctx.line(seen[ident, category].path)
                     item["rule"].fail(
-                        f'规则 "{name}" 对类别 {category} 重复（首次出现在第 {first} 行）',
-                        f'rule "{name}" given twice for {category}, first on line {first}',
+                        f'规则 "{ident}" 对类别 {category} 重复（首次出现在第 {first} 行；'
+                        "同一规则多次使用时请以 key 区分）",
+                        f'rule "{ident}" given twice for {category}, first on line {first}; '
+                        "tell repeated uses apart by key",
                     )
-                seen[name, category] = item["rule"]
+                seen[ident, category] = item["rule"]
             fields: dict[str, str] = {}
             if item.has("fields"):
                 _is_mapping(item["fields"])
@@ -1380,6 +1398,7 @@ def _parse_rules(at: _At, forms: Mapping[str, Form]) -> tuple[Rule, ...]:
                     fields=MappingProxyType(fields),
                     params=params,
                     note=_text(item, "note", required=False),
+                    key=ident if item.has("key") else "",
                 )
             )
     return tuple(rules)

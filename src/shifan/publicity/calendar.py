@@ -14,8 +14,10 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from shifan.accounts.models import User
+from shifan.core.dates import no_such_day
 from shifan.core.services import record_event
-from shifan.publicity.models import CalendarOverride, DayKind
+from shifan.publicity import workdays
+from shifan.publicity.models import CalendarOverride, CalendarYear, DayKind
 
 NOTE_MAX_LENGTH = CalendarOverride._meta.get_field("note").max_length or 100
 # The longest span one pasted line may cover: the longest holiday, the Spring Festival, is 9 days.
@@ -117,6 +119,39 @@ def calendar_override_for(pk: int) -> CalendarOverride:
     return get_object_or_404(CalendarOverride, pk=pk)
 
 
+def complete_years() -> set[int]:
+    """Return the years the province marked complete (their whole arrangement entered)."""
+    return set(CalendarYear.objects.values_list("year", flat=True))
+
+
+def calendar_year_marks() -> dict[int, CalendarYear]:
+    """Return the marks of complete years by year, with who marked them."""
+    return {mark.year: mark for mark in CalendarYear.objects.select_related("marked_by")}
+
+
+def holiday_proposals(year: int) -> list[PastedDay]:
+    """Return the statutory holidays of a year not stored yet, as lines to confirm and import.
+
+    Empty for a year outside the lunar table. The State Council's bridging days and weekends
+    worked in lieu are not among them: the officer adds those from the notice.
+    """
+    try:
+        days = workdays.statutory_holidays(year)
+    except ValueError:
+        return []
+    stored = set(CalendarOverride.objects.filter(day__year=year).values_list("day", flat=True))
+    return [
+        PastedDay(line=index, day=day, kind=DayKind.HOLIDAY, note=name)
+        for index, (day, name) in enumerate(days, start=1)
+        if day not in stored
+    ]
+
+
+def proposal_text(proposals: list[PastedDay]) -> str:
+    """Return proposals as the lines of the paste box: "2027-02-05 休 春节"."""
+    return "".join(f"{pasted.day:%Y-%m-%d} 休 {pasted.note}\n" for pasted in proposals)
+
+
 def calendar_override_years() -> list[int]:
     """Return the years that have at least one override, in order."""
     return [day.year for day in CalendarOverride.objects.dates("day", "year")]
@@ -126,14 +161,20 @@ def calendar_override_years() -> list[int]:
 # Parsing a pasted block
 
 
-def _parse_day(text: str) -> date | None:
+MSG_NO_SUCH_DAY = "这一天不存在"
+
+
+def _parse_day(text: str) -> date | str:
+    """Return the day written, or why it cannot be read: not a date, or a day no calendar has."""
     match = _DATE.fullmatch(text)
     if match is None:
-        return None
+        return f"日期“{text}”无法识别，请写成 2027-01-01 的格式。"
+    if no_such_day(text):
+        return f"{text}：{MSG_NO_SUCH_DAY}。"
     try:
         return date(*(int(part) for part in match.groups()))
     except ValueError:
-        return None
+        return f"日期“{text}”无法识别，请写成 2027-01-01 的格式。"
 
 
 def _parse_line(number: int, line: str) -> list[PastedDay] | LineError:
@@ -142,8 +183,11 @@ def _parse_line(number: int, line: str) -> list[PastedDay] | LineError:
     first_text, span, last_text = when.partition("至")
     first = _parse_day(first_text)
     last = _parse_day(last_text) if span else first
-    if first is None or last is None:
-        return LineError(number, f"日期“{when}”无法识别，请写成 2027-01-01 的格式。")
+    for parsed in (first, last):
+        if isinstance(parsed, str):
+            return LineError(number, parsed)
+    assert isinstance(first, date)
+    assert isinstance(last, date)
     if last < first:
         return LineError(number, f"日期段“{when}”的结束日期早于开始日期。")
     if (last - first).days >= MAX_RANGE_DAYS:
@@ -214,6 +258,43 @@ def add_calendar_override(*, actor: User, day: date, kind: str, note: str = "") 
         actor=actor, action="publicity.calendar_override_added", target=override, after=_describe(override)
     )
     return override
+
+
+@transaction.atomic
+def mark_year_complete(*, actor: User, year: int) -> CalendarYear:
+    """Record that a year's holiday arrangement is fully entered: from now on it counts as covered."""
+    _require_province(actor)
+    if year in workdays.covered_years():
+        raise CalendarError(f"{year} 年的放假安排已由国家法定节假日数据自动计算，无需标记。")
+    mark, created = CalendarYear.objects.get_or_create(year=year, defaults={"marked_by": actor})
+    if created:
+        holidays = CalendarOverride.objects.filter(day__year=year, kind=DayKind.HOLIDAY).count()
+        record_event(
+            actor=actor,
+            action="publicity.calendar_year_completed",
+            target=mark,
+            after={"year": year, "holidays": holidays},
+        )
+    return mark
+
+
+@transaction.atomic
+def unmark_year(*, actor: User, year: int, reason: str) -> None:
+    """Withdraw a year's mark: it counts as uncovered again until marked anew."""
+    _require_province(actor)
+    if not reason.strip():
+        raise CalendarError("请写明撤销理由。", field="reason")
+    mark = CalendarYear.objects.filter(year=year).first()
+    if mark is None:
+        return
+    record_event(
+        actor=actor,
+        action="publicity.calendar_year_reopened",
+        target=mark,
+        reason=reason.strip(),
+        before={"year": year},
+    )
+    mark.delete()
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from shifan.core.forms import DateInput, StyledForm
+from shifan.core.forms import DateInput, DayField, StyledForm
 from shifan.publicity.models import DayKind
 
 # A notice lasts 5 to 10 working days in practice; the calculator allows some room either side.
@@ -9,7 +9,7 @@ MAX_WORKING_DAYS = 60
 
 
 class OverrideForm(StyledForm):
-    day = forms.DateField(label=_("日期"), widget=DateInput())
+    day = DayField(label=_("日期"), widget=DateInput())
     kind = forms.ChoiceField(label=_("类型"), choices=DayKind.choices, widget=forms.RadioSelect)
     note = forms.CharField(
         label=_("说明"), max_length=100, required=False, help_text=_("例如“元旦”“春节调休上班”。")
@@ -30,5 +30,9 @@ class OverrideImportForm(StyledForm):
 
 
 class CalculatorForm(StyledForm):
-    start = forms.DateField(label=_("公示开始日期"), widget=DateInput())
+    start = DayField(label=_("公示开始日期"), widget=DateInput())
     days = forms.IntegerField(label=_("公示工作日"), min_value=1, max_value=MAX_WORKING_DAYS, initial=5)
+
+
+class YearReopenForm(StyledForm):
+    reason = forms.CharField(label=_("撤销理由"), max_length=500)

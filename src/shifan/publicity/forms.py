@@ -50,6 +50,16 @@ class CancelNoticeForm(StyledForm):
     reason = forms.CharField(label=_("撤销原因"), widget=forms.Textarea(attrs={"rows": 2}), max_length=300)
 
 
+class NoticeEndForm(StyledForm):
+    reason = forms.CharField(
+        label=_("理由"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("保留原截止日期时必填。"),
+    )
+
+
 class ObjectionForm(StyledForm):
     entry = forms.TypedChoiceField(label=_("被异议单位"), coerce=int)
     kind = forms.ChoiceField(

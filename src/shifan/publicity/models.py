@@ -39,6 +39,26 @@ class CalendarOverride(models.Model):
         return f"{self.day} {self.get_kind_display()}"
 
 
+class CalendarYear(models.Model):
+    """A year whose holiday arrangement the province marked complete, after entering or importing it.
+
+    A year counts as covered when the holiday package knows it or when it is marked here: one
+    override alone (a single 调休 day) no longer makes a whole year count as entered.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("已完整登记的年份")
+        verbose_name_plural = _("已完整登记的年份")
+        ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
 class NoticePhase(models.TextChoices):
     SCHEDULED = "scheduled", _("待开始")
     OPEN = "open", _("公示中")
@@ -65,6 +85,10 @@ class Notice(TimeStampedModel):
     objection_rules = models.TextField(_("异议受理方式"), default=DEFAULT_OBJECTION_RULES)
     # Shown to officers when the period ran into a year the holiday calendar does not cover.
     calendar_warning = models.TextField(blank=True)
+    # When a later holiday override moves the end the calendar gives and the province keeps the
+    # published end anyway: the end the calendar gave then, and why it was kept.
+    end_kept_for = models.DateField(null=True, blank=True)
+    end_kept_reason = models.TextField(blank=True)
     state = models.CharField(max_length=10, choices=NoticePhase.choices, default=NoticePhase.SCHEDULED)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("manage/calendar/", calendar_views.CalendarView.as_view(), name="calendar"),
     path("manage/calendar/add/", calendar_views.CalendarAddView.as_view(), name="calendar_add"),
     path("manage/calendar/import/", calendar_views.CalendarImportView.as_view(), name="calendar_import"),
+    path("manage/calendar/year/", calendar_views.CalendarYearView.as_view(), name="calendar_year"),
     path(
         "manage/calendar/<int:pk>/remove/",
         calendar_views.CalendarRemoveView.as_view(),
@@ -34,6 +35,7 @@ urlpatterns = [
     ),
     path("manage/publicity/notices/<int:pk>/", views.NoticeView.as_view(), name="notice"),
     path("manage/publicity/notices/<int:pk>/cancel/", views.NoticeCancelView.as_view(), name="notice_cancel"),
+    path("manage/publicity/notices/<int:pk>/end/", views.NoticeEndView.as_view(), name="notice_end"),
     path(
         "manage/publicity/notices/<int:pk>/objections.xlsx",
         views.ObjectionExportView.as_view(),

@@ -48,6 +48,7 @@ from shifan.publicity.forms import (
     FindingsForm,
     InquiryForm,
     NationalForm,
+    NoticeEndForm,
     NoticeForm,
     ObjectionForm,
     ObjectionStatusForm,
@@ -323,7 +324,11 @@ class NoticeCreateView(ProvinceMixin, View):
 
 class NoticeView(ProvinceMixin, View):
     def get(
-        self, request: AuthenticatedRequest, pk: int, cancel_form: CancelNoticeForm | None = None
+        self,
+        request: AuthenticatedRequest,
+        pk: int,
+        cancel_form: CancelNoticeForm | None = None,
+        end_form: NoticeEndForm | None = None,
     ) -> HttpResponse:
         notice = services.sync_notice(notice=get_object_or_404(Notice, pk=pk))
         state = request.GET.get("state", "")
@@ -341,10 +346,35 @@ class NoticeView(ProvinceMixin, View):
                 "query": query,
                 "states": ObjectionState.choices,
                 "cancel_form": cancel_form or CancelNoticeForm(),
+                "calendar_end": services.end_review(notice),
+                "end_form": end_form or NoticeEndForm(),
                 "announcement_refusal": services.announcement_refusal(notice),
                 "announcement": getattr(notice, "announcement", None),
             },
         )
+
+
+class NoticeEndView(ProvinceMixin, View):
+    """The province's decision on a notice whose end a holiday override moved: extend, or keep."""
+
+    def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        notice = get_object_or_404(Notice, pk=pk)
+        form = NoticeEndForm(request.POST)
+        if form.is_valid():
+            extend = request.POST.get("decision") == "extend"
+            try:
+                notice = services.settle_notice_end(
+                    actor=actor_of(request), notice=notice, extend=extend, reason=form.cleaned_data["reason"]
+                )
+            except PublicityError as error:
+                show_refusal(form, error)
+            else:
+                if extend:
+                    messages.success(request, f"公示截止日期已改为 {notice.ends_on:%Y-%m-%d}。")
+                else:
+                    messages.success(request, f"已保留原截止日期 {notice.ends_on:%Y-%m-%d}，理由已记录。")
+                return redirect("publicity:notice", pk=pk)
+        return refused(render_view(NoticeView, request, pk=pk, end_form=form))
 
 
 class NoticeCancelView(ProvinceMixin, View):

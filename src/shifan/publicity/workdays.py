@@ -9,13 +9,14 @@ November, so a notice running into the next year may meet an uncovered year: `un
 names those, so that opening the notice can warn.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
 import chinese_calendar
 from chinese_calendar import constants
+from lunardate import LunarDate
 
 # The values of `publicity.models.DayKind`, repeated so that this module needs no Django.
 HOLIDAY = "holiday"
@@ -87,17 +88,44 @@ def skipped_days(
     ]
 
 
-def uncovered_years(start: date, end: date, overrides: Mapping[date, str]) -> list[int]:
-    """Return the years in [start, end] that neither the package nor any override covers.
+def uncovered_years(start: date, end: date, complete_years: Collection[int]) -> list[int]:
+    """Return the years in [start, end] that neither the package covers nor the province marked complete.
 
-    In such a year only weekends are days off: its public holidays are missing, so a notice
-    period computed over it may end too early.
+    Coverage is per year and explicit: overrides entered for a year do not cover it until the
+    province marks the year's arrangement complete (`CalendarYear`). In an uncovered year the
+    public holidays not entered yet are missing, so a notice period over it may end too early.
     """
     covered = covered_years()
-    overridden = {day.year for day in overrides}
     return [
-        year for year in range(start.year, end.year + 1) if year not in covered and year not in overridden
+        year for year in range(start.year, end.year + 1) if year not in covered and year not in complete_years
     ]
+
+
+def statutory_holidays(year: int) -> list[tuple[date, str]]:
+    """Return the statutory public holidays of a year (全国年节及纪念日放假办法, 2025 revision).
+
+    元旦 1 January; 春节 the lunar New Year's Eve and the first three lunar days; 清明 the day of
+    the solar term; 劳动节 1–2 May; 端午 the fifth of the fifth lunar month; 中秋 the fifteenth of
+    the eighth; 国庆 1–3 October. These are the days off by law only: the State Council's notice
+    adds the bridging days and the weekends worked in lieu, so they are proposals to confirm.
+    Raise ValueError for a year outside the lunar table (1901–2099).
+    """
+    new_year = LunarDate(year, 1, 1).to_solar_date()
+    qingming = [
+        day
+        for day, name in chinese_calendar.get_solar_terms(date(year, 4, 1), date(year, 4, 30))
+        if name == "清明"
+    ]
+    days = [(date(year, 1, 1), "元旦")]
+    days += [(new_year + timedelta(days=offset), "春节") for offset in range(-1, 3)]
+    days += [(qingming[0], "清明节")] if qingming else []
+    days += [(date(year, 5, 1), "劳动节"), (date(year, 5, 2), "劳动节")]
+    days += [
+        (LunarDate(year, 5, 5).to_solar_date(), "端午节"),
+        (LunarDate(year, 8, 15).to_solar_date(), "中秋节"),
+    ]
+    days += [(date(year, 10, day), "国庆节") for day in (1, 2, 3)]
+    return sorted(days)
 
 
 def _days(start: date, end: date) -> list[date]:

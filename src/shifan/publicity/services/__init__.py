@@ -25,10 +25,13 @@ from shifan.publicity.services.base import FieldErrors, PublicityError
 from shifan.publicity.services.notices import (
     NoticePeriod,
     cancel_notice,
+    end_review,
     notice_period,
     notice_title,
+    notices_to_review,
     open_notice,
     schedule_notice,
+    settle_notice_end,
     sync_notice,
 )
 from shifan.publicity.services.objections import (
@@ -60,6 +63,9 @@ __all__ = [
     "answer_inquiry",
     "can_answer",
     "cancel_notice",
+    "end_review",
+    "notices_to_review",
+    "settle_notice_end",
     "decide_objection",
     "file_objection",
     "next_priority",

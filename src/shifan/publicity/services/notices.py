@@ -18,7 +18,7 @@ from shifan.core.services import record_event
 from shifan.expert_review.models import ProposedList, Selection
 from shifan.programs.models import Batch
 from shifan.publicity import workdays
-from shifan.publicity.calendar import calendar_overrides
+from shifan.publicity.calendar import calendar_overrides, complete_years
 from shifan.publicity.models import (
     DECIDED_STATES,
     DEFAULT_OBJECTION_RULES,
@@ -48,8 +48,8 @@ class NoticePeriod:
             return ""
         years = "、".join(f"{year}年" for year in self.uncovered_years)
         return (
-            f"公示期跨入{years}：节假日安排尚未收录该年度，也没有录入节假日调整，"
-            "截止日期按周一至周五为工作日计算。请在“节假日调整”中录入国务院公布的安排后再核对。"
+            f"公示期跨入{years}：节假日安排尚未收录该年度，省厅也未标记该年放假安排已完整登记，"
+            "未登记的法定节假日按工作日计算。请在“节假日调整”中登记国务院公布的安排并标记完整后再核对。"
         )
 
 
@@ -59,14 +59,88 @@ def notice_period(*, starts_on: date, working_days: int) -> NoticePeriod:
         raise PublicityError("公示工作日至少为 1 天。", field="working_days")
     # Seven working days never span more than a month and a half, even across the Spring Festival.
     horizon = starts_on + timedelta(days=working_days * 3 + 30)
-    # Whole years: any override in a year means the officers have entered that year's calendar.
-    overrides = calendar_overrides(date(starts_on.year, 1, 1), date(horizon.year, 12, 31))
+    overrides = calendar_overrides(starts_on, horizon)
     ends_on = workdays.notice_end(starts_on, working_days, overrides)
     return NoticePeriod(
         starts_on=starts_on,
         ends_on=ends_on,
-        uncovered_years=workdays.uncovered_years(starts_on, ends_on, overrides),
+        uncovered_years=workdays.uncovered_years(starts_on, ends_on, complete_years()),
     )
+
+
+def end_review(notice: Notice, today: date | None = None) -> date | None:
+    """Return the end the calendar gives a notice now, when it differs from the published end.
+
+    A holiday override entered after publishing (a day of the period made a holiday or a workday)
+    moves the end: the published end no longer holds until the province extends the notice to
+    the new end or keeps the published one with a reason (`end_kept_for`). None when the end
+    still holds, the province kept it for this very date, or the notice is over.
+    """
+    if notice.phase(today) == NoticePhase.CLOSED or notice.state == NoticePhase.CLOSED:
+        return None
+    end = notice_period(starts_on=notice.starts_on, working_days=notice.working_days).ends_on
+    if end == notice.ends_on or end == notice.end_kept_for:
+        return None
+    return end
+
+
+@transaction.atomic
+def settle_notice_end(
+    *, actor: User, notice: Notice, extend: bool, reason: str = "", today: date | None = None
+) -> Notice:
+    """Take the end the calendar now gives a notice (`extend`), or keep the published end with a reason."""
+    _require_province(actor)
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)
+    today = today or timezone.localdate()
+    end = end_review(notice, today)
+    if end is None:
+        raise PublicityError("公示截止日期与现行日历一致，无需处理。")
+    before = {"ends_on": notice.ends_on.isoformat()}
+    if extend:
+        if end < today:
+            raise PublicityError(
+                f"按现行日历截止日期应为 {end:%Y-%m-%d}，已早于今天，只能保留原截止日期并说明理由。"
+            )
+        notice.ends_on = end
+        notice.end_kept_for = None
+        notice.end_kept_reason = ""
+        notice.save(update_fields=["ends_on", "end_kept_for", "end_kept_reason", "updated_at"])
+        forget_public_notice(notice)
+        record_event(
+            actor=actor,
+            action="publicity.notice_end_moved",
+            target=notice,
+            reason=reason.strip() or "节假日调整后按现行日历重新计算",
+            before=before,
+            after={"ends_on": end.isoformat()},
+        )
+        transaction.on_commit(lambda: schedule_notice(notice))
+        return notice
+    if not reason.strip():
+        raise PublicityError("保留原截止日期须写明理由。", field="reason")
+    notice.end_kept_for = end
+    notice.end_kept_reason = reason.strip()
+    notice.save(update_fields=["end_kept_for", "end_kept_reason", "updated_at"])
+    record_event(
+        actor=actor,
+        action="publicity.notice_end_kept",
+        target=notice,
+        reason=reason.strip(),
+        before=before,
+        after={"calendar_end": end.isoformat(), "ends_on": notice.ends_on.isoformat()},
+    )
+    return notice
+
+
+def notices_to_review(today: date | None = None) -> list[tuple[Notice, date]]:
+    """Return the notices not over whose published end the current calendar no longer gives."""
+    pending = Notice.objects.exclude(state=NoticePhase.CLOSED).order_by("starts_on")
+    found = []
+    for notice in pending:
+        end = end_review(notice, today)
+        if end is not None:
+            found.append((notice, end))
+    return found
 
 
 def notice_title(batch: Batch) -> str:
