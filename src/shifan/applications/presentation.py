@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from shifan.accounts.models import User
 from shifan.applications import answers as answer_rules
-from shifan.applications import rules, selectors, services
+from shifan.applications import changes, rules, selectors, services
 from shifan.applications.forms import SealedScanForm
 from shifan.applications.models import Application, Snapshot
 from shifan.eligibility import services as eligibility
@@ -412,21 +412,41 @@ ACCEPT_ATTRS = {
 
 
 def revisions_page(application: Application, user: User) -> dict[str, Any]:
+    """Return the newest 200 saves, each with how every field it saved changed from the save before.
+
+    A revision stores only the new values of the fields it changed, so the value before it is the
+    last value an earlier revision stored: the saves are replayed oldest first to know it.
+    """
     form = application.form
+    shown = list(application.revisions.select_related("saved_by").order_by("-version")[:200])
+    first_shown = shown[-1].version if shown else 0
+    state: dict[str, Any] = {}
+    for values in (
+        application.revisions.filter(version__lt=first_shown)
+        .order_by("version")
+        .values_list("values", flat=True)
+    ):
+        state.update(values)
+    before_each: dict[int, dict[str, Any]] = {}
+    for revision in reversed(shown):
+        before_each[revision.version] = {key: state.get(key) for key in revision.values}
+        state.update(revision.values)
     revisions = []
-    for revision in application.revisions.select_related("saved_by").order_by("-version")[:200]:
-        changes = []
+    for revision in shown:
+        labels, field_changes = [], []
         for key, value in revision.values.items():
             try:
                 form_field = form.field(key)
             except KeyError:
-                changes.append({"label": key, "value": ""})
+                labels.append(key)
                 continue
-            text = answer_rules.display_value(form_field, value, form=form)
-            changes.append(
-                {"label": form_field.label, "value": text[:120] + ("…" if len(text) > 120 else "")}
+            labels.append(form_field.label)
+            change = changes.field_change(
+                form_field, before_each[revision.version].get(key), value, form=form
             )
-        revisions.append({"revision": revision, "changes": changes, "labels": [c["label"] for c in changes]})
+            if change is not None:
+                field_changes.append(change)
+        revisions.append({"revision": revision, "changes": field_changes, "labels": labels})
     editable, _reason = rules.can_edit(user, application)
     return {"application": application, "revisions": revisions, "editable": editable}
 
@@ -512,39 +532,56 @@ def snapshot_page(
         return reverse("applications:attachment", kwargs={"pk": application.pk, "attachment_pk": item["id"]})
 
     link = attachment_url or default_url
-    changed = answer_rules.changed_fields(previous.answers, snapshot.answers) if previous else set()
     attachments_by_field: dict[str, list[dict[str, Any]]] = {}
     for item in snapshot.attachments:
         attachments_by_field.setdefault(item["field"], []).append({**item, "url": link(item)})
-    previous_hashes = {(i["field"], i["sha256"]) for i in previous.attachments} if previous else set()
+    previous_files: dict[str, list[dict[str, Any]]] = {}
+    for item in previous.attachments if previous else []:
+        previous_files.setdefault(item["field"], []).append(item)
     sections = []
+    changed_fields = []
     for section in form.sections:
         rows = []
         for form_field in section.fields:
             files = attachments_by_field.get(form_field.key, [])
-            rows.append(
-                {
-                    "field": form_field,
-                    "display": answer_rules.display_value(
-                        form_field, snapshot.answers.get(form_field.key), form=form
-                    )
-                    if form_field.type != "attachments"
-                    else "",
-                    "previous": answer_rules.display_value(
-                        form_field, previous.answers.get(form_field.key), form=form
-                    )
-                    if previous and form_field.key in changed
-                    else None,
-                    "changed": form_field.key in changed
-                    or (
-                        previous is not None
-                        and any((form_field.key, f["sha256"]) not in previous_hashes for f in files)
-                    ),
-                    "files": files,
-                    "grid": grid(form_field, snapshot.answers.get(form_field.key)),
-                }
+            change = (
+                changes.field_change(
+                    form_field,
+                    previous.answers.get(form_field.key),
+                    snapshot.answers.get(form_field.key),
+                    form=form,
+                )
+                if previous
+                else None
             )
-        sections.append({"section": section, "rows": rows})
+            old_hashes = {f["sha256"] for f in previous_files.get(form_field.key, [])}
+            new_hashes = {f["sha256"] for f in files}
+            added = [f for f in files if f["sha256"] not in old_hashes] if previous else []
+            removed = [f for f in previous_files.get(form_field.key, []) if f["sha256"] not in new_hashes]
+            row = {
+                "field": form_field,
+                "display": answer_rules.display_value(
+                    form_field, snapshot.answers.get(form_field.key), form=form
+                )
+                if form_field.type != "attachments"
+                else "",
+                "change": change,
+                "changed": change is not None or bool(added) or bool(removed),
+                "files": [{**f, "added": f in added} for f in files],
+                "removed_files": removed,
+                "grid": grid(form_field, snapshot.answers.get(form_field.key)),
+            }
+            rows.append(row)
+            if row["changed"]:
+                changed_fields.append({"field": form_field, "section": section})
+        sections.append(
+            {
+                "section": section,
+                "rows": rows,
+                "changed_rows": [row for row in rows if row["changed"]],
+                "unchanged_rows": [row for row in rows if not row["changed"]],
+            }
+        )
     check = application.eligibility_checks.filter(snapshot=snapshot).order_by("-checked_at", "-id").first()
     return {
         "application": application,
@@ -556,7 +593,8 @@ def snapshot_page(
         "can_check_credit": not user.is_applicant,
         "previous": previous,
         "sections": sections,
-        "changed_count": len(changed),
+        "changed_fields": changed_fields,
+        "changed_count": len(changed_fields),
         "snapshots": application.snapshots.order_by("-sequence"),
     }
 

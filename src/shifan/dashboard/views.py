@@ -15,6 +15,7 @@ from shifan.core.http import xlsx_response
 from shifan.dashboard import charts
 from shifan.dashboard import selectors as dashboard_selectors
 from shifan.dashboard.selectors import Scope
+from shifan.dashboard.waiting import waiting_for
 from shifan.programs.models import Batch
 from shifan.programs.selectors import open_batches
 
@@ -36,6 +37,7 @@ class HomeView(TemplateView):
             return context
         user = actor_of(self.request)
         show_failed_login_notice(self.request)
+        context["waiting"] = waiting_for(user)
         if user.is_applicant:
             membership = selectors.membership_of(user)
             context["membership"] = membership
