@@ -346,3 +346,27 @@ class ProgressView(RoleRequiredMixin, View):
         else:
             messages.success(request, "已退回该市推荐结果，并已通知该市工信局。")
         return redirect("reviews:progress", batch_pk=batch.pk)
+
+
+class ReceiptView(RoleRequiredMixin, View):
+    """The printable acceptance receipt (受理回执) of an accepted application."""
+
+    allowed_roles = (Role.APPLICANT, Role.CITY_OFFICER, Role.PROVINCE_OFFICER)
+
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = application_selectors.application_for(request.user, pk)
+        accepted = application_pages.acceptance(application)
+        if accepted is None:
+            raise Http404
+        snapshot = application_selectors.latest_snapshot(application)
+        recommendation = getattr(application, "recommendation", None)
+        return render(
+            request,
+            "reviews/receipt.html",
+            {
+                "application": application,
+                "acceptance": accepted,
+                "snapshot": snapshot,
+                "recommendation": recommendation,
+            },
+        )
