@@ -278,7 +278,7 @@ def timeline(application: Application) -> list[dict[str, Any]]:
         .only("occurred_at", "action", "actor_label", "reason", "after")
         .order_by("occurred_at", "id")
     )
-    steps = []
+    steps: list[dict[str, Any]] = []
     for event in events:
         state = (event.after or {}).get("state")
         if state not in ApplicationState.values:

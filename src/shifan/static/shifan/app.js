@@ -101,6 +101,15 @@
     if (feedback) { feedback.hidden = true; }
   });
 
+  // A file picker shows the chosen file's name beside its button (forms/_file_picker.html).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(".sf-file-input")) { return; }
+    var shown = input.closest("[data-file-picker]").querySelector("[data-file-name]");
+    var names = Array.prototype.map.call(input.files || [], function (file) { return file.name; });
+    shown.textContent = names.length ? names.join("、") : shown.dataset.empty;
+  });
+
   // A print button (the acceptance receipt) opens the browser's print dialog.
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-print]") : null;
