@@ -13,6 +13,7 @@ from typing import Any
 from django.apps import apps
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from shifan.accounts.models import User
 from shifan.applications import answers as answer_rules
@@ -192,7 +193,10 @@ def rule_failures(application: Application, answers: dict[str, Any], keys: set[s
     for result in eligibility.evaluate(application, answers):
         if result.blocking:
             for key in sorted(read_by.get(result.rule, ())):
-                failures.setdefault(key, []).append(f"不符合申报条件（{result.label}）：{result.explanation}")
+                failures.setdefault(key, []).append(
+                    _("不符合申报条件（%(rule)s）：%(explanation)s")
+                    % {"rule": result.label, "explanation": result.explanation}
+                )
     return failures
 
 
@@ -285,8 +289,8 @@ def timeline(application: Application) -> list[dict[str, Any]]:
             continue
         side = _STEP_BY.get(event.action.split(".", 1)[0], "applicant")
         by = {
-            "city": f"{application.city_name}工业和信息化局",
-            "province": "广东省工业和信息化厅",
+            "city": _("%(city)s工业和信息化局") % {"city": application.city_name},
+            "province": _("广东省工业和信息化厅"),
         }.get(side, event.actor_name)
         resubmitted = event.action == "application.submitted" and any(
             step["state"] == ApplicationState.SUBMITTED for step in steps
@@ -294,7 +298,7 @@ def timeline(application: Application) -> list[dict[str, Any]]:
         steps.append(
             {
                 "state": state,
-                "label": "重新提交" if resubmitted else ApplicationState(state).label,
+                "label": _("重新提交") if resubmitted else ApplicationState(state).label,
                 "at": event.occurred_at,
                 "by": by,
                 "reason": event.reason if state in _REASONED_STATES else "",
@@ -330,11 +334,11 @@ def next_deadline(application: Application) -> dict[str, Any] | None:
     batch = application.batch
     state = application.state
     if state in (ApplicationState.DRAFT, ApplicationState.WITHDRAWN):
-        return {"what": "申报截止", "at": batch.closes_at}
+        return {"what": _("申报截止"), "at": batch.closes_at}
     if state == ApplicationState.RETURNED:
-        return {"what": "修改后重新提交截止（地市推荐截止）", "at": batch.city_deadline}
+        return {"what": _("修改后重新提交截止（地市推荐截止）"), "at": batch.city_deadline}
     if state == ApplicationState.SUBMITTED:
-        return {"what": "地市审核推荐截止", "at": batch.city_deadline}
+        return {"what": _("地市审核推荐截止"), "at": batch.city_deadline}
     return None
 
 

@@ -42,10 +42,12 @@ def register_action_labels(labels: dict[str, str]) -> None:
 def register_field_labels(
     labels: Mapping[str, Any], values: Mapping[str, Mapping[str, Any]] | None = None
 ) -> None:
-    """Name the keys an app writes in its changes, and (by key) the labels of their coded values."""
-    FIELD_LABELS.update({key: str(label) for key, label in labels.items()})
+    """Name the keys an app writes in its changes, and (by key) the labels of their coded values.
+
+    Labels may be lazy translations: they are read in the language of the page that shows them."""
+    FIELD_LABELS.update(labels)
     for key, mapping in (values or {}).items():
-        VALUE_LABELS.setdefault(key, {}).update({str(code): str(label) for code, label in mapping.items()})
+        VALUE_LABELS.setdefault(key, {}).update({str(code): label for code, label in mapping.items()})
 
 
 def action_label(action: str) -> str:
