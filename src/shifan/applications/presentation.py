@@ -315,15 +315,22 @@ def acceptance(application: Application) -> dict[str, Any] | None:
     when the province accepted it more than once (after returning it): stable, and unique without
     a counter of its own.
     """
-    if application.state in (ApplicationState.DRAFT, ApplicationState.WITHDRAWN, ApplicationState.RETURNED):
-        return None
+    if application.state in (
+        ApplicationState.DRAFT,
+        ApplicationState.WITHDRAWN,
+        ApplicationState.RETURNED,
+        ApplicationState.SUBMITTED,
+        ApplicationState.RECOMMENDED,
+        ApplicationState.DECLINED,
+    ):
+        return None  # never accepted, or sent back since: no receipt stands
     accepted = list(
         apps.get_model("reviews", "FormalReview")
         .objects.filter(application=application, decision="accepted")
         .select_related("decided_by")
         .order_by("decided_at", "id")
     )
-    if not accepted or application.state in (ApplicationState.SUBMITTED, ApplicationState.RECOMMENDED):
+    if not accepted:
         return None
     suffix = f"-{len(accepted)}" if len(accepted) > 1 else ""
     return {"number": f"SL-{application.number}{suffix}", "at": accepted[-1].decided_at}

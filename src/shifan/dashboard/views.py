@@ -37,14 +37,14 @@ class HomeView(TemplateView):
             return context
         user = actor_of(self.request)
         show_failed_login_notice(self.request)
-        context["waiting"] = waiting_for(user)
         if user.is_applicant:
             membership = selectors.membership_of(user)
             context["membership"] = membership
             if membership is not None:
                 context["organisation"] = membership.organisation
                 context["members"] = selectors.members_of(membership.organisation)
-                context["applications"] = applications_of_own_organisation(user).defer("answers")
+                context["applications"] = list(applications_of_own_organisation(user).defer("answers"))
+                context["waiting"] = waiting_for(user, applications=context["applications"])
         elif user.is_city_officer:
             submitted = applications_visible_to(user).order_by("-submitted_at")
             context["submitted_count"] = submitted.count()
@@ -66,6 +66,8 @@ class HomeView(TemplateView):
             context["progress"] = dashboard_selectors.progress()
         elif user.is_expert:
             context["profile"] = selectors.expert_profile_of(user)
+        if "waiting" not in context and not user.is_applicant:
+            context["waiting"] = waiting_for(user)
         return context
 
 

@@ -8,6 +8,7 @@ transitions the notifications announce, so whoever is told to act finds the task
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import urlencode
@@ -35,10 +36,13 @@ class Waiting:
         return self.due is not None and self.due < timezone.now()
 
 
-def waiting_for(user: User) -> list[Waiting]:
-    """Return what waits for `user`, soonest due first."""
+def waiting_for(user: User, *, applications: Iterable[Application] | None = None) -> list[Waiting]:
+    """Return what waits for `user`, soonest due first.
+
+    An applicant's home has read the organisation's applications already: pass them as
+    `applications` so they are not read twice."""
     if user.is_applicant:
-        items = _applicant(user)
+        items = _applicant(user, applications)
     elif user.is_city_officer:
         items = _city(user)
     elif user.is_province_officer:
@@ -60,19 +64,15 @@ def _queue(**filters: str | int) -> str:
     return f"{reverse('reviews:queue')}?{urlencode(filters)}"
 
 
-def _applicant(user: User) -> list[Waiting]:
+def _applicant(user: User, applications: Iterable[Application] | None) -> list[Waiting]:
     from shifan.tracking.models import Report  # tracking comes after dashboard's other sources
 
     items = []
     organisation_ids = accounts.organisation_ids_of(user)
-    applications = (
-        Application.objects.filter(
-            organisation_id__in=organisation_ids,
-            state__in=[ApplicationState.RETURNED, ApplicationState.DRAFT, ApplicationState.WITHDRAWN],
+    if applications is None:
+        applications = Application.objects.filter(organisation_id__in=organisation_ids).select_related(
+            "batch"
         )
-        .select_related("batch")
-        .only("pk", "state", "number", "category", "batch__name", "batch__closes_at", "batch__city_deadline")
-    )
     now = timezone.now()
     for application in applications:
         url = reverse("applications:detail", kwargs={"pk": application.pk})
@@ -80,7 +80,10 @@ def _applicant(user: User) -> list[Waiting]:
         if application.state == ApplicationState.RETURNED:
             text = _("申报书 %(number)s 被退回修改，请修改后重新提交") % {"number": application.number}
             items.append(Waiting(text, url, batch.city_deadline))
-        elif batch.closes_at > now:
+        elif (
+            application.state in (ApplicationState.DRAFT, ApplicationState.WITHDRAWN)
+            and batch.closes_at > now
+        ):
             text = _("“%(batch)s”的申报书尚未提交") % {"batch": batch.name}
             items.append(Waiting(text, url, batch.closes_at))
     reports = (
