@@ -153,12 +153,12 @@ def test_verification_page_in_english_and_chinese(client):
     url = reverse("documents:verify")
     shows(
         english(client, url),
-        ["Verify an application", "This page does not show the content of the application."],
-        ["本页不显示申报内容"],
+        ["Verify an application", "This page shows only the applicant's name and the page count"],
+        ["本页只显示申报单位名称和页数"],
     )
     shows(
         chinese(client, url),
-        ['<h1 class="h3">申报书核验</h1>', "本页不显示申报内容。"],
+        ['<h1 class="h3">申报书核验</h1>', "本页只显示申报单位名称和页数，不显示申报内容。"],
         ["Verify an application"],
     )
 

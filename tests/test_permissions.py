@@ -35,6 +35,7 @@ from shifan.publicity.models import (
     ObjectionEvidence,
 )
 from shifan.publicity.models import Notice as Notice_
+from shifan.reviews.models import FormalReview
 from tests import factories
 from tests.helpers import login_verified
 
@@ -88,6 +89,8 @@ def build_world():
     factories.submitted(reviewed)
     reviewed.state = "in_review"
     reviewed.save(update_fields=["state"])
+    # Accepted before the review: its acceptance receipt exists.
+    FormalReview.objects.create(application=reviewed, decision="accepted", decided_by=city)
     assignment = Assignment.objects.create(
         batch=batch,
         application=reviewed,
@@ -655,6 +658,13 @@ MATRIX = [
         "get",
         lambda w: {"pk": w["sent"].pk},
         expect(403, anonymous=302, city=200, other_city=404, province=200),
+    ),
+    # The acceptance receipt of another city's accepted application: the province's to read.
+    (
+        "reviews:receipt",
+        "get",
+        lambda w: {"pk": w["reviewed"].pk},
+        expect(404, anonymous=302, province=200, expert=403, other_expert=403),
     ),
     (
         "reviews:decide",

@@ -185,6 +185,71 @@ def test_snapshot_diff_marks_changed_fields(client, application, applicant_admin
     assert "新的主营业务" in content
 
 
+INTRO = "本公司成立于2005年，主要从事智能装备研发、制造，产品销往全国二十多个省份。" * 4
+
+
+def _figures(net_profit_2023):
+    figures = {"2021": "800", "2022": "900", "2023": net_profit_2023}
+    return {"operating_revenue": {"2021": "5000", "2022": "6000", "2023": "7000"}, "net_profit": figures}
+
+
+def _resubmit(application, actor, values):
+    factories.submitted(application)
+    application.state = "withdrawn"
+    application.save()
+    services.save_answers(
+        actor=actor, application=application, base_version=application.version, values=values
+    )
+    application.refresh_from_db()
+    factories.submitted(application, sequence=2)
+
+
+@pytest.mark.parametrize("officer", ["city_officer", "province_officer"])
+def test_review_page_shows_the_changed_cell_and_inserted_words_only(
+    request, client, application, applicant_admin, officer
+):
+    services.save_answers(
+        actor=applicant_admin,
+        application=application,
+        base_version=application.version,
+        values={"operating": _figures("960"), "intro": INTRO},
+    )
+    application.refresh_from_db()
+    _resubmit(
+        application,
+        applicant_admin,
+        {"operating": _figures("980"), "intro": INTRO.replace("制造，", "制造及全生命周期运维服务，", 1)},
+    )
+    login_verified(client, request.getfixturevalue(officer))
+    content = client.get(reverse("reviews:application", kwargs={"pk": application.pk})).content.decode()
+    summary = content[content.index('data-testid="changed-fields"') :]
+    assert summary.index('href="#f-operating"') < summary.index('href="#f-intro"')
+    assert re.search(r'data-testid="changed-cell"><del>960 万元</del> → <ins>980 万元</ins>', content)
+    assert content.count('data-testid="changed-cell"') == 1
+    assert "<ins>及全生命周期运维服务</ins>" in content
+    assert "未改动" in content
+    # The unchanged figures and the rest of the text are not painted as changed.
+    assert "<del>800" not in content
+    assert f"<del>{INTRO}" not in content
+
+
+def test_revision_history_shows_each_save_as_a_change_from_the_one_before(
+    client, application, applicant_admin
+):
+    for net_profit in ("960", "980"):
+        application.refresh_from_db()
+        services.save_answers(
+            actor=applicant_admin,
+            application=application,
+            base_version=application.version,
+            values={"operating": _figures(net_profit)},
+        )
+    client.force_login(applicant_admin)
+    content = client.get(reverse("applications:revisions", kwargs={"pk": application.pk})).content.decode()
+    assert "<del>960 万元</del> → <ins>980 万元</ins>" in content
+    assert "<del>（空）</del> → <ins>960 万元</ins>" in content
+
+
 def test_province_opens_a_batch_through_the_page(client, province_officer):
     login_verified(client, province_officer)
     form = client.get(reverse("programs:batch_create")).content.decode()

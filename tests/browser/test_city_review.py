@@ -203,8 +203,13 @@ def test_city_returns_applicant_fixes_city_recommends_ranks_exports_province_acc
     diff = page.locator("[data-testid=diff-summary]")
     expect(diff).to_contain_text("与第 1 次提交相比，1 项内容有变化")
     changed = page.locator("[data-changed=main_business]")
-    expect(changed).to_contain_text(NEW_MAIN_BUSINESS)
-    expect(changed.locator("del")).to_contain_text("智能装备研发、制造及全生命周期运维服务")
+    # Only the characters that changed are marked: the rest reads as the new text.
+    expect(changed.locator("del").first).to_have_text("智能")
+    expect(changed.locator("ins").first).to_have_text("高端数控")
+    expect(changed.locator("ins").nth(1)).to_have_text("远程运维、培训")
+    expect(page.locator("[data-testid=changed-fields]").get_by_role("link")).to_have_text(
+        ["一、企业基本情况 · 主营业务"]
+    )
     expect(page.locator("[data-changed]")).to_have_count(1)
     shot(page, "city-diff")
     recommend(page, "企业服务型制造转型成效明显，同意推荐。")

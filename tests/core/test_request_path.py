@@ -31,9 +31,10 @@ def test_applicant_home_queries(client, organisation, applicant_admin, django_as
     factories.ApplicationFactory(organisation=organisation, created_by=applicant_admin)
     client.force_login(applicant_admin)
     client.get(reverse("home"))
-    # session, user, membership (which also answers the user's organisations), applications,
-    # batches, members; the unread count and whether a report is open are the cached ones.
-    with django_assert_num_queries(6):
+    # session, user, membership (which also answers the user's organisations), applications (which
+    # also give the waiting list's), batches, members, the reports to file (the waiting list); the
+    # unread count and whether a report is open are the cached ones.
+    with django_assert_num_queries(7):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 
@@ -89,8 +90,8 @@ def test_a_submitted_applications_page_reads_its_versions_once(
     # session, user, application (found through the person's membership, it also answers which
     # organisation the person is of), attachments (progress marks), the stored eligibility check,
     # the sealed scans, the versions (which give the newest to the scan panel and the book links,
-    # and each scan its version): however many versions there are.
-    with django_assert_num_queries(7):
+    # and each scan its version), the timeline's state changes: however many versions there are.
+    with django_assert_num_queries(8):
         response = client.get(url)
     page = response.content.decode()
     assert page.count("次提交</a>") == submissions

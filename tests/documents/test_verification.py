@@ -130,7 +130,9 @@ def test_the_empty_form_is_public_and_sets_no_cookie(client):
     assert english == client.get(reverse("documents:verify")).content.decode()
 
 
-def test_the_page_says_current_and_shows_nothing_of_the_content(client, application, applicant_admin):
+def test_the_page_says_current_with_the_unit_and_page_count_and_nothing_of_the_content(
+    client, application, applicant_admin
+):
     snapshot = submit(application, applicant_admin)
     at(snapshot, timezone.make_aware(datetime(2024, 6, 1, 10, 0)))
     response = lookup(client, snapshot.number, snapshot.short_digest.upper())
@@ -139,7 +141,15 @@ def test_the_page_says_current_and_shows_nothing_of_the_content(client, applicat
     assert 'data-outcome="current"' in page
     assert "最新的提交版本" in page
     assert f"申报编号 <strong>{snapshot.number}</strong> 的第 1 次提交（2024年6月1日 提交）" in page
-    assert application.organisation.name not in page
+    # The unit's name and the page count, so that a forged copy with a genuine footer is caught.
+    from pypdf import PdfReader
+
+    from shifan.documents import rendered
+
+    with rendered.stored_book(snapshot, "pdf").file.open("rb") as handle:
+        pages = len(PdfReader(handle).pages)
+    assert pages > 1
+    assert f"申报单位：<strong>{application.organisation.name}</strong>；共 {pages} 页" in page
     assert application.answers["main_business"] not in page
     assert not response.cookies
     assert "no-store" in response["Cache-Control"]
@@ -155,7 +165,8 @@ def test_the_page_says_which_old_version_and_what_came_after(client, application
     assert "旧版本" in page
     assert "第 1 次提交（2024年6月1日 提交），已不是最新的提交版本" in page
     assert "申报单位已于 2024年6月3日 重新提交为第 2 次提交。" in page
-    assert application.organisation.name not in page
+    assert f"申报单位：<strong>{application.organisation.name}</strong>" in page
+    assert application.answers["main_business"] not in page
 
 
 def test_the_page_says_when_the_application_was_withdrawn(client, application, applicant_admin):

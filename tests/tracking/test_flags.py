@@ -104,7 +104,7 @@ def test_share_drop_flagged_from_ten_points(spec):
     assert flags(spec, baseline=baseline, service_share="30.01") == []
     result = flags(spec, baseline=baseline, service_share="30.00")
     assert kinds(result) == ["share_drop"]
-    assert result[0]["figures"] == {"before": "40", "share": "30.00"}
+    assert result[0]["figures"] == {"before": "40", "share": "30.00", "year": "2023", "line": "10"}
 
 
 def test_missing_baseline_figures_are_not_flagged(spec):

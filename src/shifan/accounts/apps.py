@@ -9,7 +9,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from shifan.accounts import signals  # noqa: F401  (records logins in the audit trail)
-        from shifan.core.audit import register_action_labels
+        from shifan.accounts.models import Organisation, Role
+        from shifan.core.audit import register_action_labels, register_field_labels
 
         register_action_labels(
             {
@@ -37,4 +38,13 @@ class AccountsConfig(AppConfig):
                 "expert.past_employment_removed": "删除曾任职单位",
                 "expert.imported": "批量导入专家",
             }
+        )
+        # organisation.updated and the change requests record the organisation's own field names.
+        register_field_labels(
+            {
+                field.name: field.verbose_name
+                for field in Organisation._meta.concrete_fields
+                if field.name not in ("id", "name")  # "name" is also a file's or a batch's
+            },
+            values={"role": dict(Role.choices)},
         )

@@ -154,6 +154,16 @@ def member_users(organisation_id: int) -> list[User]:
     return members_by_organisation([organisation_id])[organisation_id]
 
 
+def city_officers(city_code: str) -> list[User]:
+    """Return the active officers of one city's bureau: who acts next on its applicants' submissions."""
+    return list(User.objects.filter(role=Role.CITY_OFFICER, city_code=city_code, is_active=True))
+
+
+def province_officers() -> list[User]:
+    """Return the active province officers: who acts next on a city's recommendation set."""
+    return list(User.objects.filter(role=Role.PROVINCE_OFFICER, is_active=True))
+
+
 def members_of(organisation: Organisation) -> QuerySet[Membership]:
     return organisation.memberships.select_related("user").order_by("-is_admin", "created_at")
 

@@ -9,6 +9,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views import View
 
 from shifan.accounts import rules, selectors, services, verification
@@ -92,14 +93,14 @@ class EmailUnverifiedView(LoginRequiredMixin, View):
 
     def post(self, request: AuthenticatedRequest) -> HttpResponse:
         if over_rate_limit(request, "email-resend", EMAIL_RESENDS_PER_HOUR, 3600):
-            messages.error(request, "发送过于频繁，请一小时后再试，或检查垃圾邮件箱。")
+            messages.error(request, _("发送过于频繁，请一小时后再试，或检查垃圾邮件箱。"))
             return redirect("accounts:email_unverified")
         try:
             services.resend_email_verification(user=request.user)
         except AccountError as error:
             messages.info(request, error.message)
             return redirect("home")
-        messages.success(request, f"验证邮件已重新发送至 {request.user.email}。")
+        messages.success(request, _("验证邮件已重新发送至 %(email)s。") % {"email": request.user.email})
         return redirect("accounts:email_unverified")
 
 
@@ -141,7 +142,8 @@ class OwnVerificationView(ApplicantMixin, View):
             else:
                 messages.success(
                     request,
-                    f"核验材料已提交，请等待{organisation.city.name}工业和信息化局核验。核验结果会通过站内通知和邮件告知。",
+                    _("核验材料已提交，请等待%(name)s工业和信息化局核验。核验结果会通过站内通知和邮件告知。")
+                    % {"name": organisation.city.name},
                 )
                 return redirect("accounts:own_verification")
         return self.get(request, form=form)
@@ -226,7 +228,12 @@ class VerificationDetailView(OfficerMixin, View):
                 form_error_from(form, error)
             else:
                 messages.success(
-                    request, f"“{organisation.name}”：{organisation.get_verification_state_display()}。"
+                    request,
+                    _("“%(name)s”：%(get_verification_state_display)s。")
+                    % {
+                        "name": organisation.name,
+                        "get_verification_state_display": organisation.get_verification_state_display(),
+                    },
                 )
                 return redirect("accounts:verification_list")
         return self.get(request, pk, form=form)
@@ -329,6 +336,10 @@ class ClaimDetailView(OfficerMixin, View):
             except AccountError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, f"认领申请：{claim.get_state_display()}。双方已收到通知。")
+                messages.success(
+                    request,
+                    _("认领申请：%(get_state_display)s。双方已收到通知。")
+                    % {"get_state_display": claim.get_state_display()},
+                )
                 return redirect("accounts:claim_list")
         return self.get(request, pk, form=form)

@@ -230,7 +230,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("home")
 
     def form_valid(self, form: Any) -> HttpResponse:
-        messages.success(self.request, "密码已修改。")
+        messages.success(self.request, _("密码已修改。"))
         return super().form_valid(form)
 
 
@@ -415,9 +415,13 @@ class RegistrationView(FormView):  # type: ignore[type-arg]
             return self.form_invalid(form)
         # Not logged in: the account is of no use until the mailed link proves the address.
         self.request.session["registered_email"] = membership.user.email
-        messages.success(self.request, f"“{membership.organisation.name}”注册成功，您是本单位管理员。")
+        messages.success(
+            self.request, _("“%(name)s”注册成功，您是本单位管理员。") % {"name": membership.organisation.name}
+        )
         for warning in membership.organisation.credit_code_warnings:
-            messages.warning(self.request, f"请注意：{warning.message} 审核人员会看到此提示。")
+            messages.warning(
+                self.request, _("请注意：%(message)s 审核人员会看到此提示。") % {"message": warning.message}
+            )
         return redirect("accounts:registration_sent")
 
 
@@ -474,7 +478,7 @@ class InvitationAcceptView(View):
                 form_error_from(form, error)
             else:
                 login(request, membership.user, backend=settings.AUTHENTICATION_BACKENDS[-1])
-                messages.success(request, f"欢迎加入“{membership.organisation.name}”。")
+                messages.success(request, _("欢迎加入“%(name)s”。") % {"name": membership.organisation.name})
                 return redirect("home")
         return render(request, self.template_name, {"invitation": invitation, "form": form})
 
@@ -528,7 +532,8 @@ class OwnOrganisationView(ApplicantMixin, View):
             else:
                 messages.success(
                     request,
-                    f"邀请邮件已发送至 {invitation.email}，{services.INVITATION_VALID_DAYS}天内有效。",
+                    _("邀请邮件已发送至 %(email)s，%(INVITATION_VALID_DAYS)s天内有效。")
+                    % {"email": invitation.email, "INVITATION_VALID_DAYS": services.INVITATION_VALID_DAYS},
                 )
                 return redirect("accounts:own_organisation")
         return self.get(request, invite_form=form)
@@ -565,11 +570,11 @@ class OwnOrganisationEditView(ApplicantMixin, View):
                 form_error_from(form, error)
             else:
                 if change is None:
-                    messages.success(request, "单位信息已保存。")
+                    messages.success(request, _("单位信息已保存。"))
                 else:
                     messages.success(
                         request,
-                        "其他信息已保存；单位名称、所在城市或区县的变更已提交省工信厅审核，核准后生效。",
+                        _("其他信息已保存；单位名称、所在城市或区县的变更已提交省工信厅审核，核准后生效。"),
                     )
                 return redirect("accounts:own_organisation")
         return self.page(request, organisation, form, in_process)
@@ -613,7 +618,9 @@ class MemberRemoveView(ApplicantMixin, View):
             except AccountError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, f"已移除成员 {member.user.name}，其账号已停用。")
+                messages.success(
+                    request, _("已移除成员 %(name)s，其账号已停用。") % {"name": member.user.name}
+                )
                 return redirect("accounts:own_organisation")
         return render(request, self.template_name, {"member": member, "form": form})
 
@@ -627,7 +634,7 @@ class MemberMakeAdminView(ApplicantMixin, View):
         except AccountError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"已将单位管理员转交给 {member.user.name}。")
+            messages.success(request, _("已将单位管理员转交给 %(name)s。") % {"name": member.user.name})
         return redirect("accounts:own_organisation")
 
 
@@ -640,7 +647,7 @@ class InvitationRevokeView(ApplicantMixin, View):
         except AccountError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"已撤销对 {invitation.email} 的邀请。")
+            messages.success(request, _("已撤销对 %(email)s 的邀请。") % {"email": invitation.email})
         return redirect("accounts:own_organisation")
 
 
@@ -715,7 +722,9 @@ class OrganisationRegionView(RoleRequiredMixin, View):
                 form_error_from(form, error)
             else:
                 messages.success(
-                    request, f"已将“{organisation.name}”的所属区域设为{organisation.region_name}。"
+                    request,
+                    _("已将“%(name)s”的所属区域设为%(region_name)s。")
+                    % {"name": organisation.name, "region_name": organisation.region_name},
                 )
                 return redirect("accounts:organisation_detail", pk=pk)
         return render_view(OrganisationDetailView, request, pk=pk, region_form=form)
@@ -753,7 +762,9 @@ class OfficerCreateView(ProvinceMixin, FormView):  # type: ignore[type-arg]
         except AccountError as error:
             form_error_from(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"已创建账号 {user}，设置密码的链接已发送到其邮箱。")
+        messages.success(
+            self.request, _("已创建账号 %(user)s，设置密码的链接已发送到其邮箱。") % {"user": user}
+        )
         return redirect("accounts:account_detail", pk=user.pk)
 
 
@@ -767,7 +778,10 @@ class ExpertCreateView(ProvinceMixin, FormView):  # type: ignore[type-arg]
         except AccountError as error:
             form_error_from(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"已创建专家账号 {profile.user}，设置密码的链接已发送到其邮箱。")
+        messages.success(
+            self.request,
+            _("已创建专家账号 %(user)s，设置密码的链接已发送到其邮箱。") % {"user": profile.user},
+        )
         return redirect("accounts:account_detail", pk=profile.user_id)
 
 
@@ -799,7 +813,11 @@ class AccountDetailView(ProvinceMixin, View):
             except AccountError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, f"账号 {account} 已{'启用' if account.is_active else '停用'}。")
+                messages.success(
+                    request,
+                    (_("账号 %(account)s 已启用。") if account.is_active else _("账号 %(account)s 已停用。"))
+                    % {"account": account},
+                )
                 return redirect("accounts:account_detail", pk=pk)
         return self.get(request, pk, form=form)
 
@@ -872,7 +890,7 @@ class ExpertProfileView(ExpertMixin, View):
             except AccountError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, "专家信息已保存。")
+                messages.success(request, _("专家信息已保存。"))
                 return redirect("accounts:expert_profile")
         return self.get(request, form=form)
 
@@ -887,7 +905,11 @@ class ConflictDeclareView(ExpertMixin, View):
             except AccountError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, f"已申明对“{conflict.organisation_name}”回避。")
+                messages.success(
+                    request,
+                    _("已申明对“%(organisation_name)s”回避。")
+                    % {"organisation_name": conflict.organisation_name},
+                )
                 return redirect("accounts:expert_profile")
         return render_view(ExpertProfileView, request, conflict_form=form)
 
@@ -899,7 +921,11 @@ class ConflictWithdrawView(ExpertMixin, View):
         if conflict is None:
             raise Http404
         services.withdraw_conflict(actor=request.user, conflict=conflict)
-        messages.success(request, f"已撤回对“{conflict.organisation_name}”的回避申明。")
+        messages.success(
+            request,
+            _("已撤回对“%(organisation_name)s”的回避申明。")
+            % {"organisation_name": conflict.organisation_name},
+        )
         return redirect("accounts:expert_profile")
 
 
@@ -930,7 +956,11 @@ def add_past_employment(
     except AccountError as error:
         form_error_from(form, error)
         return False
-    messages.success(request, f"已登记曾任职单位“{employment.employer}”，评审时将自动回避该单位的申报。")
+    messages.success(
+        request,
+        _("已登记曾任职单位“%(employer)s”，评审时将自动回避该单位的申报。")
+        % {"employer": employment.employer},
+    )
     return True
 
 
@@ -939,7 +969,11 @@ def remove_past_employment(request: AuthenticatedRequest, profile: ExpertProfile
     if employment is None:
         raise Http404
     services.remove_past_employment(actor=request.user, employment=employment)
-    messages.success(request, f"已删除曾任职单位“{employment.employer or employment.credit_code}”。")
+    messages.success(
+        request,
+        _("已删除曾任职单位“%(credit_code)s”。")
+        % {"credit_code": employment.employer or employment.credit_code},
+    )
 
 
 # Province officers: the expert pool
@@ -979,7 +1013,7 @@ class ExpertEditView(ProvinceMixin, View):
             except AccountError as error:
                 form_error_from(form, error)
             else:
-                messages.success(request, f"已保存专家 {profile.user.name} 的信息。")
+                messages.success(request, _("已保存专家 %(name)s 的信息。") % {"name": profile.user.name})
                 return redirect("accounts:account_detail", pk=pk)
         return self.get(request, pk, form=form)
 
@@ -1094,11 +1128,13 @@ class ExpertImportConfirmView(ProvinceMixin, View):
             rows = [pool.ExpertRow.from_data(item) for item in data["rows"]]
         except signing.SignatureExpired:
             messages.error(
-                request, f"预览已超过 {IMPORT_VALID_SECONDS // 60} 分钟，未导入任何专家，请重新上传名单。"
+                request,
+                _("预览已超过 %(IMPORT_VALID_SECONDS)s 分钟，未导入任何专家，请重新上传名单。")
+                % {"IMPORT_VALID_SECONDS": IMPORT_VALID_SECONDS // 60},
             )
             return redirect("accounts:expert_import")
         except (signing.BadSignature, KeyError, TypeError, ValueError):
-            messages.error(request, "导入内容无法核验（可能已被改动），未导入任何专家，请重新上传名单。")
+            messages.error(request, _("导入内容无法核验（可能已被改动），未导入任何专家，请重新上传名单。"))
             return redirect("accounts:expert_import")
         try:
             result = services.import_experts(
@@ -1108,7 +1144,7 @@ class ExpertImportConfirmView(ProvinceMixin, View):
                 skipped=int(data.get("skipped", 0)),
             )
         except AccountError as error:
-            messages.error(request, f"未导入任何专家：{error.message}")
+            messages.error(request, _("未导入任何专家：%(message)s") % {"message": error.message})
             return redirect("accounts:expert_import")
         parts = []
         if result.created:
@@ -1183,6 +1219,10 @@ class OrganisationChangeView(RoleRequiredMixin, View):
                 form_error_from(form, error)
             else:
                 verdict = "已核准" if approve else "已驳回"
-                messages.success(request, f"{verdict}“{change.organisation.name}”的单位信息变更申请。")
+                messages.success(
+                    request,
+                    _("%(verdict)s“%(name)s”的单位信息变更申请。")
+                    % {"verdict": verdict, "name": change.organisation.name},
+                )
                 return redirect("accounts:organisation_change_list")
         return self.get(request, pk, form=form)

@@ -8,7 +8,8 @@ class ApplicationsConfig(AppConfig):
     verbose_name = _("申报书")
 
     def ready(self) -> None:
-        from shifan.core.audit import register_action_labels
+        from shifan.applications.models import ApplicationState
+        from shifan.core.audit import register_action_labels, register_field_labels
 
         register_action_labels(
             {
@@ -20,4 +21,12 @@ class ApplicationsConfig(AppConfig):
                 "application.withdrawn": "撤回申报书",
                 "application.sealed_scan_uploaded": "上传盖章页扫描件",
             }
+        )
+        register_field_labels(
+            {
+                "snapshot": _("提交次数"),
+                "restored_version": _("恢复的版本"),
+                "number": _("申报编号"),
+            },
+            values={"state": dict(ApplicationState.choices)},
         )

@@ -3,7 +3,7 @@
 from django import forms
 
 from shifan.applications.sealed_scans import SCAN_MAX_MB
-from shifan.core.forms import StyledForm
+from shifan.core.forms import FilePicker, StyledForm
 
 
 class SealedScanForm(StyledForm):
@@ -14,5 +14,5 @@ class SealedScanForm(StyledForm):
             "empty": "文件为空（0 字节），请重新选择文件。",
         },
         help_text=f"PDF 或图片（JPG、PNG 等），不超过 {SCAN_MAX_MB} MB。",
-        widget=forms.FileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,image/*,application/pdf"}),
+        widget=FilePicker(attrs={"accept": ".pdf,.jpg,.jpeg,.png,image/*,application/pdf"}),
     )

@@ -13,12 +13,14 @@ from typing import Any
 from django.apps import apps
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from shifan.accounts.models import User
 from shifan.applications import answers as answer_rules
-from shifan.applications import rules, selectors, services
+from shifan.applications import changes, rules, selectors, services
 from shifan.applications.forms import SealedScanForm
-from shifan.applications.models import Application, Snapshot
+from shifan.applications.models import Application, ApplicationState, Snapshot
+from shifan.core.models import AuditEvent
 from shifan.eligibility import services as eligibility
 from shifan.eligibility.models import Verdict
 from shifan.programs.spec import Column, Field, Section
@@ -42,6 +44,7 @@ class FieldView:
     required: bool
     errors: list[str] = dataclass_field(default_factory=list)
     warnings: list[str] = dataclass_field(default_factory=list)
+    rules: list[str] = dataclass_field(default_factory=list)
     options: list[tuple[str, str]] = dataclass_field(default_factory=list)
     grouped_options: list[tuple[str, list[Any]]] = dataclass_field(default_factory=list)
     selected: Any = None
@@ -97,6 +100,7 @@ def field_view(
         required=answer_rules.is_required(form_field, answers),
         errors=feedback.get(form_field.key, {}).get("errors", []),
         warnings=feedback.get(form_field.key, {}).get("warnings", []),
+        rules=feedback.get(form_field.key, {}).get("rules", []),
     )
     kind = form_field.type
     if kind in {"choice", "multichoice"}:
@@ -169,7 +173,32 @@ def feedback_for(
     for key, warnings in answer_rules.consistency_warnings(form, answers).items():
         if key in keys:
             feedback.setdefault(key, {})["warnings"] = warnings
+    for key, failures in rule_failures(application, answers, keys).items():
+        feedback.setdefault(key, {})["rules"] = failures
     return feedback
+
+
+def rule_failures(application: Application, answers: dict[str, Any], keys: set[str]) -> dict[str, list[str]]:
+    """Return the failed eligibility rules by the field they read, for the fields in `keys`.
+
+    A failure blocks the submission: it is shown beside the figure it is about, not only in the
+    checklist, which on a long page is out of sight. The rules are evaluated only when one of
+    `keys` is read by a rule.
+    """
+    read_by: dict[str, set[str]] = {}
+    for rule in eligibility.effective_rules(application.batch, application.category):
+        read_by[rule.name] = {path.split(".", 1)[0] for path in rule.fields.values()} & keys
+    if not any(read_by.values()):
+        return {}
+    failures: dict[str, list[str]] = {}
+    for result in eligibility.evaluate(application, answers):
+        if result.blocking:
+            for key in sorted(read_by.get(result.rule, ())):
+                failures.setdefault(key, []).append(
+                    _("不符合申报条件（%(rule)s）：%(explanation)s")
+                    % {"rule": result.label, "explanation": result.explanation}
+                )
+    return failures
 
 
 def progress(application: Application) -> dict[str, tuple[int, int]]:
@@ -178,7 +207,8 @@ def progress(application: Application) -> dict[str, tuple[int, int]]:
     )
 
 
-def section_links(application: Application) -> list[dict[str, Any]]:
+def section_links(application: Application, comments: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Return each section's link and progress, and how many review comments its fields carry."""
     done = progress(application)
     links = []
     for section in application.form.sections:
@@ -190,6 +220,7 @@ def section_links(application: Application) -> list[dict[str, Any]]:
                 "total": total,
                 "complete": filled >= total,
                 "url": reverse("applications:section", kwargs={"pk": application.pk, "section": section.key}),
+                "comments": sum(1 for form_field in section.fields if form_field.key in (comments or {})),
             }
         )
     return links
@@ -225,6 +256,100 @@ def latest_return(application: Application) -> dict[str, Any] | None:
     return {"by": by, "at": city.decided_at, "reason": city.text, "comments": city.field_comments}
 
 
+# Whose step it was, by the prefix of the audit action that changed the state.
+_STEP_BY = {"city": "city", "province": "province", "expert_review": "province", "publicity": "province"}
+# Reasons an applicant is shown: why it came back or did not go on.
+_REASONED_STATES = frozenset(
+    {
+        ApplicationState.RETURNED,
+        ApplicationState.DECLINED,
+        ApplicationState.WITHDRAWN,
+        ApplicationState.SUBMITTED,
+    }
+)
+
+
+def timeline(application: Application) -> list[dict[str, Any]]:
+    """Return the application's steps, oldest first: each state change with when, by whom and why.
+
+    Read from the audit trail, which every state change writes in its own transaction, so the
+    timeline cannot miss a step nor show one that was rolled back. Officers are shown by their
+    bureau, not by name.
+    """
+    events = (
+        AuditEvent.objects.filter(
+            target_type=Application._meta.label_lower, target_id=str(application.pk), after__has_key="state"
+        )
+        .only("occurred_at", "action", "actor_label", "reason", "after")
+        .order_by("occurred_at", "id")
+    )
+    steps: list[dict[str, Any]] = []
+    for event in events:
+        state = (event.after or {}).get("state")
+        if state not in ApplicationState.values:
+            continue
+        side = _STEP_BY.get(event.action.split(".", 1)[0], "applicant")
+        by = {
+            "city": _("%(city)s工业和信息化局") % {"city": application.city_name},
+            "province": _("广东省工业和信息化厅"),
+        }.get(side, event.actor_name)
+        resubmitted = event.action == "application.submitted" and any(
+            step["state"] == ApplicationState.SUBMITTED for step in steps
+        )
+        steps.append(
+            {
+                "state": state,
+                "label": _("重新提交") if resubmitted else ApplicationState(state).label,
+                "at": event.occurred_at,
+                "by": by,
+                "reason": event.reason if state in _REASONED_STATES else "",
+                "receipt": event.action == "province.accepted",
+            }
+        )
+    return steps
+
+
+def acceptance(application: Application) -> dict[str, Any] | None:
+    """Return the current acceptance (受理) of the application with its receipt number, if accepted.
+
+    The receipt number is the application's number marked 受理 (SL), with the count of acceptances
+    when the province accepted it more than once (after returning it): stable, and unique without
+    a counter of its own.
+    """
+    if application.state in (
+        ApplicationState.DRAFT,
+        ApplicationState.WITHDRAWN,
+        ApplicationState.RETURNED,
+        ApplicationState.SUBMITTED,
+        ApplicationState.RECOMMENDED,
+        ApplicationState.DECLINED,
+    ):
+        return None  # never accepted, or sent back since: no receipt stands
+    accepted = list(
+        apps.get_model("reviews", "FormalReview")
+        .objects.filter(application=application, decision="accepted")
+        .select_related("decided_by")
+        .order_by("decided_at", "id")
+    )
+    if not accepted:
+        return None
+    suffix = f"-{len(accepted)}" if len(accepted) > 1 else ""
+    return {"number": f"SL-{application.number}{suffix}", "at": accepted[-1].decided_at}
+
+
+def next_deadline(application: Application) -> dict[str, Any] | None:
+    """Return the next deadline that concerns the application, with what it is for; None when none."""
+    batch = application.batch
+    state = application.state
+    if state in (ApplicationState.DRAFT, ApplicationState.WITHDRAWN):
+        return {"what": _("申报截止"), "at": batch.closes_at}
+    if state == ApplicationState.RETURNED:
+        return {"what": _("修改后重新提交截止（地市推荐截止）"), "at": batch.city_deadline}
+    if state == ApplicationState.SUBMITTED:
+        return {"what": _("地市审核推荐截止"), "at": batch.city_deadline}
+    return None
+
+
 def sealed_scan_panel(
     application: Application, user: User, form: Any, snapshots: list[Snapshot]
 ) -> dict[str, Any] | None:
@@ -248,12 +373,12 @@ def sealed_scan_panel(
 def overview(application: Application, user: User, *, sealed_scan_form: Any = None) -> dict[str, Any]:
     can_submit, submit_reason = rules.can_submit(user, application)
     can_withdraw, _reason = rules.can_withdraw(user, application)
-    links = section_links(application)
     returned = latest_return(application)
     comments = (returned or {}).get("comments", {})
-    labels = (
-        {form_field.key: form_field.label for form_field in application.form.fields()} if comments else {}
-    )
+    links = section_links(application, comments)
+    section_of = {
+        form_field.key: section for section in application.form.sections for form_field in section.fields
+    }
     # The list of versions shows a few columns; the newest also decides the scan panel and the book.
     snapshots = list(
         application.snapshots.only("id", "application_id", "sequence", "submitted_at", "digest").order_by(
@@ -265,7 +390,21 @@ def overview(application: Application, user: User, *, sealed_scan_form: Any = No
     return {
         "application": application,
         "returned": returned,
-        "returned_comments": [(labels.get(key, key), text) for key, text in comments.items()],
+        "returned_comments": [
+            {
+                "label": application.form.field(key).label,
+                "text": text,
+                "url": reverse(
+                    "applications:section", kwargs={"pk": application.pk, "section": section_of[key].key}
+                )
+                + f"#field-{key}",
+            }
+            for key, text in comments.items()
+            if key in section_of
+        ],
+        "timeline": timeline(application),
+        "receipt_number": (acceptance(application) or {}).get("number", ""),
+        "next_deadline": next_deadline(application),
         # A draft shows the live checklist; a submitted one the check stored at submission.
         "eligibility": eligibility.evaluate(application) if editable else None,
         "stored_check": None if editable else eligibility.latest_check(application),
@@ -303,7 +442,7 @@ def section_page(application: Application, section_key: str, user: User) -> dict
         "editable": editable,
         "readonly_reason": reason,
         "eligibility": eligibility.evaluate(application),
-        "sections": section_links(application),
+        "sections": section_links(application, comments),
         "previous": sections[index - 1] if index > 0 else None,
         "next": sections[index + 1] if index + 1 < len(sections) else None,
     }
@@ -413,21 +552,41 @@ ACCEPT_ATTRS = {
 
 
 def revisions_page(application: Application, user: User) -> dict[str, Any]:
+    """Return the newest 200 saves, each with how every field it saved changed from the save before.
+
+    A revision stores only the new values of the fields it changed, so the value before it is the
+    last value an earlier revision stored: the saves are replayed oldest first to know it.
+    """
     form = application.form
+    shown = list(application.revisions.select_related("saved_by").order_by("-version")[:200])
+    first_shown = shown[-1].version if shown else 0
+    state: dict[str, Any] = {}
+    for values in (
+        application.revisions.filter(version__lt=first_shown)
+        .order_by("version")
+        .values_list("values", flat=True)
+    ):
+        state.update(values)
+    before_each: dict[int, dict[str, Any]] = {}
+    for revision in reversed(shown):
+        before_each[revision.version] = {key: state.get(key) for key in revision.values}
+        state.update(revision.values)
     revisions = []
-    for revision in application.revisions.select_related("saved_by").order_by("-version")[:200]:
-        changes = []
+    for revision in shown:
+        labels, field_changes = [], []
         for key, value in revision.values.items():
             try:
                 form_field = form.field(key)
             except KeyError:
-                changes.append({"label": key, "value": ""})
+                labels.append(key)
                 continue
-            text = answer_rules.display_value(form_field, value, form=form)
-            changes.append(
-                {"label": form_field.label, "value": text[:120] + ("…" if len(text) > 120 else "")}
+            labels.append(form_field.label)
+            change = changes.field_change(
+                form_field, before_each[revision.version].get(key), value, form=form
             )
-        revisions.append({"revision": revision, "changes": changes, "labels": [c["label"] for c in changes]})
+            if change is not None:
+                field_changes.append(change)
+        revisions.append({"revision": revision, "changes": field_changes, "labels": labels})
     editable, _reason = rules.can_edit(user, application)
     return {"application": application, "revisions": revisions, "editable": editable}
 
@@ -513,39 +672,56 @@ def snapshot_page(
         return reverse("applications:attachment", kwargs={"pk": application.pk, "attachment_pk": item["id"]})
 
     link = attachment_url or default_url
-    changed = answer_rules.changed_fields(previous.answers, snapshot.answers) if previous else set()
     attachments_by_field: dict[str, list[dict[str, Any]]] = {}
     for item in snapshot.attachments:
         attachments_by_field.setdefault(item["field"], []).append({**item, "url": link(item)})
-    previous_hashes = {(i["field"], i["sha256"]) for i in previous.attachments} if previous else set()
+    previous_files: dict[str, list[dict[str, Any]]] = {}
+    for item in previous.attachments if previous else []:
+        previous_files.setdefault(item["field"], []).append(item)
     sections = []
+    changed_fields = []
     for section in form.sections:
         rows = []
         for form_field in section.fields:
             files = attachments_by_field.get(form_field.key, [])
-            rows.append(
-                {
-                    "field": form_field,
-                    "display": answer_rules.display_value(
-                        form_field, snapshot.answers.get(form_field.key), form=form
-                    )
-                    if form_field.type != "attachments"
-                    else "",
-                    "previous": answer_rules.display_value(
-                        form_field, previous.answers.get(form_field.key), form=form
-                    )
-                    if previous and form_field.key in changed
-                    else None,
-                    "changed": form_field.key in changed
-                    or (
-                        previous is not None
-                        and any((form_field.key, f["sha256"]) not in previous_hashes for f in files)
-                    ),
-                    "files": files,
-                    "grid": grid(form_field, snapshot.answers.get(form_field.key)),
-                }
+            change = (
+                changes.field_change(
+                    form_field,
+                    previous.answers.get(form_field.key),
+                    snapshot.answers.get(form_field.key),
+                    form=form,
+                )
+                if previous
+                else None
             )
-        sections.append({"section": section, "rows": rows})
+            old_hashes = {f["sha256"] for f in previous_files.get(form_field.key, [])}
+            new_hashes = {f["sha256"] for f in files}
+            added = [f for f in files if f["sha256"] not in old_hashes] if previous else []
+            removed = [f for f in previous_files.get(form_field.key, []) if f["sha256"] not in new_hashes]
+            row = {
+                "field": form_field,
+                "display": answer_rules.display_value(
+                    form_field, snapshot.answers.get(form_field.key), form=form
+                )
+                if form_field.type != "attachments"
+                else "",
+                "change": change,
+                "changed": change is not None or bool(added) or bool(removed),
+                "files": [{**f, "added": f in added} for f in files],
+                "removed_files": removed,
+                "grid": grid(form_field, snapshot.answers.get(form_field.key)),
+            }
+            rows.append(row)
+            if row["changed"]:
+                changed_fields.append({"field": form_field, "section": section})
+        sections.append(
+            {
+                "section": section,
+                "rows": rows,
+                "changed_rows": [row for row in rows if row["changed"]],
+                "unchanged_rows": [row for row in rows if not row["changed"]],
+            }
+        )
     check = application.eligibility_checks.filter(snapshot=snapshot).order_by("-checked_at", "-id").first()
     return {
         "application": application,
@@ -562,7 +738,8 @@ def snapshot_page(
         "verdicts": Verdict.choices,
         "previous": previous,
         "sections": sections,
-        "changed_count": len(changed),
+        "changed_fields": changed_fields,
+        "changed_count": len(changed_fields),
         "snapshots": application.snapshots.order_by("-sequence"),
     }
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from shifan.accounts.models import User
 from shifan.accounts.selectors import organisation_ids_of
 from shifan.applications.models import Application, ApplicationState, SealedScan, Snapshot
+from shifan.core.dates import local_moment
 
 Verdict = tuple[bool, str]
 
@@ -40,16 +41,14 @@ def can_submit(user: User, application: Application) -> Verdict:
         # Cities return applications after the application deadline too: they come back until theirs.
         if timezone.now() < batch.city_deadline:
             return True, ""
-        deadline = timezone.localtime(batch.city_deadline)
-        return False, f"退回修改的申报书须在地市推荐截止（{deadline:%Y-%m-%d %H:%M}）前重新提交，现已截止。"
-    if not batch.is_open():
-        # Shown in Beijing time whatever the server's clock zone.
-        opens = timezone.localtime(application.batch.opens_at)
-        closes = timezone.localtime(application.batch.closes_at)
         return (
             False,
-            f"本批次申报时间为 {opens:%Y-%m-%d %H:%M} 至 {closes:%Y-%m-%d %H:%M}（北京时间），现在不能提交。",
+            f"退回修改的申报书须在地市推荐截止（{local_moment(batch.city_deadline)}）前重新提交，现已截止。",
         )
+    if not batch.is_open():
+        # Shown in Beijing time whatever the server's clock zone.
+        opens, closes = local_moment(batch.opens_at), local_moment(batch.closes_at)
+        return False, f"本批次申报时间为 {opens} 至 {closes}（北京时间），现在不能提交。"
     return True, ""
 
 

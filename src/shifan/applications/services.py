@@ -19,9 +19,11 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.dispatch import Signal
+from django.urls import reverse
 from django.utils import timezone
 
 from shifan.accounts.models import User
+from shifan.accounts.selectors import city_officers
 from shifan.applications import answers as answer_rules
 from shifan.applications import rules
 from shifan.applications.models import (
@@ -37,8 +39,10 @@ from shifan.applications.models import (
     unit_facts,
 )
 from shifan.applications.selectors import latest_snapshot
+from shifan.core.dates import local_moment
 from shifan.core.filetypes import UploadRefused, check_room, read_checked
 from shifan.core.mail import queue_mail
+from shifan.core.notices import notify
 from shifan.core.services import record_event
 from shifan.eligibility import services as eligibility
 from shifan.eligibility.models import CheckTrigger
@@ -580,8 +584,26 @@ def submit_application(*, actor: User, application: Application) -> Snapshot:
         template="applications/mail/submitted.txt",
         context={"application": application, "snapshot": snapshot},
     )
+    _notify_city_of_submission(application, resubmitted=sequence > 1)
     application_submitted.send_robust(sender=Snapshot, snapshot=snapshot)
     return snapshot
+
+
+def _notify_city_of_submission(application: Application, *, resubmitted: bool) -> None:
+    """Tell the applicant's city bureau, who acts next, with its own deadline."""
+    deadline = local_moment(application.batch.city_deadline)
+    if resubmitted:
+        title = f"申报书已重新提交：{application.number}"
+        body = f"{application.applicant_name}修改后重新提交了{application.category_name}申报书，请审核。"
+    else:
+        title = f"收到新的申报书：{application.number}"
+        body = f"{application.applicant_name}提交了{application.category_name}申报书，请审核。"
+    notify(
+        recipients=city_officers(application.applicant_city_code),
+        title=title,
+        body=f"{body}\n地市推荐截止时间：{deadline}。",
+        url=reverse("reviews:application", kwargs={"pk": application.pk}),
+    )
 
 
 @transaction.atomic

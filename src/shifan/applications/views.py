@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views import View
 
 from shifan.accounts.models import Role
@@ -52,7 +53,11 @@ class ApplicationStartView(ApplicantMixin, View):
         except (ApplicationError, KeyError) as error:
             messages.error(request, getattr(error, "message", "未知的申报类别。"))
             return redirect("applications:list")
-        messages.success(request, f"已开始填写{application.category_name}申报书，填写内容会自动保存。")
+        messages.success(
+            request,
+            _("已开始填写%(category_name)s申报书，填写内容会自动保存。")
+            % {"category_name": application.category_name},
+        )
         return redirect("applications:detail", pk=application.pk)
 
 
@@ -189,7 +194,11 @@ class SealedScanUploadView(ApplicantMixin, View):
                 form.add_error("file" if refusal.field else None, refusal.message)
             else:
                 sequence, digest = scan.snapshot.sequence, scan.snapshot.short_digest
-                messages.success(request, f"盖章页扫描件已上传，对应第 {sequence} 次提交（摘要 {digest}）。")
+                messages.success(
+                    request,
+                    _("盖章页扫描件已上传，对应第 %(sequence)s 次提交（摘要 %(digest)s）。")
+                    % {"sequence": sequence, "digest": digest},
+                )
                 return redirect(reverse("applications:detail", kwargs={"pk": pk}) + "#sealed-scan")
         application.refresh_from_db()
         context = presentation.overview(application, request.user, sealed_scan_form=form)
@@ -227,7 +236,9 @@ class RevisionRestoreView(ApplicantMixin, View):
             messages.error(request, error.message)
         else:
             messages.success(
-                request, f"已恢复到第 {version} 版的内容（作为新版本保存，原有版本仍在历史中）。"
+                request,
+                _("已恢复到第 %(version)s 版的内容（作为新版本保存，原有版本仍在历史中）。")
+                % {"version": version},
             )
         return redirect("applications:revisions", pk=pk)
 
@@ -246,15 +257,18 @@ class SubmitView(ApplicantMixin, View):
         try:
             snapshot = services.submit_application(actor=request.user, application=application)
         except SubmissionIncomplete:
-            messages.error(request, "申报书尚未填写完整或有填写错误，请按下列提示修改。")
+            messages.error(request, _("申报书尚未填写完整或有填写错误，请按下列提示修改。"))
             return redirect("applications:submit", pk=pk)
         except ApplicationError as error:
             messages.error(request, error.message)
             return redirect("applications:detail", pk=pk)
         messages.success(
             request,
-            f"申报书已提交，申报编号 {snapshot.number}。提交的内容已锁定，地市工信局将进行审核。"
-            "请按“盖章页扫描件”中的步骤打印、盖章并上传真实性承诺页。",
+            _(
+                "申报书已提交，申报编号 %(number)s。提交的内容已锁定，地市工信局将进行审核。"
+                "请按“盖章页扫描件”中的步骤打印、盖章并上传真实性承诺页。"
+            )
+            % {"number": snapshot.number},
         )
         return redirect("applications:detail", pk=pk)
 
@@ -270,7 +284,7 @@ class WithdrawView(ApplicantMixin, View):
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "申报书已撤回，可修改后在截止时间前重新提交。")
+            messages.success(request, _("申报书已撤回，可修改后在截止时间前重新提交。"))
         return redirect("applications:detail", pk=pk)
 
 
@@ -298,7 +312,7 @@ class CreditCheckView(RoleRequiredMixin, View):
         application = selectors.application_for(request.user, pk)
         clean = request.POST.get("clean")
         if clean not in {"yes", "no"}:
-            messages.error(request, "请选择核查结果。")
+            messages.error(request, _("请选择核查结果。"))
         else:
             try:
                 eligibility.record_credit_check(
@@ -310,7 +324,7 @@ class CreditCheckView(RoleRequiredMixin, View):
             except EligibilityError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, "已登记信用核查结果，资格预审已按核查结果更新。")
+                messages.success(request, _("已登记信用核查结果，资格预审已按核查结果更新。"))
         return redirect("applications:detail", pk=pk)
 
 
@@ -373,13 +387,20 @@ class BatchEligibilityView(RoleRequiredMixin, View):
                     try:
                         values[(item["rule"].name, item["name"])] = float(raw)
                     except ValueError:
-                        messages.error(request, f"“{item['rule'].label}”的参数 {item['name']} 应为数字。")
+                        messages.error(
+                            request,
+                            _("“%(label)s”的参数 %(name)s 应为数字。")
+                            % {"label": item["rule"].label, "name": item["name"]},
+                        )
                         return redirect("applications:batch_eligibility", pk=pk)
                 eligibility.correct_parameters(actor=request.user, batch=batch, values=values, reason=reason)
-                messages.success(request, "参数已保存。请重新运行资格预审，使已提交的申报书按新参数检查。")
+                messages.success(request, _("参数已保存。请重新运行资格预审，使已提交的申报书按新参数检查。"))
             else:
                 count = services.rerun_eligibility(actor=request.user, batch=batch, reason=reason)
-                messages.success(request, f"已重新运行 {count} 份申报书的资格预审，原结果保留在审计记录中。")
+                messages.success(
+                    request,
+                    _("已重新运行 %(count)s 份申报书的资格预审，原结果保留在审计记录中。") % {"count": count},
+                )
         except (ApplicationError, EligibilityError) as error:
             messages.error(request, error.message)
         return redirect("applications:batch_eligibility", pk=pk)

@@ -1,8 +1,9 @@
 """Dates as the province's documents and messages write them."""
 
-import datetime
 import re
-from datetime import date
+from datetime import date, datetime
+
+from django.utils import timezone
 
 
 def chinese_date(day: date) -> str:
@@ -22,7 +23,10 @@ def no_such_day(text: str) -> bool:
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return False
     try:
-        datetime.date(year, month, day)
+        date(year, month, day)
     except ValueError:
         return True
     return False
+def local_moment(moment: datetime) -> str:
+    """Return an aware moment as messages write a deadline: 2024-05-31 17:00, Beijing time."""
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"

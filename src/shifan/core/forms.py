@@ -45,6 +45,20 @@ class ShifanBoundField(BoundField):
         return attrs
 
 
+class FilePicker(forms.FileInput):
+    """A file input labelled in the page's language (forms/_file_picker.html), not the browser's."""
+
+    template_name = "forms/widgets/file_picker.html"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        # Template variables cannot hold a hyphen: the ARIA attributes are passed under other names.
+        widget_attrs = context["widget"]["attrs"]
+        widget_attrs["aria_describedby"] = widget_attrs.get("aria-describedby", "")
+        widget_attrs["aria_invalid"] = widget_attrs.get("aria-invalid", "")
+        return context
+
+
 class ShifanFormRenderer(TemplatesSetting):
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"

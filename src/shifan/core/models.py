@@ -101,6 +101,18 @@ class AuditEvent(models.Model):
         return action_label(self.action)
 
     @property
+    def before_items(self) -> list[tuple[str, str]]:
+        from shifan.core.audit import describe_change
+
+        return describe_change(self.before if isinstance(self.before, dict) else None)
+
+    @property
+    def after_items(self) -> list[tuple[str, str]]:
+        from shifan.core.audit import describe_change
+
+        return describe_change(self.after if isinstance(self.after, dict) else None)
+
+    @property
     def actor_name(self) -> str:
         return self.actor_label.split("（", 1)[0]
 

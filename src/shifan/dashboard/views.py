@@ -15,6 +15,7 @@ from shifan.core.http import xlsx_response
 from shifan.dashboard import charts
 from shifan.dashboard import selectors as dashboard_selectors
 from shifan.dashboard.selectors import Scope
+from shifan.dashboard.waiting import waiting_for
 from shifan.programs.models import Batch
 from shifan.programs.selectors import open_batches
 
@@ -42,7 +43,8 @@ class HomeView(TemplateView):
             if membership is not None:
                 context["organisation"] = membership.organisation
                 context["members"] = selectors.members_of(membership.organisation)
-                context["applications"] = applications_of_own_organisation(user).defer("answers")
+                context["applications"] = list(applications_of_own_organisation(user).defer("answers"))
+                context["waiting"] = waiting_for(user, applications=context["applications"])
         elif user.is_city_officer:
             submitted = applications_visible_to(user).order_by("-submitted_at")
             context["submitted_count"] = submitted.count()
@@ -64,6 +66,8 @@ class HomeView(TemplateView):
             context["progress"] = dashboard_selectors.progress()
         elif user.is_expert:
             context["profile"] = selectors.expert_profile_of(user)
+        if "waiting" not in context and not user.is_applicant:
+            context["waiting"] = waiting_for(user)
         return context
 
 

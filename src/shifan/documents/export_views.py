@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views import View
 
 from shifan.accounts.models import Role, User
@@ -109,9 +110,11 @@ class ExportListView(RoleRequiredMixin, View):
             form.add_error(field, error.message)
             return self.page(request, form, status=400)
         if created:
-            messages.success(request, f"已开始导出{job.total}份申报书，完成后可在下方下载。")
+            messages.success(
+                request, _("已开始导出%(total)s份申报书，完成后可在下方下载。") % {"total": job.total}
+            )
         else:
-            messages.info(request, "相同范围的导出正在进行，请等待它完成。")
+            messages.info(request, _("相同范围的导出正在进行，请等待它完成。"))
         # The form keeps the selection just exported.
         query = urlencode({"batch": str(batch.pk), "city": city_code, "category": category})
         return redirect(f"{reverse('documents:exports')}?{query}")

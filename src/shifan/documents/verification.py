@@ -1,19 +1,25 @@
 """Whether a printed or scanned 申报书 is a submitted version, and which: the check behind its QR code.
 
 Anyone may ask, with the application number and the digest printed on every page of a submitted
-book. The answer says only whether that is the current version, an older one (which, and what
-came after it), or unknown. It shows nothing of the content, and an unknown number and a wrong
-digest get the same answer, so nobody can learn which numbers exist by trying them.
+book. The answer says whether that is the current version, an older one (which, and what came
+after it), or unknown; for a known version also the applicant's name and the book's page count,
+and nothing more of the content. Without them a forged paper copy carrying a genuine footer would
+pass: the reader compares the name on the cover and counts the pages. An unknown number and a
+wrong digest get the same answer, so nobody can learn which numbers exist by trying them.
 """
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 
 from shifan.applications.models import ApplicationState, Snapshot
+
+logger = logging.getLogger(__name__)
 
 CURRENT = "current"
 OLD = "old"
@@ -37,6 +43,8 @@ class Verification:
     later_sequence: int | None = None
     later_submitted_at: datetime | None = None
     withdrawn: bool = False
+    unit_name: str = ""
+    page_count: int | None = None
 
     @property
     def is_current(self) -> bool:
@@ -100,4 +108,30 @@ def verify(number: str, digest: str) -> Verification:
         later_sequence=later.sequence if later else None,
         later_submitted_at=later.submitted_at if later else None,
         withdrawn=withdrawn,
+        unit_name=snapshot.unit.get("name", "") or snapshot.application.applicant_name,
+        page_count=page_count(snapshot),
     )
+
+
+def page_count(snapshot: Snapshot) -> int | None:
+    """Return the number of pages of the snapshot's PDF book (made first if it never was).
+
+    The book's file never changes for a layout, so its count is kept in the cache by the stored
+    row. None, logged, when the book cannot be made: the rest of the answer stands without it.
+    """
+    from pypdf import PdfReader  # imported here: only a verification with a known version needs it
+
+    from shifan.documents import rendered
+
+    try:
+        book = rendered.submitted_book_file(snapshot, "pdf")
+    except Exception:  # a verification must answer even when the book cannot be made now
+        logger.exception("No book to count the pages of snapshot %s", snapshot.pk)
+        return None
+    key = f"shifan:documents:pages:{book.pk}"
+    count = cache.get(key)
+    if count is None:
+        with book.file.open("rb") as handle:
+            count = len(PdfReader(handle).pages)
+        cache.set(key, count, None)
+    return int(count)

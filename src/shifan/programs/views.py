@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 
 from shifan.accounts.models import Role
@@ -67,7 +68,7 @@ class BatchCreateView(RoleRequiredMixin, View):
             except BatchError as error:
                 form_error_from(form, error)  # type: ignore[arg-type]
             else:
-                messages.success(request, f"已发布征集批次“{batch.name}”。")
+                messages.success(request, _("已发布征集批次“%(name)s”。") % {"name": batch.name})
                 return redirect("programs:batch_detail", pk=batch.pk)
         return render(request, "programs/batch_form.html", {"form": form, "new": True})
 
@@ -112,7 +113,7 @@ class BatchEditView(RoleRequiredMixin, View):
             except BatchError as error:
                 form_error_from(form, error)  # type: ignore[arg-type]
             else:
-                messages.success(request, "征集批次已保存。")
+                messages.success(request, _("征集批次已保存。"))
                 return redirect("programs:batch_detail", pk=batch.pk)
         return render(request, "programs/batch_form.html", {"form": form, "batch": batch})
 

@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shifan.accounts.models import User
-from shifan.accounts.selectors import member_users
+from shifan.accounts.selectors import city_officers, member_users, province_officers
 from shifan.applications import services as applications
 from shifan.applications.models import Application, ApplicationState
 from shifan.applications.selectors import latest_snapshot, latest_snapshots
+from shifan.core.dates import local_moment
 from shifan.core.filetypes import UploadRefused, read_checked
 from shifan.core.notices import notify
 from shifan.core.services import record_event
@@ -56,8 +57,7 @@ def city_can_act(batch: Batch, city_code: str, now: Any = None) -> tuple[bool, s
         return False, "本市推荐结果已报送省工信厅，如需修改请联系省工信厅退回。"
     reopened = submission is not None and submission.reopened_at is not None
     if (now or timezone.now()) >= batch.city_deadline and not reopened:
-        deadline = timezone.localtime(batch.city_deadline)
-        return False, f"地市推荐已于 {deadline:%Y-%m-%d %H:%M} 截止，如需修改请联系省工信厅。"
+        return False, f"地市推荐已于 {local_moment(batch.city_deadline)} 截止，如需修改请联系省工信厅。"
     return True, ""
 
 
@@ -133,7 +133,7 @@ def return_application(
         f"申报书已被退回修改：{application.number}",
         f"{actor.city_name}工业和信息化局退回了您的{application.category_name}申报书。\n理由：{decision.text}"
         + (f"\n另有 {len(comments)} 条逐项意见，已标在相应填写项旁。" if comments else "")
-        + "\n请修改后在地市推荐截止前重新提交。",
+        + f"\n请修改后在地市推荐截止（{local_moment(application.batch.city_deadline)}）前重新提交。",
     )
     return decision
 
@@ -340,6 +340,12 @@ def submit_city_set(*, actor: User, batch: Batch) -> CitySubmission:
         city_code=actor.city_code,
         after={"recommended": recommended},
     )
+    notify(
+        recipients=province_officers(),
+        title=f"{actor.city_name}已报送推荐结果：{batch.name}",
+        body=f"{actor.city_name}工业和信息化局报送了 {recommended} 份推荐申报书，请进行形式审查。",
+        url=reverse("reviews:queue") + f"?batch={batch.pk}&state=recommended",
+    )
     return submission
 
 
@@ -365,9 +371,8 @@ def reopen_city_set(*, actor: User, batch: Batch, city_code: str, reason: str) -
     record_event(
         actor=actor, action="city.set_reopened", target=batch, city_code=city_code, reason=reason.strip()
     )
-    city_officers = User.objects.filter(role="city_officer", city_code=city_code, is_active=True)
     notify(
-        recipients=city_officers,
+        recipients=city_officers(city_code),
         title=f"推荐结果被退回：{batch.name}",
         body=f"省工业和信息化厅退回了本市的推荐结果，可修改后重新报送。\n理由：{reason.strip()}",
         url=reverse("reviews:city_recommendations", kwargs={"batch_pk": batch.pk}),
@@ -432,7 +437,7 @@ def return_to_city(*, actor: User, application: Application, reason: str) -> For
     city_code = application.applicant_city_code
     _reopen(city_submission(application.batch, city_code))
     notify(
-        recipients=User.objects.filter(role="city_officer", city_code=city_code, is_active=True),
+        recipients=city_officers(city_code),
         title=f"省工信厅退回推荐：{application.number}",
         body=f"{application.applicant_name}的申报书被退回地市重新审核。\n理由：{review.reason}",
         url=reverse("applications:detail", kwargs={"pk": application.pk}),

@@ -7,6 +7,7 @@ app_name = "reviews"
 urlpatterns = [
     path("review/", views.QueueView.as_view(), name="queue"),
     path("review/applications/<int:pk>/", views.ApplicationReviewView.as_view(), name="application"),
+    path("applications/<int:pk>/receipt/", views.ReceiptView.as_view(), name="receipt"),
     path("review/applications/<int:pk>/<str:action>/", views.DecisionView.as_view(), name="decide"),
     path(
         "review/batches/<int:batch_pk>/city/",

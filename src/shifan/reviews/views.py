@@ -3,6 +3,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from shifan.accounts.models import Role
@@ -177,13 +179,13 @@ ACTIONS = {
     "return-to-applicant": "return_to_applicant",
 }
 MESSAGES = {
-    "return": "已退回申报单位修改，并已通知申报单位。",
-    "decline": "已决定不予推荐，并已通知申报单位。",
-    "recommend": "已推荐，排在本市同类别推荐的最后，可在“推荐结果”中调整排序。",
-    "withdraw-recommendation": "已撤回推荐，申报书回到待处理列表。",
-    "accept": "已受理。",
-    "return-to-city": "已退回地市重新审核，并已通知地市工信局。",
-    "return-to-applicant": "已退回申报单位补充材料，并已通知申报单位。",
+    "return": gettext_lazy("已退回申报单位修改，并已通知申报单位。"),
+    "decline": gettext_lazy("已决定不予推荐，并已通知申报单位。"),
+    "recommend": gettext_lazy("已推荐，排在本市同类别推荐的最后，可在“推荐结果”中调整排序。"),
+    "withdraw-recommendation": gettext_lazy("已撤回推荐，申报书回到待处理列表。"),
+    "accept": gettext_lazy("已受理。"),
+    "return-to-city": gettext_lazy("已退回地市重新审核，并已通知地市工信局。"),
+    "return-to-applicant": gettext_lazy("已退回申报单位补充材料，并已通知申报单位。"),
 }
 
 
@@ -261,16 +263,16 @@ class CityRecommendationsView(RoleRequiredMixin, View):
                         raise ReviewError("排序须填写数字。") from None
                 order = [pk for _rank, _old, pk in sorted(ranks)]
                 services.rank_recommendations(actor=request.user, batch=batch, category=category, order=order)
-                messages.success(request, "排序已保存。")
+                messages.success(request, _("排序已保存。"))
             elif action == "letter":
                 uploaded = request.FILES.get("letter")
                 if uploaded is None:
                     raise ReviewError("请选择推荐函文件（PDF）。")
                 services.upload_letter(actor=request.user, batch=batch, uploaded=uploaded)
-                messages.success(request, "推荐函已上传。")
+                messages.success(request, _("推荐函已上传。"))
             elif action == "submit":
                 services.submit_city_set(actor=request.user, batch=batch)
-                messages.success(request, "推荐结果已报送省工信厅。")
+                messages.success(request, _("推荐结果已报送省工信厅。"))
         except ReviewError as error:
             messages.error(request, error.message)
         return redirect("reviews:city_recommendations", batch_pk=batch.pk)
@@ -346,5 +348,29 @@ class ProgressView(RoleRequiredMixin, View):
         except ReviewError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, "已退回该市推荐结果，并已通知该市工信局。")
+            messages.success(request, _("已退回该市推荐结果，并已通知该市工信局。"))
         return redirect("reviews:progress", batch_pk=batch.pk)
+
+
+class ReceiptView(RoleRequiredMixin, View):
+    """The printable acceptance receipt (受理回执) of an accepted application."""
+
+    allowed_roles = (Role.APPLICANT, Role.CITY_OFFICER, Role.PROVINCE_OFFICER)
+
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        application = application_selectors.application_for(request.user, pk)
+        accepted = application_pages.acceptance(application)
+        if accepted is None:
+            raise Http404
+        snapshot = application_selectors.latest_snapshot(application)
+        recommendation = getattr(application, "recommendation", None)
+        return render(
+            request,
+            "reviews/receipt.html",
+            {
+                "application": application,
+                "acceptance": accepted,
+                "snapshot": snapshot,
+                "recommendation": recommendation,
+            },
+        )

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from shifan.applications.answers import number
 from shifan.core import reference
 from shifan.programs.spec import Rule, Tracking
@@ -28,7 +31,8 @@ class Baseline:
 
 
 def _money(amount: Decimal) -> str:
-    return f"{amount.quantize(_HUNDREDTH, ROUND_HALF_UP):,.2f}".rstrip("0").rstrip(".") + " 万元"
+    figure = f"{amount.quantize(_HUNDREDTH, ROUND_HALF_UP):,.2f}".rstrip("0").rstrip(".")
+    return _("%(amount)s 万元") % {"amount": figure}
 
 
 def _percent(amount: Decimal) -> str:
@@ -40,8 +44,64 @@ def _bar(amount: Decimal) -> str:
     return f"{amount.normalize():f}%"
 
 
-def _flag(kind: str, reason: str, **figures: Decimal | int | str) -> dict[str, Any]:
-    return {"kind": kind, "reason": reason, "figures": {key: str(value) for key, value in figures.items()}}
+def _flag(kind: str, **figures: Decimal | int | str) -> dict[str, Any]:
+    stored = {key: str(value) for key, value in figures.items()}
+    # The stored reason is the Chinese one, whatever the page's language; pages show `flag_reason`.
+    with translation.override("zh-hans"):
+        reason = flag_reason({"kind": kind, "figures": stored})
+    return {"kind": kind, "reason": reason, "figures": stored}
+
+
+def flag_reason(flag: Mapping[str, Any]) -> str:
+    """Return a flag's reason in the active language, from its kind and figures.
+
+    A flag stored before all its figures were kept (or of a kind this code no longer makes) reads
+    as its stored reason.
+    """
+    kind, figures = flag.get("kind"), flag.get("figures") or {}
+    try:
+        if kind == "share_below":
+            return _("服务收入占比 %(share)s 低于申报条件 %(threshold)s") % {
+                "share": _percent(Decimal(figures["share"])),
+                "threshold": _bar(Decimal(figures["threshold"])),
+            }
+        if kind == "revenue_below":
+            regions = {region.key: region.name for region in reference.regions()}
+            region = figures.get("region", "")
+            where = _("%(region)s地区") % {"region": regions[region]} if region in regions else _("所在地区")
+            return _("营业收入 %(revenue)s 低于%(where)s门槛 %(threshold)s") % {
+                "revenue": _money(Decimal(figures["revenue"])),
+                "where": where,
+                "threshold": _money(Decimal(figures["threshold"])),
+            }
+        if kind == "accident":
+            return _("报告年度内发生重大质量、安全或环保事故")
+        if kind == "revenue_drop":
+            return _(
+                "营业收入由申报时（%(year)s年）%(before)s 降至 %(revenue)s，下降 %(drop)s（提示线 %(line)s）"
+            ) % {
+                "year": figures["year"],
+                "before": _money(Decimal(figures["before"])),
+                "revenue": _money(Decimal(figures["revenue"])),
+                "drop": _percent(Decimal(figures["drop"])),
+                "line": _bar(Decimal(figures["line"])),
+            }
+        if kind == "share_drop":
+            return _(
+                "服务收入占比由申报时（%(year)s年）%(before)s 降至 %(share)s，"
+                "下降 %(drop)s 个百分点（提示线 %(line)s 个百分点）"
+            ) % {
+                "year": figures["year"],
+                "before": _percent(Decimal(figures["before"])),
+                "share": _percent(Decimal(figures["share"])),
+                "drop": (Decimal(figures["before"]) - Decimal(figures["share"])).quantize(
+                    _HUNDREDTH, ROUND_HALF_UP
+                ),
+                "line": figures["line"],
+            }
+    except (KeyError, ArithmeticError, ValueError):
+        pass
+    return str(flag.get("reason", ""))
 
 
 def _rule(rules: Sequence[Rule], name: str) -> Rule | None:
@@ -68,7 +128,6 @@ def report_flags(
             flags.append(
                 _flag(
                     "share_below",
-                    f"服务收入占比 {_percent(share)} 低于申报条件 {_bar(minimum)}",
                     share=share,
                     threshold=minimum,
                 )
@@ -78,13 +137,10 @@ def report_flags(
     if revenue_rule is not None and revenue is not None:
         in_prd = region_key == reference.PRD_REGION_KEY
         threshold = Decimal(str(revenue_rule.params.get("prd_min" if in_prd else "other_min")))
-        regions = {region.key: region.name for region in reference.regions()}
-        where = f"{regions[region_key]}地区" if region_key in regions else "所在地区"
         if revenue < threshold:
             flags.append(
                 _flag(
                     "revenue_below",
-                    f"营业收入 {_money(revenue)} 低于{where}门槛 {_money(threshold)}",
                     revenue=revenue,
                     threshold=threshold,
                     region=region_key,
@@ -92,7 +148,7 @@ def report_flags(
             )
 
     if answers.get(tracking.fields["accident"]) is True:
-        flags.append(_flag("accident", "报告年度内发生重大质量、安全或环保事故"))
+        flags.append(_flag("accident"))
 
     if baseline is not None:
         before = baseline.operating_revenue
@@ -102,11 +158,11 @@ def report_flags(
                 flags.append(
                     _flag(
                         "revenue_drop",
-                        f"营业收入由申报时（{baseline.year}年）{_money(before)} 降至 {_money(revenue)}，"
-                        f"下降 {_percent(drop)}（提示线 {_bar(tracking.revenue_drop_percent)}）",
                         before=before,
                         revenue=revenue,
                         drop=drop.quantize(_HUNDREDTH, ROUND_HALF_UP),
+                        year=baseline.year,
+                        line=tracking.revenue_drop_percent,
                     )
                 )
         was = baseline.service_share
@@ -114,11 +170,10 @@ def report_flags(
             flags.append(
                 _flag(
                     "share_drop",
-                    f"服务收入占比由申报时（{baseline.year}年）{_percent(was)} 降至 {_percent(share)}，"
-                    f"下降 {(was - share).quantize(_HUNDREDTH, ROUND_HALF_UP)} 个百分点"
-                    f"（提示线 {tracking.share_drop_points} 个百分点）",
                     before=was,
                     share=share,
+                    year=baseline.year,
+                    line=tracking.share_drop_points,
                 )
             )
     return flags

@@ -8,6 +8,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 
 from shifan.accounts.models import Role
@@ -74,7 +75,11 @@ class RoundCreateView(ProvinceMixin, View):
             return self.get(request, form)
         except TrackingError as error:
             return self.get(request, form, error.message)
-        messages.success(request, f"已发起“{round_.title}”，已通知 {round_.reports.count()} 家示范单位。")
+        messages.success(
+            request,
+            _("已发起“%(title)s”，已通知 %(count)s 家示范单位。")
+            % {"title": round_.title, "count": round_.reports.count()},
+        )
         return redirect("tracking:round", pk=round_.pk)
 
 
@@ -127,7 +132,9 @@ class RoundCloseView(ProvinceMixin, View):
         except TrackingError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"“{round_.title}”已结束：不再接受提交，也不再提醒。")
+            messages.success(
+                request, _("“%(title)s”已结束：不再接受提交，也不再提醒。") % {"title": round_.title}
+            )
         return redirect("tracking:round", pk=pk)
 
 
@@ -185,13 +192,13 @@ class ReportView(ReaderMixin, View):
             if request.POST.get("action") == "submit":
                 report = services.submit_report(actor=request.user, report=report, data=request.POST)
                 if report.state() == ReportState.LATE:
-                    messages.warning(request, "报告已提交（逾期提交）。")
+                    messages.warning(request, _("报告已提交（逾期提交）。"))
                 else:
-                    messages.success(request, "报告已提交。")
+                    messages.success(request, _("报告已提交。"))
                 return redirect("tracking:report", pk=pk)
             report, errors = services.save_report(actor=request.user, report=report, data=request.POST)
         except FieldErrors as error:
-            messages.error(request, f"报告已暂存，但还不能提交：{error.message}")
+            messages.error(request, _("报告已暂存，但还不能提交：%(message)s") % {"message": error.message})
             response = self.get(request, pk, errors=error.errors)
             response.status_code = 400
             return response
@@ -199,9 +206,11 @@ class ReportView(ReaderMixin, View):
             messages.error(request, error.message)
             return redirect("tracking:report", pk=pk)
         if errors:
-            messages.warning(request, f"已暂存。有 {len(errors)} 处需要修改，见各栏下方。")
+            messages.warning(
+                request, _("已暂存。有 %(errors)s 处需要修改，见各栏下方。") % {"errors": len(errors)}
+            )
             return self.get(request, pk, errors=errors)
-        messages.success(request, "已暂存。")
+        messages.success(request, _("已暂存。"))
         return redirect("tracking:report", pk=pk)
 
 
@@ -210,7 +219,7 @@ class AttachmentAddView(ApplicantMixin, View):
         report = selectors.report_for(request.user, pk)
         form = AttachmentForm(request.POST, request.FILES)
         if not form.is_valid():
-            messages.error(request, "请选择要上传的文件。")
+            messages.error(request, _("请选择要上传的文件。"))
             return redirect("tracking:report", pk=pk)
         try:
             attachment = services.add_report_attachment(
@@ -220,9 +229,11 @@ class AttachmentAddView(ApplicantMixin, View):
                 uploaded=form.cleaned_data["file"],
             )
         except TrackingError as error:
-            messages.error(request, f"上传失败：{error.message}")
+            messages.error(request, _("上传失败：%(message)s") % {"message": error.message})
         else:
-            messages.success(request, f"已上传 {attachment.original_name}。")
+            messages.success(
+                request, _("已上传 %(original_name)s。") % {"original_name": attachment.original_name}
+            )
         return redirect(reverse("tracking:report", args=[pk]) + "#attachments")
 
 
@@ -244,7 +255,9 @@ class AttachmentRemoveView(ApplicantMixin, View):
         except TrackingError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"已删除 {attachment.original_name}。")
+            messages.success(
+                request, _("已删除 %(original_name)s。") % {"original_name": attachment.original_name}
+            )
         return redirect(reverse("tracking:report", args=[pk]) + "#attachments")
 
 
@@ -267,7 +280,9 @@ class ReportEvaluateView(ProvinceMixin, View):
         except TrackingError as error:
             messages.error(request, error.message)
         else:
-            messages.success(request, f"已评价为“{Evaluation(evaluation).label}”，并已通知该单位。")
+            messages.success(
+                request, _("已评价为“%(label)s”，并已通知该单位。") % {"label": Evaluation(evaluation).label}
+            )
         return redirect("tracking:report", pk=pk)
 
 
@@ -310,7 +325,9 @@ class RevokeConfirmView(ProvinceMixin, View):
             messages.error(request, error.message)
         else:
             messages.success(
-                request, f"已撤销{report.unit.unit_name}的示范称号，已通知该单位并在公开页面公布。"
+                request,
+                _("已撤销%(unit_name)s的示范称号，已通知该单位并在公开页面公布。")
+                % {"unit_name": report.unit.unit_name},
             )
         return redirect("tracking:report", pk=pk)
 

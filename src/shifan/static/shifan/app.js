@@ -92,12 +92,48 @@
     link.click();
   });
 
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[type=checkbox][data-required-message]") || !box.checked) { return; }
+    box.classList.remove("is-invalid");
+    box.removeAttribute("aria-invalid");
+    var feedback = box.form && box.form.querySelector('[data-error-for="' + box.name + '"]');
+    if (feedback) { feedback.hidden = true; }
+  });
+
+  // A file picker shows the chosen file's name beside its button (forms/_file_picker.html).
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(".sf-file-input")) { return; }
+    var shown = input.closest("[data-file-picker]").querySelector("[data-file-name]");
+    var names = Array.prototype.map.call(input.files || [], function (file) { return file.name; });
+    shown.textContent = names.length ? names.join("、") : shown.dataset.empty;
+  });
+
+  // A print button (the acceptance receipt) opens the browser's print dialog.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-print]") : null;
+    if (button) { window.print(); }
+  });
+
   // Forms with data-confirm ask before doing anything irreversible.
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var message = form.dataset ? form.dataset.confirm : null;
     var submitter = event.submitter;
     if (submitter && submitter.dataset && submitter.dataset.confirm) { message = submitter.dataset.confirm; }
+    // A box the action needs ticked is checked before the confirmation is asked, with the reason
+    // beside the box: the server refuses it anyway, but only after the person has confirmed.
+    var unticked = form.querySelector ? form.querySelector("input[type=checkbox][data-required-message]:not(:checked)") : null;
+    if (unticked) {
+      event.preventDefault();
+      var feedback = form.querySelector('[data-error-for="' + unticked.name + '"]');
+      if (feedback) { feedback.textContent = unticked.dataset.requiredMessage; feedback.hidden = false; }
+      unticked.classList.add("is-invalid");
+      unticked.setAttribute("aria-invalid", "true");
+      unticked.focus();
+      return;
+    }
     if (message && !window.confirm(message)) { event.preventDefault(); return; }
     // A second click on a submit-once button does nothing while the first request runs.
     var once = form.querySelector("[data-submit-once]");

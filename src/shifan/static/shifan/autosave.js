@@ -166,6 +166,7 @@
       box.innerHTML = "";
       (entry.errors || []).forEach(function (text) { box.appendChild(line("text-danger", "bi-x-circle", text)); });
       (entry.warnings || []).forEach(function (text) { box.appendChild(line("text-warning-emphasis", "bi-exclamation-triangle", text)); });
+      (entry.rules || []).forEach(function (text) { box.appendChild(line("text-danger fw-semibold", "bi-slash-circle", text)); });
       // The inputs this box describes (aria-describedby) are invalid while it shows an error.
       var invalid = (entry.errors || []).length > 0;
       form.querySelectorAll('[aria-describedby~="' + box.id + '"]').forEach(function (input) {
