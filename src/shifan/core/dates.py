@@ -27,6 +27,8 @@ def no_such_day(text: str) -> bool:
     except ValueError:
         return True
     return False
+
+
 def local_moment(moment: datetime) -> str:
     """Return an aware moment as messages write a deadline: 2024-05-31 17:00, Beijing time."""
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
