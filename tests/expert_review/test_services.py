@@ -40,7 +40,7 @@ def full_sheet(assignment, score="4"):
 
 
 def score(assignment, value="4"):
-    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
     return services.save_scores(
         actor=assignment.expert, assignment=assignment, submit=True, **full_sheet(assignment, value)
     )
@@ -161,26 +161,67 @@ def test_assignment_meets_demand_and_load_and_prefers_matching_fields(batch, pro
     assert all(a.matched_fields for a in Assignment.objects.all())
 
 
-def test_infeasible_assignment_says_why(batch, province_officer):
+def test_short_pool_assigns_as_many_as_it_can_and_says_what_is_short(batch, province_officer):
     applications = [accepted(batch) for _ in range(4)]
-    [expert() for _ in range(2)]
-    with pytest.raises(ReviewError) as raised:
-        services.assign_experts(actor=province_officer, batch=batch)
-    assert "无法为每份申报分配足够的专家" in raised.value.message
-    assert any("专家总量不足：需要 8 人次" in detail for detail in raised.value.details)
-    assert not Assignment.objects.exists()
-    assert len(applications) == 4
+    [expert() for _ in range(2)]  # 2 experts × 3 each = 6 reviews for the 8 needed
+    report = services.assign_experts(actor=province_officer, batch=batch)
+    assert report.created == 6
+    assert Assignment.objects.count() == 6
+    assert report.proven_optimal
+    assert "仍有 1 份申报共缺 2 人次" in report.shortfalls[0]
+    short = [a for a in applications if len(live(a)) < 2]
+    assert len(short) == 1
+    assert not live(short[0])
+    assert short[0].number in report.shortfalls[1]
+    assert "缺 2 位专家" in report.shortfalls[1]
+    event = AuditEvent.objects.get(action="expert_review.assignment_proposed")
+    assert event.after["short"] == 2
+    assert event.after["gap"] == 0
 
 
 def test_an_application_without_enough_free_experts_is_named(batch, province_officer):
     application = accepted(batch)
-    accepted(batch, city_code="440600")
+    other = accepted(batch, city_code="440600")
     expert(city_code="440100")
     expert(city_code="440100")
     expert(city_code="440300")
-    with pytest.raises(ReviewError) as raised:
-        services.assign_experts(actor=province_officer, batch=batch)
-    assert any(application.number in detail for detail in raised.value.details)
+    report = services.assign_experts(actor=province_officer, batch=batch)
+    # The other application still gets its two; this one gets the only expert it may have.
+    assert len(live(other)) == 2
+    assert len(live(application)) == 1
+    assert any(application.number in line and "缺 1 位专家" in line for line in report.shortfalls)
+
+
+def test_solving_again_keeps_the_officers_manual_pairs(batch, province_officer):
+    application = accepted(batch)
+    first, second = expert(), expert()
+    spare = expert(expertise=())
+    services.assign_experts(actor=province_officer, batch=batch)
+    assert live(application) == {first.pk, second.pk}
+    manual = Assignment.objects.get(application=application, expert=first)
+    services.replace_expert(actor=province_officer, assignment=manual, expert=spare)
+    assert [a.expert for a in services.manual_proposals(batch)] == [spare]
+    report = services.assign_experts(actor=province_officer, batch=batch)
+    assert report.kept_manual == 1
+    assert live(application) == {spare.pk, second.pk}
+    # Giving the manual pairs up, by choice, puts the best match back and says which went.
+    report = services.assign_experts(actor=province_officer, batch=batch, drop_manual=True)
+    assert live(application) == {first.pk, second.pk}
+    assert report.dropped_manual == [f"{application.number}：{spare.name}"]
+
+
+def test_solving_again_fills_around_manual_pairs(batch, province_officer):
+    applications = [accepted(batch) for _ in range(2)]
+    experts = [expert() for _ in range(3)]
+    spare = expert(expertise=())
+    services.assign_experts(actor=province_officer, batch=batch)
+    manual = Assignment.objects.filter(application=applications[0]).first()
+    services.replace_expert(actor=province_officer, assignment=manual, expert=spare)
+    report = services.assign_experts(actor=province_officer, batch=batch)
+    assert report.kept_manual == 1
+    assert spare.pk in live(applications[0])
+    assert all(len(live(a)) == 2 for a in applications)
+    assert len(experts) == 3
 
 
 def test_field_without_experts_is_reported(batch, province_officer):
@@ -266,7 +307,7 @@ def test_scores_must_be_confirmed_in_range_in_steps_and_complete_to_submit(publi
     sheet = full_sheet(assignment)
     with pytest.raises(ReviewError, match="请先确认"):
         services.save_scores(actor=assignment.expert, assignment=assignment, **sheet)
-    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
     bad = {
         **sheet,
         "scores": {**sheet["scores"], "intro": "6", "strategy_planning": "2.3", "business_model": "x"},
@@ -312,7 +353,7 @@ def test_an_expert_cannot_score_another_experts_assignment(published):
     application, experts = published
     assignment = Assignment.objects.get(application=application, expert=experts[0])
     with pytest.raises(ReviewError, match="这不是您的评审任务"):
-        services.confirm_no_conflict(actor=experts[1], assignment=assignment)
+        services.confirm_no_conflict(actor=experts[1], assignment=assignment, signed=True)
     with pytest.raises(Http404):
         selectors.assignment_for_expert(experts[1], assignment.pk)
 

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from shifan.core.models import AuditEvent
 from shifan.expert_review import services
 from shifan.expert_review.models import Assignment, Hearing
 from tests import factories
@@ -31,7 +32,17 @@ def test_expert_sees_the_conflict_check_first_and_never_other_experts(client, re
     assert client.get(url)["Location"] == reverse(
         "expert_review:conflict_check", kwargs={"pk": assignment.pk}
     )
-    client.post(reverse("expert_review:conflict_check", kwargs={"pk": assignment.pk}), {"action": "confirm"})
+    check = reverse("expert_review:conflict_check", kwargs={"pk": assignment.pk})
+    # Without signing the commitment (承诺书) the confirmation is refused, beside the checkbox.
+    refused = client.post(check, {"action": "confirm"})
+    assert refused.status_code == 400
+    assert "请阅读并签署评审专家承诺书" in refused.content.decode()
+    assert "严格保密" in refused.content.decode()
+    client.post(check, {"action": "confirm", "signed": "1"})
+    assignment.refresh_from_db()
+    assert assignment.confirmed_at is not None
+    event = AuditEvent.objects.get(action="expert_review.no_conflict_confirmed")
+    assert "严格保密" in event.after["commitment"]
     page = client.get(url).content.decode()
     assert "资格预审结果" in page
     assert "评分表" in page
@@ -43,7 +54,7 @@ def test_expert_sees_the_conflict_check_first_and_never_other_experts(client, re
 def test_bad_scores_are_shown_beside_their_fields_and_nothing_is_saved(client, reviewed):
     applications, _experts = reviewed
     assignment = Assignment.objects.filter(application=applications[0]).first()
-    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
     login_verified(client, assignment.expert)
     response = client.post(
         reverse("expert_review:assignment", kwargs={"pk": assignment.pk}),
@@ -89,7 +100,7 @@ def test_attachments_are_served_to_the_assigned_expert_only_from_the_snapshot(
     [expert() for _ in range(2)]
     publish(batch, province_officer)
     assignment = Assignment.objects.filter(application=application).first()
-    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
     login_verified(client, assignment.expert)
 
     def url(item):
@@ -153,7 +164,7 @@ def test_results_page_queries_do_not_grow_with_rows(
     [expert() for _ in range(2)]
     publish(batch, province_officer)
     for assignment in Assignment.objects.all():
-        services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+        services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
         services.save_scores(
             actor=assignment.expert, assignment=assignment, submit=True, **full_sheet(assignment)
         )

@@ -86,7 +86,13 @@ def open_batch(
 
 
 # Expert review settings with model defaults (the spec does not set them).
-REVIEW_SETTINGS = ("expert_max_load", "aggregation_rule", "standardise_scores", "disagreement_threshold")
+REVIEW_SETTINGS = (
+    "expert_max_load",
+    "aggregation_rule",
+    "standardise_scores",
+    "disagreement_threshold",
+    "review_deadline",
+)
 
 BATCH_EDITABLE_FIELDS = (
     "name",
@@ -102,6 +108,7 @@ BATCH_EDITABLE_FIELDS = (
     "aggregation_rule",
     "standardise_scores",
     "disagreement_threshold",
+    "review_deadline",
 )
 
 
@@ -126,6 +133,10 @@ def update_batch(*, actor: User, batch: Batch, **changes: Any) -> Batch:
         return batch
     batch.full_clean()
     batch.save(update_fields=[*changed, "updated_at"])
+    if "review_deadline" in changed:
+        from shifan.expert_review.services import schedule_review_reminders
+
+        transaction.on_commit(lambda: schedule_review_reminders(batch))
 
     def plain(value: Any) -> Any:
         if isinstance(value, Decimal):
