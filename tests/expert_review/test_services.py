@@ -477,3 +477,43 @@ def test_the_list_waits_for_every_score(batch, province_officer):
         )
     with pytest.raises(ReviewError, match="未确定是否列入名单"):
         services.fix_proposed_list(actor=province_officer, batch=batch)
+
+
+# Review deadline and reminders -------------------------------------------------------------------
+
+
+def test_review_deadline_reminders_go_once_per_window_to_experts_with_open_sheets(batch, province_officer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shifan.expert_review.services import send_review_reminders
+
+    accepted(batch)
+    first, second = expert(), expert()
+    publish(batch, province_officer)
+    done = Assignment.objects.get(expert=second)
+    score(done)
+    now = timezone.now()
+    batch.review_deadline = now + timedelta(days=5)
+    batch.save(update_fields=["review_deadline"])
+    assert send_review_reminders(now=now) == 0
+    assert send_review_reminders(now=now + timedelta(days=2, hours=1)) == 1  # 3 days left
+    assert send_review_reminders(now=now + timedelta(days=2, hours=2)) == 0  # once only
+    assert send_review_reminders(now=now + timedelta(days=4, hours=1)) == 1  # 1 day left
+    assert send_review_reminders(now=now + timedelta(days=6)) == 1  # overdue
+    titles = list(Notice.objects.filter(recipient=first).values_list("title", flat=True))
+    assert sum("截止" in title for title in titles) == 3
+    assert not Notice.objects.filter(recipient=second, title__contains="截止").exists()
+    # A later deadline is reminded again.
+    batch.review_deadline = now + timedelta(days=10)
+    batch.save(update_fields=["review_deadline"])
+    assert send_review_reminders(now=now + timedelta(days=8)) == 1
+
+
+def test_the_commitment_must_be_signed_before_scoring(published):
+    _application, experts = published
+    assignment = Assignment.objects.filter(expert=experts[0]).get()
+    with pytest.raises(ReviewError, match="承诺书"):
+        services.confirm_no_conflict(actor=experts[0], assignment=assignment)
+    assert Assignment.objects.get(pk=assignment.pk).confirmed_at is None

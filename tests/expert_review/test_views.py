@@ -175,3 +175,62 @@ def test_results_page_queries_do_not_grow_with_rows(
         assert (
             client.get(reverse("expert_review:assignments", kwargs={"batch_pk": batch.pk})).status_code == 200
         )
+
+
+def test_expert_home_lists_open_tasks_with_the_deadline(client, reviewed, batch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    applications, _experts = reviewed
+    assignment = Assignment.objects.filter(application=applications[0]).first()
+    batch.review_deadline = timezone.now() + timedelta(days=3)
+    batch.save(update_fields=["review_deadline"])
+    login_verified(client, assignment.expert)
+    page = client.get(reverse("home")).content.decode()
+    assert "目前没有分配给您的评审任务" not in page
+    assert assignment.application.number in page
+    assert timezone.localtime(batch.review_deadline).strftime("%Y-%m-%d %H:%M") in page
+    tasks = client.get(reverse("expert_review:my_assignments")).content.decode()
+    assert timezone.localtime(batch.review_deadline).strftime("%Y-%m-%d %H:%M") in tasks
+
+
+def test_score_sheet_prints_as_a_pdf_for_its_expert_only(client, reviewed):
+    applications, experts = reviewed
+    assignment = Assignment.objects.filter(application=applications[0]).first()
+    url = reverse("expert_review:sheet_pdf", kwargs={"pk": assignment.pk})
+    other = next(e for e in experts if not Assignment.objects.filter(pk=assignment.pk, expert=e).exists())
+    login_verified(client, other)
+    assert client.get(url).status_code == 404
+    client.logout()
+    login_verified(client, assignment.expert)
+    assert client.get(url).status_code == 404  # not before the conflict check
+    score(assignment)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+
+def test_a_refused_submit_keeps_what_was_typed(client, reviewed, batch, province_officer):
+    applications, _experts = reviewed
+    assignment = Assignment.objects.filter(application=applications[0]).first()
+    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
+    login_verified(client, assignment.expert)
+    form = {f"score_{key}": value for key, value in full_sheet(assignment)["scores"].items()}
+    form.update({f"comment_{key}": value for key, value in full_sheet(assignment)["comments"].items()})
+    form["overall_comment"] = "这段综合意见不能丢失。"
+    # The list is fixed meanwhile: the submit is refused, but the sheet comes back as typed.
+    from django.utils import timezone
+
+    from shifan.expert_review.models import ProposedList
+
+    ProposedList.objects.create(batch=batch, fixed_at=timezone.now(), fixed_by=province_officer)
+    response = client.post(
+        reverse("expert_review:assignment", kwargs={"pk": assignment.pk}), {**form, "action": "submit"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "拟认定名单已确定" in page
+    assert "这段综合意见不能丢失。" in page
+    assert 'data-unsaved="1"' in page
