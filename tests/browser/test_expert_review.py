@@ -162,6 +162,10 @@ def test_expert_scores_and_the_province_fixes_the_proposed_list(live_server, new
     rows.nth(1).locator("input[type=checkbox]").check()
     page.locator("[data-testid=mark-enterprise]").click()
     expect(page.locator(".alert-danger")).to_contain_text("未按排名取舍的申报须写明理由")
+    # Beside each row: what is wrong with it, not a bare number.
+    expect(page.locator("[data-testid=row-error]")).to_have_count(2)
+    expect(page.locator("[data-testid=row-error]").first).to_contain_text("排名第 1，在名额线以内却未选入")
+    shot(page, "list refused beside the rows")
     rows = page.locator("[data-testid=ranking-row]")
     expect(rows.nth(1).locator("input[type=checkbox]")).to_be_checked()
     rows.nth(1).locator("input[type=checkbox]").uncheck()

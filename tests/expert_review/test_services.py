@@ -430,7 +430,7 @@ def test_the_list_respects_the_quota_and_asks_reasons_for_departures(batch, scor
             selected={a.pk for a in scored},
             reasons={},
         )
-    with pytest.raises(ReviewError, match=third.number):
+    with pytest.raises(ReviewError, match="有 2 份未填") as refused:
         services.mark_proposed_list(
             actor=province_officer,
             batch=batch,
@@ -438,6 +438,11 @@ def test_the_list_respects_the_quota_and_asks_reasons_for_departures(batch, scor
             selected={first.pk, third.pk},
             reasons={},
         )
+    # Each row says what is wrong with it.
+    assert refused.value.rows == {
+        third.pk: "排名第 3，在名额线以下却被选入，请写明选入理由。",
+        second.pk: "排名第 2，在名额线以内却未选入，请写明不选的理由。",
+    }
     services.mark_proposed_list(
         actor=province_officer,
         batch=batch,
@@ -471,10 +476,13 @@ def test_the_list_waits_for_every_score(batch, province_officer):
     [expert() for _ in range(2)]
     publish(batch, province_officer)
     score(Assignment.objects.filter(application=application).first())
-    with pytest.raises(ReviewError, match="评分未全部提交"):
+    with pytest.raises(ReviewError, match="评分未全部提交") as refused:
         services.mark_proposed_list(
             actor=province_officer, batch=batch, category="enterprise", selected=set(), reasons={}
         )
+    assert refused.value.details == [
+        f"{application.number}（{application.applicant_name}）：专家评分已提交 1/2 份"
+    ]
     with pytest.raises(ReviewError, match="未确定是否列入名单"):
         services.fix_proposed_list(actor=province_officer, batch=batch)
 

@@ -64,11 +64,20 @@ COMMENT_MIN_LENGTH = 5
 class ReviewError(Exception):
     """Raised when an expert review action is not allowed now; `message` says why."""
 
-    def __init__(self, message: str, *, field: str | None = None, details: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        details: list[str] | None = None,
+        rows: dict[int, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.details = details or []
+        # Messages for rows of a list, by the row's primary key, shown beside the row.
+        self.rows = rows or {}
 
 
 class ScoreErrors(ReviewError):
@@ -880,7 +889,11 @@ def mark_proposed_list(
     if unfinished:
         raise ReviewError(
             f"还有 {len(unfinished)} 份申报的专家评分未全部提交，不能确定名单。",
-            details=[row.application.number for row in unfinished[:10]],
+            details=[
+                f"{row.application.number}（{row.application.applicant_name}）："
+                f"专家评分已提交 {row.submitted}/{row.expected} 份"
+                for row in unfinished[:10]
+            ],
         )
     known = {row.application.pk for row in rows}
     if selected - known:
@@ -890,14 +903,20 @@ def mark_proposed_list(
         raise ReviewError(f"本类别名额为 {quota} 个，已选 {len(selected)} 个。")
     natural = {row.application.pk for row in rows[: len(selected)]}
     departures = (selected - natural) | (natural - selected)
-    missing = [
-        row.application.number
+    missing = {
+        row.application.pk: (
+            f"排名第 {row.rank}，在名额线以下却被选入，请写明选入理由。"
+            if row.application.pk in selected
+            else f"排名第 {row.rank}，在名额线以内却未选入，请写明不选的理由。"
+        )
         for row in rows
         if row.application.pk in departures and not (reasons.get(row.application.pk) or "").strip()
-    ]
+    }
     if missing:
         raise ReviewError(
-            "未按排名取舍的申报须写明理由：" + "、".join(missing), field="reasons", details=missing
+            f"未按排名取舍的申报须写明理由：有 {len(missing)} 份未填，见表中标红的行。",
+            field="reasons",
+            rows=missing,
         )
     marks = []
     for row in rows:

@@ -399,7 +399,8 @@ class ResultsView(ProvinceMixin, View):
                     checked, reason = row.selection.selected, row.selection.departure_reason
                 else:  # nothing marked yet: suggest the ranking's top within the quota
                     checked, reason = row.rank <= quota, ""
-                marks.append({"row": row, "checked": checked, "reason": reason})
+                error = again["errors"].get(pk, "") if again else ""
+                marks.append({"row": row, "checked": checked, "reason": reason, "error": error})
             categories.append(
                 {
                     "category": category,
@@ -445,7 +446,9 @@ class ProposedListMarkView(ProvinceMixin, View):
         except ReviewError as error:
             _refusal(request, error)
             return ResultsView().get(
-                request, batch_pk, posted={"category": category, "selected": selected, "reasons": reasons}
+                request,
+                batch_pk,
+                posted={"category": category, "selected": selected, "reasons": reasons, "errors": error.rows},
             )
         messages.success(request, f"{batch.category(category).name}拟认定名单已保存（{len(selected)} 个）。")
         return redirect(reverse("expert_review:results", kwargs={"batch_pk": batch.pk}) + f"#{category}")
