@@ -838,6 +838,51 @@ def test_the_unit_answers_without_seeing_the_objector(client, province_officer, 
     assert client.get(url).status_code == 404
 
 
+def test_deciding_with_an_unanswered_inquiry_asks_first_then_the_city_owes_nothing(
+    client, province_officer, city_officer, batch, listed
+):
+    notice = open_today(province_officer, batch)
+    objection = object_to(notice, notice.entries.get(application=listed[0]))  # in Guangzhou
+    services.send_inquiry(
+        actor=province_officer, objection=objection, addressee="city", question="请地市核实。"
+    )
+    login_verified(client, province_officer)
+    page = client.get(reverse("publicity:objection", kwargs={"pk": objection.pk})).content.decode()
+    assert "还有 1 项核查尚未答复" in page
+    decide = reverse("publicity:decide", kwargs={"pk": objection.pk})
+    form = {"findings": "经核查，情况属实。", "outcome": "dismissed", "reason": "异议不成立。"}
+    refused = client.post(decide, form)
+    assert refused.status_code == 400
+    assert re.search(
+        r'id="group-id_decision_despite_unanswered".*?还有 1 项核查尚未答复', refused.content.decode(), re.S
+    )
+    objection.refresh_from_db()
+    assert not objection.is_decided
+    assert client.post(decide, {**form, "despite_unanswered": "on"}).status_code == 302
+    objection.refresh_from_db()
+    assert objection.is_decided
+    # The city's list no longer says 待答复.
+    login_verified(client, city_officer)
+    listing = client.get(reverse("publicity:inquiries")).content.decode()
+    assert "异议已处理，无需答复" in listing
+    assert "待答复" not in listing
+
+
+def test_a_blank_objection_gets_the_anonymity_rule(client, province_officer, batch, listed):
+    notice = open_today(province_officer, batch)
+    url = reverse("publicity:objection_new", kwargs={"pk": notice.pk})
+    key, answer = captcha(client, url)
+    data = objection_data(notice.entries.first(), key, answer, name="")
+    data.update({"phone": "", "grounds": ""})
+    response = client.post(url, data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "匿名异议不予受理" in errors["name"][0]
+    assert "联系电话" in errors["phone"][0]
+    assert "事实和理由" in errors["grounds"][0]
+    assert "这个字段是必填项" not in response.content.decode()
+
+
 def test_the_city_answers_a_city_inquiry(client, province_officer, city_officer, batch, listed):
     notice = open_today(province_officer, batch)
     objection = object_to(notice, notice.entries.get(application=listed[0]))  # in Guangzhou
@@ -879,7 +924,12 @@ def test_inquiry_after_the_decision_needs_no_answer(client, province_officer, ba
         actor=province_officer, objection=objection, addressee="unit", question="请说明。"
     )
     services.decide_objection(
-        actor=province_officer, objection=objection, upheld=False, findings="x", reason="y"
+        actor=province_officer,
+        objection=objection,
+        upheld=False,
+        findings="x",
+        reason="y",
+        despite_unanswered=True,
     )
     login_verified(client, listed[0].organisation.memberships.get().user)
     url = reverse("publicity:inquiry", kwargs={"pk": inquiry.pk})

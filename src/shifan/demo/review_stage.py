@@ -118,6 +118,8 @@ def reviewed_batch(
         opens_at=now - timedelta(days=75),
         closes_at=now - timedelta(days=45),
         city_deadline=now - timedelta(days=30),
+        # The experts' scores are due in two weeks.
+        review_deadline=now + timedelta(days=14),
     )
     batch.refresh_from_db()
     for application in applications:

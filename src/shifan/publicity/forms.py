@@ -55,10 +55,20 @@ class ObjectionForm(StyledForm):
     kind = forms.ChoiceField(
         label=_("以何种名义提出"), choices=ObjectorKind.choices, widget=forms.RadioSelect, initial="person"
     )
+    # Left blank, the anonymity rule is the answer, not a bare "required".
     name = forms.CharField(
-        label=_("姓名或单位名称"), max_length=200, help_text=_("个人填写真实姓名；单位填写单位全称。")
+        label=_("姓名或单位名称"),
+        max_length=200,
+        help_text=_("个人填写真实姓名；单位填写单位全称。"),
+        error_messages={
+            "required": _("异议须实名提出，匿名异议不予受理：个人请填写真实姓名，单位请填写单位全称。")
+        },
     )
-    phone = forms.CharField(label=_("联系电话"), max_length=30)
+    phone = forms.CharField(
+        label=_("联系电话"),
+        max_length=30,
+        error_messages={"required": _("异议须实名提出，请留下联系电话，以便核实和告知处理结果。")},
+    )
     email = forms.EmailField(label=_("电子邮箱（选填，用于接收处理结果）"), required=False)
     id_number = forms.CharField(label=_("身份证号码（个人，选填）"), max_length=18, required=False)
     credit_code = forms.CharField(label=_("统一社会信用代码（单位必填）"), max_length=18, required=False)
@@ -68,6 +78,7 @@ class ObjectionForm(StyledForm):
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=5000,
         help_text=_("请写明具体事实、理由及可供核查的线索。"),
+        error_messages={"required": _("请写明异议的具体事实和理由；没有事实和理由的异议不予受理。")},
     )
     evidence = MultipleFileField(
         label=_("证明材料（选填）"),
@@ -128,6 +139,7 @@ class DecisionForm(StyledForm):
         max_length=2000,
         help_text=_("将告知异议人和被异议单位；请勿写入异议人身份。"),
     )
+    despite_unanswered = forms.BooleanField(label=_("不待核查答复，现在处理"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The objection page also holds the findings form: its 核查情况 field keeps id_findings.

@@ -178,6 +178,9 @@ class Objection(models.Model):
     def is_decided(self) -> bool:
         return self.state in DECIDED_STATES
 
+    def unanswered_inquiries(self) -> list["Inquiry"]:
+        return list(self.inquiries.filter(answered_at__isnull=True).order_by("asked_at", "id"))
+
 
 def evidence_path(instance: "ObjectionEvidence", filename: str) -> str:
     # Stored under the content hash: names typed by the public never reach the file system.
@@ -229,6 +232,11 @@ class Inquiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.objection_id} {self.addressee}"
+
+    @property
+    def closed_unanswered(self) -> bool:
+        """Whether the objection was decided before this inquiry was answered: nothing is owed."""
+        return self.answered_at is None and self.objection.state in DECIDED_STATES
 
 
 class Announcement(TimeStampedModel):

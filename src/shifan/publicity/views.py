@@ -463,6 +463,7 @@ class DecisionView(ObjectionActionView):
             upheld=data["outcome"] == "upheld",
             findings=data["findings"],
             reason=data["reason"],
+            despite_unanswered=data.get("despite_unanswered", False),
         )
 
     def done_url(self, objection: Objection) -> str:

@@ -331,9 +331,20 @@ def record_findings(*, actor: User, objection: Objection, findings: str) -> Obje
 
 @transaction.atomic
 def decide_objection(
-    *, actor: User, objection: Objection, upheld: bool, findings: str, reason: str, today: date | None = None
+    *,
+    actor: User,
+    objection: Objection,
+    upheld: bool,
+    findings: str,
+    reason: str,
+    today: date | None = None,
+    despite_unanswered: bool = False,
 ) -> Objection:
-    """Decide an objection; upheld removes the unit from the list. Both sides are told, apart."""
+    """Decide an objection; upheld removes the unit from the list. Both sides are told, apart.
+
+    While an inquiry is unanswered the decision needs `despite_unanswered` (the officer's choice
+    to decide without the answer); the addressee then owes nothing more.
+    """
     _require_province(actor)
     objection = (
         Objection.objects.select_for_update()
@@ -346,6 +357,17 @@ def decide_objection(
         errors["findings"] = "请填写核查情况。"
     if not reason.strip():
         errors["reason"] = "请填写处理意见（将告知异议人和被异议单位）。"
+    pending = objection.unanswered_inquiries()
+    if pending and not despite_unanswered:
+        owed = "、".join(
+            f"{inquiry.get_addressee_display()}（期限 {inquiry.due_on:%Y-%m-%d}）"
+            if inquiry.due_on
+            else inquiry.get_addressee_display()
+            for inquiry in pending
+        )
+        errors["despite_unanswered"] = (
+            f"还有 {len(pending)} 项核查尚未答复：{owed}。请等待答复，或勾选此项，不待答复现在处理。"
+        )
     if errors:
         raise FieldErrors(errors)
     notice = sync_notice(notice=objection.notice, today=today)
