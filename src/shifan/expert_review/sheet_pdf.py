@@ -27,7 +27,7 @@ def score_sheet_pdf(assignment: Assignment) -> bytes:
                 }
             )
     html = render_to_string(
-        "expert_review/score_sheet_pdf.html",
+        "documents/score_sheet_pdf.html",
         {
             "assignment": assignment,
             "application": application,

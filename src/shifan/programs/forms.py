@@ -36,7 +36,9 @@ class BatchForm(StyledForm):
         label=_("专家评审截止"),
         required=False,
         widget=DateTimeInput(),
-        help_text=_("专家提交评分的截止时间，显示在专家的评审任务上；截止前 3 天起每天提醒未提交的专家。"),
+        help_text=_(
+            "专家提交评分的截止时间，显示在专家的评审任务上；截止前 3 天、前 1 天和逾期时提醒尚未提交的专家。"
+        ),
     )
     aggregation_rule = forms.ChoiceField(
         label=_("专家分汇总方法"), choices=AggregationRule.choices, initial=AggregationRule.TRIMMED_MEAN

@@ -284,6 +284,8 @@ class DemonstrationUnit(TimeStampedModel):
     valid_from = models.DateField(_("有效期起"))
     valid_until = models.DateField(_("有效期至"))
     status = models.CharField(_("状态"), max_length=10, choices=UnitStatus.choices, default=UnitStatus.ACTIVE)
+    # When the title was revoked (tracking's 撤销): the published announcement marks it with the date.
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     national_recommended = models.BooleanField(_("推荐参加国家级遴选"), default=False)
     national_priority = models.PositiveSmallIntegerField(_("推荐优先次序"), null=True, blank=True)
     national_note = models.TextField(_("推荐理由"), blank=True)

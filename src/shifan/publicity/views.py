@@ -215,13 +215,14 @@ class ObjectionStatusView(View):
 
 
 class PublicAnnouncementView(View):
-    """The announcement as issued. Nothing it shows changes once it is issued: the announcement and
-    its units' names, cities and validity are written once, by `services.publish_announcement`,
-    and a revocation changes a unit's status, which this page does not show. So the rendered page
-    is kept per language for as long as the process runs its code."""
+    """The announcement as issued, with the units revoked since marked and dated. The announcement
+    and its units' names, cities and validity are written once, by `services.publish_announcement`;
+    only a revocation changes the page, so the rendered page is kept per language and per
+    revocation count and latest date (one small query) for as long as the process runs its code."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        key = f"publicity:public_announcement:{PROCESS_KEY}:{pk}:{get_language()}"
+        revision = selectors.announcement_revision(pk)
+        key = f"publicity:public_announcement:{PROCESS_KEY}:{pk}:{revision}:{get_language()}"
         content = cache.get(key)
         if content is None:
             announcement, units = selectors.public_announcement(pk)
