@@ -88,7 +88,11 @@ class ObjectionForm(StyledForm):
     captcha = ImageOrTextCaptchaField(
         label=_("验证码"),
         widget=ImageOrTextCaptchaInput(attrs={"autocomplete": "off", "inputmode": "text"}),
-        error_messages={"invalid": _("验证码不正确，请重新输入。")},
+        error_messages={
+            "invalid": _("验证码不正确，请重新输入。"),
+            "required": _("请输入验证码。"),
+            "incomplete": _("请输入验证码。"),
+        },
     )
 
     def __init__(
