@@ -919,6 +919,41 @@ def test_the_city_answers_a_city_inquiry(client, province_officer, city_officer,
     assert "经本局核实" in page
 
 
+def test_an_answer_carries_files_checked_as_evidence_and_the_province_opens_them(
+    client, province_officer, city_officer, batch, listed
+):
+    notice = open_today(province_officer, batch)
+    objection = object_to(notice, notice.entries.get(application=listed[0]))  # in Guangzhou
+    inquiry = services.send_inquiry(
+        actor=province_officer, objection=objection, addressee="city", question="请出具核查报告。"
+    )
+    login_verified(client, city_officer)
+    url = reverse("publicity:inquiry", kwargs={"pk": inquiry.pk})
+    assert 'enctype="multipart/form-data"' in client.get(url).content.decode()
+    # A file that is not what it says is refused beside the field, and nothing is saved.
+    fake = SimpleUploadedFile("核查报告.pdf", b"MZ not a pdf", content_type="application/pdf")
+    refused = client.post(url, {"answer": "经本局核实，情况如下。", "evidence": fake})
+    assert refused.status_code == 400
+    assert re.search(r'id="group-id_evidence".*?核查报告.pdf', refused.content.decode(), re.S)
+    inquiry.refresh_from_db()
+    assert inquiry.answered_at is None
+    report = SimpleUploadedFile("核查报告.pdf", b"%PDF-1.4\n%sealed\n", content_type="application/pdf")
+    assert client.post(url, {"answer": "经本局核实，情况如下。", "evidence": report}).status_code == 302
+    assert "核查报告.pdf" in client.get(url).content.decode()
+    item = inquiry.files.get()
+    assert item.objection_id == objection.pk
+    login_verified(client, province_officer)
+    page = client.get(reverse("publicity:objection", kwargs={"pk": objection.pk})).content.decode()
+    link = reverse("publicity:objection_evidence", kwargs={"pk": objection.pk, "evidence_pk": item.pk})
+    assert link in page
+    download = client.get(link)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    # The city never downloads through the province's link.
+    login_verified(client, city_officer)
+    assert client.get(link).status_code in (403, 404)
+
+
 def test_inquiry_after_the_decision_needs_no_answer(client, province_officer, batch, listed):
     notice = open_today(province_officer, batch)
     objection = object_to(notice, notice.entries.get(application=listed[0]))

@@ -157,6 +157,11 @@ class FindingsForm(StyledForm):
 
 class AnswerForm(StyledForm):
     answer = forms.CharField(label=_("情况说明"), widget=forms.Textarea(attrs={"rows": 6}), max_length=5000)
+    evidence = MultipleFileField(
+        label=_("附件（选填）"),
+        required=False,
+        help_text=_("如盖章的核查报告、证明材料；最多 5 个文件，每个不超过 10 MB，PDF、图片或 Word 文档。"),
+    )
 
 
 class AnnouncementForm(StyledForm):

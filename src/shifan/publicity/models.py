@@ -188,7 +188,12 @@ def evidence_path(instance: "ObjectionEvidence", filename: str) -> str:
 
 
 class ObjectionEvidence(models.Model):
+    """A file of an objection: the objector's evidence, or (with `inquiry`) one sent with an answer."""
+
     objection = models.ForeignKey(Objection, on_delete=models.CASCADE, related_name="evidence")
+    inquiry = models.ForeignKey(
+        "Inquiry", null=True, blank=True, on_delete=models.CASCADE, related_name="files"
+    )
     file = models.FileField(upload_to=evidence_path, max_length=300)
     original_name = models.CharField(_("文件名"), max_length=255)
     content_type = models.CharField(max_length=100)

@@ -384,7 +384,8 @@ class ObjectionView(ProvinceMixin, View):
             {
                 "objection": objection,
                 "inquiries": objection.inquiries.select_related("asked_by", "answered_by"),
-                "evidence": objection.evidence.all(),
+                # The objector's evidence; files sent with an answer show under their inquiry.
+                "evidence": objection.evidence.filter(inquiry__isnull=True),
                 "inquiry_form": forms.get("inquiry_form") or InquiryForm(),
                 "findings_form": forms.get("findings_form")
                 or FindingsForm(initial={"findings": objection.findings}),
@@ -589,11 +590,14 @@ class InquiryView(InquiryMixin, View):
 
     def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         inquiry = selectors.inquiry_for(request.user, pk)
-        form = AnswerForm(request.POST)
+        form = AnswerForm(request.POST, request.FILES)
         if form.is_valid():
             try:
                 services.answer_inquiry(
-                    actor=actor_of(request), inquiry=inquiry, answer=form.cleaned_data["answer"]
+                    actor=actor_of(request),
+                    inquiry=inquiry,
+                    answer=form.cleaned_data["answer"],
+                    files=form.cleaned_data["evidence"],
                 )
             except PublicityError as error:
                 show_refusal(form, error)
