@@ -700,6 +700,7 @@ MATRIX = [
     ("expert_review:my_assignments", "get", None, EXPERT_ONLY),
     ("expert_review:assignment", "get", lambda w: {"pk": w["assignment"].pk}, ASSIGNED_EXPERT_ONLY),
     ("expert_review:conflict_check", "get", lambda w: {"pk": w["assignment"].pk}, ASSIGNED_EXPERT_ONLY),
+    ("expert_review:sheet_pdf", "get", lambda w: {"pk": w["assignment"].pk}, ASSIGNED_EXPERT_ONLY),
     (
         "expert_review:attachment",
         "get",

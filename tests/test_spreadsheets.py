@@ -270,7 +270,7 @@ def test_expert_results_keep_names_reasons_and_comments_as_text(text, province_o
     publish(batch, province_officer)
     for application, value in ((first, "4"), (second, "3")):
         for assignment in Assignment.objects.filter(application=application):
-            services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+            services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
             services.save_scores(
                 actor=assignment.expert,
                 assignment=assignment,

@@ -94,7 +94,7 @@ def test_expert_scores_and_the_province_fixes_the_proposed_list(live_server, new
     assert len(mine) == 2
     target = mine[0]
     for assignment in Assignment.objects.exclude(pk=target.pk):
-        services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+        services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
         value = "4" if assignment.application_id == strong.pk else "2"
         services.save_scores(
             actor=assignment.expert, assignment=assignment, submit=True, **sheet(assignment, value)
@@ -109,6 +109,7 @@ def test_expert_scores_and_the_province_fixes_the_proposed_list(live_server, new
     row = page.locator("[data-testid=assignment-row]").filter(has_text=target.application.number)
     row.get_by_role("link", name="开始评审").click()
     expect(page.locator("[data-testid=applicant-name]")).to_have_text(target.application.organisation.name)
+    page.get_by_test_id("sign-commitment").check()
     page.get_by_role("button", name="确认无利益冲突，开始评审").click()
     expect(page.locator("[data-testid=score-sheet]")).to_be_visible()
     expect(page.locator("[data-testid=eligibility-stored]")).to_be_visible()
@@ -161,6 +162,10 @@ def test_expert_scores_and_the_province_fixes_the_proposed_list(live_server, new
     rows.nth(1).locator("input[type=checkbox]").check()
     page.locator("[data-testid=mark-enterprise]").click()
     expect(page.locator(".alert-danger")).to_contain_text("未按排名取舍的申报须写明理由")
+    # Beside each row: what is wrong with it, not a bare number.
+    expect(page.locator("[data-testid=row-error]")).to_have_count(2)
+    expect(page.locator("[data-testid=row-error]").first).to_contain_text("排名第 1，在名额线以内却未选入")
+    shot(page, "list refused beside the rows")
     rows = page.locator("[data-testid=ranking-row]")
     expect(rows.nth(1).locator("input[type=checkbox]")).to_be_checked()
     rows.nth(1).locator("input[type=checkbox]").uncheck()

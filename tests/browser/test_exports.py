@@ -59,6 +59,11 @@ def test_city_officer_exports_his_books_and_downloads_the_zip(
     expect(page.locator("[data-testid=export-count]")).to_contain_text("还没有已提交的申报书")
     page.get_by_label("申报类别").select_option(label="全部类别")
     expect(page.locator("[data-testid=export-count]")).to_contain_text("共有 2 份已提交的申报书")
+    # Narrowed to one state: none of the two is 已推荐 yet.
+    page.get_by_label("申报状态").select_option(label="已推荐")
+    expect(page.locator("[data-testid=export-count]")).to_contain_text("已推荐）还没有已提交的申报书")
+    page.get_by_label("申报状态").select_option(label="已提交")
+    expect(page.locator("[data-testid=export-count]")).to_contain_text("共有 2 份已提交的申报书")
     shot(page, "form")
 
     page.get_by_role("button", name="开始导出").click()

@@ -350,6 +350,7 @@ def expert_scores(world: World, expert: Any) -> int:
     for _ in range(count):
         page.get_by_role("link", name="开始评审").first.click()
         expect(page.locator("[data-testid=applicant-name]")).to_be_visible()
+        page.get_by_test_id("sign-commitment").check()
         page.get_by_role("button", name="确认无利益冲突，开始评审").click()
         expect(page.locator("[data-testid=score-sheet]")).to_be_visible()
         for box in page.locator("input[data-score]").all():

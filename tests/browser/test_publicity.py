@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
-from tests.browser.conftest import log_in_officer, officer_with_device, shot
+from tests.browser.conftest import allow_console_error, log_in_officer, officer_with_device, shot
 from tests.publicity.conftest import proposed
 
 pytestmark = pytest.mark.browser
@@ -92,6 +92,12 @@ def test_notice_objection_and_announcement(live_server, new_page, tmp_path):
     row.get_by_role("link", name="提出异议").click()
     expect(page.locator("#id_entry option:checked")).to_contain_text(UNITS[1])
     expect(page.locator("#id_credit_code")).to_be_hidden()  # a person's fields by default
+    # Sent blank: the real-name rule beside the name, not a bare "required".
+    allow_console_error(page, r"status of 400 \(Bad Request\) \(http://[^/]+/public/notices/\d+/objection/")
+    page.get_by_role("button", name="提交异议").click()
+    expect(page.locator("#group-id_name .invalid-feedback")).to_contain_text("匿名异议不予受理")
+    expect(page.locator("main")).not_to_contain_text("这个字段是必填项")
+    shot(page, "publicity-blank-objection")
     page.locator("#id_name").fill("张明")
     page.locator("#id_phone").fill(PHONE)
     page.locator("#id_grounds").fill(GROUNDS)
@@ -132,6 +138,17 @@ def test_notice_objection_and_announcement(live_server, new_page, tmp_path):
     page.get_by_label("异议不成立，保留在名单中").check()
     page.locator("#id_decision_reason").fill("所反映的事故不在申报条件规定的近三年内，异议不成立。")
     shot(page, "publicity-objection")
+    # The inquiry is unanswered: deciding asks first, beside a checkbox.
+    allow_console_error(
+        page, r"status of 400 \(Bad Request\) \(http://[^/]+/manage/publicity/objections/\d+/decide/"
+    )
+    expect(page.locator("[data-testid=unanswered-warning]")).to_contain_text("还有 1 项核查尚未答复")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("[data-testid=decide]").click()
+    expect(page.locator("#group-id_decision_despite_unanswered")).to_contain_text("请等待答复，或勾选此项")
+    assert Objection.objects.get(reference=reference_text).state != ObjectionState.DISMISSED
+    shot(page, "publicity-decision-waits-for-the-inquiry")
+    page.get_by_label("不待核查答复，现在处理").check()
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("[data-testid=decide]").click()
     expect(page.locator(".alert-success")).to_contain_text("异议已处理")
@@ -184,6 +201,18 @@ def test_notice_objection_and_announcement(live_server, new_page, tmp_path):
     page.goto(f"{base}/manage/publicity/")
     expect(page.get_by_role("link", name=NUMBER)).to_be_visible()
     expect(page.locator(".alert")).to_have_count(0)
+
+    # A unit revoked later is marked on the announcement, with the date.
+    from shifan.publicity.models import DemonstrationUnit, UnitStatus
+
+    revoked = DemonstrationUnit.objects.get(unit_name=UNITS[1])
+    DemonstrationUnit.objects.filter(pk=revoked.pk).update(
+        status=UnitStatus.REVOKED, revoked_at=timezone.now()
+    )
+    announcement_url = f"{base}/public/announcements/{revoked.announcement_id}/"
+    visitor.goto(announcement_url)
+    expect(visitor.locator("[data-testid=revoked-mark]")).to_have_text(f"已于{day(today)}撤销示范称号")
+    shot(visitor, "publicity-announcement-revoked-later")
 
     # The visitor's list shows the announcement too.
     visitor.goto(f"{base}/public/notices/")

@@ -99,6 +99,47 @@ def test_selection_is_the_latest_submitted_version_of_visible_applications(
     assert numbers(province_officer, SHENZHEN) == {("深圳戊智能有限公司", 1)}
 
 
+def test_a_selection_may_be_narrowed_to_one_state(
+    city_officer, batch, selection, django_capture_on_commit_callbacks
+):
+    def names(state):
+        return {
+            s.application.organisation.name
+            for s in snapshots_for_export(city_officer, batch, city_code=GUANGZHOU, category="", state=state)
+        }
+
+    assert names("returned") == {"广州丙装备有限公司"}
+    assert names("submitted") == {"广州甲制造有限公司", "广州乙服务平台有限公司"}
+    with pytest.raises(ExportRefused, match="没有已提交的申报书"):
+        request_export(actor=city_officer, batch=batch, city_code=GUANGZHOU, category="", state="recognised")
+    # A private state is no selection.
+    with pytest.raises(ExportRefused, match="请选择申报状态"):
+        request_export(actor=city_officer, batch=batch, city_code=GUANGZHOU, category="", state="draft")
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _created = request_export(
+            actor=city_officer, batch=batch, city_code=GUANGZHOU, category="", state="returned"
+        )
+    job.refresh_from_db()
+    assert (job.state, job.total, job.application_state) == (ExportState.DONE, 1, "returned")
+    # The same scope in another state is another export, not the running one.
+    other, created = request_export(
+        actor=city_officer, batch=batch, city_code=GUANGZHOU, category="", state="submitted"
+    )
+    assert created
+    assert other.total == 2
+
+
+def test_the_page_filters_by_state(city_client, batch, selection):
+    page = city_client.get(reverse("documents:exports")).content.decode()
+    assert 'name="state"' in page
+    assert "已推荐" in page
+    fragment = city_client.get(
+        reverse("documents:exports"), {"batch": batch.pk, "state": "returned"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<strong>1</strong>" in fragment
+    assert "退回修改" in fragment
+
+
 def test_a_selection_without_submitted_books_is_refused_with_the_reason(city_officer, batch):
     factories.ApplicationFactory(batch=batch, organisation=factories.OrganisationFactory(city_code=GUANGZHOU))
     with pytest.raises(ExportRefused, match="广州市.*还没有已提交的申报书") as refused:

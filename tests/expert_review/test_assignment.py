@@ -14,6 +14,7 @@ from shifan.expert_review.assignment import (
     dual_values,
     lower_bound,
     solve,
+    solve_most,
 )
 from shifan.expert_review.assignment_lp import solve_linear_programme
 
@@ -345,3 +346,68 @@ def test_a_batch_of_a_thousand_applications_is_solved_and_proven():
     check_solution(problem, solution)
     assert solution.gap == 0
     assert solution.cost == solve_linear_programme(problem).cost
+
+
+def brute_force_most(problem: Problem) -> tuple[int, int]:
+    """Return (most reviews, least cost among those) over every partial assignment."""
+    choices = []
+    for application, demand in problem.demand.items():
+        allowed = [e for e in problem.experts if (application, e) in problem.costs]
+        options = [
+            (application, combo)
+            for size in range(min(demand, len(allowed)) + 1)
+            for combo in itertools.combinations(allowed, size)
+        ]
+        choices.append(options)
+    best = (0, 0)
+    for plan in itertools.product(*choices):
+        load: dict = {}
+        cost = count = 0
+        for application, combo in plan:
+            for expert in combo:
+                load[expert] = load.get(expert, 0) + 1
+                cost += problem.costs[(application, expert)]
+                count += 1
+        if all(n <= problem.capacity(expert) for expert, n in load.items()):
+            best = max(best, (count, -cost))
+    return best[0], -best[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    applications=st.integers(1, 3),
+    experts=st.integers(1, 4),
+    k=st.integers(1, 3),
+    load=st.integers(1, 2),
+    conflict_rate=st.sampled_from([0.0, 0.3, 0.6]),
+)
+def test_relaxed_solver_assigns_the_most_then_the_best(seed, applications, experts, k, load, conflict_rate):
+    problem = random_problem(
+        seed, applications=applications, experts=experts, k=k, load=load, conflict_rate=conflict_rate
+    )
+    most, cheapest = brute_force_most(problem)
+    solution, shortfalls = solve_most(problem)
+    assert len(solution.pairs) == most
+    assert solution.cost == cheapest
+    assert solution.gap == pytest.approx(0, abs=1e-6)
+    assert sum(shortfalls.values()) == sum(problem.demand.values()) - most
+    for application, demand in problem.demand.items():
+        given_ = sum(1 for a, _e in solution.pairs if a == application)
+        assert given_ + shortfalls.get(application, 0) == demand
+    for expert, count in solution.load().items():
+        assert count <= problem.capacity(expert)
+
+
+def test_relaxed_solver_prefers_the_better_fit_among_the_largest_assignments():
+    # Four reviews at most; giving a1 two (b, d) and a2 two (c and one more) is not possible,
+    # and of the largest assignments the best fit leaves a2 short, not a1.
+    problem = Problem(
+        demand={1: 3, 2: 3},
+        experts=("a", "b", "c", "d"),
+        max_load=1,
+        costs={(1, "a"): -1, (1, "b"): -2, (2, "b"): -1, (2, "c"): -3, (2, "d"): 0, (1, "d"): -1},
+    )
+    solution, shortfalls = solve_most(problem)
+    assert solution.cost == -7
+    assert shortfalls == {2: 2}

@@ -40,7 +40,7 @@ def full_sheet(assignment, score="4"):
 
 
 def score(assignment, value="4"):
-    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
     return services.save_scores(
         actor=assignment.expert, assignment=assignment, submit=True, **full_sheet(assignment, value)
     )
@@ -161,26 +161,67 @@ def test_assignment_meets_demand_and_load_and_prefers_matching_fields(batch, pro
     assert all(a.matched_fields for a in Assignment.objects.all())
 
 
-def test_infeasible_assignment_says_why(batch, province_officer):
+def test_short_pool_assigns_as_many_as_it_can_and_says_what_is_short(batch, province_officer):
     applications = [accepted(batch) for _ in range(4)]
-    [expert() for _ in range(2)]
-    with pytest.raises(ReviewError) as raised:
-        services.assign_experts(actor=province_officer, batch=batch)
-    assert "无法为每份申报分配足够的专家" in raised.value.message
-    assert any("专家总量不足：需要 8 人次" in detail for detail in raised.value.details)
-    assert not Assignment.objects.exists()
-    assert len(applications) == 4
+    [expert() for _ in range(2)]  # 2 experts × 3 each = 6 reviews for the 8 needed
+    report = services.assign_experts(actor=province_officer, batch=batch)
+    assert report.created == 6
+    assert Assignment.objects.count() == 6
+    assert report.proven_optimal
+    assert "仍有 1 份申报共缺 2 人次" in report.shortfalls[0]
+    short = [a for a in applications if len(live(a)) < 2]
+    assert len(short) == 1
+    assert not live(short[0])
+    assert short[0].number in report.shortfalls[1]
+    assert "缺 2 位专家" in report.shortfalls[1]
+    event = AuditEvent.objects.get(action="expert_review.assignment_proposed")
+    assert event.after["short"] == 2
+    assert event.after["gap"] == 0
 
 
 def test_an_application_without_enough_free_experts_is_named(batch, province_officer):
     application = accepted(batch)
-    accepted(batch, city_code="440600")
+    other = accepted(batch, city_code="440600")
     expert(city_code="440100")
     expert(city_code="440100")
     expert(city_code="440300")
-    with pytest.raises(ReviewError) as raised:
-        services.assign_experts(actor=province_officer, batch=batch)
-    assert any(application.number in detail for detail in raised.value.details)
+    report = services.assign_experts(actor=province_officer, batch=batch)
+    # The other application still gets its two; this one gets the only expert it may have.
+    assert len(live(other)) == 2
+    assert len(live(application)) == 1
+    assert any(application.number in line and "缺 1 位专家" in line for line in report.shortfalls)
+
+
+def test_solving_again_keeps_the_officers_manual_pairs(batch, province_officer):
+    application = accepted(batch)
+    first, second = expert(), expert()
+    spare = expert(expertise=())
+    services.assign_experts(actor=province_officer, batch=batch)
+    assert live(application) == {first.pk, second.pk}
+    manual = Assignment.objects.get(application=application, expert=first)
+    services.replace_expert(actor=province_officer, assignment=manual, expert=spare)
+    assert [a.expert for a in services.manual_proposals(batch)] == [spare]
+    report = services.assign_experts(actor=province_officer, batch=batch)
+    assert report.kept_manual == 1
+    assert live(application) == {spare.pk, second.pk}
+    # Giving the manual pairs up, by choice, puts the best match back and says which went.
+    report = services.assign_experts(actor=province_officer, batch=batch, drop_manual=True)
+    assert live(application) == {first.pk, second.pk}
+    assert report.dropped_manual == [f"{application.number}：{spare.name}"]
+
+
+def test_solving_again_fills_around_manual_pairs(batch, province_officer):
+    applications = [accepted(batch) for _ in range(2)]
+    experts = [expert() for _ in range(3)]
+    spare = expert(expertise=())
+    services.assign_experts(actor=province_officer, batch=batch)
+    manual = Assignment.objects.filter(application=applications[0]).first()
+    services.replace_expert(actor=province_officer, assignment=manual, expert=spare)
+    report = services.assign_experts(actor=province_officer, batch=batch)
+    assert report.kept_manual == 1
+    assert spare.pk in live(applications[0])
+    assert all(len(live(a)) == 2 for a in applications)
+    assert len(experts) == 3
 
 
 def test_field_without_experts_is_reported(batch, province_officer):
@@ -266,7 +307,7 @@ def test_scores_must_be_confirmed_in_range_in_steps_and_complete_to_submit(publi
     sheet = full_sheet(assignment)
     with pytest.raises(ReviewError, match="请先确认"):
         services.save_scores(actor=assignment.expert, assignment=assignment, **sheet)
-    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
     bad = {
         **sheet,
         "scores": {**sheet["scores"], "intro": "6", "strategy_planning": "2.3", "business_model": "x"},
@@ -312,7 +353,7 @@ def test_an_expert_cannot_score_another_experts_assignment(published):
     application, experts = published
     assignment = Assignment.objects.get(application=application, expert=experts[0])
     with pytest.raises(ReviewError, match="这不是您的评审任务"):
-        services.confirm_no_conflict(actor=experts[1], assignment=assignment)
+        services.confirm_no_conflict(actor=experts[1], assignment=assignment, signed=True)
     with pytest.raises(Http404):
         selectors.assignment_for_expert(experts[1], assignment.pk)
 
@@ -389,7 +430,7 @@ def test_the_list_respects_the_quota_and_asks_reasons_for_departures(batch, scor
             selected={a.pk for a in scored},
             reasons={},
         )
-    with pytest.raises(ReviewError, match=third.number):
+    with pytest.raises(ReviewError, match="有 2 份未填") as refused:
         services.mark_proposed_list(
             actor=province_officer,
             batch=batch,
@@ -397,6 +438,11 @@ def test_the_list_respects_the_quota_and_asks_reasons_for_departures(batch, scor
             selected={first.pk, third.pk},
             reasons={},
         )
+    # Each row says what is wrong with it.
+    assert refused.value.rows == {
+        third.pk: "排名第 3，在名额线以下却被选入，请写明选入理由。",
+        second.pk: "排名第 2，在名额线以内却未选入，请写明不选的理由。",
+    }
     services.mark_proposed_list(
         actor=province_officer,
         batch=batch,
@@ -430,9 +476,52 @@ def test_the_list_waits_for_every_score(batch, province_officer):
     [expert() for _ in range(2)]
     publish(batch, province_officer)
     score(Assignment.objects.filter(application=application).first())
-    with pytest.raises(ReviewError, match="评分未全部提交"):
+    with pytest.raises(ReviewError, match="评分未全部提交") as refused:
         services.mark_proposed_list(
             actor=province_officer, batch=batch, category="enterprise", selected=set(), reasons={}
         )
+    assert refused.value.details == [
+        f"{application.number}（{application.applicant_name}）：专家评分已提交 1/2 份"
+    ]
     with pytest.raises(ReviewError, match="未确定是否列入名单"):
         services.fix_proposed_list(actor=province_officer, batch=batch)
+
+
+# Review deadline and reminders -------------------------------------------------------------------
+
+
+def test_review_deadline_reminders_go_once_per_window_to_experts_with_open_sheets(batch, province_officer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shifan.expert_review.services import send_review_reminders
+
+    accepted(batch)
+    first, second = expert(), expert()
+    publish(batch, province_officer)
+    done = Assignment.objects.get(expert=second)
+    score(done)
+    now = timezone.now()
+    batch.review_deadline = now + timedelta(days=5)
+    batch.save(update_fields=["review_deadline"])
+    assert send_review_reminders(now=now) == 0
+    assert send_review_reminders(now=now + timedelta(days=2, hours=1)) == 1  # 3 days left
+    assert send_review_reminders(now=now + timedelta(days=2, hours=2)) == 0  # once only
+    assert send_review_reminders(now=now + timedelta(days=4, hours=1)) == 1  # 1 day left
+    assert send_review_reminders(now=now + timedelta(days=6)) == 1  # overdue
+    titles = list(Notice.objects.filter(recipient=first).values_list("title", flat=True))
+    assert sum("截止" in title for title in titles) == 3
+    assert not Notice.objects.filter(recipient=second, title__contains="截止").exists()
+    # A later deadline is reminded again.
+    batch.review_deadline = now + timedelta(days=10)
+    batch.save(update_fields=["review_deadline"])
+    assert send_review_reminders(now=now + timedelta(days=8)) == 1
+
+
+def test_the_commitment_must_be_signed_before_scoring(published):
+    _application, experts = published
+    assignment = Assignment.objects.filter(expert=experts[0]).get()
+    with pytest.raises(ReviewError, match="承诺书"):
+        services.confirm_no_conflict(actor=experts[0], assignment=assignment)
+    assert Assignment.objects.get(pk=assignment.pk).confirmed_at is None

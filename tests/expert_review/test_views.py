@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from shifan.core.models import AuditEvent
 from shifan.expert_review import services
 from shifan.expert_review.models import Assignment, Hearing
 from tests import factories
@@ -31,7 +32,17 @@ def test_expert_sees_the_conflict_check_first_and_never_other_experts(client, re
     assert client.get(url)["Location"] == reverse(
         "expert_review:conflict_check", kwargs={"pk": assignment.pk}
     )
-    client.post(reverse("expert_review:conflict_check", kwargs={"pk": assignment.pk}), {"action": "confirm"})
+    check = reverse("expert_review:conflict_check", kwargs={"pk": assignment.pk})
+    # Without signing the commitment (承诺书) the confirmation is refused, beside the checkbox.
+    refused = client.post(check, {"action": "confirm"})
+    assert refused.status_code == 400
+    assert "请阅读并签署评审专家承诺书" in refused.content.decode()
+    assert "严格保密" in refused.content.decode()
+    client.post(check, {"action": "confirm", "signed": "1"})
+    assignment.refresh_from_db()
+    assert assignment.confirmed_at is not None
+    event = AuditEvent.objects.get(action="expert_review.no_conflict_confirmed")
+    assert "严格保密" in event.after["commitment"]
     page = client.get(url).content.decode()
     assert "资格预审结果" in page
     assert "评分表" in page
@@ -43,7 +54,7 @@ def test_expert_sees_the_conflict_check_first_and_never_other_experts(client, re
 def test_bad_scores_are_shown_beside_their_fields_and_nothing_is_saved(client, reviewed):
     applications, _experts = reviewed
     assignment = Assignment.objects.filter(application=applications[0]).first()
-    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
     login_verified(client, assignment.expert)
     response = client.post(
         reverse("expert_review:assignment", kwargs={"pk": assignment.pk}),
@@ -89,7 +100,7 @@ def test_attachments_are_served_to_the_assigned_expert_only_from_the_snapshot(
     [expert() for _ in range(2)]
     publish(batch, province_officer)
     assignment = Assignment.objects.filter(application=application).first()
-    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
     login_verified(client, assignment.expert)
 
     def url(item):
@@ -153,7 +164,7 @@ def test_results_page_queries_do_not_grow_with_rows(
     [expert() for _ in range(2)]
     publish(batch, province_officer)
     for assignment in Assignment.objects.all():
-        services.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+        services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
         services.save_scores(
             actor=assignment.expert, assignment=assignment, submit=True, **full_sheet(assignment)
         )
@@ -164,3 +175,62 @@ def test_results_page_queries_do_not_grow_with_rows(
         assert (
             client.get(reverse("expert_review:assignments", kwargs={"batch_pk": batch.pk})).status_code == 200
         )
+
+
+def test_expert_home_lists_open_tasks_with_the_deadline(client, reviewed, batch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    applications, _experts = reviewed
+    assignment = Assignment.objects.filter(application=applications[0]).first()
+    batch.review_deadline = timezone.now() + timedelta(days=3)
+    batch.save(update_fields=["review_deadline"])
+    login_verified(client, assignment.expert)
+    page = client.get(reverse("home")).content.decode()
+    assert "目前没有分配给您的评审任务" not in page
+    assert assignment.application.number in page
+    assert timezone.localtime(batch.review_deadline).strftime("%Y-%m-%d %H:%M") in page
+    tasks = client.get(reverse("expert_review:my_assignments")).content.decode()
+    assert timezone.localtime(batch.review_deadline).strftime("%Y-%m-%d %H:%M") in tasks
+
+
+def test_score_sheet_prints_as_a_pdf_for_its_expert_only(client, reviewed):
+    applications, experts = reviewed
+    assignment = Assignment.objects.filter(application=applications[0]).first()
+    url = reverse("expert_review:sheet_pdf", kwargs={"pk": assignment.pk})
+    other = next(e for e in experts if not Assignment.objects.filter(pk=assignment.pk, expert=e).exists())
+    login_verified(client, other)
+    assert client.get(url).status_code == 404
+    client.logout()
+    login_verified(client, assignment.expert)
+    assert client.get(url).status_code == 404  # not before the conflict check
+    score(assignment)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+
+def test_a_refused_submit_keeps_what_was_typed(client, reviewed, batch, province_officer):
+    applications, _experts = reviewed
+    assignment = Assignment.objects.filter(application=applications[0]).first()
+    services.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
+    login_verified(client, assignment.expert)
+    form = {f"score_{key}": value for key, value in full_sheet(assignment)["scores"].items()}
+    form.update({f"comment_{key}": value for key, value in full_sheet(assignment)["comments"].items()})
+    form["overall_comment"] = "这段综合意见不能丢失。"
+    # The list is fixed meanwhile: the submit is refused, but the sheet comes back as typed.
+    from django.utils import timezone
+
+    from shifan.expert_review.models import ProposedList
+
+    ProposedList.objects.create(batch=batch, fixed_at=timezone.now(), fixed_by=province_officer)
+    response = client.post(
+        reverse("expert_review:assignment", kwargs={"pk": assignment.pk}), {**form, "action": "submit"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "拟认定名单已确定" in page
+    assert "这段综合意见不能丢失。" in page
+    assert 'data-unsaved="1"' in page

@@ -213,12 +213,13 @@ def test_public_list_shows_every_change_at_the_next_request(client, province_off
 
 
 @pytest.mark.parametrize("units", [1, 3])
-def test_public_announcement_runs_two_queries_and_sets_no_cookie(
+def test_public_announcement_runs_three_queries_and_sets_no_cookie(
     client, province_officer, django_assert_num_queries, units
 ):
     batch = new_batch(province_officer, units)
     announcement = announce(province_officer, open_past(province_officer, batch))
-    with django_assert_num_queries(2):
+    # The revocations since (one small query), the announcement and its units.
+    with django_assert_num_queries(3):
         response = client.get(reverse("publicity:public_announcement", kwargs={"pk": announcement.pk}))
     assert_cacheable_and_cookieless(response)
     page = response.content.decode()
@@ -228,8 +229,9 @@ def test_public_announcement_runs_two_queries_and_sets_no_cookie(
         assert application.organisation.name in page
     assert reverse("documents:announcement_pdf", kwargs={"pk": announcement.pk}) in page
     assert reverse("documents:announcement_docx", kwargs={"pk": announcement.pk}) in page
-    # What an issued announcement shows never changes: the page is served as rendered, per language.
-    with django_assert_num_queries(0):
+    # What an issued announcement shows changes only with a revocation: the page is served as
+    # rendered, per language, after asking whether a unit was revoked since.
+    with django_assert_num_queries(1):
         again = client.get(reverse("publicity:public_announcement", kwargs={"pk": announcement.pk}))
     assert again.content.decode() == page
     assert_cacheable_and_cookieless(again)
@@ -838,6 +840,51 @@ def test_the_unit_answers_without_seeing_the_objector(client, province_officer, 
     assert client.get(url).status_code == 404
 
 
+def test_deciding_with_an_unanswered_inquiry_asks_first_then_the_city_owes_nothing(
+    client, province_officer, city_officer, batch, listed
+):
+    notice = open_today(province_officer, batch)
+    objection = object_to(notice, notice.entries.get(application=listed[0]))  # in Guangzhou
+    services.send_inquiry(
+        actor=province_officer, objection=objection, addressee="city", question="请地市核实。"
+    )
+    login_verified(client, province_officer)
+    page = client.get(reverse("publicity:objection", kwargs={"pk": objection.pk})).content.decode()
+    assert "还有 1 项核查尚未答复" in page
+    decide = reverse("publicity:decide", kwargs={"pk": objection.pk})
+    form = {"findings": "经核查，情况属实。", "outcome": "dismissed", "reason": "异议不成立。"}
+    refused = client.post(decide, form)
+    assert refused.status_code == 400
+    assert re.search(
+        r'id="group-id_decision_despite_unanswered".*?还有 1 项核查尚未答复', refused.content.decode(), re.S
+    )
+    objection.refresh_from_db()
+    assert not objection.is_decided
+    assert client.post(decide, {**form, "despite_unanswered": "on"}).status_code == 302
+    objection.refresh_from_db()
+    assert objection.is_decided
+    # The city's list no longer says 待答复.
+    login_verified(client, city_officer)
+    listing = client.get(reverse("publicity:inquiries")).content.decode()
+    assert "异议已处理，无需答复" in listing
+    assert "待答复" not in listing
+
+
+def test_a_blank_objection_gets_the_anonymity_rule(client, province_officer, batch, listed):
+    notice = open_today(province_officer, batch)
+    url = reverse("publicity:objection_new", kwargs={"pk": notice.pk})
+    key, answer = captcha(client, url)
+    data = objection_data(notice.entries.first(), key, answer, name="")
+    data.update({"phone": "", "grounds": ""})
+    response = client.post(url, data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "匿名异议不予受理" in errors["name"][0]
+    assert "联系电话" in errors["phone"][0]
+    assert "事实和理由" in errors["grounds"][0]
+    assert "这个字段是必填项" not in response.content.decode()
+
+
 def test_the_city_answers_a_city_inquiry(client, province_officer, city_officer, batch, listed):
     notice = open_today(province_officer, batch)
     objection = object_to(notice, notice.entries.get(application=listed[0]))  # in Guangzhou
@@ -872,6 +919,41 @@ def test_the_city_answers_a_city_inquiry(client, province_officer, city_officer,
     assert "经本局核实" in page
 
 
+def test_an_answer_carries_files_checked_as_evidence_and_the_province_opens_them(
+    client, province_officer, city_officer, batch, listed
+):
+    notice = open_today(province_officer, batch)
+    objection = object_to(notice, notice.entries.get(application=listed[0]))  # in Guangzhou
+    inquiry = services.send_inquiry(
+        actor=province_officer, objection=objection, addressee="city", question="请出具核查报告。"
+    )
+    login_verified(client, city_officer)
+    url = reverse("publicity:inquiry", kwargs={"pk": inquiry.pk})
+    assert 'enctype="multipart/form-data"' in client.get(url).content.decode()
+    # A file that is not what it says is refused beside the field, and nothing is saved.
+    fake = SimpleUploadedFile("核查报告.pdf", b"MZ not a pdf", content_type="application/pdf")
+    refused = client.post(url, {"answer": "经本局核实，情况如下。", "evidence": fake})
+    assert refused.status_code == 400
+    assert re.search(r'id="group-id_evidence".*?核查报告.pdf', refused.content.decode(), re.S)
+    inquiry.refresh_from_db()
+    assert inquiry.answered_at is None
+    report = SimpleUploadedFile("核查报告.pdf", b"%PDF-1.4\n%sealed\n", content_type="application/pdf")
+    assert client.post(url, {"answer": "经本局核实，情况如下。", "evidence": report}).status_code == 302
+    assert "核查报告.pdf" in client.get(url).content.decode()
+    item = inquiry.files.get()
+    assert item.objection_id == objection.pk
+    login_verified(client, province_officer)
+    page = client.get(reverse("publicity:objection", kwargs={"pk": objection.pk})).content.decode()
+    link = reverse("publicity:objection_evidence", kwargs={"pk": objection.pk, "evidence_pk": item.pk})
+    assert link in page
+    download = client.get(link)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    # The city never downloads through the province's link.
+    login_verified(client, city_officer)
+    assert client.get(link).status_code in (403, 404)
+
+
 def test_inquiry_after_the_decision_needs_no_answer(client, province_officer, batch, listed):
     notice = open_today(province_officer, batch)
     objection = object_to(notice, notice.entries.get(application=listed[0]))
@@ -879,7 +961,12 @@ def test_inquiry_after_the_decision_needs_no_answer(client, province_officer, ba
         actor=province_officer, objection=objection, addressee="unit", question="请说明。"
     )
     services.decide_objection(
-        actor=province_officer, objection=objection, upheld=False, findings="x", reason="y"
+        actor=province_officer,
+        objection=objection,
+        upheld=False,
+        findings="x",
+        reason="y",
+        despite_unanswered=True,
     )
     login_verified(client, listed[0].organisation.memberships.get().user)
     url = reverse("publicity:inquiry", kwargs={"pk": inquiry.pk})

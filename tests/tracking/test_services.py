@@ -285,6 +285,7 @@ def test_revocation_revokes_the_unit_keeps_its_row_and_is_public(province_office
     assert InAppNotice.objects.filter(
         recipient=member_of(units[0]), title__endswith="示范称号已撤销"
     ).exists()
+    assert unit.revoked_at is not None
     # A revoked unit leaves the active list: the next round does not include it.
     assert units[0] not in services.units_for_round()
     with pytest.raises(TrackingError, match="不能再修改"):
@@ -350,3 +351,23 @@ def test_round_reports_filter_by_state_flag_city_and_query(province_officer, rou
     assert names(city_code="441400") == [units[2]]
     assert names(query=units[1].unit_name) == [units[1]]
     assert names(evaluation="none") == units
+
+
+def test_the_published_announcement_marks_a_unit_revoked_later_with_the_date(
+    client, province_officer, submitted, units
+):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    url = reverse("publicity:public_announcement", kwargs={"pk": units[0].announcement_id})
+    before = client.get(url).content.decode()
+    assert units[0].unit_name in before
+    assert "撤销示范称号" not in before
+    services.evaluate_report(
+        actor=province_officer, report=submitted, evaluation=Evaluation.REVOKE, reason="不再符合条件。"
+    )
+    # The page kept for the announcement is not served stale: the revocation shows at once.
+    after = client.get(url).content.decode()
+    day = timezone.localtime(DemonstrationUnit.objects.get(pk=units[0].pk).revoked_at)
+    assert f"已于{day.year}年{day.month}月{day.day}日撤销示范称号" in after
+    assert f"<s>{units[0].unit_name}</s>" in after

@@ -31,6 +31,7 @@ TASK_NAMES = {
     MAIL_TASK: "发送邮件",
     "shifan.publicity.tasks.advance_notices": "公示按日期开始或结束",
     "shifan.tracking.tasks.send_tracking_reminders": "发送跟踪填报提醒",
+    "shifan.expert_review.tasks.send_review_reminders": "发送专家评审截止提醒",
     "shifan.documents.tasks.build_export": "申报书批量导出",
     "shifan.documents.tasks.make_submitted_book": "生成提交版申报书 PDF",
     "shifan.similarity.tasks.check_submission": "检测申报书相似内容",

@@ -65,8 +65,18 @@ class HomeView(TemplateView):
             context["expert_count"] = selectors.accounts_visible_to(user, role=Role.EXPERT).count()
             context["progress"] = dashboard_selectors.progress()
         elif user.is_expert:
+            from shifan.expert_review.selectors import open_assignments
+
             context["profile"] = selectors.expert_profile_of(user)
-        if "waiting" not in context and not user.is_applicant:
+            tasks = open_assignments(user).select_related("application", "batch")
+            context["task_count"] = tasks.count()
+            context["open_tasks"] = list(
+                tasks.filter(submitted_at__isnull=True).order_by(
+                    "batch__review_deadline", "application__number"
+                )[:10]
+            )
+            context["open_count"] = tasks.filter(submitted_at__isnull=True).count()
+        if "waiting" not in context and not user.is_applicant and not user.is_expert:
             context["waiting"] = waiting_for(user)
         return context
 

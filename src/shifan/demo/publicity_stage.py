@@ -6,7 +6,7 @@ one being checked with the unit; the announced batch had one objection upheld an
 and its recognised units include one recommended to the national selection.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -81,6 +81,25 @@ def _person(name: str, phone: str, grounds: str, email: str = "") -> Any:
     return ObjectorDetails(kind="person", name=name, phone=phone, grounds=grounds, email=email)
 
 
+# How long ago the announced batch's notice started: over a year, so that its recognition comes
+# before the tracking stage's earlier round (200 days ago), which revokes one of its units.
+ANNOUNCED_DAYS_AGO = 400
+
+
+def _backdate(batch: Any, notice_starts_on: date) -> None:
+    """Move a batch's call dates before its notice (the services ran them as of today): applying
+    four months before the notice, the cities' recommendations and the experts' review after it."""
+    from shifan.programs.models import Batch
+
+    start = datetime.combine(notice_starts_on, time(9, 0), tzinfo=timezone.get_current_timezone())
+    Batch.objects.filter(pk=batch.pk).update(
+        opens_at=start - timedelta(days=120),
+        closes_at=start - timedelta(days=90),
+        city_deadline=start - timedelta(days=75),
+        review_deadline=start - timedelta(days=30),
+    )
+
+
 def load_publicity_stage(province: User) -> None:
     from shifan.core import uscc
     from shifan.demo.review_stage import reviewed_batch, score_assignments
@@ -130,11 +149,12 @@ def load_publicity_stage(province: User) -> None:
         due_on=today + timedelta(days=5),
     )
 
-    # Announced: the notice ran last month; one objection upheld, one dismissed.
+    # Announced: the notice ran over a year ago; one objection upheld, one dismissed.
     batch, _applications = reviewed_batch(province, ANNOUNCED_BATCH_NAME, ANNOUNCED_APPLICANTS, QUOTAS)
     score_assignments(batch)
     _fix_list(province, batch)
-    notice = _notice(province, batch, today - timedelta(days=40))
+    # A year ago and more: recognised well before the tracking rounds (one of which revokes a unit).
+    notice = _notice(province, batch, today - timedelta(days=ANNOUNCED_DAYS_AGO))
     during = notice.starts_on + timedelta(days=2)
     entries = list(notice.entries.order_by("category", "position"))
     upheld = publicity.file_objection(
@@ -169,11 +189,13 @@ def load_publicity_stage(province: User) -> None:
     announcement = publicity.publish_announcement(
         actor=province,
         notice=notice,
-        number="粤工信融合函〔2024〕58号",
+        # The document number carries the year it is issued in.
+        number=f"粤工信融合函〔{(notice.ends_on + timedelta(days=6)).year}〕58号",
         title=defaults["title"],
         issued_on=notice.ends_on + timedelta(days=6),
         body=defaults["body"],
     )
+    _backdate(batch, notice.starts_on)
     first = announcement.units.order_by("category", "position").first()
     if first is not None:
         publicity.recommend_nationally(

@@ -118,6 +118,8 @@ def reviewed_batch(
         opens_at=now - timedelta(days=75),
         closes_at=now - timedelta(days=45),
         city_deadline=now - timedelta(days=30),
+        # The experts' scores are due in two weeks.
+        review_deadline=now + timedelta(days=14),
     )
     batch.refresh_from_db()
     for application in applications:
@@ -137,7 +139,7 @@ def score_assignments(batch: Any, *, skip: frozenset[int] = frozenset()) -> None
     ):
         if assignment.pk in skip:
             continue
-        expert_review.confirm_no_conflict(actor=assignment.expert, assignment=assignment)
+        expert_review.confirm_no_conflict(actor=assignment.expert, assignment=assignment, signed=True)
         expert_review.save_scores(
             actor=assignment.expert, assignment=assignment, submit=True, **_sheet(assignment)
         )
@@ -177,7 +179,7 @@ def load_review_stage(province: User) -> None:
     score_assignments(batch, skip=frozenset(a.pk for a in mine[-2:]))
     if mine:
         draft = mine[-2] if len(mine) > 1 else mine[-1]
-        expert_review.confirm_no_conflict(actor=demo_expert, assignment=draft)
+        expert_review.confirm_no_conflict(actor=demo_expert, assignment=draft, signed=True)
         sheet = _sheet(draft)
         first_key = next(iter(sheet["scores"]))
         expert_review.save_scores(

@@ -14,6 +14,7 @@ from django.views import View
 
 from shifan.accounts.models import Role, User
 from shifan.accounts.views import AuthenticatedRequest, RoleRequiredMixin, paginate
+from shifan.applications.models import ApplicationState
 from shifan.core import reference
 from shifan.core.forms import StyledForm, set_choices
 from shifan.core.http import attachment_disposition
@@ -31,6 +32,7 @@ class ExportForm(StyledForm):
     batch = forms.ChoiceField(label="征集批次")
     city = forms.ChoiceField(label="城市", required=False)
     category = forms.ChoiceField(label="申报类别", required=False)
+    state = forms.ChoiceField(label="申报状态", required=False)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -50,23 +52,33 @@ class ExportForm(StyledForm):
             for category in batch.spec.categories:
                 categories.setdefault(category.key, str(category.name))
         set_choices(self, "category", [("", "全部类别"), *categories.items()])
+        set_choices(
+            self,
+            "state",
+            [("", "全部状态"), *((state, ApplicationState(state).label) for state in exports.EXPORT_STATES)],
+        )
 
     def clean_batch(self) -> Batch:
         return self.batches[int(self.cleaned_data["batch"])]
 
-    def selection(self) -> tuple[Batch, str, str] | None:
-        """Return (batch, city code, category) of the form, or of its initial values when unbound.
+    def selection(self) -> tuple[Batch, str, str, str] | None:
+        """Return (batch, city code, category, state) of the form, or its initial values when unbound.
 
         A city officer's own city is filled in; None when the form is invalid or there is no batch.
         """
         own_city = "" if self.user.is_province_officer else self.user.city_code
         if not self.is_bound:
             batch = self.batches.get(self.initial.get("batch"))  # type: ignore[arg-type]
-            return (batch, own_city, "") if batch else None
+            return (batch, own_city, "", "") if batch else None
         if not self.is_valid():
             return None
         city_code = self.cleaned_data.get("city", "") if self.user.is_province_officer else own_city
-        return self.cleaned_data["batch"], city_code, self.cleaned_data["category"]
+        return (
+            self.cleaned_data["batch"],
+            city_code,
+            self.cleaned_data["category"],
+            self.cleaned_data["state"],
+        )
 
 
 def _count_context(user: User, form: ExportForm) -> dict[str, Any]:
@@ -74,13 +86,14 @@ def _count_context(user: User, form: ExportForm) -> dict[str, Any]:
     selection = form.selection()
     if selection is None:
         return {"count": None}
-    batch, city_code, category = selection
+    batch, city_code, category, state = selection
     allowed, reason = exports.can_export(user, city_code)
     if not allowed:
         return {"count": None, "refusal": reason}
+    books = exports.applications_for_export(user, batch, city_code=city_code, category=category, state=state)
     return {
-        "count": exports.applications_for_export(user, batch, city_code=city_code, category=category).count(),
-        "selection_label": exports.selection_label(batch, city_code, category),
+        "count": books.count(),
+        "selection_label": exports.selection_label(batch, city_code, category, state),
     }
 
 
@@ -100,10 +113,10 @@ class ExportListView(RoleRequiredMixin, View):
         selection = form.selection()
         if selection is None:
             return self.page(request, form, status=400)
-        batch, city_code, category = selection
+        batch, city_code, category, state = selection
         try:
             job, created = exports.request_export(
-                actor=request.user, batch=batch, city_code=city_code, category=category
+                actor=request.user, batch=batch, city_code=city_code, category=category, state=state
             )
         except exports.ExportRefused as error:
             field = error.field if error.field in form.fields else None
@@ -116,7 +129,7 @@ class ExportListView(RoleRequiredMixin, View):
         else:
             messages.info(request, _("相同范围的导出正在进行，请等待它完成。"))
         # The form keeps the selection just exported.
-        query = urlencode({"batch": str(batch.pk), "city": city_code, "category": category})
+        query = urlencode({"batch": str(batch.pk), "city": city_code, "category": category, "state": state})
         return redirect(f"{reverse('documents:exports')}?{query}")
 
     def page(self, request: AuthenticatedRequest, form: ExportForm, *, status: int = 200) -> HttpResponse:

@@ -38,8 +38,8 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from shifan.accounts.models import User
-from shifan.applications.models import Application, Snapshot
-from shifan.applications.selectors import applications_visible_to
+from shifan.applications.models import Application, ApplicationState, Snapshot
+from shifan.applications.selectors import PRIVATE_STATES, applications_visible_to
 from shifan.core import reference
 from shifan.core.services import record_event
 from shifan.core.sheets import body_row, header_row, title_row, workbook_bytes
@@ -53,6 +53,7 @@ from shifan.documents.models import (
     RenderedBook,
     selection_category_name,
     selection_city_name,
+    selection_state_name,
 )
 from shifan.programs.models import Batch
 
@@ -98,6 +99,10 @@ class BookFailed(Exception):
     """Raised when one book of an export cannot be made; names the book."""
 
 
+# The states a selection may be narrowed to: every state an officer sees a submitted book in.
+EXPORT_STATES = tuple(state for state in ApplicationState.values if state not in PRIVATE_STATES)
+
+
 # Who may export what
 
 
@@ -113,7 +118,7 @@ def can_export(user: User, city_code: str) -> Verdict:
 
 
 def applications_for_export(
-    user: User, batch: Batch, *, city_code: str, category: str
+    user: User, batch: Batch, *, city_code: str, category: str, state: str = ""
 ) -> QuerySet[Application]:
     """Return the applications of the selection the user may see that were submitted at least once.
 
@@ -127,12 +132,16 @@ def applications_for_export(
         queryset = queryset.filter(city_code=city_code)
     if category:
         queryset = queryset.filter(category=category)
+    if state:
+        queryset = queryset.filter(state=state)
     return queryset
 
 
-def snapshots_for_export(user: User, batch: Batch, *, city_code: str, category: str) -> list[Snapshot]:
+def snapshots_for_export(
+    user: User, batch: Batch, *, city_code: str, category: str, state: str = ""
+) -> list[Snapshot]:
     """Return the latest snapshot of every application of the selection, with its application."""
-    applications = applications_for_export(user, batch, city_code=city_code, category=category)
+    applications = applications_for_export(user, batch, city_code=city_code, category=category, state=state)
     latest = Snapshot.objects.filter(application=OuterRef("application")).order_by("-sequence")
     return list(
         Snapshot.objects.filter(
@@ -169,14 +178,15 @@ def export_job_for(user: User, pk: int) -> ExportJob:
         raise Http404 from error
 
 
-def selection_label(batch: Batch, city_code: str, category: str) -> str:
-    return f"{batch.name}（{selection_city_name(city_code)}，{selection_category_name(batch, category)}）"
+def selection_label(batch: Batch, city_code: str, category: str, state: str = "") -> str:
+    scope = f"{selection_city_name(city_code)}，{selection_category_name(batch, category)}"
+    return f"{batch.name}（{scope}{'，' + selection_state_name(state) if state else ''}）"
 
 
 # Requesting and running an export
 
 
-def _check_selection(actor: User, batch: Batch, city_code: str, category: str) -> int:
+def _check_selection(actor: User, batch: Batch, city_code: str, category: str, state: str = "") -> int:
     """Refuse a selection the actor may not export or that holds no book; return its book count."""
     if city_code and city_code not in {city.code for city in reference.cities()}:
         raise ExportRefused("请选择广东省的地级以上市。", field="city")
@@ -185,10 +195,12 @@ def _check_selection(actor: User, batch: Batch, city_code: str, category: str) -
         raise ExportRefused(reason, field="city" if actor.is_city_officer else None)
     if category and category not in {item.key for item in batch.spec.categories}:
         raise ExportRefused("该批次没有这个申报类别。", field="category")
-    count = applications_for_export(actor, batch, city_code=city_code, category=category).count()
+    if state and state not in EXPORT_STATES:
+        raise ExportRefused("请选择申报状态。", field="state")
+    count = applications_for_export(actor, batch, city_code=city_code, category=category, state=state).count()
     if not count:
         raise ExportRefused(
-            f"{selection_label(batch, city_code, category)}还没有已提交的申报书，无需导出。"
+            f"{selection_label(batch, city_code, category, state)}还没有已提交的申报书，无需导出。"
             "草稿和已撤回的申报书不在导出范围内。"
         )
     return count
@@ -211,13 +223,15 @@ def fail_stalled_exports(user: User) -> int:
     )
 
 
-def request_export(*, actor: User, batch: Batch, city_code: str, category: str) -> tuple[ExportJob, bool]:
+def request_export(
+    *, actor: User, batch: Batch, city_code: str, category: str, state: str = ""
+) -> tuple[ExportJob, bool]:
     """Queue an export of the selection's books; return the job and whether it is a new one.
 
     The same officer's identical export that is still queued or running is returned instead of a
     second one.
     """
-    count = _check_selection(actor, batch, city_code, category)
+    count = _check_selection(actor, batch, city_code, category, state)
     now = timezone.now()
     with transaction.atomic():
         existing = (
@@ -227,6 +241,7 @@ def request_export(*, actor: User, batch: Batch, city_code: str, category: str) 
                 batch=batch,
                 city_code=city_code,
                 category=category,
+                application_state=state,
                 state__in=ACTIVE_STATES,
             )
             .first()
@@ -240,7 +255,12 @@ def request_export(*, actor: User, batch: Batch, city_code: str, category: str) 
         try:
             with transaction.atomic():
                 job = ExportJob.objects.create(
-                    requested_by=actor, batch=batch, city_code=city_code, category=category, total=count
+                    requested_by=actor,
+                    batch=batch,
+                    city_code=city_code,
+                    category=category,
+                    application_state=state,
+                    total=count,
                 )
         except IntegrityError:  # the same request, a moment earlier, from another tab
             return (
@@ -249,6 +269,7 @@ def request_export(*, actor: User, batch: Batch, city_code: str, category: str) 
                     batch=batch,
                     city_code=city_code,
                     category=category,
+                    application_state=state,
                     state__in=ACTIVE_STATES,
                 ),
                 False,
@@ -257,9 +278,15 @@ def request_export(*, actor: User, batch: Batch, city_code: str, category: str) 
             actor=actor,
             action="documents.export_requested",
             target=job,
-            target_label=selection_label(batch, city_code, category),
+            target_label=selection_label(batch, city_code, category, state),
             city_code=city_code,
-            after={"batch": batch.pk, "city_code": city_code, "category": category, "total": count},
+            after={
+                "batch": batch.pk,
+                "city_code": city_code,
+                "category": category,
+                "state": state,
+                "total": count,
+            },
         )
         _enqueue(job.pk)
     return job, True
@@ -308,7 +335,11 @@ def run_export(job_id: int, *, processes: int, rerun: bool = False, earlier_run_
         if not allowed:
             raise ExportRefused(reason)
         snapshots = snapshots_for_export(
-            job.requested_by, job.batch, city_code=job.city_code, category=job.category
+            job.requested_by,
+            job.batch,
+            city_code=job.city_code,
+            category=job.category,
+            state=job.application_state,
         )
         if not snapshots:
             raise ExportRefused("所选范围内已没有已提交的申报书。")

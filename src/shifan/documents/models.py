@@ -50,6 +50,18 @@ def selection_category_name(batch: Batch, category: str) -> str:
         return category
 
 
+def selection_state_name(state: str) -> str:
+    """Return the application state of a selection: its label, or 全部状态 when blank."""
+    from shifan.applications.models import ApplicationState
+
+    if not state:
+        return str(_("全部状态"))
+    try:
+        return str(ApplicationState(state).label)
+    except ValueError:
+        return state
+
+
 class ExportJob(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("导出人"), on_delete=models.CASCADE, related_name="+"
@@ -57,6 +69,7 @@ class ExportJob(models.Model):
     batch = models.ForeignKey(Batch, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="+")
     city_code = models.CharField(_("城市"), max_length=6, blank=True)  # blank: every city
     category = models.CharField(_("申报类别"), max_length=20, blank=True)  # blank: every category
+    application_state = models.CharField(_("申报状态"), max_length=20, blank=True)  # blank: every state
     state = models.CharField(
         _("状态"), max_length=10, choices=ExportState.choices, default=ExportState.QUEUED
     )
@@ -78,14 +91,14 @@ class ExportJob(models.Model):
         constraints = [
             # A second click, or a second tab, must not start the same export twice.
             models.UniqueConstraint(
-                fields=["requested_by", "batch", "city_code", "category"],
+                fields=["requested_by", "batch", "city_code", "category", "application_state"],
                 condition=models.Q(state__in=["queued", "running"]),
                 name="one_active_export_per_selection",
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.batch.name} · {self.city_name} · {self.category_name}"
+        return f"{self.batch.name} · {self.city_name} · {self.category_name} · {self.state_name}"
 
     @property
     def is_active(self) -> bool:
@@ -104,6 +117,10 @@ class ExportJob(models.Model):
     @property
     def category_name(self) -> str:
         return selection_category_name(self.batch, self.category)
+
+    @property
+    def state_name(self) -> str:
+        return selection_state_name(self.application_state)
 
     @property
     def expires_at(self) -> Any:

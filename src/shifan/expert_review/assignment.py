@@ -136,6 +136,71 @@ def solve(problem: Problem) -> Solution:
     )
 
 
+def solve_most(problem: Problem) -> tuple[Solution, dict[Hashable, int]]:
+    """Return the best assignment giving as many reviews as the constraints allow, and the shortfalls.
+
+    When every demand can be met this is `solve`. Otherwise a maximum flow (source → application,
+    capacity its demand; application → expert, 1 per allowed pair; expert → sink, its load left)
+    finds how many experts each application can have at most together; the minimum-cost
+    assignment for those counts is then solved exactly (with its bound), and the rest of each
+    application's demand is its shortfall: {application: experts missing}.
+    """
+    try:
+        return solve(problem), {}
+    except AssignmentInfeasible:
+        pass
+    counts = _most_per_application(problem)
+    reachable = Problem(
+        demand={a: n for a, n in counts.items() if n > 0},
+        experts=problem.experts,
+        max_load=problem.max_load,
+        costs={pair: cost for pair, cost in problem.costs.items() if counts.get(pair[0], 0) > 0},
+        used_load=problem.used_load,
+    )
+    shortfalls = {a: d - counts.get(a, 0) for a, d in problem.demand.items() if counts.get(a, 0) < d}
+    return solve(reachable), shortfalls
+
+
+def _most_per_application(problem: Problem) -> dict[Hashable, int]:
+    """Return how many experts each application gets in the best of the largest assignments.
+
+    A minimum-cost flow where each application may also send its demand straight to the sink at
+    a cost `unmet` dearer than any rerouting of pairs could save (the spread of the pair costs
+    times the total demand, plus one): the flow first leaves as little demand unmet as possible,
+    then, among those counts, takes the best fit.
+    """
+    import numpy as np
+    from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
+
+    if problem.fixed:
+        raise ValueError("solve_most takes no fixed pairs: leave them out and count them in used_load")
+    network = _network(problem)
+    applications, experts = len(network.applications), len(network.experts)
+    sink = applications + experts
+    spread = int(network.cost.max() - network.cost.min()) if len(network.pairs) else 0
+    unmet = (spread + 1) * int(network.demand.sum()) + 1
+    flow = SimpleMinCostFlow()
+    # Each application's unmet arc first, so that arc i says what application i lacks.
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([np.arange(applications), network.application, applications + np.arange(experts)]),
+        np.concatenate([np.full(applications, sink), applications + network.expert, np.full(experts, sink)]),
+        np.concatenate([network.demand, np.ones(len(network.pairs), dtype=np.int64), network.capacity]),
+        np.concatenate([np.full(applications, unmet), network.cost, np.zeros(experts, dtype=np.int64)]),
+    )
+    flow.set_nodes_supplies(
+        np.arange(sink + 1),
+        np.concatenate([network.demand, np.zeros(experts, dtype=np.int64), [-network.demand.sum()]]),
+    )
+    status = flow.solve()
+    if status != SimpleMinCostFlow.OPTIMAL:
+        raise RuntimeError(f"the minimum-cost flow stopped: {status.name}")
+    lacking = flow.flows(np.arange(applications))
+    return {
+        application: int(demand - short)
+        for application, demand, short in zip(network.applications, network.demand, lacking, strict=True)
+    }
+
+
 def dual_values(
     problem: Problem, pairs: tuple[tuple[Hashable, Hashable], ...]
 ) -> tuple[dict[Hashable, int], dict[Hashable, int]]:

@@ -162,3 +162,25 @@ class ProposedList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id} {'fixed' if self.fixed_at else 'open'}"
+
+
+class ReviewReminder(models.Model):
+    """A reminder of a batch's review deadline sent to one expert: `kind` is "before-3", "before-1"
+    or "overdue"; each goes once (the unique constraint decides between two workers)."""
+
+    batch = models.ForeignKey("programs.Batch", on_delete=models.CASCADE, related_name="review_reminders")
+    expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    # The deadline the reminder was about: a deadline moved later is reminded again.
+    deadline = models.DateTimeField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "expert", "kind", "deadline"], name="one_review_reminder_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} {self.expert_id} {self.kind}"

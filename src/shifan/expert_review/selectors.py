@@ -185,6 +185,35 @@ def plan_figures(batch: Batch) -> dict[str, int]:
     }
 
 
+def last_solve(batch: Batch) -> dict | None:
+    """Return the figures of the batch's last assignment solve (when, match, bound, gap, shortfall)."""
+    from shifan.core.models import AuditEvent
+
+    event = (
+        AuditEvent.objects.filter(
+            action="expert_review.assignment_proposed", target_type="programs.batch", target_id=str(batch.pk)
+        )
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+    if event is None or not event.after:
+        return None
+    after = event.after
+    return {
+        "at": event.occurred_at,
+        "actor": event.actor_label,
+        "pairs": after.get("pairs", 0),
+        "match": after.get("match", 0),
+        # Recorded as the bound on the match (the negated bound on the cost).
+        "bound": after.get("bound", 0),
+        "gap": after.get("gap", round(after.get("bound", 0) - after.get("match", 0), 2)),
+        "seconds": after.get("seconds"),
+        "short": after.get("short", 0),
+        "short_applications": after.get("short_applications", 0),
+        "kept_manual": after.get("kept_manual", 0),
+    }
+
+
 def expert_loads(batch: Batch) -> list[dict]:
     """Return every expert with a live assignment in the batch and its counts, busiest first."""
     return list(

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -51,6 +51,7 @@ from shifan.expert_review.models import (
     Hearing,
     HearingKind,
     ProposedList,
+    ReviewReminder,
     Selection,
 )
 from shifan.programs.models import Batch
@@ -63,11 +64,20 @@ COMMENT_MIN_LENGTH = 5
 class ReviewError(Exception):
     """Raised when an expert review action is not allowed now; `message` says why."""
 
-    def __init__(self, message: str, *, field: str | None = None, details: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        details: list[str] | None = None,
+        rows: dict[int, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.details = details or []
+        # Messages for rows of a list, by the row's primary key, shown beside the row.
+        self.rows = rows or {}
 
 
 class ScoreErrors(ReviewError):
@@ -110,10 +120,19 @@ class AssignmentReport:
     bound: float = 0.0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # The officer's proposed pairs kept as constraints, and those given up ("number：expert").
+    kept_manual: int = 0
+    dropped_manual: list[str] = field(default_factory=list)
+    # When not every demand could be met: the summary, then one line per application left short.
+    shortfalls: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> float:
+        return -self.match - self.bound
 
     @property
     def proven_optimal(self) -> bool:
-        return -self.match - self.bound < 1e-6
+        return self.gap < 1e-6
 
 
 def _reviewable(batch: Batch) -> list[Application]:
@@ -124,18 +143,6 @@ def _reviewable(batch: Batch) -> list[Application]:
         )
         .select_related("organisation", "batch")
         .order_by("number")
-    )
-
-
-def _shortage_text(
-    shortage: solver.Shortage, labels: Mapping[int, str], experts: Mapping[int, ExpertFacts], k: int
-) -> str:
-    names = [labels[a] for a in sorted(shortage.applications, key=lambda a: labels[a])]
-    shown = "、".join(names[:5]) + (f" 等 {len(names)} 份" if len(names) > 5 else "")
-    return (
-        f"{shown}：需要 {shortage.needed} 人次评审（每份 {k} 位专家），"
-        f"无回避且有余量的专家 {len({e for e in shortage.experts if e in experts})} 位，"
-        f"最多只能提供 {shortage.available} 人次。"
     )
 
 
@@ -175,31 +182,51 @@ def _field_warnings(
     return warnings
 
 
+def manual_proposals(batch: Batch) -> list[Assignment]:
+    """Return the officer's own changes to the proposed plan, which a new solve keeps as constraints."""
+    return list(
+        Assignment.objects.filter(
+            batch=batch, state=AssignmentState.PROPOSED, source=AssignmentSource.OFFICER
+        )
+        .select_related("application", "expert")
+        .order_by("application__number", "pk")
+    )
+
+
 @transaction.atomic
-def assign_experts(*, actor: User, batch: Batch) -> AssignmentReport:
+def assign_experts(*, actor: User, batch: Batch, drop_manual: bool = False) -> AssignmentReport:
     """Propose an optimal assignment for the batch's accepted applications.
 
-    Proposed (unpublished) pairs are replaced; published pairs stay, and only the places left open
-    (after a conflict was declared or an expert removed) are filled. Raises ReviewError with the
-    reasons when the constraints cannot be met.
+    Proposed pairs the solver made are replaced; published pairs and the officer's own proposed
+    pairs (人工调整) stay as constraints, unless `drop_manual` says the officer chose to give the
+    latter up. When the constraints cannot all be met, as many reviews as possible are assigned
+    (the best fit among the largest assignments) and the report says what each application lacks.
     """
     _require_province(actor)
     _require_list_open(batch)
     Batch.objects.select_for_update().filter(pk=batch.pk).first()
-    Assignment.objects.filter(batch=batch, state=AssignmentState.PROPOSED).delete()
+    dropped = []
+    if drop_manual:
+        dropped = [f"{a.application.number}：{a.expert.name}" for a in manual_proposals(batch)]
+        Assignment.objects.filter(batch=batch, state=AssignmentState.PROPOSED).delete()
+    else:
+        Assignment.objects.filter(
+            batch=batch, state=AssignmentState.PROPOSED, source=AssignmentSource.SOLVER
+        ).delete()
     targets = _reviewable(batch)
     if not targets:
         raise ReviewError("本批次还没有已受理的申报，无需分配专家。")
     k = batch.experts_per_application
     kept = list(
-        Assignment.objects.filter(batch=batch, state=AssignmentState.PUBLISHED).values_list(
-            "application_id", "expert_id"
-        )
+        Assignment.objects.filter(batch=batch)
+        .exclude(state=AssignmentState.REMOVED)
+        .values_list("application_id", "expert_id", "source", "state")
     )
     on_application: dict[int, set[int]] = {}
-    for application_id, expert_id in kept:
+    for application_id, expert_id, _source, _state in kept:
         on_application.setdefault(application_id, set()).add(expert_id)
-    used_load = Counter(expert_id for _application_id, expert_id in kept)
+    used_load = Counter(expert_id for _application_id, expert_id, _source, _state in kept)
+    manual = sum(1 for *_pair, source, state in kept if state == AssignmentState.PROPOSED)
 
     experts = expert_facts(experts_with_facts())
     applicants = {a.pk: applicant_facts(a) for a in targets}
@@ -227,22 +254,7 @@ def assign_experts(*, actor: User, batch: Batch) -> AssignmentReport:
     )
     labels = {a.pk: f"{a.number}（{a.applicant_name}）" for a in targets}
     started = time.perf_counter()
-    try:
-        solution = solver.solve(problem)
-    except solver.AssignmentInfeasible as infeasible:
-        details = [
-            _shortage_text(s, labels, {e.user_id: e for e in experts}, k) for s in infeasible.shortages[:10]
-        ]
-        if infeasible.total_needed > infeasible.total_available:
-            details.insert(
-                0,
-                f"专家总量不足：需要 {infeasible.total_needed} 人次，{len(experts)} 位专家每位最多评 "
-                f"{batch.expert_max_load} 份，扣除已发布任务后最多 {infeasible.total_available} 人次。"
-                "请增加专家或提高每位专家的最多评审份数。",
-            )
-        raise ReviewError(
-            "按当前回避规则和专家负荷，无法为每份申报分配足够的专家。", details=details
-        ) from infeasible
+    solution, shortfalls = solver.solve_most(problem)
     seconds = time.perf_counter() - started
     Assignment.objects.bulk_create(
         Assignment(
@@ -263,6 +275,9 @@ def assign_experts(*, actor: User, batch: Batch) -> AssignmentReport:
         warnings=_field_warnings(
             [applicants[a] for a in demand], experts, costs, list(solution.pairs), batch.expert_max_load
         ),
+        kept_manual=manual,
+        dropped_manual=dropped,
+        shortfalls=_shortfall_texts(problem, shortfalls, labels, batch),
     )
     record_event(
         actor=actor,
@@ -273,10 +288,43 @@ def assign_experts(*, actor: User, batch: Batch) -> AssignmentReport:
             "applications": report.applications,
             "match": report.match,
             "bound": round(-report.bound, 2),
+            "gap": round(report.gap, 2),
+            "seconds": round(seconds, 3),
             "kept": len(kept),
+            "kept_manual": manual,
+            "dropped_manual": dropped,
+            "short": sum(shortfalls.values()),
+            "short_applications": len(shortfalls),
         },
     )
     return report
+
+
+def _shortfall_texts(
+    problem: solver.Problem,
+    shortfalls: Mapping[int, int],
+    labels: Mapping[int, str],
+    batch: Batch,
+) -> list[str]:
+    """Say, per application left short, how many experts it lacks and how many could review it."""
+    allowed: Counter[int] = Counter(a for (a, e) in problem.costs if problem.capacity(e) > 0)
+    free = sum(1 for e in problem.experts if problem.capacity(e) > 0)
+    texts = []
+    for application_id in sorted(shortfalls, key=lambda a: labels[a]):
+        texts.append(
+            f"{labels[application_id]}：缺 {shortfalls[application_id]} 位专家"
+            f"（需要 {problem.demand[application_id]} 位，"
+            f"无回避且未满负荷的专家 {allowed[application_id]} 位，其中部分已分给其他申报）。"
+        )
+    if texts:
+        texts.insert(
+            0,
+            f"需要 {sum(problem.demand.values())} 人次，未满负荷的专家 {free} 位"
+            f"（每位最多 {batch.expert_max_load} 份）；按回避规则和负荷，"
+            f"已尽可能多地分配，仍有 {len(shortfalls)} 份申报共缺 {sum(shortfalls.values())} 人次。"
+            "可增加专家、提高每位专家的最多评审份数，或在下列申报上人工调整。",
+        )
+    return texts
 
 
 def _live_load(expert_id: int, batch: Batch) -> int:
@@ -371,7 +419,7 @@ def replace_expert(*, actor: User, assignment: Assignment, expert: User, reason:
             body=f"您的评审任务 {assignment.application.number} 已由省工信厅调整给其他专家。",
             url=reverse("expert_review:my_assignments"),
         )
-        _notify_new_tasks(expert, 1)
+        _notify_new_tasks(expert, 1, assignment.batch)
     record_event(
         actor=actor,
         action="expert_review.expert_replaced",
@@ -391,13 +439,108 @@ def _remove(assignment: Assignment, reason: str) -> None:
     assignment.save(update_fields=["state", "removed_at", "removed_reason"])
 
 
-def _notify_new_tasks(expert: User, count: int) -> None:
+def _notify_new_tasks(expert: User, count: int, batch: Batch) -> None:
+    deadline = (
+        f"评审截止时间为{_moment(batch.review_deadline)}，" if batch.review_deadline is not None else ""
+    )
     notify(
         recipients=[expert],
         title="您有新的评审任务",
-        body=f"省工信厅向您分配了 {count} 份服务型制造示范申报的评审任务，请登录查看并评分。",
+        body=f"省工信厅向您分配了 {count} 份服务型制造示范申报的评审任务，{deadline}请登录查看并评分。",
         url=reverse("expert_review:my_assignments"),
     )
+
+
+def _moment(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+# Days before the review deadline on which experts with sheets not submitted are reminded.
+REVIEW_REMINDER_DAYS = (3, 1)
+
+
+def review_reminder_due(deadline: datetime, sent: set[str], now: datetime) -> str:
+    """Return the reminder an expert with open sheets needs now ("before-3", "overdue"), or "".
+
+    Only the closest window counts (a worker down for days sends one "1 day left", not both);
+    overdue is reminded once.
+    """
+    if now >= deadline:
+        return "" if "overdue" in sent else "overdue"
+    windows = [day for day in REVIEW_REMINDER_DAYS if now >= deadline - timedelta(days=day)]
+    if not windows:
+        return ""
+    kind = f"before-{min(windows)}"
+    return "" if kind in sent else kind
+
+
+def send_review_reminders(*, now: datetime | None = None) -> int:
+    """Remind every expert with unsubmitted sheets of a batch whose review deadline is near or past."""
+    now = now or timezone.now()
+    count = 0
+    batches = Batch.objects.filter(
+        review_deadline__isnull=False, review_deadline__gt=now - timedelta(days=30)
+    )
+    for batch in batches.exclude(proposed_list__fixed_at__isnull=False):
+        assert batch.review_deadline is not None
+        open_counts = dict(
+            Assignment.objects.filter(batch=batch, state=AssignmentState.PUBLISHED, submitted_at__isnull=True)
+            .values("expert_id")
+            .annotate(n=Count("id"))
+            .values_list("expert_id", "n")
+        )
+        sent: dict[int, set[str]] = {}
+        for expert_id, kind in ReviewReminder.objects.filter(
+            batch=batch, deadline=batch.review_deadline
+        ).values_list("expert_id", "kind"):
+            sent.setdefault(expert_id, set()).add(kind)
+        for expert_id, open_count in open_counts.items():
+            kind = review_reminder_due(batch.review_deadline, sent.get(expert_id, set()), now)
+            if kind and _send_review_reminder(batch, expert_id, kind, open_count, now):
+                count += 1
+    return count
+
+
+@transaction.atomic
+def _send_review_reminder(batch: Batch, expert_id: int, kind: str, open_count: int, now: datetime) -> bool:
+    assert batch.review_deadline is not None
+    _reminder, created = ReviewReminder.objects.get_or_create(
+        batch=batch, expert_id=expert_id, kind=kind, deadline=batch.review_deadline, defaults={"sent_at": now}
+    )
+    if not created:
+        return False
+    deadline = _moment(batch.review_deadline)
+    if kind == "overdue":
+        title = "专家评审已过截止时间"
+        body = f"{batch.name}的专家评审已于{deadline}截止，您还有 {open_count} 份评分未提交，请尽快完成。"
+    else:
+        title = f"专家评审将于{deadline}截止"
+        body = f"{batch.name}的专家评审将于{deadline}截止，您还有 {open_count} 份评分未提交，请及时完成。"
+    expert = User.objects.get(pk=expert_id)
+    notify(recipients=[expert], title=title, body=body, url=reverse("expert_review:my_assignments"))
+    record_event(
+        actor=None,
+        action="expert_review.reminder_sent",
+        target=batch,
+        after={"expert": expert.name, "kind": kind},
+    )
+    return True
+
+
+def schedule_review_reminders(batch: Batch) -> None:
+    """Queue the reminder task at each reminder day and at the deadline, where the backend can defer."""
+    from django_tasks import default_task_backend
+
+    from shifan.expert_review.tasks import send_review_reminders as task
+
+    if batch.review_deadline is None or not default_task_backend.supports_defer:
+        return
+    moments = [batch.review_deadline - timedelta(days=day) for day in REVIEW_REMINDER_DAYS]
+    moments.append(batch.review_deadline)
+    for moment in moments:
+        if moment > timezone.now():
+            task.using(run_after=moment).enqueue()
 
 
 def assignment_gaps(batch: Batch) -> dict[int, int]:
@@ -447,7 +590,8 @@ def publish_assignments(*, actor: User, batch: Batch) -> int:
         person, count = per_expert.get(item.expert_id, (item.expert, 0))
         per_expert[item.expert_id] = (person, count + 1)
     for person, count in per_expert.values():
-        _notify_new_tasks(person, count)
+        _notify_new_tasks(person, count, batch)
+    transaction.on_commit(lambda: schedule_review_reminders(batch))
     record_event(
         actor=actor,
         action="expert_review.assignment_published",
@@ -467,9 +611,16 @@ def _require_own(actor: User, assignment: Assignment) -> None:
 
 
 @transaction.atomic
-def confirm_no_conflict(*, actor: User, assignment: Assignment) -> Assignment:
-    """Record the expert's confirmation that it has no conflict with the applicant."""
+def confirm_no_conflict(*, actor: User, assignment: Assignment, signed: bool = False) -> Assignment:
+    """Record the expert's confirmation that it has no conflict with the applicant.
+
+    Where the batch's spec holds a commitment (承诺书), the expert signs it here (`signed`): its
+    text goes into the audit record with the confirmation, whose time is the signature's.
+    """
     _require_own(actor, assignment)
+    commitment = assignment.batch.spec.defaults.expert_commitment
+    if commitment and not signed:
+        raise ReviewError("请阅读并签署评审专家承诺书后再开始评审。", field="signed")
     if assignment.confirmed_at is None:
         assignment.confirmed_at = timezone.now()
         assignment.save(update_fields=["confirmed_at"])
@@ -478,6 +629,7 @@ def confirm_no_conflict(*, actor: User, assignment: Assignment) -> Assignment:
             action="expert_review.no_conflict_confirmed",
             target=assignment.application,
             target_label=assignment.application.number,
+            after={"commitment": commitment} if commitment else None,
         )
     return assignment
 
@@ -737,7 +889,11 @@ def mark_proposed_list(
     if unfinished:
         raise ReviewError(
             f"还有 {len(unfinished)} 份申报的专家评分未全部提交，不能确定名单。",
-            details=[row.application.number for row in unfinished[:10]],
+            details=[
+                f"{row.application.number}（{row.application.applicant_name}）："
+                f"专家评分已提交 {row.submitted}/{row.expected} 份"
+                for row in unfinished[:10]
+            ],
         )
     known = {row.application.pk for row in rows}
     if selected - known:
@@ -747,14 +903,20 @@ def mark_proposed_list(
         raise ReviewError(f"本类别名额为 {quota} 个，已选 {len(selected)} 个。")
     natural = {row.application.pk for row in rows[: len(selected)]}
     departures = (selected - natural) | (natural - selected)
-    missing = [
-        row.application.number
+    missing = {
+        row.application.pk: (
+            f"排名第 {row.rank}，在名额线以下却被选入，请写明选入理由。"
+            if row.application.pk in selected
+            else f"排名第 {row.rank}，在名额线以内却未选入，请写明不选的理由。"
+        )
         for row in rows
         if row.application.pk in departures and not (reasons.get(row.application.pk) or "").strip()
-    ]
+    }
     if missing:
         raise ReviewError(
-            "未按排名取舍的申报须写明理由：" + "、".join(missing), field="reasons", details=missing
+            f"未按排名取舍的申报须写明理由：有 {len(missing)} 份未填，见表中标红的行。",
+            field="reasons",
+            rows=missing,
         )
     marks = []
     for row in rows:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("expert/assignments/", views.MyAssignmentListView.as_view(), name="my_assignments"),
     path("expert/assignments/<int:pk>/", views.AssignmentView.as_view(), name="assignment"),
     path("expert/assignments/<int:pk>/conflict/", views.ConflictCheckView.as_view(), name="conflict_check"),
+    path("expert/assignments/<int:pk>/sheet.pdf", views.ScoreSheetPdfView.as_view(), name="sheet_pdf"),
     path(
         "expert/assignments/<int:pk>/attachments/<int:attachment_pk>/",
         views.AssignmentAttachmentView.as_view(),

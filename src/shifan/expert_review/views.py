@@ -6,6 +6,7 @@ from django.core.paginator import Page
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views import View
 
 from shifan.accounts.models import Role, User
@@ -60,18 +61,36 @@ class MyAssignmentListView(ExpertMixin, View):
 class ConflictCheckView(ExpertMixin, View):
     """On first opening: the applicant's name and code, to confirm no conflict or declare one."""
 
-    def get(self, request: AuthenticatedRequest, pk: int, form: ReasonForm | None = None) -> HttpResponse:
+    def get(
+        self,
+        request: AuthenticatedRequest,
+        pk: int,
+        form: ReasonForm | None = None,
+        signing_error: str = "",
+    ) -> HttpResponse:
         assignment = selectors.assignment_for_expert(request.user, pk)
         return render(
             request,
             "expert_review/conflict_check.html",
-            {"assignment": assignment, "application": assignment.application, "form": form or ReasonForm()},
+            {
+                "assignment": assignment,
+                "application": assignment.application,
+                "form": form or ReasonForm(),
+                "commitment": assignment.batch.spec.defaults.expert_commitment,
+                "signing_error": signing_error,
+            },
+            status=400 if signing_error else 200,
         )
 
     def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         assignment = selectors.assignment_for_expert(request.user, pk)
         if request.POST.get("action") == "confirm":
-            services.confirm_no_conflict(actor=request.user, assignment=assignment)
+            try:
+                services.confirm_no_conflict(
+                    actor=request.user, assignment=assignment, signed=request.POST.get("signed") == "1"
+                )
+            except ReviewError as error:
+                return self.get(request, pk, signing_error=error.message)
             return redirect("expert_review:assignment", pk=pk)
         form = ReasonForm(request.POST)
         if form.is_valid():
@@ -175,12 +194,29 @@ class AssignmentView(ExpertMixin, View):
             messages.error(request, "评分未提交：" + error.message if submit else "未保存：" + error.message)
             return self.get(request, pk, posted=posted, errors=error.errors)
         except ReviewError as error:
+            # What was typed stays on the page with the refusal, not lost to a redirect.
             messages.error(request, error.message)
-            return redirect("expert_review:assignment", pk=pk)
+            return self.get(request, pk, posted=posted, errors={"_refused": error.message})
         messages.success(request, "评分已提交，感谢您的评审。" if submit else "评分已暂存，可随时回来继续。")
         if submit:
             return redirect("expert_review:my_assignments")
         return redirect("expert_review:assignment", pk=pk)
+
+
+class ScoreSheetPdfView(ExpertMixin, View):
+    """The expert's own score sheet as a PDF to print and sign (a draft says so on the sheet)."""
+
+    def get(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        from shifan.expert_review.sheet_pdf import score_sheet_filename, score_sheet_pdf
+
+        assignment = selectors.assignment_for_expert(request.user, pk)
+        if assignment.confirmed_at is None:
+            raise Http404
+        response = HttpResponse(score_sheet_pdf(assignment), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            content_disposition_header(as_attachment=False, filename=score_sheet_filename(assignment)) or ""
+        )
+        return response
 
 
 class AssignmentAttachmentView(ExpertMixin, View):
@@ -234,6 +270,8 @@ class AssignmentPlanView(ProvinceMixin, View):
                 "only_missing": only_missing,
                 **selectors.plan_figures(batch),
                 "loads": selectors.expert_loads(batch),
+                "last_solve": selectors.last_solve(batch),
+                "manual": services.manual_proposals(batch),
                 "removed": selectors.removed_assignments(batch)[:20],
                 "batches": batch_selectors.batches_visible_to(request.user),
                 "list_fixed": selectors.list_fixed(batch),
@@ -245,13 +283,20 @@ class AssignmentPlanView(ProvinceMixin, View):
         action = request.POST.get("action")
         try:
             if action == "solve":
-                report = services.assign_experts(actor=request.user, batch=batch)
+                report = services.assign_experts(
+                    actor=request.user, batch=batch, drop_manual=request.POST.get("drop_manual") == "1"
+                )
                 messages.success(
                     request,
                     f"已为 {report.applications} 份申报分配 {report.created} 人次专家，"
                     f"用时 {report.seconds:.2f} 秒；匹配度合计 {report.match}"
-                    + ("，已证明为最优方案（达到线性规划上界）。" if report.proven_optimal else "。"),
+                    + ("，已证明为最优方案（达到线性规划上界）。" if report.proven_optimal else "。")
+                    + (f"保留了 {report.kept_manual} 项人工调整。" if report.kept_manual else ""),
                 )
+                if report.dropped_manual:
+                    messages.info(request, "已放弃的人工调整：" + "；".join(report.dropped_manual))
+                for line in report.shortfalls[:11]:
+                    messages.error(request, line)
                 for warning in report.warnings:
                     messages.warning(request, warning)
             elif action == "publish":
@@ -356,7 +401,8 @@ class ResultsView(ProvinceMixin, View):
                     checked, reason = row.selection.selected, row.selection.departure_reason
                 else:  # nothing marked yet: suggest the ranking's top within the quota
                     checked, reason = row.rank <= quota, ""
-                marks.append({"row": row, "checked": checked, "reason": reason})
+                error = again["errors"].get(pk, "") if again else ""
+                marks.append({"row": row, "checked": checked, "reason": reason, "error": error})
             categories.append(
                 {
                     "category": category,
@@ -402,7 +448,9 @@ class ProposedListMarkView(ProvinceMixin, View):
         except ReviewError as error:
             _refusal(request, error)
             return ResultsView().get(
-                request, batch_pk, posted={"category": category, "selected": selected, "reasons": reasons}
+                request,
+                batch_pk,
+                posted={"category": category, "selected": selected, "reasons": reasons, "errors": error.rows},
             )
         messages.success(request, f"{batch.category(category).name}拟认定名单已保存（{len(selected)} 个）。")
         return redirect(reverse("expert_review:results", kwargs={"batch_pk": batch.pk}) + f"#{category}")

@@ -32,6 +32,14 @@ class BatchForm(StyledForm):
     expert_max_load = forms.IntegerField(
         label=_("每位专家最多评审份数"), min_value=1, max_value=200, initial=20
     )
+    review_deadline = forms.DateTimeField(
+        label=_("专家评审截止"),
+        required=False,
+        widget=DateTimeInput(),
+        help_text=_(
+            "专家提交评分的截止时间，显示在专家的评审任务上；截止前 3 天、前 1 天和逾期时提醒尚未提交的专家。"
+        ),
+    )
     aggregation_rule = forms.ChoiceField(
         label=_("专家分汇总方法"), choices=AggregationRule.choices, initial=AggregationRule.TRIMMED_MEAN
     )
@@ -66,6 +74,9 @@ class BatchForm(StyledForm):
             self.add_error("closes_at", _("申报截止时间应晚于开始时间。"))
         if closes_at and deadline and deadline < closes_at:
             self.add_error("city_deadline", _("地市推荐截止时间不能早于申报截止时间。"))
+        review_deadline = cleaned.get("review_deadline")
+        if review_deadline and deadline and review_deadline <= deadline:
+            self.add_error("review_deadline", _("专家评审截止时间应晚于地市推荐截止时间。"))
         return cleaned
 
 

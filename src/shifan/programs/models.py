@@ -49,6 +49,8 @@ class Batch(TimeStampedModel):
         default=AggregationRule.TRIMMED_MEAN,
     )
     standardise_scores = models.BooleanField(_("按专家个人尺度标准化"), default=False)
+    # The province's deadline for the experts' score sheets, shown on their tasks and reminded.
+    review_deadline = models.DateTimeField(_("专家评审截止"), null=True, blank=True)
     disagreement_threshold = models.DecimalField(
         _("分歧提示阈值（标准差，分）"), max_digits=5, decimal_places=2, default=Decimal(10)
     )
@@ -110,6 +112,10 @@ class Batch(TimeStampedModel):
 
     def is_open(self, now: Any = None) -> bool:
         return self.phase(now) == BatchPhase.OPEN
+
+    @property
+    def review_deadline_passed(self) -> bool:
+        return self.review_deadline is not None and timezone.now() >= self.review_deadline
 
     def quota(self, category_key: str) -> int:
         return int(self.quotas.get(category_key, 0))

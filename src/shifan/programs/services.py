@@ -92,6 +92,7 @@ REVIEW_SETTINGS = (
     "standardise_scores",
     "disagreement_threshold",
     "similar_units_to_experts",
+    "review_deadline",
 )
 
 BATCH_EDITABLE_FIELDS = (
@@ -109,6 +110,7 @@ BATCH_EDITABLE_FIELDS = (
     "standardise_scores",
     "disagreement_threshold",
     "similar_units_to_experts",
+    "review_deadline",
 )
 
 
@@ -133,6 +135,10 @@ def update_batch(*, actor: User, batch: Batch, **changes: Any) -> Batch:
         return batch
     batch.full_clean()
     batch.save(update_fields=[*changed, "updated_at"])
+    if "review_deadline" in changed:
+        from shifan.expert_review.services import schedule_review_reminders
+
+        transaction.on_commit(lambda: schedule_review_reminders(batch))
 
     def plain(value: Any) -> Any:
         if isinstance(value, Decimal):

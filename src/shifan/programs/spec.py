@@ -420,6 +420,8 @@ class Defaults:
     recognition_valid_years: int
     attachment_max_size_mb: int
     note: str = ""
+    # The impartiality and confidentiality commitment (承诺书) each expert signs before scoring.
+    expert_commitment: str = ""
 
 
 # The figures of a tracking report the checks read, by role, and the types each may have.
@@ -1414,7 +1416,7 @@ def _parse_defaults(at: _At) -> Defaults:
             "recognition_valid_years",
             "attachment_max_size_mb",
         },
-        {"note"},
+        {"note", "expert_commitment"},
     )
     return Defaults(
         notice_working_days=_required_integer(at, "notice_working_days", minimum=1),
@@ -1423,6 +1425,7 @@ def _parse_defaults(at: _At) -> Defaults:
         recognition_valid_years=_required_integer(at, "recognition_valid_years", minimum=1),
         attachment_max_size_mb=_required_integer(at, "attachment_max_size_mb", minimum=1),
         note=_text(at, "note", required=False),
+        expert_commitment=_text(at, "expert_commitment", required=False),
     )
 
 

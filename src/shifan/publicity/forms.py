@@ -65,10 +65,20 @@ class ObjectionForm(StyledForm):
     kind = forms.ChoiceField(
         label=_("以何种名义提出"), choices=ObjectorKind.choices, widget=forms.RadioSelect, initial="person"
     )
+    # Left blank, the anonymity rule is the answer, not a bare "required".
     name = forms.CharField(
-        label=_("姓名或单位名称"), max_length=200, help_text=_("个人填写真实姓名；单位填写单位全称。")
+        label=_("姓名或单位名称"),
+        max_length=200,
+        help_text=_("个人填写真实姓名；单位填写单位全称。"),
+        error_messages={
+            "required": _("异议须实名提出，匿名异议不予受理：个人请填写真实姓名，单位请填写单位全称。")
+        },
     )
-    phone = forms.CharField(label=_("联系电话"), max_length=30)
+    phone = forms.CharField(
+        label=_("联系电话"),
+        max_length=30,
+        error_messages={"required": _("异议须实名提出，请留下联系电话，以便核实和告知处理结果。")},
+    )
     email = forms.EmailField(label=_("电子邮箱（选填，用于接收处理结果）"), required=False)
     id_number = forms.CharField(label=_("身份证号码（个人，选填）"), max_length=18, required=False)
     credit_code = forms.CharField(label=_("统一社会信用代码（单位必填）"), max_length=18, required=False)
@@ -78,6 +88,7 @@ class ObjectionForm(StyledForm):
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=5000,
         help_text=_("请写明具体事实、理由及可供核查的线索。"),
+        error_messages={"required": _("请写明异议的具体事实和理由；没有事实和理由的异议不予受理。")},
     )
     evidence = MultipleFileField(
         label=_("证明材料（选填）"),
@@ -87,7 +98,11 @@ class ObjectionForm(StyledForm):
     captcha = ImageOrTextCaptchaField(
         label=_("验证码"),
         widget=ImageOrTextCaptchaInput(attrs={"autocomplete": "off", "inputmode": "text"}),
-        error_messages={"invalid": _("验证码不正确，请重新输入。")},
+        error_messages={
+            "invalid": _("验证码不正确，请重新输入。"),
+            "required": _("请输入验证码。"),
+            "incomplete": _("请输入验证码。"),
+        },
     )
 
     def __init__(
@@ -138,6 +153,7 @@ class DecisionForm(StyledForm):
         max_length=2000,
         help_text=_("将告知异议人和被异议单位；请勿写入异议人身份。"),
     )
+    despite_unanswered = forms.BooleanField(label=_("不待核查答复，现在处理"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # The objection page also holds the findings form: its 核查情况 field keeps id_findings.
@@ -151,6 +167,11 @@ class FindingsForm(StyledForm):
 
 class AnswerForm(StyledForm):
     answer = forms.CharField(label=_("情况说明"), widget=forms.Textarea(attrs={"rows": 6}), max_length=5000)
+    evidence = MultipleFileField(
+        label=_("附件（选填）"),
+        required=False,
+        help_text=_("如盖章的核查报告、证明材料；最多 5 个文件，每个不超过 10 MB，PDF、图片或 Word 文档。"),
+    )
 
 
 class AnnouncementForm(StyledForm):

@@ -202,6 +202,9 @@ class Objection(models.Model):
     def is_decided(self) -> bool:
         return self.state in DECIDED_STATES
 
+    def unanswered_inquiries(self) -> list["Inquiry"]:
+        return list(self.inquiries.filter(answered_at__isnull=True).order_by("asked_at", "id"))
+
 
 def evidence_path(instance: "ObjectionEvidence", filename: str) -> str:
     # Stored under the content hash: names typed by the public never reach the file system.
@@ -209,7 +212,12 @@ def evidence_path(instance: "ObjectionEvidence", filename: str) -> str:
 
 
 class ObjectionEvidence(models.Model):
+    """A file of an objection: the objector's evidence, or (with `inquiry`) one sent with an answer."""
+
     objection = models.ForeignKey(Objection, on_delete=models.CASCADE, related_name="evidence")
+    inquiry = models.ForeignKey(
+        "Inquiry", null=True, blank=True, on_delete=models.CASCADE, related_name="files"
+    )
     file = models.FileField(upload_to=evidence_path, max_length=300)
     original_name = models.CharField(_("文件名"), max_length=255)
     content_type = models.CharField(max_length=100)
@@ -253,6 +261,11 @@ class Inquiry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.objection_id} {self.addressee}"
+
+    @property
+    def closed_unanswered(self) -> bool:
+        """Whether the objection was decided before this inquiry was answered: nothing is owed."""
+        return self.answered_at is None and self.objection.state in DECIDED_STATES
 
 
 class Announcement(TimeStampedModel):
@@ -300,6 +313,8 @@ class DemonstrationUnit(TimeStampedModel):
     valid_from = models.DateField(_("有效期起"))
     valid_until = models.DateField(_("有效期至"))
     status = models.CharField(_("状态"), max_length=10, choices=UnitStatus.choices, default=UnitStatus.ACTIVE)
+    # When the title was revoked (tracking's 撤销): the published announcement marks it with the date.
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     national_recommended = models.BooleanField(_("推荐参加国家级遴选"), default=False)
     national_priority = models.PositiveSmallIntegerField(_("推荐优先次序"), null=True, blank=True)
     national_note = models.TextField(_("推荐理由"), blank=True)

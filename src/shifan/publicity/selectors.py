@@ -21,6 +21,7 @@ from shifan.publicity.models import (
     NoticeEntry,
     NoticePhase,
     Objection,
+    UnitStatus,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -151,9 +152,19 @@ def public_announcement(pk: int) -> tuple[Announcement, list[DemonstrationUnit]]
             "city_name",
             "valid_from",
             "valid_until",
+            "status",
+            "revoked_at",
         ).order_by("category", "position")
     )
     return announcement, units
+
+
+def announcement_revision(pk: int) -> str:
+    """Return what changes on a published announcement's page: its units revoked since, and when."""
+    figures = DemonstrationUnit.objects.filter(announcement_id=pk, status=UnitStatus.REVOKED).aggregate(
+        count=Count("pk"), last=Max("revoked_at")
+    )
+    return f"{figures['count']}-{figures['last'].timestamp() if figures['last'] else 0}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -216,13 +216,14 @@ class ObjectionStatusView(View):
 
 
 class PublicAnnouncementView(View):
-    """The announcement as issued. Nothing it shows changes once it is issued: the announcement and
-    its units' names, cities and validity are written once, by `services.publish_announcement`,
-    and a revocation changes a unit's status, which this page does not show. So the rendered page
-    is kept per language for as long as the process runs its code."""
+    """The announcement as issued, with the units revoked since marked and dated. The announcement
+    and its units' names, cities and validity are written once, by `services.publish_announcement`;
+    only a revocation changes the page, so the rendered page is kept per language and per
+    revocation count and latest date (one small query) for as long as the process runs its code."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        key = f"publicity:public_announcement:{PROCESS_KEY}:{pk}:{get_language()}"
+        revision = selectors.announcement_revision(pk)
+        key = f"publicity:public_announcement:{PROCESS_KEY}:{pk}:{revision}:{get_language()}"
         content = cache.get(key)
         if content is None:
             announcement, units = selectors.public_announcement(pk)
@@ -413,7 +414,8 @@ class ObjectionView(ProvinceMixin, View):
             {
                 "objection": objection,
                 "inquiries": objection.inquiries.select_related("asked_by", "answered_by"),
-                "evidence": objection.evidence.all(),
+                # The objector's evidence; files sent with an answer show under their inquiry.
+                "evidence": objection.evidence.filter(inquiry__isnull=True),
                 "inquiry_form": forms.get("inquiry_form") or InquiryForm(),
                 "findings_form": forms.get("findings_form")
                 or FindingsForm(initial={"findings": objection.findings}),
@@ -493,6 +495,7 @@ class DecisionView(ObjectionActionView):
             upheld=data["outcome"] == "upheld",
             findings=data["findings"],
             reason=data["reason"],
+            despite_unanswered=data.get("despite_unanswered", False),
         )
 
     def done_url(self, objection: Objection) -> str:
@@ -617,11 +620,14 @@ class InquiryView(InquiryMixin, View):
 
     def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         inquiry = selectors.inquiry_for(request.user, pk)
-        form = AnswerForm(request.POST)
+        form = AnswerForm(request.POST, request.FILES)
         if form.is_valid():
             try:
                 services.answer_inquiry(
-                    actor=actor_of(request), inquiry=inquiry, answer=form.cleaned_data["answer"]
+                    actor=actor_of(request),
+                    inquiry=inquiry,
+                    answer=form.cleaned_data["answer"],
+                    files=form.cleaned_data["evidence"],
                 )
             except PublicityError as error:
                 show_refusal(form, error)

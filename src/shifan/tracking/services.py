@@ -551,7 +551,7 @@ def evaluate_report(
     label = Evaluation(evaluation).label
     members = member_users(unit.organisation_id)
     if evaluation == Evaluation.REVOKE:
-        _revoke_unit(actor=actor, unit=unit, reason=reason, report=report)
+        _revoke_unit(actor=actor, unit=unit, reason=reason, report=report, now=now)
         notify(
             recipients=members,
             title=f"{unit.unit_name}的示范称号已撤销",
@@ -569,13 +569,14 @@ def evaluate_report(
     return report
 
 
-def _revoke_unit(*, actor: User, unit: DemonstrationUnit, reason: str, report: Report) -> None:
+def _revoke_unit(*, actor: User, unit: DemonstrationUnit, reason: str, report: Report, now: datetime) -> None:
     # The unit row stays: the announcement listed it, and the record shows why it left the list.
     unit = DemonstrationUnit.objects.select_for_update().get(pk=unit.pk)
     if unit.status == UnitStatus.REVOKED:
         raise TrackingError("该示范单位已被撤销。")
     unit.status = UnitStatus.REVOKED
-    unit.save(update_fields=["status", "updated_at"])
+    unit.revoked_at = now
+    unit.save(update_fields=["status", "revoked_at", "updated_at"])
     record_event(
         actor=actor,
         action="tracking.unit_revoked",

@@ -131,6 +131,22 @@ def _evidence(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, Checked
     return accepted
 
 
+def _store_files(
+    objection: Objection, files: Sequence[tuple[UploadedFile, CheckedFile]], *, inquiry: Inquiry | None = None
+) -> None:
+    for upload, checked in files:
+        item = ObjectionEvidence(
+            objection=objection,
+            inquiry=inquiry,
+            original_name=checked.name,
+            content_type=upload.content_type or "application/octet-stream",
+            size=len(checked.data),
+            sha256=checked.sha256,
+        )
+        item.file.save(checked.sha256, ContentFile(checked.data), save=False)
+        item.save()
+
+
 def objection_window_refusal(notice: Notice, today: date | None = None) -> str:
     """Return why objections to a notice are not accepted now, or "" while they are."""
     phase = notice.phase(today)
@@ -180,16 +196,7 @@ def file_objection(
         grounds=details.grounds.strip(),
         ip_address=ip_address,
     )
-    for upload, checked in files:
-        item = ObjectionEvidence(
-            objection=objection,
-            original_name=checked.name,
-            content_type=upload.content_type or "application/octet-stream",
-            size=len(checked.data),
-            sha256=checked.sha256,
-        )
-        item.file.save(checked.sha256, ContentFile(checked.data), save=False)
-        item.save()
+    _store_files(objection, files)
     # The trail names the unit objected to, never the objector.
     record_event(
         actor=None,
@@ -281,7 +288,10 @@ def can_answer(user: User, inquiry: Inquiry) -> tuple[bool, str]:
 
 
 @transaction.atomic
-def answer_inquiry(*, actor: User, inquiry: Inquiry, answer: str) -> Inquiry:
+def answer_inquiry(
+    *, actor: User, inquiry: Inquiry, answer: str, files: Sequence[UploadedFile] = ()
+) -> Inquiry:
+    """Answer an inquiry, with files (a sealed 核查报告) checked as the objector's evidence is."""
     inquiry = Inquiry.objects.select_for_update().select_related("objection__entry").get(pk=inquiry.pk)
     allowed, reason = can_answer(actor, inquiry)
     if not allowed:
@@ -292,10 +302,12 @@ def answer_inquiry(*, actor: User, inquiry: Inquiry, answer: str) -> Inquiry:
         raise PublicityError("该异议已处理完毕，无需再答复。")
     if len(answer.strip()) < 5:
         raise PublicityError("请说明有关情况（至少 5 个字）。", field="answer")
+    checked_files = _evidence(files)
     inquiry.answer = answer.strip()
     inquiry.answered_by = actor
     inquiry.answered_at = timezone.now()
     inquiry.save(update_fields=["answer", "answered_by", "answered_at"])
+    _store_files(inquiry.objection, checked_files, inquiry=inquiry)
     entry = inquiry.objection.entry
     record_event(
         actor=actor,
@@ -331,9 +343,20 @@ def record_findings(*, actor: User, objection: Objection, findings: str) -> Obje
 
 @transaction.atomic
 def decide_objection(
-    *, actor: User, objection: Objection, upheld: bool, findings: str, reason: str, today: date | None = None
+    *,
+    actor: User,
+    objection: Objection,
+    upheld: bool,
+    findings: str,
+    reason: str,
+    today: date | None = None,
+    despite_unanswered: bool = False,
 ) -> Objection:
-    """Decide an objection; upheld removes the unit from the list. Both sides are told, apart."""
+    """Decide an objection; upheld removes the unit from the list. Both sides are told, apart.
+
+    While an inquiry is unanswered the decision needs `despite_unanswered` (the officer's choice
+    to decide without the answer); the addressee then owes nothing more.
+    """
     _require_province(actor)
     objection = (
         Objection.objects.select_for_update()
@@ -346,6 +369,17 @@ def decide_objection(
         errors["findings"] = "请填写核查情况。"
     if not reason.strip():
         errors["reason"] = "请填写处理意见（将告知异议人和被异议单位）。"
+    pending = objection.unanswered_inquiries()
+    if pending and not despite_unanswered:
+        owed = "、".join(
+            f"{inquiry.get_addressee_display()}（期限 {inquiry.due_on:%Y-%m-%d}）"
+            if inquiry.due_on
+            else inquiry.get_addressee_display()
+            for inquiry in pending
+        )
+        errors["despite_unanswered"] = (
+            f"还有 {len(pending)} 项核查尚未答复：{owed}。请等待答复，或勾选此项，不待答复现在处理。"
+        )
     if errors:
         raise FieldErrors(errors)
     notice = sync_notice(notice=objection.notice, today=today)

@@ -134,11 +134,27 @@
       unticked.focus();
       return;
     }
+    // Re-solving the assignment while giving up the officer's manual pairs asks first.
+    var drop = form.querySelector("input[name=drop_manual]");
+    if (drop && drop.checked && submitter && submitter.dataset.confirmDrop) { message = submitter.dataset.confirmDrop; }
     if (message && !window.confirm(message)) { event.preventDefault(); return; }
     // A second click on a submit-once button does nothing while the first request runs.
     var once = form.querySelector("[data-submit-once]");
     if (once) { setTimeout(function () { once.disabled = true; }, 0); }
   });
+
+  // A score sheet warns before the page is left with changes not saved (or sent and refused);
+  // saving or submitting it is not leaving.
+  function scoreSheetGuard(form) {
+    var dirty = form.dataset.unsaved === "1";
+    form.addEventListener("input", function () { dirty = true; });
+    form.addEventListener("submit", function () { dirty = false; });
+    window.addEventListener("beforeunload", function (event) {
+      if (!dirty) { return; }
+      event.preventDefault();
+      event.returnValue = form.dataset.leaveWarning || "";
+    });
+  }
 
   // The objection form shows the person's or the organisation's fields, by the chosen kind.
   function objectionForm(form) {
@@ -236,6 +252,7 @@
     scrollableTables();
     document.querySelectorAll("select[data-county-for]").forEach(narrowCounties);
     document.querySelectorAll("form[data-score-sheet]").forEach(scoreSheet);
+    document.querySelectorAll("form[data-score-sheet]").forEach(scoreSheetGuard);
     document.querySelectorAll("form[data-objection-form]").forEach(objectionForm);
     captchaBlock(document);
     if (textSizeHere) {
