@@ -306,3 +306,12 @@ def sign_in(context: Any, base_url: str, user: Any, language: str = "zh-hans") -
         session = client.cookies[settings.SESSION_COOKIE_NAME].value
         cookies.append({"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url})
     context.add_cookies(cookies)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder is a browser test (`-m "not browser"` leaves them out), whether or
+    not its module says so."""
+    folder = Path(__file__).parent
+    for item in items:
+        if folder in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
