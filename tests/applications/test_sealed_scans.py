@@ -1,5 +1,6 @@
 """The sealed commitment page's scan: uploaded after submission, tied to its snapshot, seen by officers."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -271,7 +272,11 @@ def test_a_refused_upload_shows_the_reason_beside_the_field(client, application,
     assert response.status_code == 400
     assert 'id="id_file-error">' in page
     assert message in page.split('id="id_file-error">')[1].split("</div>")[0]
-    assert 'class="form-control is-invalid"' in page
+    # The file input (the page's own picker) is marked invalid and described by the message.
+    file_input = re.search(r'<input type="file"[^>]*name="file"[^>]*>', page)
+    assert file_input is not None
+    assert 'aria-invalid="true"' in file_input[0]
+    assert "id_file-error" in file_input[0]
 
 
 def test_an_upload_refused_by_the_state_says_why(client, application, admin):

@@ -1,5 +1,7 @@
 """Complete, consistent answers for a form, used by the demo data and by the tests."""
 
+import hashlib
+import random
 from typing import Any
 
 from shifan.applications import answers as answer_rules
@@ -66,20 +68,38 @@ def simple_value(column: Column | Field, index: int = 0) -> Any:
     return text[: column.max_length] if column.max_length else text
 
 
-def _grown(value: str, kind: str, growth: str) -> str:
+def _grown(value: str, kind: str, growth: str, scale: str = "1") -> str:
     if kind != "money" or not value:
         return value
     from decimal import Decimal
 
-    return format((Decimal(value) * Decimal(growth)).quantize(Decimal("1")), "f")
+    return format((Decimal(value) * Decimal(growth) * Decimal(scale)).quantize(Decimal("1")), "f")
+
+
+# A unit's size relative to the sample figures: every money figure is multiplied by it, so that
+# ratios (the debt ratio, the service share) stay as they are and every product is whole.
+SCALES = tuple(f"{1 + step / 10_000:.4f}" for step in range(30_000))  # 1.0000 … 3.9999
+
+
+def voice_scale(voice: str) -> str:
+    if not voice:
+        return "1"
+    return SCALES[int.from_bytes(hashlib.sha256(f"scale|{voice}".encode()).digest()[:4], "big") % len(SCALES)]
 
 
 def _is_other(column: Any, key: str) -> bool:
     return any(option.key == key and option.other for option in getattr(column, "options", ()))
 
 
-def written_text(field: Field) -> str:
-    """Return a plausible written section answering the outline row (内容要点)."""
+def written_text(field: Field, voice: str = "") -> str:
+    """Return a plausible written section answering the outline row (内容要点).
+
+    Without a `voice` every call gives the same text. With one (the organisation's name and the
+    batch, in the demo), the section is the unit's own: its sentences drawn from the lists below
+    by a generator seeded with the voice and the field, so that two demo units do not read as
+    copies of each other to the similarity check (shifan.similarity)."""
+    if voice:
+        return _voiced_text(field, voice)
     paragraphs = [
         f"一、总体情况。围绕“{field.label}”，本单位{field.guidance.rstrip('。')}。近三年持续加大投入，"
         "建立了覆盖研发设计、生产制造、交付运维的服务体系，服务收入占营业收入的比重由18%提高到30%。",
@@ -93,14 +113,108 @@ def written_text(field: Field) -> str:
     return "\n\n".join(paragraphs)
 
 
-def complete_answers(form: Form) -> dict[str, Any]:
+PRODUCTS = (
+    "数控机床",
+    "注塑装备",
+    "工业机器人",
+    "智能电表",
+    "陶瓷卫浴",
+    "家用空调",
+    "锂电池模组",
+    "精密模具",
+    "显示模组",
+    "医疗器械",
+    "纺织面料",
+    "五金工具",
+    "电梯",
+    "新能源客车",
+    "家具",
+    "食品包装机械",
+)
+# A unit's sentence: an opening, the unit's product, an action on a service, and a figure with its
+# measure. Two units' sections share a five-character run only where both drew the same neighbours.
+OPENINGS = (
+    "近年来，",
+    "2021年以来，",
+    "在此基础上，",
+    "与此同时，",
+    "针对客户痛点，",
+    "围绕转型目标，",
+    "按照三年规划，",
+    "结合行业特点，",
+    "面向省内外客户，",
+    "通过持续投入，",
+    "去年，",
+    "今年上半年，",
+)
+LINKS = ("公司围绕", "企业针对", "本单位结合", "我们依托", "公司面向", "团队聚焦", "企业为", "公司借助")
+ACTIONS = ("建成", "完善", "上线", "推广", "升级", "组建", "试点", "搭建", "优化", "扩大", "新设", "整合")
+SERVICES = (
+    "设备远程运维平台",
+    "备件共享中心",
+    "客户服务中心",
+    "联合实验室",
+    "检测认证服务",
+    "融资租赁业务",
+    "总集成总承包业务",
+    "节能诊断服务",
+    "个性化定制产线",
+    "供应链管理服务",
+    "在线培训课程",
+    "全生命周期管理系统",
+    "共享制造工厂",
+    "工业设计中心",
+    "质量追溯系统",
+    "以旧换新业务",
+)
+MEASURES = (
+    ("服务收入达到", "万元"),
+    ("签约客户", "家"),
+    ("接入设备", "台"),
+    ("故障响应时间缩短", "%"),
+    ("客户满意度达到", "%"),
+    ("服务合同", "份"),
+    ("培训技术人员", "人次"),
+    ("单位能耗下降", "%"),
+    ("交付周期缩短", "天"),
+    ("带动配套企业", "家"),
+    ("服务毛利率提高", "个百分点"),
+    ("续约率达到", "%"),
+)
+HEADINGS = ("一、总体情况。", "二、主要做法。", "三、取得成效。")
+
+
+def _voiced_text(field: Field, voice: str) -> str:
+    seed = int.from_bytes(hashlib.sha256(f"{voice}|{field.key}".encode()).digest()[:8], "big")
+    rng = random.Random(seed)
+    product = PRODUCTS[int.from_bytes(hashlib.sha256(voice.encode()).digest()[:4], "big") % len(PRODUCTS)]
+
+    def sentence() -> str:
+        measure, unit = rng.choice(MEASURES)
+        figure = rng.randint(5, 95) if unit in {"%", "个百分点", "天", "个", "项"} else rng.randint(12, 9000)
+        return (
+            f"{rng.choice(OPENINGS)}{rng.choice(LINKS)}{product}{rng.choice(ACTIONS)}{rng.choice(SERVICES)}，"
+            f"{measure}{figure}{unit}。"
+        )
+
+    paragraphs = [heading + "".join(sentence() for _ in range(rng.randint(3, 4))) for heading in HEADINGS]
+    if field.evidence:
+        paragraphs.append(f"四、佐证材料。附{field.evidence}。")
+    return "\n\n".join(paragraphs)
+
+
+def complete_answers(form: Form, voice: str = "") -> dict[str, Any]:
+    """Return answers to every field. With a `voice` (the organisation's name) the written sections
+    and the money figures are the unit's own (`written_text`, `voice_scale`); without one, the same
+    for every call."""
+    scale = voice_scale(voice)
     answers: dict[str, Any] = {}
     for field in form.fields():
         kind = field.type
         if kind == "attachments":
             continue
         if kind == "longtext":
-            answers[field.key] = written_text(field)
+            answers[field.key] = written_text(field, voice)
         elif kind == "multichoice":
             options = [key for key, _label in answer_rules.options_for(field) if not _is_other(field, key)]
             answers[field.key] = {"selected": options[:2], "other": {}}
@@ -119,7 +233,7 @@ def complete_answers(form: Form) -> dict[str, Any]:
         elif kind == "yearly":
             answers[field.key] = {
                 row.key: {
-                    str(year): _grown(simple_value(row), row.type, growth)
+                    str(year): _grown(simple_value(row), row.type, growth, scale)
                     for year, growth in zip(field.years, GROWTH, strict=False)
                 }
                 for row in field.rows
@@ -132,6 +246,6 @@ def complete_answers(form: Form) -> dict[str, Any]:
     for field in form.fields():
         if field.type == "service_revenue_breakdown":
             chosen = answer_rules.selected(answers.get(field.source_field or "")) or []
-            share = str(int(YEARLY["service_revenue"]) / max(len(chosen), 1))
+            share = str(int(YEARLY["service_revenue"]) * float(scale) / max(len(chosen), 1))
             answers[field.key] = {key: {column.key: share for column in field.columns} for key in chosen}
     return answers

@@ -432,7 +432,11 @@ def complete_application(application: Any, user: User, overrides: dict[str, Any]
 
     # What the organisation's record pre-fills (name, code, 苏区/老区, contact) wins over samples.
     prefilled = prefill_answers(application.form, application.organisation)
-    answers = {**complete_answers(application.form), **prefilled, **(overrides or {})}
+    answers = {
+        **complete_answers(application.form, f"{application.organisation.name}|{application.batch_id}"),
+        **prefilled,
+        **(overrides or {}),
+    }
     application_services.save_answers(
         actor=user, application=application, base_version=application.version, values=answers
     )
@@ -532,7 +536,7 @@ def load_demo_applications(province: User) -> None:
     user = admin_of("e-guangzhou")
     application = application_services.start_application(actor=user, batch=batch, category="enterprise")
     full = {
-        **complete_answers(application.form),
+        **complete_answers(application.form, f"{application.organisation.name}|{application.batch_id}"),
         **prefill_answers(application.form, application.organisation),
     }
     first_half = {

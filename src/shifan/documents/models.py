@@ -69,7 +69,8 @@ class ExportJob(models.Model):
     batch = models.ForeignKey(Batch, verbose_name=_("批次"), on_delete=models.CASCADE, related_name="+")
     city_code = models.CharField(_("城市"), max_length=6, blank=True)  # blank: every city
     category = models.CharField(_("申报类别"), max_length=20, blank=True)  # blank: every category
-    application_state = models.CharField(_("申报状态"), max_length=20, blank=True)  # blank: every state
+    # blank: every state
+    application_state = models.CharField(_("申报状态"), max_length=20, blank=True, db_default="")
     state = models.CharField(
         _("状态"), max_length=10, choices=ExportState.choices, default=ExportState.QUEUED
     )

@@ -88,7 +88,7 @@ class Notice(TimeStampedModel):
     # When a later holiday override moves the end the calendar gives and the province keeps the
     # published end anyway: the end the calendar gave then, and why it was kept.
     end_kept_for = models.DateField(null=True, blank=True)
-    end_kept_reason = models.TextField(blank=True)
+    end_kept_reason = models.TextField(blank=True, db_default="")
     state = models.CharField(max_length=10, choices=NoticePhase.choices, default=NoticePhase.SCHEDULED)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
 

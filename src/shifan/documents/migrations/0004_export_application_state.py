@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="exportjob",
             name="application_state",
-            field=models.CharField(blank=True, max_length=20, verbose_name="申报状态"),
+            field=models.CharField(blank=True, db_default="", max_length=20, verbose_name="申报状态"),
         ),
         migrations.AddConstraint(
             model_name="exportjob",
