@@ -207,7 +207,7 @@ def test_docx_properties_name_issuer_and_fonts(word, announcement):
     assert properties.author == "广东省工业和信息化厅"
     assert properties.subject == NUMBER
     assert "仿宋_GB2312" in properties.comments
-    assert "Noto Serif CJK SC 代替仿宋_GB2312" in properties.comments
+    assert "cwTeXFangSong（其缺少的简体字以 AR PL KaitiM GB 补足）代替仿宋_GB2312" in properties.comments
 
 
 # PDF ------------------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def test_pdf_properties_name_issuer_and_the_substitute_fonts(pdf, announcement):
     assert metadata.title == announcement.title
     assert metadata.author == "广东省工业和信息化厅"
     assert metadata.subject.startswith("字体说明：")
-    assert "正文以 Noto Serif CJK SC 代替仿宋_GB2312" in metadata.subject
+    assert "正文以 cwTeXFangSong（其缺少的简体字以 AR PL KaitiM GB 补足）代替仿宋_GB2312" in metadata.subject
     assert "一级标题以 Noto Sans CJK SC 代替黑体" in metadata.subject
 
 

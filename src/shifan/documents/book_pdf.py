@@ -1,6 +1,6 @@
 """The 申报书 as PDF: HTML laid out by WeasyPrint with the free stand-in fonts embedded.
 
-Typography from the 填报说明: body 小四 仿宋 (a Song face stands in, see typography.py) with
+Typography from the 填报说明: body 小四 仿宋 (cwTeX 仿宋, its gaps filled from a 楷体, see typography.py) with
 single spacing, level-1 headings 三号 黑体, level-2 headings 四号 楷体. Every page's footer carries
 the verification block (a submitted book) or the 草稿 mark (a draft), and "第 n 页 共 N 页", so a
 missing page shows on paper.

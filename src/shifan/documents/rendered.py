@@ -74,14 +74,14 @@ renders: Counter[str] = Counter()
 
 
 def _font_files() -> list[str]:
-    """Return the font file fontconfig picks for each PDF face, with its size and time."""
+    """Return the font file fontconfig picks for each PDF family, with its size and time."""
     from shifan.documents import typography as ty
 
     patterns = sorted(
         {
             family + (":bold" if face.pdf_weight >= 700 else "")
             for face in (ty.FANGSONG, ty.HEITI, ty.KAITI, ty.SONGTI, ty.XIAOBIAOSONG)
-            for family in face.pdf_families[:1]
+            for family in face.pdf_families
         }
         | {"DejaVu Sans"}
     )
