@@ -42,6 +42,7 @@ def application(applicant_admin):
         application=application,
         field_key="organisation_restructuring",
         uploaded=SimpleUploadedFile("组织架构图.pdf", PDF),
+        title="组织架构图",
     )
     return application
 
@@ -109,11 +110,41 @@ def test_written_part_follows_the_outline_with_numbered_headings(snapshot):
 
 def test_attachments_are_numbered_and_referenced_beside_their_answer(snapshot):
     book = books.submitted_book(snapshot)
-    assert [(line.position, line.name, line.topic) for line in book.attachments] == [
-        (1, "组织架构图.pdf", "组织架构调整")
+    assert [(line.label, line.name, line.topic) for line in book.attachments] == [
+        ("附件1：组织架构图", "组织架构图.pdf", "组织架构调整")
     ]
     restructuring = next(p for p in book.passages if any("组织架构调整" in h.text for h in p.headings))
     assert restructuring.evidence == ("附件1",)
+
+
+def test_a_file_stored_before_titles_were_asked_for_goes_by_its_name(snapshot):
+    snapshot.attachments = [{**record, "title": ""} for record in snapshot.attachments] + [
+        {key: value for key, value in snapshot.attachments[0].items() if key != "title"}
+    ]
+    book = books.submitted_book(snapshot)
+    assert [line.label for line in book.attachments] == ["附件1：组织架构图", "附件2：组织架构图"]
+
+
+def test_attachment_list_keeps_long_titles_and_names_inside_the_text_area(application, applicant_admin):
+    evidence = "strategy_planning"
+    long_name = "A" * 90 + "证明材料" * 10 + ".pdf"
+    services.add_attachment(
+        actor=applicant_admin,
+        application=application,
+        field_key=evidence,
+        uploaded=SimpleUploadedFile(long_name, PDF),
+        title="广东省服务型制造示范企业" * 8,
+    )
+    pdf = books.book_pdf(books.draft_book(application))
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    page = next(page for page in boxes.split("<page ")[1:] if "附件清单" in page)
+    right_edges = [float(edge) for edge in re.findall(r'xMax="([\d.]+)"', page)]
+    text_right = (210 - 26) / 25.4 * 72  # the right margin, in points
+    assert right_edges
+    assert max(right_edges) <= text_right + 0.5
+    assert "附件1：广东省服务型制造" in pdf_text(pypdf.PdfReader(io.BytesIO(pdf)))
 
 
 def test_submitted_book_carries_number_digest_and_verification_link(snapshot, settings):
@@ -183,7 +214,7 @@ def test_docx_table_holds_every_filled_field(snapshot):
     assert "一、企业基本情况" in cells
     assert "三、主要申报内容" in cells
     assert any("☑" in text and "☐" in text for text in cells)
-    assert any(text.startswith("附件1") for text in cells)
+    assert "附件1：组织架构图" in cells
 
 
 def test_docx_footer_has_number_digest_qr_and_page_count(snapshot):

@@ -123,10 +123,25 @@ class Passage:
 @dataclass(frozen=True)
 class AttachmentLine:
     position: int
+    title: str
     name: str
     topic: str
     size: str
     sha256: str
+
+    @property
+    def label(self) -> str:
+        """Return "附件1：营业执照", as the book lists it and the appended pages are headed."""
+        return f"附件{self.position}：{self.title}"
+
+    @property
+    def identity(self) -> str:
+        """Return the size and short digest that tell this file from another of the same name."""
+        return " · ".join(part for part in (self.size, self.sha256) if part)
+
+
+# The 附件清单's columns, the same in Word and PDF: the title first, the file's identity last.
+ATTACHMENT_HEADER = ("附件", "对应内容", "文件（大小 · SHA-256 前 12 位）")
 
 
 @dataclass(frozen=True)
@@ -391,10 +406,13 @@ def _attachment_lines(
     lines = []
     references: dict[str, list[str]] = {}
     for position, item in enumerate(ordered, start=1):
+        name = str(item.get("name", ""))
         lines.append(
             AttachmentLine(
                 position=position,
-                name=item.get("name", ""),
+                # Files uploaded before titles were asked for go by their name without extension.
+                title=str(item.get("title") or "").strip() or name.rsplit(".", 1)[0],
+                name=name,
                 topic=labels.get(item["field"], item["field"]),
                 size=_size(item.get("size")),
                 sha256=str(item.get("sha256", ""))[:12],

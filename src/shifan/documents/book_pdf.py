@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.template.loader import render_to_string
 
 from shifan.documents import typography as ty
+from shifan.documents.book import ATTACHMENT_HEADER
 
 if TYPE_CHECKING:
     from shifan.documents.book import Book
@@ -72,6 +73,7 @@ def book_html(book: Book) -> str:
             "qr_dpi": round(qr_dpi, 2),
             "footer_text": css_string("\n".join(book.footer_lines)),
             "font_rules": ty.css_font_rules(),
+            "attachment_header": ATTACHMENT_HEADER,
             "font_note": ty.pdf_font_note(FACES_BY_PART),
             "margins": PAGE_MARGINS_MM,
             "qr_size": QR_SIZE_MM,

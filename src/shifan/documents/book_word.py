@@ -13,6 +13,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from shifan.documents import typography as ty
+from shifan.documents.book import ATTACHMENT_HEADER
 from shifan.documents.book_pdf import FACES_BY_PART, PAGE_MARGINS_MM, QR_SIZE_MM, TABLE_SIZE
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ TITLE_FACE = ty.XIAOBIAOSONG
 # Label, value, label, value: together the 156 mm text width.
 COLUMN_WIDTHS_MM = (28, 50, 28, 50)
 DECLARATION_WIDTHS_MM = (128, 28)
-ATTACHMENT_WIDTHS_MM = (14, 64, 38, 16, 24)
+ATTACHMENT_WIDTHS_MM = (60, 44, 52)
 
 # Word's own watermark: a WordArt shape in the header, behind the text on every page.
 WATERMARK_XML = (
@@ -411,12 +412,11 @@ def _attachments(document: Document, book: Book) -> None:
         _paragraph(document, "无附件。", indent=True)
         return
     table = _table(document, 1 + len(book.attachments), ATTACHMENT_WIDTHS_MM)
-    header = ("序号", "文件名", "对应内容", "大小", "SHA-256（前 12 位）")
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
+    for cell, text in zip(table.rows[0].cells, ATTACHMENT_HEADER, strict=True):
         _cell_text(cell, text, align="center")
     for row, line in zip(table.rows[1:], book.attachments, strict=True):
         for cell, text in zip(
-            row.cells, (f"附件{line.position}", line.name, line.topic, line.size, line.sha256), strict=True
+            row.cells, (line.label, line.topic, f"{line.name}\n{line.identity}"), strict=True
         ):
             _cell_text(cell, text)
 
