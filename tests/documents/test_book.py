@@ -431,6 +431,41 @@ def test_declarations_print_as_ticked_boxes_in_both_formats(snapshot):
         assert cells[cells.index(entry.label) + 1] == "☑ 是  ☐ 否"
 
 
+def test_official_table_holds_only_the_forms_rows_and_the_supplement_the_rest(snapshot):
+    book = books.submitted_book(snapshot)
+    operations = next(section for section in book.sections if section.title == "二、经营管理状况")
+    official_rows = [cells[0] for cells in operations.rows[0][0].grid.rows]
+    assert "营业收入（万元）" in official_rows
+    assert "主营业务收入（万元）" not in official_rows
+    assert [section.title for section in book.supplement] == ["二、经营管理状况"]
+    (grid_entry,) = book.supplement[0].rows[0]
+    assert [cells[0] for cells in grid_entry.grid.rows] == ["主营业务收入（万元）"]
+    assert grid_entry.grid.header == operations.rows[0][0].grid.header
+
+    text = pdf_text(pypdf.PdfReader(io.BytesIO(books.book_pdf(book))))
+    table_part = text[text.index("表1-1") : text.index("文字说明附后。")]
+    assert table_part.index("申报条件声明") < table_part.index("补充信息") < table_part.index("主营业务收入")
+    assert table_part.count("主营业务收入") == 1
+    document = docx.Document(io.BytesIO(books.book_docx(book)))
+    # Each top-level table's text, with the tables nested in its cells.
+    tables = ["".join(table._tbl.itertext()) for table in document.tables]
+    assert [books.SUPPLEMENT_TITLE in text for text in tables].count(True) == 1
+    assert ["主营业务收入" in text for text in tables] == [books.SUPPLEMENT_TITLE in text for text in tables]
+
+
+def test_platform_supplement_holds_the_operation_date_shared_manufacturing_and_figures(applicant_admin):
+    application = services.start_application(
+        actor=applicant_admin, batch=factories.BatchFactory(), category="platform"
+    )
+    book = books.draft_book(application)
+    official = {entry.label for section in book.sections for row in section.rows for entry in row}
+    added = {entry.label for section in book.supplement for row in section.rows for entry in row}
+    assert {"正式投入运营日期", "共享制造平台具备的功能（可多选）", "共享制造模式说明", "经营指标"} == added
+    assert not official & added
+    assert "服务型制造主要模式（大类二选一）" in official
+    assert "三、经营管理状况" not in {section.title for section in book.sections}
+
+
 def test_long_text_in_the_table_keeps_its_paragraphs(applicant_admin):
     application = services.start_application(
         actor=applicant_admin, batch=factories.BatchFactory(), category="platform"

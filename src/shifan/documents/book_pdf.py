@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from django.template.loader import render_to_string
 
 from shifan.documents import typography as ty
-from shifan.documents.book import ATTACHMENT_HEADER
+from shifan.documents.book import ATTACHMENT_HEADER, SUPPLEMENT_NOTE, SUPPLEMENT_TITLE
 
 if TYPE_CHECKING:
     from shifan.documents.book import Book
@@ -74,6 +74,8 @@ def book_html(book: Book) -> str:
             "footer_text": css_string("\n".join(book.footer_lines)),
             "font_rules": ty.css_font_rules(),
             "attachment_header": ATTACHMENT_HEADER,
+            "supplement_title": SUPPLEMENT_TITLE,
+            "supplement_note": SUPPLEMENT_NOTE,
             "font_note": ty.pdf_font_note(FACES_BY_PART),
             "margins": PAGE_MARGINS_MM,
             "qr_size": QR_SIZE_MM,

@@ -64,6 +64,7 @@ LAYOUT_FILES = (
     "typography.py",
     "templates/documents/book_pdf.html",
     "templates/documents/_book_value.html",
+    "templates/documents/_book_section_rows.html",
 )
 EXTENSIONS = ("pdf", "docx")
 # Made in the background once a version is submitted: the PDF, a second or more per book.
