@@ -15,41 +15,16 @@ from docx.oxml.ns import qn
 from PIL import Image
 
 from shifan.applications import services
-from shifan.demo.answers import complete_answers
 from shifan.documents import book as books
 from shifan.documents.typography import east_asian_font
 from tests import factories
+from tests.documents.conftest import PDF
 from tests.documents.test_announcement import embedded_fonts, pdf_text
 from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 OUTPUT = Path("test-output/documents")
-
-
-@pytest.fixture
-def application(applicant_admin):
-    batch = factories.BatchFactory()
-    application = services.start_application(actor=applicant_admin, batch=batch, category="enterprise")
-    answers = complete_answers(application.form)
-    answers["responsible_person"] = "王建国"
-    answers["commitment_date"] = "2024-05-20"
-    services.save_answers(actor=applicant_admin, application=application, base_version=0, values=answers)
-    application.refresh_from_db()
-    services.add_attachment(
-        actor=applicant_admin,
-        application=application,
-        field_key="organisation_restructuring",
-        uploaded=SimpleUploadedFile("组织架构图.pdf", PDF),
-        title="组织架构图",
-    )
-    return application
-
-
-@pytest.fixture
-def snapshot(application, applicant_admin):
-    return services.submit_application(actor=applicant_admin, application=application)
 
 
 # What the book holds ----------------------------------------------------------------------------

@@ -130,6 +130,8 @@ class AttachmentLine:
     topic: str
     size: str
     sha256: str
+    # The stored file (applications.Attachment), to append it after the book.
+    attachment_id: int | None = None
 
     @property
     def label(self) -> str:
@@ -450,6 +452,7 @@ def _attachment_lines(
                 topic=labels.get(item["field"], item["field"]),
                 size=_size(item.get("size")),
                 sha256=str(item.get("sha256", ""))[:12],
+                attachment_id=item["id"] if isinstance(item.get("id"), int) else None,
             )
         )
         references.setdefault(item["field"], []).append(f"附件{position}")

@@ -65,6 +65,7 @@ LAYOUT_FILES = (
     "templates/documents/book_pdf.html",
     "templates/documents/_book_value.html",
     "templates/documents/_book_section_rows.html",
+    "templates/documents/_book_page_footer.css",
 )
 EXTENSIONS = ("pdf", "docx")
 # Made in the background once a version is submitted: the PDF, a second or more per book.
