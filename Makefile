@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages: CJK fonts, DejaVu (the ☑ ☐ of printed forms) and Pango with HarfBuzz's subsetter (WeasyPrint's PDFs), Chromium
 # (browser tests), poppler (PDF checks), gettext (translations).
-SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core fonts-arphic-gkai00mp fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gettext
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-dejavu-core fonts-arphic-gkai00mp fonts-cwtex-fs fonts-wqy-zenhei libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gettext
 
 # `make demo` serves the site as deployed (docs/deployment.md): gunicorn, DEBUG off, the collected
 # static files served by WhiteNoise. Only plain HTTP on $(HOST) and the demo accounts' login without

@@ -94,7 +94,8 @@ def test_tables_on_pages_scroll_inside_their_box():
     offenders = []
     for template in (ROOT / "src").rglob("*.html"):
         if template.parent.name == "documents" and (
-            template.name.endswith("_pdf.html") or template.name == "_book_value.html"
+            template.name.endswith("_pdf.html")
+            or template.name in ("_book_value.html", "_book_section_rows.html")
         ):
             continue
         text = template.read_text(encoding="utf-8")

@@ -425,7 +425,11 @@ def filled_application(pending):
     application.refresh_from_db()
     evidence = next(form_field for form_field in application.form.fields() if form_field.attachments)
     application_services.add_attachment(
-        actor=admin, application=application, field_key=evidence.key, uploaded=scan("佐证材料.pdf")
+        actor=admin,
+        application=application,
+        field_key=evidence.key,
+        uploaded=scan("佐证材料.pdf"),
+        title="佐证材料",
     )
     return application
 

@@ -195,6 +195,7 @@ def test_attachment_checked_by_content(application, applicant_admin):
         application=application,
         field_key="intro",
         uploaded=SimpleUploadedFile("介绍.pdf", PDF),
+        title="介绍",
     )
     assert good.kind == "pdf"
     assert len(good.sha256) == 64
@@ -204,8 +205,39 @@ def test_attachment_checked_by_content(application, applicant_admin):
             application=application,
             field_key="intro",
             uploaded=SimpleUploadedFile("伪装.pdf", b"MZ\x90\x00 not a pdf at all"),
+            title="伪装",
         )
     assert "PDF" in refusal.value.message
+
+
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [("", "请先填写附件标题"), ("  \t ", "请先填写附件标题"), ("字" * 101, "不超过 100 个字")],
+)
+def test_attachment_needs_a_title_of_reasonable_length(application, applicant_admin, title, message):
+    with pytest.raises(ApplicationError) as refusal:
+        services.add_attachment(
+            actor=applicant_admin,
+            application=application,
+            field_key="intro",
+            uploaded=SimpleUploadedFile("介绍.pdf", PDF),
+            title=title,
+        )
+    assert message in refusal.value.message
+    assert refusal.value.field == "intro"
+    assert not application.attachments.exists()
+
+
+def test_attachment_title_is_stored_with_inner_spaces_collapsed(application, applicant_admin):
+    stored = services.add_attachment(
+        actor=applicant_admin,
+        application=application,
+        field_key="intro",
+        uploaded=SimpleUploadedFile("scan001.pdf", PDF),
+        title="  =营业执照   副本 ",
+    )
+    assert stored.title == "=营业执照 副本"
+    assert stored.record()["title"] == "=营业执照 副本"
 
 
 def complete(application, user):
@@ -221,6 +253,7 @@ def complete(application, user):
         application=application,
         field_key=evidence.key,
         uploaded=SimpleUploadedFile("佐证材料.pdf", PDF),
+        title="佐证材料",
     )
     return application
 

@@ -26,7 +26,7 @@ def application(applicant_admin):
 
 def upload(client, application, name, data):
     url = reverse("applications:attachment_upload", kwargs={"pk": application.pk})
-    return client.post(url, {"field": "intro", "file": SimpleUploadedFile(name, data)})
+    return client.post(url, {"field": "intro", "title": "介绍", "file": SimpleUploadedFile(name, data)})
 
 
 def upload_error(response):
@@ -97,7 +97,7 @@ def test_too_many_files_at_once_get_a_page_in_chinese(client, application, appli
     client.force_login(applicant_admin)
     url = reverse("applications:attachment_upload", kwargs={"pk": application.pk})
     files = [SimpleUploadedFile(f"{index}.pdf", PDF) for index in range(11)]
-    response = client.post(url, {"field": "intro", "file": files})
+    response = client.post(url, {"field": "intro", "title": "介绍", "file": files})
     assert response.status_code == 400
     assert "一次最多上传 10 个文件" in response.content.decode()
     assert not Attachment.objects.filter(application=application).exists()

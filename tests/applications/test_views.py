@@ -335,6 +335,7 @@ def test_attachments_download_pdfs_inline_and_other_files_as_files(client, appli
             application=application,
             field_key="intro",
             uploaded=SimpleUploadedFile(name, data),
+            title="佐证材料",
         )
         url = reverse(
             "applications:attachment", kwargs={"pk": application.pk, "attachment_pk": attachment.pk}

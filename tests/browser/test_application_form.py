@@ -92,10 +92,12 @@ def wait_saved(page: Any) -> None:
 
 def upload(page: Any, field_key: str, path: Path) -> None:
     slot = page.locator(f'[data-attachments-for="{field_key}"]')
+    slot.get_by_label("附件标题").fill(f"{path.stem}（标题）")
     slot.locator(f'input[type=file][data-upload-field="{field_key}"]').set_input_files(path)
     expect(
         page.locator(f'[data-attachments-for="{field_key}"]').get_by_role("link", name=path.name)
     ).to_be_visible()
+    expect(page.locator(f'[data-attachments-for="{field_key}"] li')).to_contain_text(f"{path.stem}（标题）")
     expect(page.locator(f'[data-attachments-for="{field_key}"] [data-testid=upload-error]')).to_have_count(0)
 
 
@@ -507,6 +509,11 @@ def test_bad_attachment_is_refused_with_reason(live_server: Any, page: Any, tmp_
     fake = tmp_path / "fake.pdf"
     fake.write_text("这不是PDF，只是一段文字。\n", encoding="utf-8")
     slot = page.locator('[data-attachments-for="strategy_planning"]')
+    slot.locator("input[type=file]").set_input_files(fake)
+    # Without a title the file is refused beside the field, before its content is read.
+    expect(slot.get_by_test_id("upload-error")).to_contain_text("请先填写附件标题")
+    slot = page.locator('[data-attachments-for="strategy_planning"]')
+    slot.get_by_label("附件标题").fill("假文件")
     slot.locator("input[type=file]").set_input_files(fake)
     error = page.locator('[data-attachments-for="strategy_planning"] [data-testid=upload-error]')
     expect(error).to_be_visible()

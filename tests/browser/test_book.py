@@ -14,6 +14,7 @@ from typing import Any
 
 import pypdf
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
 from tests import factories
@@ -66,7 +67,7 @@ def test_applicant_prints_the_draft_then_the_submitted_book_the_city_downloads_i
     card = page.locator("[data-testid=book-downloads]")
     expect(card).to_contain_text("草稿")
     shot(page, "application-page-draft")
-    draft = download(page, card.get_by_role("link", name="草稿 PDF"), tmp_path)
+    draft = download(page, card.get_by_role("link", name="草稿 PDF", exact=True), tmp_path)
     assert draft.name.startswith("草稿 ")
     texts = pages_text(draft)
     assert len(texts) >= 6
@@ -76,15 +77,33 @@ def test_applicant_prints_the_draft_then_the_submitted_book_the_city_downloads_i
 
     # 2. Submitted: the book carries the number and the digest the page shows.
     application.refresh_from_db()
+    blank = io.BytesIO()
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.write(blank)
+    services.add_attachment(
+        actor=admin,
+        application=application,
+        field_key="strategy_planning",
+        uploaded=SimpleUploadedFile("规划.pdf", blank.getvalue()),
+        title="发展规划",
+    )
     snapshot = services.submit_application(actor=admin, application=application)
     page.reload()
     expect(card).to_contain_text(snapshot.short_digest)
     shot(page, "application-page-submitted")
-    book = download(page, card.get_by_role("link", name="PDF"), tmp_path)
+    book = download(page, card.get_by_role("link", name="PDF", exact=True), tmp_path)
     assert book.name.startswith(snapshot.number)
     for text in pages_text(book):
         assert snapshot.number in text
         assert snapshot.short_digest in text
+    # With its attachments: the book, then 附件1 on a page of its own, with the same footer.
+    whole = download(page, card.get_by_role("link", name="PDF（含附件）"), tmp_path / "whole")
+    assert whole.name.endswith("（含附件）.pdf")
+    texts = pages_text(whole)
+    assert texts[:-1] == pages_text(book)
+    assert texts[-1].startswith("附件1：发展规划")
+    assert snapshot.short_digest in texts[-1]
 
     # 3. The city officer downloads it from the submitted version's page.
     city = officer_with_device(

@@ -134,6 +134,12 @@ def type_date(page: Any, day: datetime.date) -> None:
 def upload_by_keyboard(page: Any, field_key: str, path: Path) -> None:
     """On the focused upload control, open the file chooser with Enter, pick the file, wait for it."""
     assert focused(page, "el.dataset.uploadField") == field_key
+    # The title first: its box comes just before the upload control.
+    page.keyboard.press("Shift+Tab")
+    assert focused(page, "el.hasAttribute('data-upload-title')")
+    page.keyboard.type("佐证材料")
+    page.keyboard.press("Tab")
+    assert focused(page, "el.dataset.uploadField") == field_key
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Enter")
     chooser.value.set_files(path)

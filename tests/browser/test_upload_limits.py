@@ -36,12 +36,15 @@ def test_an_oversized_attachment_is_refused_beside_the_field(
 
     big = tmp_path / "战略规划扫描件.pdf"
     big.write_bytes(PDF + bytes(25 * MEGABYTE))
+    # Each file goes with its title; the slot comes back empty after a refusal.
+    slot.get_by_label("附件标题").fill("战略规划")
     slot.locator("input[type=file]").set_input_files(big)
     expect(error).to_have_text("文件过大：25.1 MB，上限 20 MB。", timeout=30_000)
     shot(page, "oversized-refused")
 
     bomb = tmp_path / "战略规划.docx"
     bomb.write_bytes(archives.gigabyte_docx())
+    slot.get_by_label("附件标题").fill("战略规划")
     page.locator('[data-attachments-for="strategy_planning"] input[type=file]').set_input_files(bomb)
     expect(
         page.locator('[data-attachments-for="strategy_planning"] [data-testid=upload-error]')

@@ -1,9 +1,15 @@
 from datetime import date
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from shifan.applications import services
+from shifan.demo.answers import complete_answers
 from shifan.publicity.models import Announcement, DemonstrationUnit, Notice
 from tests import factories
+
+# Enough of a PDF for the upload check; not one a reader can open.
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 ENTERPRISES = [
     ("广州智造装备股份有限公司", "440100", "广州市"),
@@ -81,3 +87,27 @@ def announcement(db):
 def _own_media(settings, tmp_path):
     # Submitted books are stored when first made (documents.rendered): each test keeps its own.
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def application(applicant_admin):
+    batch = factories.BatchFactory()
+    application = services.start_application(actor=applicant_admin, batch=batch, category="enterprise")
+    answers = complete_answers(application.form)
+    answers["responsible_person"] = "王建国"
+    answers["commitment_date"] = "2024-05-20"
+    services.save_answers(actor=applicant_admin, application=application, base_version=0, values=answers)
+    application.refresh_from_db()
+    services.add_attachment(
+        actor=applicant_admin,
+        application=application,
+        field_key="organisation_restructuring",
+        uploaded=SimpleUploadedFile("组织架构图.pdf", PDF),
+        title="组织架构图",
+    )
+    return application
+
+
+@pytest.fixture
+def snapshot(application, applicant_admin):
+    return services.submit_application(actor=applicant_admin, application=application)

@@ -19,10 +19,12 @@ from shifan.documents.announcement import (
     TEXT_WIDTH_MM,
     announcement_docx,
     announcement_pdf,
+    announcement_text,
+    attachment_note,
     body_paragraphs,
-    category_heading,
     chinese_date,
     chinese_numeral,
+    list_title,
 )
 from tests.documents.conftest import ENTERPRISES, PLATFORMS, unit
 
@@ -81,9 +83,14 @@ def test_body_splits_on_lines_and_drops_blank_ones():
     assert body_paragraphs("第一段。\r\n\r\n  第二段。\n第三段。\n\n") == ["第一段。", "第二段。", "第三段。"]
 
 
-def test_category_heading_names_the_programme_once():
-    assert category_heading(1, "示范企业", 3) == "一、服务型制造示范企业（3家）"
-    assert category_heading(2, "服务型制造示范平台", 2) == "二、服务型制造示范平台（2家）"
+def test_list_title_names_the_programme_once():
+    assert list_title("示范企业") == "服务型制造示范企业名单"
+    assert list_title("服务型制造示范平台") == "服务型制造示范平台名单"
+
+
+def test_attachment_note_numbers_attachments_only_when_there_are_several():
+    assert attachment_note(["甲名单"]) == ["附件：甲名单"]
+    assert attachment_note(["甲名单", "乙名单", "丙名单"]) == ["附件：1.甲名单", "2.乙名单", "3.丙名单"]
 
 
 def test_table_columns_fill_the_text_width():
@@ -108,17 +115,45 @@ def test_docx_has_title_number_body_and_signature(word, announcement):
     assert paragraphs[1].alignment == WD_ALIGN_PARAGRAPH.CENTER
     assert paragraphs[2].text.startswith("根据《广东省服务型制造示范遴选管理办法》")
     assert paragraphs[4].text == "特此通告。"
-    assert [p.text for p in paragraphs if p.style.name == "Heading 1"] == [
-        "一、服务型制造示范企业（3家）",
-        "二、服务型制造示范平台（2家）",
-    ]
-    issuer, issued_on = paragraphs[-2:]
+    # GB/T 9704 7.3.4: the 附件说明 after an empty line, two characters in, later names under "1.".
+    note = paragraphs[5:7]
+    assert [p.text for p in note] == ["附件：1.服务型制造示范企业名单", "2.服务型制造示范平台名单"]
+    assert [p.paragraph_format.left_indent for p in note] == [Pt(32), Pt(80)]
+    issuer, issued_on = paragraphs[7:9]
     assert (issuer.text, issued_on.text) == ("广东省工业和信息化厅", "2024年12月20日")
     assert issuer.alignment == issued_on.alignment == WD_ALIGN_PARAGRAPH.RIGHT
     # The date four characters in from the right margin, the issuer centred above it.
     assert issued_on.paragraph_format.right_indent == Pt(64)
     # 2024年12月20日 is 7 characters wide (digits count half), 广东省工业和信息化厅 10.
     assert issuer.paragraph_format.right_indent == Pt(16 * (4 - (10 - 7) / 2))
+
+
+def test_docx_puts_each_list_on_pages_of_its_own_headed_by_its_attachment_number(word):
+    paragraphs = word.paragraphs
+    labels = [p for p in paragraphs if p.style.name == "Heading 1"]
+    assert [p.text for p in labels] == ["附件1", "附件2"]
+    for label in labels:
+        assert label.paragraph_format.page_break_before
+        assert label.paragraph_format.first_line_indent is None  # flush left
+        index = next(i for i, p in enumerate(paragraphs) if p._p is label._p)
+        empty, title = paragraphs[index + 1 : index + 3]
+        assert empty.text == ""
+        assert title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+        assert ty.east_asian_font(title.runs[0]) == "方正小标宋简体"
+        assert title.runs[0].font.size == Pt(22)
+    titles = [paragraphs[i + 2].text for i, p in enumerate(paragraphs) if p.style.name == "Heading 1"]
+    assert titles == ["服务型制造示范企业名单", "服务型制造示范平台名单"]
+    # The signature comes before the attachments, not after the last list.
+    body = word.element.body
+    signature = next(p for p in paragraphs if p.text == "2024年12月20日")
+    assert list(body).index(signature._p) < list(body).index(labels[0]._p)
+
+
+def test_an_announcement_of_one_category_has_one_unnumbered_attachment(announcement):
+    announcement.units.filter(category="platform").delete()
+    text = announcement_text(announcement)
+    assert [(listed.label, listed.title) for listed in text.lists] == [("附件", "服务型制造示范企业名单")]
+    assert text.attachment_note == ["附件：服务型制造示范企业名单"]
 
 
 def test_docx_lists_each_category_in_a_table_by_position(word):
@@ -139,7 +174,7 @@ def test_docx_names_the_official_fonts_and_sizes(word):
     title_run = paragraphs[0].runs[0]
     assert ty.east_asian_font(title_run) == "方正小标宋简体"
     assert title_run.font.size == Pt(22)
-    for paragraph in paragraphs[1:5] + paragraphs[-2:]:
+    for paragraph in paragraphs[1:9]:
         for run in paragraph.runs:
             assert ty.east_asian_font(run) == "仿宋_GB2312"
             assert run.font.size == Pt(16)
@@ -207,7 +242,7 @@ def test_docx_properties_name_issuer_and_fonts(word, announcement):
     assert properties.author == "广东省工业和信息化厅"
     assert properties.subject == NUMBER
     assert "仿宋_GB2312" in properties.comments
-    assert "Noto Serif CJK SC 代替仿宋_GB2312" in properties.comments
+    assert "cwTeXFangSong（其缺少的简体字以 AR PL KaitiM GB 补足）代替仿宋_GB2312" in properties.comments
 
 
 # PDF ------------------------------------------------------------------------------------------
@@ -217,17 +252,22 @@ def test_pdf_prints_number_headings_and_every_unit(pdf, announcement):
     text = pdf_text(pdf)
     assert "关于公布2024年广东省服务型制造示范名单的通告" in text
     assert NUMBER in text
-    assert "一、服务型制造示范企业（3家）" in text
-    assert "二、服务型制造示范平台（2家）" in text
+    assert (
+        "特此通告。附件：1.服务型制造示范企业名单2.服务型制造示范平台名单广东省工业和信息化厅2024年12月20日"
+        in text
+    )
     for name, _code, city in ENTERPRISES + PLATFORMS:
         assert name in text
         assert city in text
-    lists = text[text.index("一、服务型制造示范企业") :]
+    lists = text[text.index("附件1服务型制造示范企业名单") :]
     names = [name for name, *_ in ENTERPRISES + PLATFORMS]
     assert sorted(names, key=lists.index) == names
-    assert "广东省工业和信息化厅2024年12月20日" in text
-    assert "—1—" in text
-    assert len(pdf.pages) == 2
+    # Each attachment starts a page of its own, its number first; page numbers run on.
+    pages = [re.sub(r"\s+", "", page.extract_text()) for page in pdf.pages]
+    assert len(pages) == 3
+    assert pages[1].startswith("附件1服务型制造示范企业名单序号单位名称")
+    assert pages[2].startswith("附件2服务型制造示范平台名单")
+    assert [page[-3:] for page in pages] == ["—1—", "—2—", "—3—"]
 
 
 def test_pdf_is_a4_and_embeds_the_cjk_stand_in_fonts(pdf):
@@ -244,7 +284,7 @@ def test_pdf_properties_name_issuer_and_the_substitute_fonts(pdf, announcement):
     assert metadata.title == announcement.title
     assert metadata.author == "广东省工业和信息化厅"
     assert metadata.subject.startswith("字体说明：")
-    assert "正文以 Noto Serif CJK SC 代替仿宋_GB2312" in metadata.subject
+    assert "正文以 cwTeXFangSong（其缺少的简体字以 AR PL KaitiM GB 补足）代替仿宋_GB2312" in metadata.subject
     assert "一级标题以 Noto Sans CJK SC 代替黑体" in metadata.subject
 
 

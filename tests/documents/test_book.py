@@ -15,40 +15,16 @@ from docx.oxml.ns import qn
 from PIL import Image
 
 from shifan.applications import services
-from shifan.demo.answers import complete_answers
 from shifan.documents import book as books
 from shifan.documents.typography import east_asian_font
 from tests import factories
+from tests.documents.conftest import PDF
 from tests.documents.test_announcement import embedded_fonts, pdf_text
 from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 OUTPUT = Path("test-output/documents")
-
-
-@pytest.fixture
-def application(applicant_admin):
-    batch = factories.BatchFactory()
-    application = services.start_application(actor=applicant_admin, batch=batch, category="enterprise")
-    answers = complete_answers(application.form)
-    answers["responsible_person"] = "王建国"
-    answers["commitment_date"] = "2024-05-20"
-    services.save_answers(actor=applicant_admin, application=application, base_version=0, values=answers)
-    application.refresh_from_db()
-    services.add_attachment(
-        actor=applicant_admin,
-        application=application,
-        field_key="organisation_restructuring",
-        uploaded=SimpleUploadedFile("组织架构图.pdf", PDF),
-    )
-    return application
-
-
-@pytest.fixture
-def snapshot(application, applicant_admin):
-    return services.submit_application(actor=applicant_admin, application=application)
 
 
 # What the book holds ----------------------------------------------------------------------------
@@ -109,11 +85,41 @@ def test_written_part_follows_the_outline_with_numbered_headings(snapshot):
 
 def test_attachments_are_numbered_and_referenced_beside_their_answer(snapshot):
     book = books.submitted_book(snapshot)
-    assert [(line.position, line.name, line.topic) for line in book.attachments] == [
-        (1, "组织架构图.pdf", "组织架构调整")
+    assert [(line.label, line.name, line.topic) for line in book.attachments] == [
+        ("附件1：组织架构图", "组织架构图.pdf", "组织架构调整")
     ]
     restructuring = next(p for p in book.passages if any("组织架构调整" in h.text for h in p.headings))
     assert restructuring.evidence == ("附件1",)
+
+
+def test_a_file_stored_before_titles_were_asked_for_goes_by_its_name(snapshot):
+    snapshot.attachments = [{**record, "title": ""} for record in snapshot.attachments] + [
+        {key: value for key, value in snapshot.attachments[0].items() if key != "title"}
+    ]
+    book = books.submitted_book(snapshot)
+    assert [line.label for line in book.attachments] == ["附件1：组织架构图", "附件2：组织架构图"]
+
+
+def test_attachment_list_keeps_long_titles_and_names_inside_the_text_area(application, applicant_admin):
+    evidence = "strategy_planning"
+    long_name = "A" * 90 + "证明材料" * 10 + ".pdf"
+    services.add_attachment(
+        actor=applicant_admin,
+        application=application,
+        field_key=evidence,
+        uploaded=SimpleUploadedFile(long_name, PDF),
+        title="广东省服务型制造示范企业" * 8,
+    )
+    pdf = books.book_pdf(books.draft_book(application))
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    page = next(page for page in boxes.split("<page ")[1:] if "附件清单" in page)
+    right_edges = [float(edge) for edge in re.findall(r'xMax="([\d.]+)"', page)]
+    text_right = (210 - 26) / 25.4 * 72  # the right margin, in points
+    assert right_edges
+    assert max(right_edges) <= text_right + 0.5
+    assert "附件1：广东省服务型制造" in pdf_text(pypdf.PdfReader(io.BytesIO(pdf)))
 
 
 def test_submitted_book_carries_number_digest_and_verification_link(snapshot, settings):
@@ -183,7 +189,7 @@ def test_docx_table_holds_every_filled_field(snapshot):
     assert "一、企业基本情况" in cells
     assert "三、主要申报内容" in cells
     assert any("☑" in text and "☐" in text for text in cells)
-    assert any(text.startswith("附件1") for text in cells)
+    assert "附件1：组织架构图" in cells
 
 
 def test_docx_footer_has_number_digest_qr_and_page_count(snapshot):
@@ -199,7 +205,7 @@ def test_docx_footer_has_number_digest_qr_and_page_count(snapshot):
     assert properties.subject == snapshot.number
     assert snapshot.digest in properties.keywords
     assert "仿宋_GB2312" in properties.comments
-    assert "Noto Serif CJK SC" in properties.comments
+    assert "cwTeXFangSong" in properties.comments
 
 
 def test_docx_draft_has_a_watermark_and_no_number(application):
@@ -234,7 +240,7 @@ def test_pdf_prints_number_and_digest_on_every_page_and_embeds_cjk_fonts(snapsho
     assert "附件清单" in whole
     metadata = reader.metadata
     assert snapshot.digest in metadata["/Keywords"]
-    assert "以 Noto Serif CJK SC 代替仿宋_GB2312" in metadata["/Subject"]
+    assert "以 cwTeXFangSong（其缺少的简体字以 AR PL KaitiM GB 补足）代替仿宋_GB2312" in metadata["/Subject"]
 
 
 def sizes_in_points(page):
@@ -249,6 +255,21 @@ def sizes_in_points(page):
     return sizes
 
 
+def sized_characters(page):
+    """Return a page's text and each character's size in points, in drawing order.
+
+    The body face's gaps are filled from another font, so a line is drawn as several runs.
+    """
+    text, sizes = [], []
+
+    def visit(run, _cm, _tm, _font, size):
+        text.append(run)
+        sizes.extend([round(size * 0.75, 1)] * len(run))
+
+    page.extract_text(visitor_text=visit)
+    return "".join(text), sizes
+
+
 def test_pdf_sets_the_prescribed_sizes_and_a_qr_code_of_the_verification_link(snapshot):
     import segno
 
@@ -257,9 +278,11 @@ def test_pdf_sets_the_prescribed_sizes_and_a_qr_code_of_the_verification_link(sn
     sizes = next(found for page in reader.pages if "一、企业简介" in (found := sizes_in_points(page)))
     assert sizes["一、企业简介"] == 16  # level 1: 三号
     assert sizes["（一）服务型制造企业战略制定情况"] == 14  # level 2: 四号
-    body = [size for text, size in sizes.items() if text.startswith("一、总体情况。")]
-    assert body  # every written answer opens with its 总体情况
-    assert set(body) == {12}  # body: 小四
+    page = next(page for page in reader.pages if "一、企业简介" in sizes_in_points(page))
+    text, character_sizes = sized_characters(page)
+    starts = [match.start() for match in re.finditer("一、总体情况。", text)]
+    assert starts  # every written answer opens with its 总体情况
+    assert {size for start in starts for size in character_sizes[start : start + 7]} == {12}  # body: 小四
     assert sizes[f"摘要 {snapshot.digest[:12]}"] == 9  # the footer: 小五
     # The QR code in the corner is the verification link, module for module.
     image = reader.pages[0].images[0].image.convert("1")
@@ -381,6 +404,41 @@ def test_declarations_print_as_ticked_boxes_in_both_formats(snapshot):
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     for entry in declarations:
         assert cells[cells.index(entry.label) + 1] == "☑ 是  ☐ 否"
+
+
+def test_official_table_holds_only_the_forms_rows_and_the_supplement_the_rest(snapshot):
+    book = books.submitted_book(snapshot)
+    operations = next(section for section in book.sections if section.title == "二、经营管理状况")
+    official_rows = [cells[0] for cells in operations.rows[0][0].grid.rows]
+    assert "营业收入（万元）" in official_rows
+    assert "主营业务收入（万元）" not in official_rows
+    assert [section.title for section in book.supplement] == ["二、经营管理状况"]
+    (grid_entry,) = book.supplement[0].rows[0]
+    assert [cells[0] for cells in grid_entry.grid.rows] == ["主营业务收入（万元）"]
+    assert grid_entry.grid.header == operations.rows[0][0].grid.header
+
+    text = pdf_text(pypdf.PdfReader(io.BytesIO(books.book_pdf(book))))
+    table_part = text[text.index("表1-1") : text.index("文字说明附后。")]
+    assert table_part.index("申报条件声明") < table_part.index("补充信息") < table_part.index("主营业务收入")
+    assert table_part.count("主营业务收入") == 1
+    document = docx.Document(io.BytesIO(books.book_docx(book)))
+    # Each top-level table's text, with the tables nested in its cells.
+    tables = ["".join(table._tbl.itertext()) for table in document.tables]
+    assert [books.SUPPLEMENT_TITLE in text for text in tables].count(True) == 1
+    assert ["主营业务收入" in text for text in tables] == [books.SUPPLEMENT_TITLE in text for text in tables]
+
+
+def test_platform_supplement_holds_the_operation_date_shared_manufacturing_and_figures(applicant_admin):
+    application = services.start_application(
+        actor=applicant_admin, batch=factories.BatchFactory(), category="platform"
+    )
+    book = books.draft_book(application)
+    official = {entry.label for section in book.sections for row in section.rows for entry in row}
+    added = {entry.label for section in book.supplement for row in section.rows for entry in row}
+    assert {"正式投入运营日期", "共享制造平台具备的功能（可多选）", "共享制造模式说明", "经营指标"} == added
+    assert not official & added
+    assert "服务型制造主要模式（大类二选一）" in official
+    assert "三、经营管理状况" not in {section.title for section in book.sections}
 
 
 def test_long_text_in_the_table_keeps_its_paragraphs(applicant_admin):

@@ -19,8 +19,7 @@ from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db
 
-# A fully filled application with an attachment (test_book), not yet submitted.
-application = test_book.application
+# The fixtures `application` (fully filled, with an attachment) and `snapshot` are in conftest.
 
 
 def _submit(application, actor, capture):

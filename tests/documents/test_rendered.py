@@ -17,9 +17,7 @@ from tests.helpers import login_verified
 
 pytestmark = pytest.mark.django_db
 
-# The submitted and the draft book of test_book, fully filled in.
-application = test_book.application
-snapshot = test_book.snapshot
+# The fixtures `application` (fully filled, with an attachment) and `snapshot` are in conftest.
 
 
 def _stored_files(settings) -> list[Path]:

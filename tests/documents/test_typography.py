@@ -25,6 +25,7 @@ def test_every_face_renders_in_its_installed_stand_in():
     <p class="st">宋体页码</p><p class="xbs">小标宋标题</p></html>"""
     pdf = HTML(string=html, url_fetcher=ty.url_fetcher()).write_pdf()
     assert embedded_font_names(pdf) == {
+        "cwTeXFangSong-Medium",
         "Noto-Serif-CJK-SC",
         "Noto-Serif-CJK-SC-Bold",
         "Noto-Sans-CJK-SC",
@@ -35,7 +36,8 @@ def test_every_face_renders_in_its_installed_stand_in():
 def test_pdf_note_says_which_free_font_stands_for_which():
     note = ty.pdf_font_note({"正文": ty.FANGSONG, "二级标题": ty.KAITI})
     assert note == (
-        "字体说明：本 PDF 嵌入开源字体，正文以 Noto Serif CJK SC 代替仿宋_GB2312，"
+        "字体说明：本 PDF 嵌入开源字体，"
+        "正文以 cwTeXFangSong（其缺少的简体字以 AR PL KaitiM GB 补足）代替仿宋_GB2312，"
         "二级标题以 AR PL KaitiM GB 代替楷体_GB2312；Word 版使用原字体名称。"
     )
 

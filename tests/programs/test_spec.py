@@ -245,6 +245,26 @@ def test_load_spec_hashes_the_exact_text(tmp_path):
 # --- errors name the file, the line and the key path ----------------------------------------------
 
 
+def test_guangdong_marks_what_the_official_forms_lack_as_supplement(guangdong):
+    enterprise = guangdong.category("E").form
+    platform = guangdong.category("P").form
+    assert [row.key for row in enterprise.field("operating").rows if row.supplement] == [
+        "main_business_revenue"
+    ]
+    assert not [item.key for item in enterprise.fields() if item.supplement]
+    assert [item.key for item in platform.fields() if item.supplement] == [
+        "operation_start_date",
+        "shared_capabilities",
+        "shared_description",
+    ]
+    assert [section.key for section in platform.sections if section.supplement] == ["operations"]
+
+
+def test_supplement_must_be_true_or_false():
+    error, _text = error_for("type: integer, min: 0", "type: integer, min: 0, supplement: 是")
+    assert error.path.endswith("fields[1].supplement")
+
+
 def test_unknown_field_type_names_line_and_key():
     error, text = error_for("type: integer, min: 0", "type: intger, min: 0")
     assert error.line == line_of(text, "{key: employees")

@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 from shifan.applications import services as applications
 from shifan.applications.models import ApplicationState
 from shifan.applications.services import ApplicationError
+from shifan.core import reference
 from shifan.core.models import AuditEvent, Notice
 from shifan.reviews import exports, selectors, services
 from shifan.reviews.models import CityDecision, FormalReview, Recommendation
@@ -225,12 +226,26 @@ def test_summary_workbook_has_the_columns_and_rows(batch, city_officer):
     sheet = load_workbook(io.BytesIO(data)).active
     assert "广州市服务型制造示范推荐汇总表" in sheet["A1"].value
     header = [cell.value for cell in sheet[3]]
-    assert header[:4] == ["推荐排序", "申报编号", "申报单位", "统一社会信用代码"]
+    assert header[:5] == ["推荐排序", "申报编号", "申报单位", "区县", "统一社会信用代码"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=4)]
     assert [row[1] for row in rows] == [first.number, second.number]
-    assert rows[0][3] == first.organisation.credit_code
-    assert rows[0][6] == 9000.0
-    assert rows[0][7] == 30.0
+    assert rows[0][3] == reference.county(first.organisation.county_code).name
+    assert rows[0][4] == first.organisation.credit_code
+    assert rows[0][7] == 9000.0
+    assert rows[0][8] == 30.0
+    assert "本表栏目为本遴选自定" in sheet["A2"].value
+
+
+def test_summary_workbook_prints_landscape_one_page_wide_with_its_headings_on_every_page(batch, city_officer):
+    sent_set(batch, city_officer, count=2)
+    data = exports.recommendation_summary(batch, "440100", selectors.recommendations(batch, "440100"))
+    sheet = load_workbook(io.BytesIO(data)).active
+    setup = sheet.page_setup
+    assert (setup.orientation, str(setup.paperSize)) == ("landscape", "9")
+    assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$3"
+    assert "&P" in sheet.oddFooter.center.text
 
 
 def test_city_progress_counts(batch, city_officer, province_officer):

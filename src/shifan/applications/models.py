@@ -326,11 +326,17 @@ def attachment_path(instance: "Attachment", filename: str) -> str:
     return f"attachments/{instance.application.batch_id}/{instance.application_id}/{instance.sha256}"
 
 
+ATTACHMENT_TITLE_MAX = 100
+
+
 class Attachment(models.Model):
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
     field_key = models.CharField(max_length=80)
     file = models.FileField(upload_to=attachment_path, max_length=300)
     original_name = models.CharField(_("文件名"), max_length=255)
+    # What the applicant calls the file ("营业执照"), printed in the book as "附件1：营业执照".
+    # Blank only on files uploaded before titles were asked for: those print their file name.
+    title = models.CharField(_("附件标题"), max_length=ATTACHMENT_TITLE_MAX, blank=True, default="")
     kind = models.CharField(max_length=10)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
@@ -351,6 +357,7 @@ class Attachment(models.Model):
         return {
             "field": self.field_key,
             "name": self.original_name,
+            "title": self.title,
             "sha256": self.sha256,
             "size": self.size,
             "id": self.pk,

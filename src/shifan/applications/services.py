@@ -27,6 +27,7 @@ from shifan.accounts.selectors import city_officers
 from shifan.applications import answers as answer_rules
 from shifan.applications import rules
 from shifan.applications.models import (
+    ATTACHMENT_TITLE_MAX,
     EDITABLE_STATES,
     UNIT_COLUMNS,
     Application,
@@ -355,15 +356,21 @@ def restore_revision(*, actor: User, application: Application, version: int) -> 
 
 @transaction.atomic
 def add_attachment(
-    *, actor: User, application: Application, field_key: str, uploaded: UploadedFile
+    *, actor: User, application: Application, field_key: str, uploaded: UploadedFile, title: str
 ) -> Attachment:
-    """Store an evidence file after checking its content, size and number against the spec."""
+    """Store an evidence file under the applicant's title, after checking its content, size and
+    number against the spec."""
     application = _locked(application)
     _require(rules.can_edit(actor, application))
     form_field = application.form.field(field_key)
     spec = form_field.attachments
     if spec is None:
         raise ApplicationError("此处不能上传附件。", field=field_key)
+    title = " ".join(title.split())
+    if not title:
+        raise ApplicationError("请先填写附件标题（如“营业执照”），再选择文件。", field=field_key)
+    if len(title) > ATTACHMENT_TITLE_MAX:
+        raise ApplicationError(f"附件标题不超过 {ATTACHMENT_TITLE_MAX} 个字。", field=field_key)
     try:
         check_room(
             application.attachments.filter(field_key=field_key, removed_at=None).count(), spec.max_files
@@ -375,6 +382,7 @@ def add_attachment(
         application=application,
         field_key=field_key,
         original_name=checked.name,
+        title=title,
         kind=checked.kind,
         content_type=CONTENT_TYPES.get(checked.kind, "application/octet-stream"),
         size=len(checked.data),
@@ -388,7 +396,13 @@ def add_attachment(
         action="application.attachment_added",
         target=application,
         organisation_id=application.organisation_id,
-        after={"field": field_key, "name": checked.name, "sha256": checked.sha256, "size": len(checked.data)},
+        after={
+            "field": field_key,
+            "title": title,
+            "name": checked.name,
+            "sha256": checked.sha256,
+            "size": len(checked.data),
+        },
     )
     return attachment
 

@@ -134,7 +134,11 @@ class AttachmentUploadView(ApplicantMixin, View):
         else:
             try:
                 services.add_attachment(
-                    actor=request.user, application=application, field_key=field_key, uploaded=uploaded
+                    actor=request.user,
+                    application=application,
+                    field_key=field_key,
+                    uploaded=uploaded,
+                    title=request.POST.get("title", ""),
                 )
             except ApplicationError as refusal:
                 error = refusal.message

@@ -126,6 +126,20 @@ def body_row(sheet: Worksheet, values: Iterable[Any]) -> None:
         cell.alignment = Alignment(vertical="top", wrap_text=True)
 
 
+def print_landscape(sheet: Worksheet, *, title_rows: int) -> None:
+    """Print the sheet on A4 landscape, as wide as one page, rows 1 to `title_rows` on every page,
+    and "第 n 页 共 N 页" in the footer."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    # One page wide, as many pages high as the rows need (0: no limit).
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"1:{title_rows}"
+    sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
+
+
 def workbook_bytes(workbook: Workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)

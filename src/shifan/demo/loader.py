@@ -448,6 +448,7 @@ def complete_application(application: Any, user: User, overrides: dict[str, Any]
                 application=application,
                 field_key=form_field.key,
                 uploaded=SimpleUploadedFile("佐证材料.pdf", DEMO_PDF),
+                title=f"{form_field.label}佐证材料",
             )
 
 

@@ -1,9 +1,17 @@
-"""The 通告 of recognised demonstration units, as Word and PDF, laid out like a government document.
+"""The 通告 of recognised demonstration units, as Word and PDF, laid out as GB/T 9704-2012 lays out a 公文.
 
-GB/T 9704 page: A4, margins 37 / 35 / 28 / 26 mm (top, bottom, left, right), body 三号 仿宋 on a
-fixed 28.95 pt line (22 lines on the 225 mm text height), title 二号 小标宋, level-1 headings 三号
-黑体, page numbers "— 1 —" on the outer side. One list per category (示范企业, 示范平台), in the
-order of category then position, as published.
+Page (5.2): A4, text area 156 × 225 mm placed 37 mm from the top and 28 mm from the left edge,
+so the margins are 37 / 35 / 28 / 26 mm (top, bottom, left, right); body 三号 仿宋 on a fixed
+28.95 pt line (22 lines on the 225 mm height); title 二号 小标宋; page numbers "— 1 —" in 四号
+宋体 7 mm under the text area, one character in from the outer edge, running on through the
+attachments (7.5).
+
+Order (7.3): title, 发文字号, body; the 附件说明 under the body after an empty line, two
+characters in ("附件：1.…", further names aligned under the first); the issuer centred over the
+date, the date four characters from the right (7.3.5.1, the layout of a sealed document: the seal
+is pressed over both, and the two empty lines above them leave it room). Each list (one per
+category, 示范企业 then 示范平台, by position) is an attachment on pages of its own (8): "附件1" in
+三号 黑体 at the top left, the list's title centred on the third line, then the table.
 """
 
 from __future__ import annotations
@@ -53,7 +61,10 @@ class ListedUnit:
 
 @dataclass(frozen=True)
 class CategoryList:
-    heading: str
+    # "附件1", or "附件" when the announcement has one list only (GB/T 9704 8).
+    label: str
+    # "服务型制造示范企业名单": the attachment's title, and its name in the 附件说明.
+    title: str
     units: list[ListedUnit]
 
 
@@ -65,6 +76,8 @@ class AnnouncementText:
     number: str
     paragraphs: list[str]
     lists: list[CategoryList]
+    # The 附件说明 under the body: "附件：1.…" and the further names, a line each.
+    attachment_note: list[str]
     issuer: str
     issued_on: str
     # Right indents (in characters) that centre the issuer over the date, the date 4 characters in.
@@ -93,20 +106,29 @@ def body_paragraphs(body: str) -> list[str]:
     return [line.strip() for line in body.splitlines() if line.strip()]
 
 
-def category_heading(index: int, category_name: str, count: int) -> str:
+def list_title(category_name: str) -> str:
+    """Return an attachment's title: "服务型制造示范企业名单", naming the programme once."""
     name = category_name if category_name.startswith("服务型制造") else f"服务型制造{category_name}"
-    return f"{chinese_numeral(index)}、{name}（{count}家）"
+    return f"{name}名单"
+
+
+def attachment_note(titles: list[str]) -> list[str]:
+    """Return the 附件说明's lines: "附件：name" for one, "附件：1.name", "2.name"… for more."""
+    if len(titles) == 1:
+        return [f"附件：{titles[0]}"]
+    return [f"{'附件：' if index == 1 else ''}{index}.{title}" for index, title in enumerate(titles, 1)]
 
 
 def announcement_text(announcement: Announcement) -> AnnouncementText:
     """Return the announcement's printed text: title, paragraphs, one list per category, signature."""
     units = announcement.units.order_by("category", "position", "pk")
+    groups = [list(group) for _category, group in itertools.groupby(units, key=lambda u: u.category)]
     lists = []
-    for index, (_category, group) in enumerate(itertools.groupby(units, key=lambda u: u.category), 1):
-        members = list(group)
+    for index, members in enumerate(groups, 1):
         lists.append(
             CategoryList(
-                heading=category_heading(index, members[0].category_name, len(members)),
+                label="附件" if len(groups) == 1 else f"附件{index}",
+                title=list_title(members[0].category_name),
                 units=[
                     ListedUnit(
                         position=unit.position,
@@ -128,6 +150,7 @@ def announcement_text(announcement: Announcement) -> AnnouncementText:
         number=announcement.number,
         paragraphs=body_paragraphs(announcement.body),
         lists=lists,
+        attachment_note=attachment_note([listed.title for listed in lists]) if lists else [],
         issuer=announcement.issuer,
         issued_on=issued_on,
         issuer_indent=issuer_indent,
@@ -209,22 +232,36 @@ def announcement_docx(announcement: Announcement) -> bytes:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         ty.first_line_indent_chars(paragraph.paragraph_format, 2, "三号")
 
-    for listed in text.lists:
-        heading = body_paragraph(listed.heading, face=HEADING_FACE, style="Heading 1")
-        heading.paragraph_format.space_before = Pt(0)
-        heading.paragraph_format.space_after = Pt(0)
-        heading.paragraph_format.keep_with_next = True
-        ty.first_line_indent_chars(heading.paragraph_format, 2, "三号")
-        _word_table(document, listed)
-        # A blank line after each list, as in the PDF; with the next, two before the signature.
+    if text.attachment_note:
         body_paragraph()
+        for index, content in enumerate(text.attachment_note):
+            paragraph = body_paragraph(content)
+            # Two characters in; further names under the first one's number, after "附件：".
+            paragraph.paragraph_format.left_indent = Pt(ty.pt("三号") * (2 if index == 0 else 5))
+            paragraph.paragraph_format.keep_with_next = True
 
+    body_paragraph()
     body_paragraph()
     for content, indent in ((text.issuer, text.issuer_indent), (text.issued_on, text.date_indent)):
         paragraph = body_paragraph(content)
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         paragraph.paragraph_format.right_indent = Pt(ty.pt("三号") * indent)
         paragraph.paragraph_format.keep_with_next = content == text.issuer
+
+    for listed in text.lists:
+        # "附件1" on the first line of a new page, flush left; the title on the third, centred.
+        label = body_paragraph(listed.label, face=HEADING_FACE, style="Heading 1")
+        label.paragraph_format.page_break_before = True
+        label.paragraph_format.space_before = Pt(0)
+        label.paragraph_format.space_after = Pt(0)
+        label.paragraph_format.keep_with_next = True
+        body_paragraph().paragraph_format.keep_with_next = True
+        list_heading = body_paragraph(listed.title, face=TITLE_FACE)
+        list_heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        list_heading.paragraph_format.keep_with_next = True
+        for run in list_heading.runs:
+            run.font.size = Pt(ty.pt("二号"))
+        _word_table(document, listed)
 
     out = io.BytesIO()
     document.save(out)
@@ -316,6 +353,7 @@ def announcement_pdf(announcement: Announcement) -> bytes:
             "column_widths": COLUMN_WIDTHS_MM,
             "column_headings": COLUMN_HEADINGS,
             "body_line": BODY_LINE_PT,
+            "signature_gap": BODY_LINE_PT * 2,
             "title_size": ty.pt("二号"),
             "body_size": ty.pt("三号"),
             "table_size": ty.pt(TABLE_SIZE),

@@ -1,7 +1,9 @@
 """The 申报书 as the source's 填报说明 prescribes it, worked out once for Word and PDF.
 
 Order: the cover (申报单位, 申报类型 with the category ticked, 推荐单位, year); the 申报表 (表1-1 or
-表1-2) as one table with every field, choices printed as the form's boxes; the 申报条件声明; the
+表1-2) as one table with the official form's fields only, cell for cell, choices printed as the
+form's boxes; the 申报条件声明; the 补充信息, the fields and yearly rows the programme asks beyond the
+official form (marked `supplement` in the spec), in a table of its own; the
 文字说明 in the order of the 申报要点 outline with level-1 and level-2 headings (the enterprise
 outline's third level as numbered run-in headings); the list of attachments; and the 真实性承诺
 on a page of its own, with room for the seal, the signature and the date.
@@ -31,7 +33,7 @@ from shifan.documents.announcement import chinese_numeral
 
 if TYPE_CHECKING:
     from shifan.applications.models import Application, Snapshot
-    from shifan.programs.spec import Column, Field, Form
+    from shifan.programs.spec import Column, Field, Form, Section
 
 # The commitment's fields print on its own page, not in the table.
 COMMITMENT_KEYS = frozenset({"responsible_person", "commitment_date"})
@@ -123,10 +125,27 @@ class Passage:
 @dataclass(frozen=True)
 class AttachmentLine:
     position: int
+    title: str
     name: str
     topic: str
     size: str
     sha256: str
+    # The stored file (applications.Attachment), to append it after the book.
+    attachment_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        """Return "附件1：营业执照", as the book lists it and the appended pages are headed."""
+        return f"附件{self.position}：{self.title}"
+
+    @property
+    def identity(self) -> str:
+        """Return the size and short digest that tell this file from another of the same name."""
+        return " · ".join(part for part in (self.size, self.sha256) if part)
+
+
+# The 附件清单's columns, the same in Word and PDF: the title first, the file's identity last.
+ATTACHMENT_HEADER = ("附件", "对应内容", "文件（大小 · SHA-256 前 12 位）")
 
 
 @dataclass(frozen=True)
@@ -159,6 +178,8 @@ class Book:
     table_title: str  # 服务型制造示范企业申报表
     sections: tuple[TableSection, ...]
     declarations: TableSection | None
+    # What the programme asks beyond the official form, by the section it is asked in.
+    supplement: tuple[TableSection, ...]
     passages: tuple[Passage, ...]
     attachments: tuple[AttachmentLine, ...]
     commitment: Commitment
@@ -189,6 +210,9 @@ class Book:
 
 
 # Building the book -----------------------------------------------------------------------------
+
+SUPPLEMENT_TITLE = "补充信息"
+SUPPLEMENT_NOTE = "以下栏目不属于申报表，是本遴选为核对申报条件增设的内容。"
 
 
 def submitted_book(snapshot: Snapshot) -> Book:
@@ -232,6 +256,7 @@ def _book(
     attachments, references = _attachment_lines(form, files)
     table_sections = [section for section in form.sections if section.part != "written"]
     declarations = [s for s in table_sections if s.key == "declarations"]
+    split = {section.key: _official_and_supplement(section) for section in table_sections}
     return Book(
         unit_name=_unit_name(unit, values),
         category_key=application.category,
@@ -246,7 +271,12 @@ def _book(
             printed
             for section in table_sections
             if section.key != "declarations"
-            and (printed := _table_section(form, section.title, section.fields, values)).rows
+            and (printed := _table_section(form, section.title, split[section.key][0], values)).rows
+        ),
+        supplement=tuple(
+            printed
+            for section in table_sections
+            if (printed := _table_section(form, section.title, split[section.key][1], values)).rows
         ),
         declarations=_table_section(form, declarations[0].title, declarations[0].fields, values)
         if declarations
@@ -265,6 +295,27 @@ def _unit_name(unit: dict[str, str], values: dict[str, Any]) -> str:
         if isinstance(name, str) and name.strip():
             return name.strip()
     return unit["name"]
+
+
+def _official_and_supplement(section: Section) -> tuple[tuple[Field, ...], tuple[Field, ...]]:
+    """Return a section's fields as the official form has them, and those the programme added.
+
+    A yearly field with added rows is in both: its official rows in the first, the others in
+    the second.
+    """
+    if section.supplement:
+        return (), section.fields
+    official: list[Field] = []
+    added: list[Field] = []
+    for item in section.fields:
+        if item.supplement:
+            added.append(item)
+        elif item.type == "yearly" and any(row.supplement for row in item.rows):
+            official.append(dataclasses.replace(item, rows=tuple(r for r in item.rows if not r.supplement)))
+            added.append(dataclasses.replace(item, rows=tuple(r for r in item.rows if r.supplement)))
+        else:
+            official.append(item)
+    return tuple(official), tuple(added)
 
 
 def _table_section(form: Form, title: str, fields: tuple[Field, ...], values: dict[str, Any]) -> TableSection:
@@ -391,13 +442,17 @@ def _attachment_lines(
     lines = []
     references: dict[str, list[str]] = {}
     for position, item in enumerate(ordered, start=1):
+        name = str(item.get("name", ""))
         lines.append(
             AttachmentLine(
                 position=position,
-                name=item.get("name", ""),
+                # Files uploaded before titles were asked for go by their name without extension.
+                title=str(item.get("title") or "").strip() or name.rsplit(".", 1)[0],
+                name=name,
                 topic=labels.get(item["field"], item["field"]),
                 size=_size(item.get("size")),
                 sha256=str(item.get("sha256", ""))[:12],
+                attachment_id=item["id"] if isinstance(item.get("id"), int) else None,
             )
         )
         references.setdefault(item["field"], []).append(f"附件{position}")

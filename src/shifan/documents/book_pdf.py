@@ -1,6 +1,6 @@
 """The 申报书 as PDF: HTML laid out by WeasyPrint with the free stand-in fonts embedded.
 
-Typography from the 填报说明: body 小四 仿宋 (a Song face stands in, see typography.py) with
+Typography from the 填报说明: body 小四 仿宋 (cwTeX 仿宋, its gaps filled from a 楷体, see typography.py) with
 single spacing, level-1 headings 三号 黑体, level-2 headings 四号 楷体. Every page's footer carries
 the verification block (a submitted book) or the 草稿 mark (a draft), and "第 n 页 共 N 页", so a
 missing page shows on paper.
@@ -8,11 +8,12 @@ missing page shows on paper.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
 
 from shifan.documents import typography as ty
+from shifan.documents.book import ATTACHMENT_HEADER, SUPPLEMENT_NOTE, SUPPLEMENT_TITLE
 
 if TYPE_CHECKING:
     from shifan.documents.book import Book
@@ -62,30 +63,46 @@ def css_string(text: str) -> str:
     return "\\A ".join(escaped.splitlines())
 
 
-def book_html(book: Book) -> str:
+# The book's pages count themselves; the attachments appended after it count their own pages.
+BOOK_PAGE_NUMBER = '"第 " counter(page) " 页 共 " counter(pages) " 页"'
+
+
+def page_context(book: Book, *, page_number: str = BOOK_PAGE_NUMBER) -> dict[str, Any]:
+    """Return what every page of the book, or of an attachment appended to it, is laid out with:
+    the margins, the sizes, the fonts and the footer (_book_page_footer.css)."""
     qr, qr_dpi = qr_image(book.verification.url) if book.verification else ("", 0.0)
+    return {
+        "book": book,
+        "qr": qr,
+        "qr_dpi": round(qr_dpi, 2),
+        "footer_text": css_string("\n".join(book.footer_lines)),
+        "page_number": page_number,
+        "font_rules": ty.css_font_rules(),
+        "margins": PAGE_MARGINS_MM,
+        "sizes": {
+            "body": ty.pt("小四"),
+            "level1": ty.pt("三号"),
+            "level2": ty.pt("四号"),
+            "table": ty.pt(TABLE_SIZE),
+            "table_title": ty.pt("小二"),
+            "cover_title": ty.pt("一号"),
+            "cover_field": ty.pt("三号"),
+            "footer": ty.pt("小五"),
+        },
+    }
+
+
+def book_html(book: Book) -> str:
     return render_to_string(
         "documents/book_pdf.html",
         {
-            "book": book,
-            "qr": qr,
-            "qr_dpi": round(qr_dpi, 2),
-            "footer_text": css_string("\n".join(book.footer_lines)),
-            "font_rules": ty.css_font_rules(),
+            **page_context(book),
+            "attachment_header": ATTACHMENT_HEADER,
+            "supplement_title": SUPPLEMENT_TITLE,
+            "supplement_note": SUPPLEMENT_NOTE,
             "font_note": ty.pdf_font_note(FACES_BY_PART),
-            "margins": PAGE_MARGINS_MM,
             "qr_size": QR_SIZE_MM,
             "line": SINGLE_SPACING,
-            "sizes": {
-                "body": ty.pt("小四"),
-                "level1": ty.pt("三号"),
-                "level2": ty.pt("四号"),
-                "table": ty.pt(TABLE_SIZE),
-                "table_title": ty.pt("小二"),
-                "cover_title": ty.pt("一号"),
-                "cover_field": ty.pt("三号"),
-                "footer": ty.pt("小五"),
-            },
         },
     )
 

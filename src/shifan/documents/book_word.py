@@ -13,6 +13,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from shifan.documents import typography as ty
+from shifan.documents.book import ATTACHMENT_HEADER, SUPPLEMENT_NOTE, SUPPLEMENT_TITLE
 from shifan.documents.book_pdf import FACES_BY_PART, PAGE_MARGINS_MM, QR_SIZE_MM, TABLE_SIZE
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ TITLE_FACE = ty.XIAOBIAOSONG
 # Label, value, label, value: together the 156 mm text width.
 COLUMN_WIDTHS_MM = (28, 50, 28, 50)
 DECLARATION_WIDTHS_MM = (128, 28)
-ATTACHMENT_WIDTHS_MM = (14, 64, 38, 16, 24)
+ATTACHMENT_WIDTHS_MM = (60, 44, 52)
 
 # Word's own watermark: a WordArt shape in the header, behind the text on every page.
 WATERMARK_XML = (
@@ -310,14 +311,27 @@ def _form_table(document: Document, book: Book) -> None:
         for row, entry in zip(declarations.rows[1:], entries, strict=True):
             _cell_text(row.cells[0], entry.label)
             _cell_text(row.cells[1], _entry_text(entry), align="center")
+    if book.supplement:
+        document.add_paragraph()
+        supplement = _table(
+            document, 2 + sum(1 + len(section.rows) for section in book.supplement), COLUMN_WIDTHS_MM
+        )
+        for index, (text, face) in enumerate(((SUPPLEMENT_TITLE, LEVEL1_FACE), (SUPPLEMENT_NOTE, BODY_FACE))):
+            cells = supplement.rows[index].cells
+            _cell_text(cells[0].merge(cells[3]), text, face=face)
+        index = 2
+        for section in book.supplement:
+            index = _section_rows(supplement, index, section, title_face=BODY_FACE)
     _paragraph(document, "文字说明附后。")
     _page_break(document)
 
 
-def _section_rows(table: Table, index: int, section: TableSection) -> int:
+def _section_rows(
+    table: Table, index: int, section: TableSection, *, title_face: ty.Face = LEVEL1_FACE
+) -> int:
     cells = table.rows[index].cells
     title = cells[0].merge(cells[3])
-    _cell_text(title, section.title, face=LEVEL1_FACE)
+    _cell_text(title, section.title, face=title_face)
     title.paragraphs[0].paragraph_format.keep_with_next = True
     index += 1
     for entries in section.rows:
@@ -411,12 +425,11 @@ def _attachments(document: Document, book: Book) -> None:
         _paragraph(document, "无附件。", indent=True)
         return
     table = _table(document, 1 + len(book.attachments), ATTACHMENT_WIDTHS_MM)
-    header = ("序号", "文件名", "对应内容", "大小", "SHA-256（前 12 位）")
-    for cell, text in zip(table.rows[0].cells, header, strict=True):
+    for cell, text in zip(table.rows[0].cells, ATTACHMENT_HEADER, strict=True):
         _cell_text(cell, text, align="center")
     for row, line in zip(table.rows[1:], book.attachments, strict=True):
         for cell, text in zip(
-            row.cells, (f"附件{line.position}", line.name, line.topic, line.size, line.sha256), strict=True
+            row.cells, (line.label, line.topic, f"{line.name}\n{line.identity}"), strict=True
         ):
             _cell_text(cell, text)
 

@@ -64,6 +64,8 @@ LAYOUT_FILES = (
     "typography.py",
     "templates/documents/book_pdf.html",
     "templates/documents/_book_value.html",
+    "templates/documents/_book_section_rows.html",
+    "templates/documents/_book_page_footer.css",
 )
 EXTENSIONS = ("pdf", "docx")
 # Made in the background once a version is submitted: the PDF, a second or more per book.
@@ -74,14 +76,14 @@ renders: Counter[str] = Counter()
 
 
 def _font_files() -> list[str]:
-    """Return the font file fontconfig picks for each PDF face, with its size and time."""
+    """Return the font file fontconfig picks for each PDF family, with its size and time."""
     from shifan.documents import typography as ty
 
     patterns = sorted(
         {
             family + (":bold" if face.pdf_weight >= 700 else "")
             for face in (ty.FANGSONG, ty.HEITI, ty.KAITI, ty.SONGTI, ty.XIAOBIAOSONG)
-            for family in face.pdf_families[:1]
+            for family in face.pdf_families
         }
         | {"DejaVu Sans"}
     )

@@ -4,8 +4,12 @@ Word files name the fonts the reader's Word or WPS should use (仿宋_GB2312, �
 the East Asian font attribute: government offices have them installed, and they are not ours to
 ship; the font table offers an alternative for computers without them. PDFs embed free Debian
 fonts instead (Makefile `SYSTEM_PACKAGES`), found by family name through fontconfig, and say in
-their properties which font stands for which. There is no usable free simplified 仿宋, so the body
-is set in a Song face.
+their properties which font stands for which. The only free 仿宋 in Debian, cwTeX 仿宋體, was drawn
+for traditional Chinese and lacks about a third of the simplified characters the forms use (务, 业,
+报, …): each face is a list of families, and Pango takes every character from the first family
+that has it, so a missing 仿宋 glyph prints in 楷体, the nearest free look, and never as a blank box.
+tests/documents/test_glyph_coverage.py checks every character of the spec, the demo and the
+reference data against each list.
 
 Nothing is fetched while rendering: `url_fetcher()` refuses every URL that is not a local file or
 data carried in the page itself (the QR codes of the 申报书 are PNG data URIs).
@@ -59,10 +63,19 @@ class Face:
     word_alternative: str = ""
     # Classification digits Word also uses to pick a similar font.
     panose: str = "00000000000000000000"
+    # What the first family lacks that the second supplies, when that is common enough to say.
+    fallback_note: str = ""
 
     @property
     def pdf_name(self) -> str:
         return self.pdf_families[0] + (" Bold" if self.pdf_weight >= 700 else "")
+
+    @property
+    def pdf_stand_in(self) -> str:
+        """Return the stand-in as the font note names it: the face, and the one that fills its gaps."""
+        if self.fallback_note:
+            return f"{self.pdf_name}（{self.fallback_note}以 {self.pdf_families[1]} 补足）"
+        return self.pdf_name
 
     def css(self) -> str:
         """Return the CSS declarations that set this face's stand-in."""
@@ -72,10 +85,11 @@ class Face:
 
 FANGSONG = Face(
     "仿宋_GB2312",
-    ("Noto Serif CJK SC", "AR PL SungtiL GB"),
+    ("cwTeXFangSong", "AR PL KaitiM GB", "Noto Serif CJK SC"),
     "serif",
     word_alternative="仿宋",
     panose="02010609030101010101",
+    fallback_note="其缺少的简体字",
 )
 HEITI = Face("黑体", ("Noto Sans CJK SC", "WenQuanYi Zen Hei"), "sans-serif", panose="02010609060101010101")
 KAITI = Face(
@@ -85,11 +99,11 @@ KAITI = Face(
     word_alternative="楷体",
     panose="02010609030101010101",
 )
-SONGTI = Face("宋体", ("Noto Serif CJK SC", "AR PL SungtiL GB"), "serif", panose="02010600030101010101")
+SONGTI = Face("宋体", ("Noto Serif CJK SC",), "serif", panose="02010600030101010101")
 # The title face of government documents; a bold Song is the nearest free look.
 XIAOBIAOSONG = Face(
     "方正小标宋简体",
-    ("Noto Serif CJK SC", "AR PL SungtiL GB"),
+    ("Noto Serif CJK SC",),
     "serif",
     pdf_weight=700,
     word_alternative="宋体",
@@ -102,7 +116,12 @@ def pt(size: str) -> float:
 
 
 def _substitutions(faces_by_part: dict[str, Face]) -> str:
-    return "，".join(f"{part}以 {face.pdf_name} 代替{face.word}" for part, face in faces_by_part.items())
+    def substitution(part: str, face: Face) -> str:
+        stand_in = face.pdf_stand_in
+        # A Latin name is set off by spaces; a closing full-width bracket needs none.
+        return f"{part}以 {stand_in}{'' if stand_in.endswith('）') else ' '}代替{face.word}"
+
+    return "，".join(substitution(part, face) for part, face in faces_by_part.items())
 
 
 def pdf_font_note(faces_by_part: dict[str, Face]) -> str:

@@ -20,6 +20,7 @@ from shifan.core.http import attachment_disposition, safe_filename
 from shifan.documents import book as books
 from shifan.documents import rendered
 from shifan.documents.announcement import announcement_docx, announcement_pdf
+from shifan.documents.appended import book_with_attachments
 from shifan.publicity.models import Announcement
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -90,7 +91,11 @@ class AnnouncementPdfView(AnnouncementDocumentView):
 
 
 class BookView(RoleRequiredMixin, View):
-    """One application's book as PDF or Word: a submitted version, or the draft saved now."""
+    """One application's book as PDF or Word: a submitted version, or the draft saved now.
+
+    A PDF with ?attachments=1 has the attachments appended after the book (documents.appended),
+    made on request.
+    """
 
     allowed_roles = (Role.APPLICANT, Role.CITY_OFFICER, Role.PROVINCE_OFFICER)
     extension: str
@@ -105,9 +110,24 @@ class BookView(RoleRequiredMixin, View):
     def get(self, request: AuthenticatedRequest, pk: int, sequence: int | None = None) -> HttpResponseBase:
         application = application_selectors.application_for(request.user, pk)
         response: HttpResponseBase
-        if self.draft:
-            if not request.user.is_applicant:
-                raise Http404
+        appended = self.extension == "pdf" and request.GET.get("attachments") == "1"
+        if self.draft and not request.user.is_applicant:
+            raise Http404
+        if appended:
+            if self.draft:
+                book = books.draft_book(application)
+                filename, content = self.made(book)
+            else:
+                snapshot = application_selectors.snapshot_for(application, sequence or 0)
+                book = books.submitted_book(snapshot)
+                stored = rendered.submitted_book_file(snapshot, self.extension)
+                with stored.file.open("rb") as file:
+                    content = file.read()
+                filename = stored.filename
+            content = book_with_attachments(book, content, application)
+            filename = filename.removesuffix(".pdf") + "（含附件）.pdf"
+            response = HttpResponse(content, content_type=self.content_type)
+        elif self.draft:
             filename, content = self.made(books.draft_book(application))
             response = HttpResponse(content, content_type=self.content_type)
         else:

@@ -103,7 +103,9 @@ _SPEC_KEY_RE: Final = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 _CODE_RE: Final = re.compile(r"[A-Z]{1,3}\Z")
 
 # Keys every field accepts, and the further keys each type accepts.
-_FIELD_KEYS: Final = frozenset({"key", "label", "type", "required", "help", "note", "required_if"})
+_FIELD_KEYS: Final = frozenset(
+    {"key", "label", "type", "required", "help", "note", "required_if", "supplement"}
+)
 _NUMERIC_KEYS: Final = frozenset({"min", "max", "unit", "computed", "plausible_max"})
 _TYPE_KEYS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     {
@@ -131,7 +133,7 @@ _TYPE_KEYS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
 _ALL_FIELD_KEYS: Final = _FIELD_KEYS.union(*_TYPE_KEYS.values())
 _COLUMN_KEYS: Final = frozenset(
     {"key", "label", "type", "required", "help", "note", "min", "max", "max_length", "unit", "options"}
-    | {"computed", "sum_max", "plausible_max"}
+    | {"computed", "sum_max", "plausible_max", "supplement"}
 )
 
 PathPart = str | int
@@ -224,6 +226,8 @@ class Column:
     sum_max: Decimal | None = None  # the column's total over all rows may not exceed this
     # Above this a figure is probably typed in another unit (元 for 万元): a warning, never a refusal.
     plausible_max: Decimal | None = None
+    # Asked by the programme, not a row of the official form: the book prints it under 补充信息.
+    supplement: bool = False
 
     @property
     def is_numeric(self) -> bool:
@@ -240,6 +244,8 @@ class Field:
     required: bool = True
     help: str = ""
     note: str = ""
+    # Asked by the programme, not a row of the official form: the book prints it under 补充信息.
+    supplement: bool = False
     # numbers and text
     min: Decimal | None = None
     max: Decimal | None = None
@@ -298,6 +304,8 @@ class Section:
     part: str = "table"
     help: str = ""
     note: str = ""
+    # Not part of the official form: all its fields print under 补充信息.
+    supplement: bool = False
 
     @property
     def field_keys(self) -> frozenset[str]:
@@ -1048,6 +1056,7 @@ def _parse_column(at: _At, allowed_types: frozenset[str], what_zh: str) -> Colum
         computed=_expression(at) if at.has("computed") else None,
         sum_max=_number(at, "sum_max"),
         plausible_max=_number(at, "plausible_max"),
+        supplement=_boolean(at, "supplement", default=False),
     )
 
 
@@ -1105,6 +1114,7 @@ def _parse_field(at: _At, *, application_year: int, attachment_size: int) -> Fie
         "required": _boolean(at, "required", default=True),
         "help": _text(at, "help", required=False),
         "note": _text(at, "note", required=False),
+        "supplement": _boolean(at, "supplement", default=False),
         "unit": _text(at, "unit", required=False, default=DEFAULT_UNITS.get(field_type, "")),
         "max_length": _integer(at, "max_length", minimum=1),
         "min": _number(at, "min"),
@@ -1179,7 +1189,7 @@ def _parse_form(at: _At, *, application_year: int, attachment_size: int) -> tupl
     located: list[tuple[Field, _At]] = []
     section_items = _list(at, "sections")
     for item in section_items:
-        _mapping(item, {"key", "title", "fields"}, {"part", "help", "note"})
+        _mapping(item, {"key", "title", "fields"}, {"part", "help", "note", "supplement"})
         part = _text(item, "part", required=False, default="table")
         if part not in SECTION_PARTS:
             item["part"].fail(f'未知的部分 "{part}"', f'unknown part "{part}"; expected table or written')
@@ -1198,6 +1208,7 @@ def _parse_form(at: _At, *, application_year: int, attachment_size: int) -> tupl
                 part=part,
                 help=_text(item, "help", required=False),
                 note=_text(item, "note", required=False),
+                supplement=_boolean(item, "supplement", default=False),
             )
         )
     _unique(

@@ -1,4 +1,9 @@
-"""The city's 推荐汇总表 as an Excel workbook, in the columns such tables carry."""
+"""The city's 推荐汇总表 as an Excel workbook, in the columns such tables carry.
+
+The 工作方案及申报指南 prescribes no 推荐汇总表: its columns are the programme's own choice, and the
+workbook says so under its title. It prints on A4 landscape, fitted to the page width, with the
+title and column headings repeated on every page.
+"""
 
 from typing import Any
 
@@ -9,7 +14,7 @@ from shifan.applications import answers as answer_rules
 from shifan.applications.models import unit_facts
 from shifan.applications.selectors import latest_snapshot
 from shifan.core import reference
-from shifan.core.sheets import body_row, header_row, title_row, workbook_bytes
+from shifan.core.sheets import body_row, header_row, print_landscape, title_row, workbook_bytes
 from shifan.programs.models import Batch
 from shifan.reviews.models import Recommendation
 
@@ -17,6 +22,7 @@ COLUMNS = [
     ("推荐排序", 9),
     ("申报编号", 20),
     ("申报单位", 34),
+    ("区县", 12),
     ("统一社会信用代码", 22),
     ("申报类别", 10),
     ("申报模式", 30),
@@ -30,6 +36,16 @@ COLUMNS = [
 
 def _figure(answers: dict[str, Any], row: str, year: int) -> str:
     return str(((answers.get("operating") or {}).get(row) or {}).get(str(year), ""))
+
+
+OWN_CHOICE_NOTE = "本表栏目为本遴选自定，工作方案及申报指南未规定推荐汇总表格式"
+
+
+def _county_name(code: str) -> str:
+    try:
+        return reference.county(code).name if code else ""
+    except KeyError:
+        return code
 
 
 def row_for(recommendation: Recommendation) -> list[Any]:
@@ -47,6 +63,7 @@ def row_for(recommendation: Recommendation) -> list[Any]:
         recommendation.rank,
         application.number,
         unit["name"],
+        _county_name(unit.get("county_code", "")),
         unit["credit_code"],
         application.category_name,
         answer_rules.modes_display(application.form, answers),
@@ -70,7 +87,7 @@ def recommendation_summary(
     title_row(
         sheet,
         f"批次：{batch.name}    推荐单位：{city.name}工业和信息化局（盖章）    "
-        f"导出日期：{timezone.localdate():%Y-%m-%d}",
+        f"导出日期：{timezone.localdate():%Y-%m-%d}    （{OWN_CHOICE_NOTE}）",
         len(COLUMNS),
         size=11,
     )
@@ -79,4 +96,5 @@ def recommendation_summary(
         for recommendation in recommendations.get(category.key, []):
             body_row(sheet, row_for(recommendation))
     sheet.freeze_panes = sheet.cell(row=header + 1, column=1)
+    print_landscape(sheet, title_rows=header)
     return workbook_bytes(workbook)

@@ -377,6 +377,8 @@
       var data = new FormData();
       data.set("field", input.dataset.uploadField);
       data.set("file", input.files[0]);
+      var title = input.closest("[data-attachments-for]").querySelector("[data-upload-title]");
+      data.set("title", title ? title.value : "");
       sendFile(form.dataset.uploadUrl, data, input.closest("[data-attachments-for]"));
       return;
     }
