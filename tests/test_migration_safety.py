@@ -170,7 +170,9 @@ def refusal(operation, app_label: str, state: ProjectState, atomic: bool) -> str
     if isinstance(operation, migrations.AddField):
         field = operation.field
         db_default = getattr(field, "db_default", models.NOT_PROVIDED)
-        if db_default is not models.NOT_PROVIDED and not isinstance(db_default, models.Value):
+        # A constant (a plain value, or Value) is stored once in the catalogue (PostgreSQL 11+).
+        computed = hasattr(db_default, "resolve_expression") and not isinstance(db_default, models.Value)
+        if db_default is not models.NOT_PROVIDED and computed:
             return f"AddField {operation.name} on {table} with a default computed per row rewrites the table"
         if builds_index(field):
             return (

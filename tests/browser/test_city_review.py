@@ -41,6 +41,7 @@ SUMMARY_HEADER = [
     "推荐排序",
     "申报编号",
     "申报单位",
+    "区县",
     "统一社会信用代码",
     "申报类别",
     "申报模式",
@@ -133,8 +134,12 @@ def test_city_returns_applicant_fixes_city_recommends_ranks_exports_province_acc
         row = rows.filter(has_text=application.number)
         expect(row).to_contain_text(application.organisation.name)
         expect(row).to_contain_text("已提交")
-        # The eligibility summary of the check made at submission (complete answers pass every rule).
-        expect(row.locator("td").nth(4)).to_have_text("全部符合")
+        # The eligibility summary of the check made at submission: complete answers fail no rule and
+        # warn of nothing; the conditions the guide states in words wait for a person's judgment.
+        summary = row.locator("td").nth(4)
+        expect(summary.locator(".text-danger")).to_have_count(0)
+        expect(summary.locator(".text-warning-emphasis")).to_have_count(0)
+        expect(summary.locator(".sf-check-judgment")).to_have_attribute("title", "需专家判断")
     shot(page, "city-queue")
 
     open_from_queue(page, FIRST_NAME)
@@ -172,7 +177,10 @@ def test_city_returns_applicant_fixes_city_recommends_ranks_exports_province_acc
     expect(reason).to_contain_text(f"主营业务：{FIELD_COMMENT}")
     shot(page, "applicant-returned")
 
-    page.get_by_role("link", name="一、企业基本情况", exact=True).click()
+    # The outline marks the section the comment is on.
+    section_link = page.get_by_role("link", name=re.compile(r"^一、企业基本情况"))
+    expect(section_link.locator("[data-testid=outline-comments]")).to_contain_text("1 条审核意见")
+    section_link.click()
     expect(page).to_have_url(f"{base}/applications/{first.pk}/sections/basic/")
     field = page.locator('#section-form [data-field="main_business"]')
     expect(field.locator("[data-testid=field-comment]")).to_contain_text(FIELD_COMMENT)
@@ -256,12 +264,13 @@ def test_city_returns_applicant_fixes_city_recommends_ranks_exports_province_acc
         assert row[0] == rank
         assert row[1] == application.number
         assert row[2] == application.organisation.name
-        assert row[3] == code
-        assert row[4] == "示范企业"
-        assert row[5], row  # the modes chosen in the application
-        assert 8000 <= float(row[6]) <= 10000, row
-        assert float(row[7]) == pytest.approx(30), row
-        assert row[8], row
+        assert row[3] == application.organisation.county_name, row
+        assert row[4] == code
+        assert row[5] == "示范企业"
+        assert row[6], row  # the modes chosen in the application
+        assert 8000 <= float(row[7]) <= 10000, row
+        assert float(row[8]) == pytest.approx(30), row
+        assert row[9], row
 
     letter = tmp_path / "广州市推荐函.pdf"
     letter.write_bytes(PDF)

@@ -169,7 +169,9 @@ def test_anyone_verifies_a_printed_book_by_number_and_digest(live_server: Any, p
     expect(result).to_have_attribute("data-outcome", "current")
     expect(result).to_contain_text("最新的提交版本")
     expect(result).to_contain_text(f"申报编号 {second.number} 的第 2 次提交")
-    expect(page.locator("main")).not_to_contain_text(NAME)
+    # The unit's name and the page count, to compare with the paper; nothing of the content.
+    expect(result).to_contain_text(f"申报单位：{NAME}")
+    expect(result).to_contain_text(re.compile(r"共 \d+ 页"))
     shot(page, "current")
 
     result = verify(first.number, first.short_digest)

@@ -336,7 +336,9 @@ class Attachment(models.Model):
     original_name = models.CharField(_("文件名"), max_length=255)
     # What the applicant calls the file ("营业执照"), printed in the book as "附件1：营业执照".
     # Blank only on files uploaded before titles were asked for: those print their file name.
-    title = models.CharField(_("附件标题"), max_length=ATTACHMENT_TITLE_MAX, blank=True, default="")
+    title = models.CharField(
+        _("附件标题"), max_length=ATTACHMENT_TITLE_MAX, blank=True, default="", db_default=""
+    )
     kind = models.CharField(max_length=10)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()

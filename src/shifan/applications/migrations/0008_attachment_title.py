@@ -12,6 +12,8 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="attachment",
             name="title",
-            field=models.CharField(blank=True, default="", max_length=100, verbose_name="附件标题"),
+            field=models.CharField(
+                blank=True, db_default="", default="", max_length=100, verbose_name="附件标题"
+            ),
         ),
     ]
