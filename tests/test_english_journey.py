@@ -5,12 +5,11 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from shifan.applications import services as applications
 from shifan.reviews import services as reviews
 from shifan.tracking.flags import flag_reason
 from tests import factories
 from tests.helpers import login_verified
-from tests.reviews.test_services import PDF, submitted_application
+from tests.reviews.test_services import PDF, resubmit, submitted_application
 from tests.test_english_pages import chinese, english, shows
 
 pytestmark = pytest.mark.django_db
@@ -29,16 +28,7 @@ def resubmitted(batch, city_officer):
         reason="请补充",
         field_comments={"main_business": "过于笼统"},
     )
-    admin = application.organisation.memberships.get().user
-    application.refresh_from_db()
-    applications.save_answers(
-        actor=admin,
-        application=application,
-        base_version=application.version,
-        values={"main_business": "新的主营"},
-    )
-    application.refresh_from_db()
-    applications.submit_application(actor=admin, application=application)
+    resubmit(application, {"main_business": "新的主营"})
     return application
 
 

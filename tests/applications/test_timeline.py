@@ -8,7 +8,7 @@ from shifan.applications import services as applications
 from shifan.reviews import services as reviews
 from tests import factories
 from tests.helpers import login_verified
-from tests.reviews.test_services import PDF, submitted_application
+from tests.reviews.test_services import PDF, resubmit, submitted_application
 
 pytestmark = pytest.mark.django_db
 
@@ -35,16 +35,7 @@ def accepted(batch, city_officer, province_officer):
         reason="请补充佐证",
         field_comments={"main_business": "过于笼统"},
     )
-    admin = applicant_of(application)
-    application.refresh_from_db()
-    applications.save_answers(
-        actor=admin,
-        application=application,
-        base_version=application.version,
-        values={"main_business": "新的"},
-    )
-    application.refresh_from_db()
-    applications.submit_application(actor=admin, application=application)
+    resubmit(application, {"main_business": "新的"})
     reviews.recommend_application(
         actor=city_officer, application=application, opinion="同意推荐", truthfulness_confirmed=True
     )

@@ -8,7 +8,7 @@ from shifan.core.dates import local_moment
 from shifan.core.models import Notice
 from shifan.reviews import services
 from tests import factories
-from tests.reviews.test_services import PDF, submitted_application
+from tests.reviews.test_services import PDF, resubmit, submitted_application
 
 pytestmark = pytest.mark.django_db
 
@@ -40,17 +40,8 @@ def test_a_resubmission_after_a_return_tells_the_city_and_the_return_mail_gives_
         services.return_application(actor=city_officer, application=application, reason="请补充佐证材料")
     returned = next(mail for mail in mailoutbox if "退回修改" in mail.subject)
     assert f"地市推荐截止（{local_moment(batch.city_deadline)}）" in returned.body
-    admin = application.organisation.memberships.get().user
-    application.refresh_from_db()
-    applications.save_answers(
-        actor=admin,
-        application=application,
-        base_version=application.version,
-        values={"main_business": "改过的主营业务"},
-    )
-    application.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        applications.submit_application(actor=admin, application=application)
+        resubmit(application, {"main_business": "改过的主营业务"})
     assert Notice.objects.filter(
         recipient=city_officer, title=f"申报书已重新提交：{application.number}"
     ).exists()

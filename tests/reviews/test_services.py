@@ -36,6 +36,17 @@ def submitted_application(batch, city_code="440100", category="enterprise"):
     return application
 
 
+def resubmit(application, values):
+    """The applicant's administrator changes `values` of a returned application and submits it again."""
+    admin = application.organisation.memberships.get().user
+    application.refresh_from_db()
+    applications.save_answers(
+        actor=admin, application=application, base_version=application.version, values=values
+    )
+    application.refresh_from_db()
+    applications.submit_application(actor=admin, application=application)
+
+
 @pytest.fixture
 def application(batch):
     return submitted_application(batch)

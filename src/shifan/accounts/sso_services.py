@@ -241,19 +241,15 @@ def verify_by_assertion(*, provider: Provider, organisation: Organisation, user:
     """Mark the organisation verified: the business identity service asserted its code for this user."""
     if organisation.verification_state == VerificationState.VERIFIED:
         return
+    # accounts.verification imports this module (a claim upheld links the claimant's identity).
+    from shifan.accounts import verification
+
     before = organisation.verification_state
-    now = timezone.now()
-    organisation.verification_state = VerificationState.VERIFIED
-    organisation.verified_by, organisation.verified_at = None, now
-    organisation.verification_reason = f"经{provider.name}认证统一社会信用代码，免材料核验。"
-    organisation.save(
-        update_fields=[
-            "verification_state",
-            "verified_by",
-            "verified_at",
-            "verification_reason",
-            "updated_at",
-        ]
+    verification.set_verification(
+        organisation,
+        VerificationState.VERIFIED,
+        by=None,
+        reason=f"经{provider.name}认证统一社会信用代码，免材料核验。",
     )
     record_event(
         actor=user,

@@ -75,6 +75,24 @@ DECISION_STATES = {
 }
 
 
+def set_verification(organisation: Organisation, state: str, *, by: User | None, reason: str) -> None:
+    """Store a verification conclusion on the organisation: its state, who and when, and the reason
+    the applicant reads (`by` None: no officer, as when an identity service asserted the code)."""
+    organisation.verification_state = state
+    organisation.verified_by = by
+    organisation.verified_at = timezone.now()
+    organisation.verification_reason = reason
+    organisation.save(
+        update_fields=[
+            "verification_state",
+            "verified_by",
+            "verified_at",
+            "verification_reason",
+            "updated_at",
+        ]
+    )
+
+
 def _lock(organisation: Organisation) -> Organisation:
     return Organisation.objects.select_for_update().get(pk=organisation.pk)
 
@@ -216,19 +234,7 @@ def decide_verification(
     if documents_seen is not None and sorted(d.pk for d in documents.values()) != sorted(documents_seen):
         raise AccountError("打开本页后，申报单位已更换核验材料，请查看新材料后再作结论。")
     before = organisation.verification_state
-    organisation.verification_state = DECISION_STATES[decision]
-    organisation.verified_by = actor
-    organisation.verified_at = timezone.now()
-    organisation.verification_reason = reason
-    organisation.save(
-        update_fields=[
-            "verification_state",
-            "verified_by",
-            "verified_at",
-            "verification_reason",
-            "updated_at",
-        ]
-    )
+    set_verification(organisation, DECISION_STATES[decision], by=actor, reason=reason)
     record_event(
         actor=actor,
         action=f"organisation.verification_{decision}",
