@@ -47,9 +47,7 @@ def waiting_for(user: User, *, applications: Iterable[Application] | None = None
         items = _city(user)
     elif user.is_province_officer:
         items = _province(user)
-    elif user.is_expert:
-        items = _expert(user)
-    else:
+    else:  # an expert's home lists the open tasks themselves, with their deadlines
         items = []
     far = datetime.max.replace(tzinfo=timezone.get_current_timezone())
     return sorted(items, key=lambda item: item.due or far)
@@ -183,12 +181,3 @@ def _province(user: User) -> list[Waiting]:
         items.append(Waiting(text, reverse("tracking:rounds")))
     return items
 
-
-def _expert(user: User) -> list[Waiting]:
-    from shifan.expert_review.selectors import assignments_of
-
-    count = assignments_of(user).filter(submitted_at=None).count()
-    if not count:
-        return []
-    text = ngettext("%(count)d 份申报书待评分", "%(count)d 份申报书待评分", count) % {"count": count}
-    return [Waiting(text, reverse("expert_review:my_assignments"))]
