@@ -58,7 +58,7 @@ def test_short_sections_are_not_compared(batch):
     assert not SimilarPair.objects.exists()
 
 
-def test_a_resubmission_replaces_the_index_and_drops_undecided_pairs_but_keeps_decided_ones(
+def test_a_resubmission_replaces_the_index_and_drops_the_pairs_not_found_again_decided_or_not(
     batch, province_officer
 ):
     original = written_answers(1)
@@ -77,8 +77,40 @@ def test_a_resubmission_replaces_the_index_and_drops_undecided_pairs_but_keeps_d
     assert set(
         IndexedText.objects.filter(application=first).values_list("snapshot__sequence", flat=True)
     ) == {2}
+    # The decision was on passages the first no longer holds: the pair goes, its decision stays
+    # in the audit trail.
     remaining = set(SimilarPair.objects.values_list("application", "other_application"))
-    assert remaining == {(third.pk, second.pk), (third.pk, first.pk)}
+    assert remaining == {(third.pk, second.pk)}
+    assert AuditEvent.objects.filter(action="similarity.decided", after__pair=decided.pk).exists()
+
+
+def test_a_decided_pair_whose_passages_change_waits_for_a_decision_again(batch, province_officer):
+    original = written_answers(1)
+    first = submit(batch, answers=original)
+    second = submit(batch, answers=dict(original))
+    pair = SimilarPair.objects.get()
+    services.decide(actor=province_officer, pair=pair, decision=PairDecision.EXPLAINED, note="同一集团")
+
+    # Submitted again unchanged: the decision holds.
+    factories.submitted(second, sequence=2)
+    services.check_application(second.pk)
+    pair.refresh_from_db()
+    assert pair.decision == PairDecision.EXPLAINED
+
+    # Half of its sections rewritten: still alike, but not what the province read.
+    changed = dict(original)
+    for key in list(changed)[::2]:
+        changed[key] = section_text(hash(key) % 1000 + 5000)
+    second.answers = changed
+    second.save()
+    factories.submitted(second, sequence=3)
+    services.check_application(second.pk)
+    pair.refresh_from_db()
+    assert pair.decision == PairDecision.PENDING
+    assert (pair.decision_note, pair.decided_by, pair.decided_at) == ("", None, None)
+    reopened = AuditEvent.objects.get(action="similarity.reopened")
+    assert reopened.before == {"decision": PairDecision.EXPLAINED, "note": "同一集团"}
+    assert first.pk in {pair.application_id, pair.other_application_id}
 
 
 def test_earlier_batches_and_published_cases_are_compared(batch, province_officer):

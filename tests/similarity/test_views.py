@@ -116,6 +116,43 @@ def test_expert_sees_the_passages_without_the_other_unit_unless_the_batch_allows
     assert client.get(pair_url(pair)).status_code == 404
 
 
+def test_the_province_note_stays_hidden_from_an_expert_who_does_not_see_the_units(
+    client, province_officer, pairs
+):
+    from shifan.similarity import services
+
+    pair = pairs["across"]
+    services.decide(
+        actor=province_officer, pair=pair, decision="explained", note="与深圳丁智能有限公司同属一集团"
+    )
+    login_verified(client, assigned_expert(pair.other_application))
+    page = client.get(pair_url(pair)).content.decode()
+    assert "已说明" in page
+    assert "深圳丁智能有限公司" not in page
+    assert province_officer.name not in page
+    pair.batch.similar_units_to_experts = True
+    pair.batch.save()
+    assert "同属一集团" in client.get(pair_url(pair)).content.decode()
+
+
+def test_a_withdrawn_application_leaves_every_list_and_page(client, province_officer, pairs):
+    from shifan.applications.models import ApplicationState
+
+    gz_first = pairs["apps"][0]
+    gz_first.state = ApplicationState.WITHDRAWN
+    gz_first.save()
+    login_verified(client, province_officer)
+    assert client.get(pair_url(pairs["local"])).status_code == 404
+    listing = client.get(reverse("similarity:batch", args=[pairs["local"].batch_id])).content.decode()
+    assert listing.count("对照查看") == 1
+    assert "广州甲制造有限公司" not in listing
+    page = client.get(reverse("reviews:application", args=[pairs["apps"][1].pk])).content.decode()
+    assert 'data-testid="similarity-flag"' not in page
+    client.logout()
+    login_verified(client, assigned_expert(pairs["apps"][1]))
+    assert client.get(pair_url(pairs["local"])).status_code == 404
+
+
 def test_applicants_and_anonymous_visitors_see_no_pair(client, pairs):
     pair = pairs["local"]
     assert client.get(pair_url(pair)).status_code == 302  # to the login page

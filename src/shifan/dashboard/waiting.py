@@ -180,4 +180,3 @@ def _province(user: User) -> list[Waiting]:
         }
         items.append(Waiting(text, reverse("tracking:rounds")))
     return items
-

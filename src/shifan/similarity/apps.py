@@ -14,6 +14,7 @@ class SimilarityConfig(AppConfig):
         register_action_labels(
             {
                 "similarity.decided": "处理相似内容",
+                "similarity.reopened": "相似内容变化，重新待处理",
                 "similarity.batch_check": "重新检测批次相似内容",
             }
         )

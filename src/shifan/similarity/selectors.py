@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from shifan.accounts.models import User
 from shifan.applications.models import Application
-from shifan.applications.selectors import applications_visible_to
+from shifan.applications.selectors import PRIVATE_STATES, applications_visible_to
 from shifan.programs.models import Batch
 from shifan.similarity.align import Aligned, align
 from shifan.similarity.models import PairDecision, SimilarPair
@@ -45,9 +45,23 @@ def reviewed_by(user: User) -> set[int]:
     return set(_expert_applications(user).values_list("pk", flat=True))
 
 
+def live_pairs() -> QuerySet[SimilarPair]:
+    """The pairs whose applications are both before the officers: a withdrawn application (or one
+    not submitted again) belongs to its applicant alone, as on every other page."""
+    live = Application.objects.exclude(state__in=PRIVATE_STATES).values("pk")
+    return SimilarPair.objects.filter(application__in=live).filter(
+        Q(other_application__in=live) | Q(other_case__isnull=False)
+    )
+
+
 def pairs_visible_to(user: User) -> QuerySet[SimilarPair]:
-    pairs = SimilarPair.objects.select_related(
-        "application", "other_application", "other_case", "batch", "decided_by"
+    pairs = live_pairs().select_related(
+        "application__batch",
+        "other_application__batch",
+        "other_case",
+        "batch",
+        "other_batch",
+        "decided_by",
     )
     if user.is_province_officer:
         return pairs
@@ -168,11 +182,11 @@ def passages(pair: SimilarPair, limit: int = 20) -> list[Passage]:
     return found
 
 
-def batch_pairs(batch: Batch, *, sort: str = "score", decision: str | None = None) -> QuerySet[SimilarPair]:
-    """Every pair with an application of the batch (the province's list)."""
-    pairs = SimilarPair.objects.filter(Q(batch=batch) | Q(other_batch=batch)).select_related(
-        "application", "other_application", "other_case", "decided_by"
-    )
+def batch_pairs(
+    user: User, batch: Batch, *, sort: str = "score", decision: str | None = None
+) -> QuerySet[SimilarPair]:
+    """Every pair the user sees with an application of the batch (the province's list)."""
+    pairs = pairs_visible_to(user).filter(Q(batch=batch) | Q(other_batch=batch))
     if decision is not None and decision in PairDecision.values:
         pairs = pairs.filter(decision=decision)
     return pairs.order_by(*SORTS.get(sort, SORTS["score"]))

@@ -382,7 +382,12 @@ def check_application(application_id: int) -> int:
 
 
 def record_pairs(application: Application, found: dict[int, Found]) -> int:
-    """Store the pairs found for `application`; drop its undecided pairs not found again."""
+    """Store the pairs found for `application` (its latest version) and drop those not found again.
+
+    A decision was made on the passages the officer read: when a checked again pair's passages or
+    figures differ (the application was corrected and submitted again), the decision no longer
+    applies and the pair waits for one again (audited); a pair not found again goes, its decision
+    kept in the audit trail."""
     now = timezone.now()
     others = Application.objects.in_bulk([owner for owner in found if owner > 0])
     kept: list[int] = []
@@ -392,36 +397,51 @@ def record_pairs(application: Application, found: dict[int, Found]) -> int:
             if other is None:
                 continue
             first, second = (application, other) if application.pk > other.pk else (other, application)
-            pair, _ = SimilarPair.objects.update_or_create(
-                application=first,
-                other_application=second,
-                defaults={
-                    "batch_id": first.batch_id,
-                    "other_batch_id": second.batch_id,
-                    "score": result.score,
-                    "matches": result.matches if first is application else _swapped(result.matches),
-                    "same_figures": result.same_figures,
-                    "cross_city": first.city_code != second.city_code,
-                    "found_at": now,
-                },
-            )
+            key = {"application": first, "other_application": second}
+            values = {
+                "batch_id": first.batch_id,
+                "other_batch_id": second.batch_id,
+                "score": result.score,
+                "matches": result.matches if first is application else _swapped(result.matches),
+                "same_figures": result.same_figures,
+                "cross_city": first.city_code != second.city_code,
+            }
         else:
-            pair, _ = SimilarPair.objects.update_or_create(
-                application=application,
-                other_case_id=-owner,
-                defaults={
-                    "batch_id": application.batch_id,
-                    "score": result.score,
-                    "matches": result.matches,
-                    "cross_city": False,
-                    "found_at": now,
-                },
-            )
-        kept.append(pair.pk)
-    SimilarPair.objects.filter(
-        Q(application=application) | Q(other_application=application), decision=PairDecision.PENDING
-    ).exclude(pk__in=kept).delete()
+            key = {"application": application, "other_case_id": -owner}
+            values = {"batch_id": application.batch_id, "score": result.score, "matches": result.matches}
+        kept.append(_store_pair(key, values, now))
+    SimilarPair.objects.filter(Q(application=application) | Q(other_application=application)).exclude(
+        pk__in=kept
+    ).delete()
     return len(kept)
+
+
+def _store_pair(key: dict[str, Any], values: dict[str, Any], now: Any) -> int:
+    pair = SimilarPair.objects.select_for_update().filter(**key).first()
+    if pair is None:
+        return SimilarPair.objects.create(**key, **values, found_at=now).pk
+    changed = any(getattr(pair, name) != value for name, value in values.items() if name != "score") or (
+        round(pair.score, 3) != round(values["score"], 3)
+    )
+    for name, value in values.items():
+        setattr(pair, name, value)
+    pair.found_at = now
+    if changed and pair.decision != PairDecision.PENDING:
+        record_event(
+            actor=None,
+            action="similarity.reopened",
+            target=pair.application,
+            target_label=pair.application.label,
+            organisation_id=pair.application.organisation_id,
+            city_code=pair.application.city_code,
+            reason="申报书重新提交后相似内容有变化，原处理结果不再适用。",
+            before={"decision": pair.decision, "note": pair.decision_note},
+            after={"decision": PairDecision.PENDING, "pair": pair.pk, "score": pair.score},
+        )
+        pair.decision, pair.decision_note = PairDecision.PENDING, ""
+        pair.decided_by, pair.decided_at = None, None
+    pair.save()
+    return pair.pk
 
 
 def _swapped(matches: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -62,6 +62,8 @@ class PairView(RoleRequiredMixin, View):
             "passages": selectors.passages(pair),
             "score_percent": round(pair.score * 100),
             "can_decide": user.is_province_officer,
+            # The province's note may name the other unit: an expert reads it only where the units show.
+            "show_decision_note": show_units,
             "decisions": DECISIONS,
             "errors": errors,
             "posted": request.POST if request.method == "POST" else {},
@@ -101,7 +103,7 @@ class BatchPairsView(ProvinceMixin, View):
             decision = PairDecision.PENDING
         elif decision_filter in PairDecision.values:
             decision = decision_filter
-        pairs = selectors.batch_pairs(batch, sort=sort, decision=decision)
+        pairs = selectors.batch_pairs(request.user, batch, sort=sort, decision=decision)
         page = Paginator(pairs, 30).get_page(request.GET.get("page"))
         return render(
             request,
