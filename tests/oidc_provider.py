@@ -44,6 +44,14 @@ USERS: dict[str, dict[str, Any]] = {
         "email_verified": False,
         "amr": ["pwd", "otp"],
     },
+    # A provider that lets people type their address and does not say it checked it.
+    "silent": {
+        "sub": "staff-7",
+        "name": "未说明邮箱",
+        "email": "sso.officer@gd.gov.cn",
+        "email_verified": None,
+        "amr": ["pwd", "otp"],
+    },
     "company": {
         "sub": "biz-1",
         "name": "陈管理",

@@ -22,6 +22,7 @@ from shifan.accounts.models import (
     VerificationState,
 )
 from shifan.accounts.services import AccountError
+from shifan.core.models import AuditEvent
 from tests import factories
 from tests.helpers import login_verified
 from tests.oidc_provider import (
@@ -114,6 +115,26 @@ def test_unverified_email_claim_links_nothing(client, oidc):
     response = sso_login(client, "unverified")
     assert response.status_code == 403
     assert not ExternalIdentity.objects.exists()
+
+
+def test_email_claim_the_provider_does_not_say_it_verified_links_nothing(client, oidc):
+    officer()
+    response = sso_login(client, "silent")
+    assert response.status_code == 403
+    assert not ExternalIdentity.objects.exists()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("state", [VerificationState.REFUSED, VerificationState.RETURNED])
+def test_an_officers_refusal_or_return_stands_whatever_a_login_asserts(client, oidc, state):
+    organisation = factories.OrganisationFactory(credit_code=COMPANY_CODE, verification_state=state)
+    factories.MembershipFactory(
+        organisation=organisation, is_admin=True, user__email=USERS["company"]["email"]
+    )
+    sso_login(client, "company")
+    organisation.refresh_from_db()
+    assert organisation.verification_state == state
+    assert not AuditEvent.objects.filter(action="organisation.verified_by_sso").exists()
 
 
 def test_applicant_account_is_not_opened_through_the_people_flow(client, oidc):
@@ -402,3 +423,29 @@ def test_refusal_reads_in_english(client, oidc):
     page = response.content.decode()
     assert "Cannot log in through" in page
     assert "There is no account here for your identity (stranger@gd.gov.cn)" in page
+
+
+@pytest.mark.parametrize(
+    ("amr", "acr", "two_factors"),
+    [
+        (["pwd", "otp"], "", True),
+        (["pwd", "sms"], "", True),
+        (["mfa"], "", True),
+        (["sms"], "", False),  # a code by text message alone is one factor
+        (["face"], "", False),
+        (["pwd"], "", False),
+        (["pwd", "kba"], "", False),  # two methods, neither a second factor
+        ([], "urn:test:loa:3", True),
+    ],
+)
+def test_the_provider_asserts_two_factors_only_with_two_methods_or_mfa(amr, acr, two_factors):
+    provider = sso._provider(
+        {
+            "key": "x",
+            "name": "x",
+            "discovery_url": "http://x/",
+            "client_id": "x",
+            "mfa_acr": ["urn:test:loa:3"],
+        }
+    )
+    assert provider.asserts_second_factor({"amr": amr, "acr": acr}) is two_factors

@@ -22,8 +22,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-# The `amr` values that name a second factor (RFC 8176): one of them means the provider asked for
-# more than a password, so Shifan does not ask its own second factor again.
+# The `amr` values that name a second factor (RFC 8176). One of them beside another method (a
+# password and a code), or "mfa" itself, means the provider asked for two factors, so Shifan does
+# not ask its own again; a code by text message alone is one factor.
 DEFAULT_MFA_AMR = ("mfa", "otp", "hwk", "swk", "sms", "tel", "fpt", "face", "iris", "retina", "sc")
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 HTTP_TIMEOUT_SECONDS = 10
@@ -76,7 +77,9 @@ class Provider:
         if isinstance(amr, str):
             amr = [amr]
         acr = str(userinfo.get("acr") or "")
-        return bool(set(map(str, amr)) & set(self.mfa_amr)) or (bool(acr) and acr in self.mfa_acr)
+        methods = set(map(str, amr))
+        two_factors = "mfa" in methods or (len(methods) >= 2 and bool(methods & set(self.mfa_amr)))
+        return two_factors or (bool(acr) and acr in self.mfa_acr)
 
 
 DEFAULT_CLAIMS = {"name": "name", "email": "email", "phone": "phone_number", "organisation_name": "org_name"}

@@ -62,8 +62,9 @@ class Assertion:
             subject=str(claims.get("sub") or ""),
             name=provider.claim(claims, "name"),
             email=provider.claim(claims, "email").lower(),
-            # Absent means the provider does not say; only an explicit false refuses the address.
-            email_verified=claims.get("email_verified") is not False,
+            # Only an address the provider says it verified links an account: a provider that lets
+            # people type their own address and says nothing must not open an officer's account.
+            email_verified=claims.get("email_verified") is True,
             link_value="" if link is None else str(link).strip(),
             credit_code=str(claims.get(provider.credit_code_claim) or "").strip()
             if provider.credit_code_claim
@@ -143,7 +144,6 @@ def _known_identity(provider: Provider, assertion: Assertion, identity: External
                     "如单位信息有误，请联系所在地市工信局。"
                 )
             )
-        verify_by_assertion(provider=provider, organisation=membership.organisation, user=user)
     ExternalIdentity.objects.filter(pk=identity.pk).update(last_login_at=timezone.now())
     return Outcome("login", user=user)
 
@@ -238,8 +238,11 @@ def _company(provider: Provider, assertion: Assertion) -> Outcome:
 
 
 def verify_by_assertion(*, provider: Provider, organisation: Organisation, user: User) -> None:
-    """Mark the organisation verified: the business identity service asserted its code for this user."""
-    if organisation.verification_state == VerificationState.VERIFIED:
+    """Mark the organisation verified: the business identity service asserted its code for this user.
+
+    Only an organisation waiting for verification: an officer's 不予核验 or 退回补正 stands until an
+    officer decides again, whatever a later login asserts."""
+    if organisation.verification_state != VerificationState.PENDING:
         return
     # accounts.verification imports this module (a claim upheld links the claimant's identity).
     from shifan.accounts import verification
