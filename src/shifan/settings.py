@@ -127,6 +127,8 @@ SPECTACULAR_SETTINGS = {
 }
 # Calls a client may make, per second, minute, hour or day ("120/min"); 429 with Retry-After beyond.
 SHIFAN_API_RATE = os.environ.get("SHIFAN_API_RATE", "120/min")
+# How long each API call stays in its client's log (pruned as the client calls, once a minute).
+SHIFAN_API_CALL_DAYS = int(os.environ.get("SHIFAN_API_CALL_DAYS", "90"))
 
 # Prometheus' /metrics (shifan.core.metrics): answered only when one of these is set, 404 otherwise.
 # A bearer token Prometheus sends, and/or the addresses or networks (CIDR) it may ask from.

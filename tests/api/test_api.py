@@ -109,6 +109,30 @@ def test_every_call_is_logged_with_its_client(small):
     assert calls == [("GET", 200), ("GET", 404)]
 
 
+def test_calls_older_than_the_retention_leave_the_log(small, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.SHIFAN_API_CALL_DAYS = 90
+    client = api_client(small["tokens"]["city"])
+    client.get(reverse("api:applications"))
+    city = ApiClient.objects.get(name="city")
+    ApiCall.objects.filter(client=city).update(occurred_at=timezone.now() - timedelta(days=91))
+    kept = ApiCall.objects.create(client=city, method="GET", path="/x", status=200, duration_ms=1)
+    other = ApiCall.objects.create(
+        client=ApiClient.objects.get(name="province"), method="GET", path="/x", status=200, duration_ms=1
+    )
+    ApiCall.objects.filter(pk=other.pk).update(occurred_at=timezone.now() - timedelta(days=91))
+    ApiClient.objects.filter(pk=city.pk).update(last_used_at=None)  # its next call prunes
+    client.get(reverse("api:batches"))
+    assert set(ApiCall.objects.filter(client=city).values_list("path", flat=True)) == {
+        kept.path,
+        reverse("api:batches"),
+    }
+    assert ApiCall.objects.filter(pk=other.pk).exists()  # another client's log is its own
+
+
 @override_settings(SHIFAN_API_RATE="3/min")
 def test_rate_limit_per_client_answers_429_with_retry_after(small):
     city = api_client(small["tokens"]["city"])
@@ -262,3 +286,41 @@ def test_application_detail_has_the_submitted_snapshot_and_the_decisions(small):
     assert decisions == [("declined", "不符合本市推荐条件")]
     assert detail["formal_reviews"] == []
     assert detail["state"] == ApplicationState.DECLINED
+
+
+def test_announcement_detail_costs_the_same_queries_whatever_its_units(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.test_permissions import build_world
+
+    unit = build_world()["unit"]
+    _client, token = create_client(
+        actor=factories.ProvinceOfficerFactory(),
+        name="p",
+        role="province",
+        city_code="",
+        can_write=False,
+        valid_days=5,
+    )
+    client = api_client(token)
+    url = reverse("api:announcement", kwargs={"pk": unit.announcement_id})
+    client.get(url)  # the client's first call also notes when it was last used
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(response.json()["units"]), len(captured)
+
+    one = queries()
+    for position in range(100, 105):
+        unit.pk = None
+        unit.application = factories.ApplicationFactory(batch=unit.announcement.batch)
+        unit.position = position
+        unit.unit_name = f"{unit.unit_name}{position}"
+        unit.save()
+    six = queries()
+    assert six[0] == one[0] + 5
+    assert one[1] == six[1]
+    assert all(item["city_code"] for item in client.get(url).json()["units"])

@@ -9,9 +9,10 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from shifan.api.selectors import client_by_digest
-from shifan.api.services import token_digest
+from shifan.api.services import prune_calls, token_digest
 
-# Writing last_used_at on every call would add a write to each read: once a minute is enough.
+# Writing last_used_at on every call would add a write to each read: once a minute is enough, and
+# then the client's calls older than SHIFAN_API_CALL_DAYS leave the log.
 LAST_USED_PRECISION_SECONDS = 60
 
 
@@ -41,6 +42,7 @@ class ClientTokenAuthentication(BaseAuthentication):
             or (now - client.last_used_at).total_seconds() > LAST_USED_PRECISION_SECONDS
         ):
             type(client).objects.filter(pk=client.pk).update(last_used_at=now)
+            prune_calls(client, now)
         return client.account, client
 
     def authenticate_header(self, request: Request) -> str:

@@ -44,7 +44,7 @@ from shifan.programs.models import Batch
 from shifan.programs.selectors import batch_for, batches_visible_to
 from shifan.publicity import exports as publicity_exports
 from shifan.publicity import selectors as publicity
-from shifan.publicity.models import Announcement, Notice
+from shifan.publicity.models import Notice
 from shifan.publicity.views import NoticeView, PublicityOverviewView, UnitListView
 from shifan.reviews import services as reviews
 from shifan.reviews.services import ReviewError
@@ -267,7 +267,6 @@ class AnnouncementDetailView(ApiView):
     )
     def get(self, request: Request, pk: int) -> Response:
         announcement, units = publicity.public_announcement(pk)
-        announcement = Announcement.objects.get(pk=announcement.pk)
         context = {**self.get_serializer_context(), "units": units}
         return Response(api.AnnouncementDetailSerializer(announcement, context=context).data)
 

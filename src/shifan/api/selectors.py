@@ -1,6 +1,6 @@
 """Which API clients a province officer sees, and the client a token belongs to."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from shifan.accounts.models import User
@@ -10,11 +10,7 @@ from shifan.api.models import ApiCall, ApiClient
 def clients_visible_to(user: User) -> QuerySet[ApiClient]:
     if not user.is_province_officer:
         return ApiClient.objects.none()
-    return (
-        ApiClient.objects.select_related("created_by")
-        .annotate(call_count=Count("calls"))
-        .order_by("-created_at", "-id")
-    )
+    return ApiClient.objects.select_related("created_by").order_by("-created_at", "-id")
 
 
 def client_for(user: User, pk: int) -> ApiClient:

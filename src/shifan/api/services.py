@@ -3,8 +3,9 @@
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -109,3 +110,10 @@ def log_call(*, client: ApiClient, method: str, path: str, status: int, duration
     ApiCall.objects.create(
         client=client, method=method, path=path[:500], status=status, duration_ms=duration_ms
     )
+
+
+def prune_calls(client: ApiClient, now: datetime) -> int:
+    """Delete the client's logged calls older than SHIFAN_API_CALL_DAYS (by the client's index)."""
+    cutoff = now - timedelta(days=settings.SHIFAN_API_CALL_DAYS)
+    deleted, _ = ApiCall.objects.filter(client=client, occurred_at__lt=cutoff).delete()
+    return deleted

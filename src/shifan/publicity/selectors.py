@@ -149,6 +149,7 @@ def public_announcement(pk: int) -> tuple[Announcement, list[DemonstrationUnit]]
             "category_name",
             "position",
             "unit_name",
+            "city_code",
             "city_name",
             "valid_from",
             "valid_until",
