@@ -133,3 +133,62 @@ def test_applicant_and_city_officer_download_the_book_with_attachments(client, f
     client.logout()
     login_verified(client, factories.CityOfficerFactory(city_code="445300"))
     assert client.get(url + "?attachments=1").status_code == 404
+
+
+def odd_pdf(change) -> bytes:
+    """A one-page PDF changed by `change(page)` before it is written."""
+    writer = pypdf.PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    change(page, writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def rotated_45(page, writer):
+    page[pypdf.generic.NameObject("/Rotate")] = pypdf.generic.NumberObject(45)
+
+
+def flat_box(page, writer):
+    page.mediabox = pypdf.generic.RectangleObject([0, 0, 0, 842])
+
+
+def million_operators(page, writer):
+    # A few kilobytes compressed, some megabytes of drawing instructions to parse.
+    stream = pypdf.generic.DecodedStreamObject()
+    stream.set_data(b"0 0 m 1 1 l S\n" * 400_000)
+    page[pypdf.generic.NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+
+
+def huge_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("1", (12_000, 7_400)).save(out, format="PNG")  # some kilobytes, 89 million pixels
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "notice"),
+    [
+        ("turned.pdf", lambda: odd_pdf(rotated_45), "此页旋转角度无效"),
+        ("flat.pdf", lambda: odd_pdf(flat_box), "此页尺寸无效"),
+        ("dense.pdf", lambda: odd_pdf(million_operators), "此页内容过于复杂"),
+        ("huge.png", huge_png, "图片像素过多"),
+    ],
+)
+def test_an_attachment_that_would_be_costly_or_cannot_be_drawn_gets_a_notice(
+    application, applicant_admin, name, data, notice
+):
+    services.add_attachment(
+        actor=applicant_admin,
+        application=application,
+        field_key="strategy_planning",
+        uploaded=SimpleUploadedFile(name, data()),
+        title="问题文件",
+    )
+    book = books.draft_book(application)
+    alone = books.book_pdf(book)
+    book_pages = len(pypdf.PdfReader(io.BytesIO(alone)).pages)
+    _reader, texts = page_texts(book_with_attachments(book, alone, application))
+    appended = texts[book_pages:]
+    problem = next(text for text in appended if re.search(r"附件\d+：问题文件", text))
+    assert re.sub(r"\s+", "", notice) in problem

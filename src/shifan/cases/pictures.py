@@ -12,13 +12,20 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from shifan.core.filetypes import CheckedFile, UploadRefused, content_type, read_checked
+from shifan.core.filetypes import (
+    MAX_IMAGE_PIXELS,
+    CheckedFile,
+    UploadRefused,
+    content_type,
+    image_size,
+    read_checked,
+)
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
 
 MAX_SIZE_MB: Final = 5
-MAX_PIXELS: Final = 40_000_000
+MAX_PIXELS: Final = MAX_IMAGE_PIXELS
 MAX_PICTURES: Final = 12
 THUMBNAIL_WIDTH: Final = 640
 EXTENSIONS: Final = {"image/jpeg": ".jpg", "image/png": ".png"}
@@ -44,14 +51,10 @@ def _inspect(data: bytes) -> CheckedPicture:
     media_type = content_type(data[:16], "image")
     if media_type not in EXTENSIONS:
         raise UploadRefused("只接受 JPEG 或 PNG 图片。")
+    width, height = image_size(data, max_pixels=MAX_PIXELS)
     try:
         with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise UploadRefused(f"图片像素过多（{width}×{height}），请缩小到 4000 万像素以内。")
             image.verify()
-    except UploadRefused:
-        raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise UploadRefused("图片已损坏或无法识别，请重新导出后上传。") from None
     return CheckedPicture(media_type, EXTENSIONS[media_type], width, height)

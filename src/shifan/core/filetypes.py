@@ -215,3 +215,22 @@ def check_upload(data: bytes, filename: str, *, accept: tuple[str, ...], max_siz
                 f"文件已损坏，无法作为 {KIND_LABELS[kind]} 打开，请重新保存后上传。"
             ) from None
     return kind
+
+
+# Beyond this many pixels decoding a picture costs more memory than a page of it is worth.
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def image_size(data: bytes, *, max_pixels: int = MAX_IMAGE_PIXELS) -> tuple[int, int]:
+    """Return a JPEG or PNG picture's width and height from its header, decoding nothing; raise
+    UploadRefused if it cannot be read or has more than `max_pixels` pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise UploadRefused("图片已损坏或无法识别，请重新导出后上传。") from None
+    if width * height > max_pixels:
+        raise UploadRefused(f"图片像素过多（{width}×{height}），请缩小到 {max_pixels // 10_000} 万像素以内。")
+    return width, height

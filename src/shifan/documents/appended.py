@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
 
+from shifan.core.filetypes import UploadRefused, image_size
 from shifan.documents import book_pdf
 from shifan.documents.book_pdf import PAGE_MARGINS_MM, pdf_from_html
 
@@ -35,6 +36,12 @@ MM = 72 / 25.4
 A4_MM = (210, 297)
 # What a 20 MB scan would otherwise multiply into: a book and its attachments stay printable.
 MAX_APPENDED_PAGES = 300
+# A page's drawing instructions are read (decompressed and parsed) to place it: a small file can
+# hold a page of millions of them. A page over the first bound, or any page once the whole
+# document's drawings pass the second, gets a notice instead, so a request stays short.
+MAX_PAGE_CONTENT_BYTES = 2_000_000
+MAX_CONTENT_BYTES = 12_000_000
+ROTATIONS = {0: (0, 0), 90: (0, 1), 180: (1, 1), 270: (1, 0)}  # the turned page's offset, in (width, height)
 KIND_NAMES = {"word": "Word 文档", "excel": "Excel 表格"}
 
 
@@ -52,6 +59,7 @@ class AppendedPage:
 def book_with_attachments(book: Book, content: bytes, application: Application) -> bytes:
     """Return the book's PDF `content` followed by the attachments its 附件清单 lists."""
     import pypdf
+    from pypdf.errors import PyPdfError
 
     pages = list(_pages(book.attachments, application))
     writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(content)))
@@ -70,15 +78,18 @@ def book_with_attachments(book: Book, content: bytes, application: Application) 
             # into the positive quadrant, then it is as wide as it shows.
             rotation = source.rotation % 360
             turn = pypdf.Transformation().translate(-float(box.left), -float(box.bottom)).rotate(-rotation)
-            turn = turn.translate(
-                *{0: (0, 0), 90: (0, width), 180: (width, height), 270: (height, 0)}[rotation]
-            )
             if rotation in (90, 270):
                 width, height = height, width
+            across, up = ROTATIONS[rotation]
+            turn = turn.translate(across * width, up * height)
             scale = min(1.0, box_width / width, box_height / height)
             left = PAGE_MARGINS_MM["left"] * MM + (box_width - width * scale) / 2
             bottom = PAGE_MARGINS_MM["bottom"] * MM + (box_height - height * scale)
-            added.merge_transformed_page(source, turn.scale(scale).translate(left, bottom))
+            try:
+                added.merge_transformed_page(source, turn.scale(scale).translate(left, bottom))
+            except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, ZeroDivisionError):
+                # Checked before (`_unplaceable`); a page that fails anyway shows its heading alone.
+                continue
     return _written(writer)
 
 
@@ -92,9 +103,28 @@ def _written(writer: PdfWriter) -> bytes:
     return out.getvalue()
 
 
+def _unplaceable(source: PageObject, room: int) -> str | int:
+    """Return why a PDF page cannot be placed (a text for its notice), or its drawings' size."""
+    from pypdf.errors import PyPdfError
+
+    try:
+        box = source.mediabox
+        if float(box.width) <= 0 or float(box.height) <= 0:
+            return "此页尺寸无效，未能附入，请查阅电子文件。"
+        if source.rotation % 360 not in ROTATIONS:
+            return "此页旋转角度无效，未能附入，请查阅电子文件。"
+        contents = source.get_contents()
+        size = len(contents.get_data()) if contents is not None else 0
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError):
+        return "此页无法读取，未能附入，请查阅电子文件。"
+    if size > min(MAX_PAGE_CONTENT_BYTES, room):
+        return "此页内容过于复杂，未能附入，请查阅电子文件。"
+    return size
+
+
 def _pages(lines: Iterable[AttachmentLine], application: Application) -> Iterable[AppendedPage]:
     import pypdf
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PdfReadError, PyPdfError
 
     files = {
         attachment.pk: attachment
@@ -103,6 +133,7 @@ def _pages(lines: Iterable[AttachmentLine], application: Application) -> Iterabl
         )
     }
     budget = MAX_APPENDED_PAGES
+    drawn = 0  # bytes of drawing instructions of the pages placed so far
     for line in lines:
         attachment = files.get(line.attachment_id) if line.attachment_id else None
 
@@ -120,6 +151,11 @@ def _pages(lines: Iterable[AttachmentLine], application: Application) -> Iterabl
         with attachment.file.open("rb") as stored:
             data = stored.read()
         if attachment.kind == "image":
+            try:
+                image_size(data)
+            except UploadRefused as refused:
+                yield notice(f"{refused.message}未能附入，请查阅电子文件。")
+                continue
             budget -= 1
             uri = f"data:{attachment.content_type};base64,{base64.b64encode(data).decode('ascii')}"
             yield AppendedPage(line.label, "第 1 页 共 1 页", image=uri)
@@ -129,7 +165,7 @@ def _pages(lines: Iterable[AttachmentLine], application: Application) -> Iterabl
                 if reader.is_encrypted:
                     raise PdfReadError("encrypted")
                 source_pages = list(reader.pages)
-            except (PdfReadError, ValueError, KeyError, OSError):
+            except (PyPdfError, ValueError, KeyError, OSError):
                 yield notice("PDF 文件已加密或无法读取，未能附入，请查阅电子文件。")
                 continue
             if not source_pages:
@@ -138,7 +174,15 @@ def _pages(lines: Iterable[AttachmentLine], application: Application) -> Iterabl
             shown = source_pages[:budget]
             budget -= len(shown)
             for number, source in enumerate(shown, start=1):
-                yield AppendedPage(line.label, f"第 {number} 页 共 {len(source_pages)} 页", pdf_page=source)
+                heading = f"第 {number} 页 共 {len(source_pages)} 页"
+                problem = _unplaceable(source, MAX_CONTENT_BYTES - drawn)
+                if isinstance(problem, str):
+                    yield AppendedPage(
+                        line.label, heading, notice=f"{problem}\n文件：{line.name}（{line.identity}）"
+                    )
+                    continue
+                drawn += problem
+                yield AppendedPage(line.label, heading, pdf_page=source)
             if len(shown) < len(source_pages):
                 yield notice(f"其余 {len(source_pages) - len(shown)} 页超出附入上限，请查阅电子文件。")
         else:

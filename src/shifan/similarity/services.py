@@ -392,6 +392,7 @@ def record_pairs(application: Application, found: dict[int, Found]) -> int:
     others = Application.objects.in_bulk([owner for owner in found if owner > 0])
     kept: list[int] = []
     for owner, result in found.items():
+        key: dict[str, Any]
         if owner > 0:
             other = others.get(owner)
             if other is None:
