@@ -63,6 +63,29 @@ def test_timeline_lists_every_step_with_the_return_reason_and_the_receipt(
     assert "省工业和信息化厅已受理，将组织专家评审。" in content
 
 
+def test_the_officers_reasons_to_each_other_stay_off_the_applicants_timeline(
+    client, batch, city_officer, province_officer
+):
+    application = submitted_application(batch)
+    reviews.recommend_application(
+        actor=city_officer, application=application, opinion="同意推荐", truthfulness_confirmed=True
+    )
+    reviews.withdraw_recommendation(
+        actor=city_officer, application=application, reason="市局内部复核：名额调整"
+    )
+    reviews.recommend_application(
+        actor=city_officer, application=application, opinion="同意推荐", truthfulness_confirmed=True
+    )
+    reviews.upload_letter(actor=city_officer, batch=batch, uploaded=SimpleUploadedFile("推荐函.pdf", PDF))
+    reviews.submit_city_set(actor=city_officer, batch=batch)
+    reviews.return_to_city(actor=province_officer, application=application, reason="请市局核实营收口径")
+    content = detail(client, applicant_of(application), application)
+    timeline = content[content.index('data-testid="timeline"') :]
+    assert "名额调整" not in timeline
+    assert "营收口径" not in timeline
+    assert '<div class="fw-semibold">已推荐</div>' in timeline
+
+
 def test_receipt_shows_the_unit_and_number_to_its_readers_only(client, batch, city_officer, province_officer):
     application = accepted(batch, city_officer, province_officer)
     url = reverse("reviews:receipt", kwargs={"pk": application.pk})

@@ -140,7 +140,15 @@ def assign(application, person, state="published"):
         state=state,
         match=10,
         published_at=timezone.now() if state == "published" else None,
+        # The expert has confirmed the absence of conflicts: judging comes with reading it.
+        confirmed_at=timezone.now() if state == "published" else None,
     )
+
+
+@pytest.fixture
+def expert(db):
+    """An expert of another city than the applicant's (one of its city is in conflict with it)."""
+    return factories.ExpertProfileFactory(city_code="440600").user
 
 
 @pytest.fixture
@@ -191,7 +199,7 @@ def test_not_met_or_unclear_needs_a_reason(submitted, city_officer):
 
 def test_only_the_city_of_the_applicant_and_assigned_experts_judge(submitted, applicant_admin, expert):
     other_city = factories.CityOfficerFactory(city_code="440300")
-    unpublished = factories.ExpertProfileFactory().user
+    unpublished = factories.ExpertProfileFactory(city_code="440600").user
     assign(submitted, unpublished, state="proposed")
     for actor in (other_city, applicant_admin, expert, unpublished):
         with pytest.raises(eligibility.EligibilityError, match="只有"):
@@ -209,8 +217,79 @@ def test_only_the_city_of_the_applicant_and_assigned_experts_judge(submitted, ap
     assert judgment.role == "expert"
 
 
+def test_no_one_judges_once_a_decision_was_made_on_it(submitted, city_officer, expert, applicant_admin):
+    from django.utils import timezone
+
+    from shifan.reviews import services as reviews
+
+    # An expert of the applicant's own city (in conflict), one not yet confirmed free of conflicts,
+    # and one who has submitted the scores.
+    conflicted = factories.ExpertProfileFactory(city_code="440100").user
+    assign(submitted, conflicted)
+    unconfirmed = factories.ExpertProfileFactory(city_code="440600").user
+    assign(submitted, unconfirmed).__class__.objects.filter(expert=unconfirmed).update(confirmed_at=None)
+    scored = factories.ExpertProfileFactory(city_code="440600").user
+    assign(submitted, scored).__class__.objects.filter(expert=scored).update(submitted_at=timezone.now())
+    for actor in (conflicted, unconfirmed, scored):
+        with pytest.raises(eligibility.EligibilityError, match="只有"):
+            eligibility.record_judgment(
+                actor=actor, application=submitted, rule_key="transformation", verdict="met", note=""
+            )
+    # The city recommends: its judging ends with its decision.
+    reviews.recommend_application(
+        actor=city_officer, application=submitted, opinion="同意推荐", truthfulness_confirmed=True
+    )
+    with pytest.raises(eligibility.EligibilityError, match="只有"):
+        eligibility.record_judgment(
+            actor=city_officer, application=submitted, rule_key="transformation", verdict="met", note=""
+        )
+    assert not eligibility.judge_role(city_officer, submitted)
+
+
+def test_a_judgment_is_of_the_version_read_and_shows_on_that_version_only(
+    submitted, city_officer, applicant_admin
+):
+    first = eligibility.latest_check(submitted)
+    eligibility.record_judgment(
+        actor=city_officer,
+        application=submitted,
+        rule_key="transformation",
+        verdict="met",
+        note="",
+        snapshot_id=first.snapshot_id,
+    )
+    from shifan.reviews import services as reviews
+
+    reviews.return_application(actor=city_officer, application=submitted, reason="请补充")
+    submitted.refresh_from_db()
+    services.save_answers(
+        actor=applicant_admin,
+        application=submitted,
+        base_version=submitted.version,
+        values={"intro": "改写后的企业简介。" * 20},
+    )
+    submitted.refresh_from_db()
+    services.submit_application(actor=applicant_admin, application=submitted)
+    second = eligibility.latest_check(submitted)
+    assert second.snapshot_id != first.snapshot_id
+    items = {i["key"]: i for i in eligibility.judgment_items(submitted, second, city_officer)}
+    assert items["transformation"]["judgments"] == []
+    assert items["transformation"]["mine"] is None
+    with pytest.raises(eligibility.EligibilityError, match="新的提交版本"):
+        eligibility.record_judgment(
+            actor=city_officer,
+            application=submitted,
+            rule_key="transformation",
+            verdict="met",
+            note="",
+            snapshot_id=first.snapshot_id,
+        )
+    old = {i["key"]: i for i in eligibility.judgment_items(submitted, first, city_officer)}
+    assert [j.verdict for j in old["transformation"]["judgments"]] == ["met"]
+
+
 def test_an_experts_judgment_is_not_shown_to_the_other_experts(submitted, expert):
-    colleague = factories.ExpertProfileFactory().user
+    colleague = factories.ExpertProfileFactory(city_code="440600").user
     assign(submitted, expert)
     assign(submitted, colleague)
     eligibility.record_judgment(

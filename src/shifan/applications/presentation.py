@@ -258,14 +258,11 @@ def latest_return(application: Application) -> dict[str, Any] | None:
 
 # Whose step it was, by the prefix of the audit action that changed the state.
 _STEP_BY = {"city": "city", "province": "province", "expert_review": "province", "publicity": "province"}
-# Reasons an applicant is shown: why it came back or did not go on.
-_REASONED_STATES = frozenset(
-    {
-        ApplicationState.RETURNED,
-        ApplicationState.DECLINED,
-        ApplicationState.WITHDRAWN,
-        ApplicationState.SUBMITTED,
-    }
+# The steps whose reason the applicant was sent (why it came back, did not go on, or was
+# withdrawn): the reasons officers wrote to each other (a city's withdrawn recommendation, the
+# province's return to the city) stay theirs.
+_REASONS_FOR_THE_APPLICANT = frozenset(
+    {"city.returned", "city.declined", "province.returned_to_applicant", "application.withdrawn"}
 )
 
 
@@ -302,7 +299,7 @@ def timeline(application: Application) -> list[dict[str, Any]]:
                 "label": _("重新提交") if resubmitted else ApplicationState(state).label,
                 "at": event.occurred_at,
                 "by": by,
-                "reason": event.reason if state in _REASONED_STATES else "",
+                "reason": event.reason if event.action in _REASONS_FOR_THE_APPLICANT else "",
                 "receipt": event.action == "province.accepted",
             }
         )
@@ -734,7 +731,10 @@ def snapshot_page(
         "judgment_items": eligibility.judgment_items(application, check, user)
         if not user.is_applicant
         else [],
-        "can_judge": eligibility.judge_role(user, application) is not None,
+        # Judged on the latest version only (an earlier one's passages are not what is decided on).
+        "can_judge": not user.is_applicant
+        and snapshot.pk == application.snapshots.order_by("-sequence").values_list("pk", flat=True).first()
+        and eligibility.judge_role(user, application) is not None,
         "verdicts": Verdict.choices,
         "previous": previous,
         "sections": sections,

@@ -340,11 +340,13 @@ class JudgmentView(RoleRequiredMixin, View):
     def post(self, request: AuthenticatedRequest, pk: int) -> HttpResponse:
         if request.user.is_city_officer:
             application = selectors.application_for(request.user, pk)
-        else:  # an expert: only an application assigned to them
+        else:  # an expert: only an application assigned to them (one row whatever the assignments)
             application = get_object_or_404(
-                Application.objects.select_related("batch", "organisation"),
-                pk=pk,
-                expert_assignments__expert=request.user,
+                Application.objects.select_related("batch", "organisation").filter(
+                    pk__in=Application.objects.filter(pk=pk, expert_assignments__expert=request.user).values(
+                        "pk"
+                    )
+                )
             )
         role = eligibility.judge_role(request.user, application)
         if role is None:
@@ -361,6 +363,9 @@ class JudgmentView(RoleRequiredMixin, View):
                 rule_key=request.POST.get("rule", ""),
                 verdict=request.POST.get("verdict", ""),
                 note=posted_text(request, "note"),
+                snapshot_id=int(snapshot)
+                if (snapshot := request.POST.get("snapshot", "")).isdigit()
+                else None,
             )
         except EligibilityError as error:
             messages.error(request, error.message)

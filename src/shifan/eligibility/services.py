@@ -27,7 +27,6 @@ from shifan.programs.models import Batch
 from shifan.programs.spec import Rule
 
 CREDIT_RULE = "not_on_credit_blacklists"
-PUBLISHED_ASSIGNMENT = "published"  # expert_review.models.AssignmentState.PUBLISHED
 
 
 class EligibilityError(Exception):
@@ -198,16 +197,28 @@ def correct_parameters(
 
 
 def judge_role(actor: User, application: Any) -> str | None:
-    """Return the role in which the user judges the application's items, or None if they may not.
+    """Return the role in which the user may judge the application's items now, or None.
 
-    The city officers of the applicant's city, and the experts with a published assignment to it.
+    The city officers of the applicant's city while the city may still decide on it (submitted,
+    its recommendations not yet sent, the city's deadline not passed); an expert whose assignment
+    to it is open to them (published, past the conflict re-check), confirmed free of conflicts and
+    not yet scored. After that a judgment would move under a decision already made on it.
     """
+    # reviews and expert_review come after eligibility in the import order: their rules by name.
     if actor.is_city_officer and actor.city_code == application.applicant_city_code:
-        return JudgeRole.CITY
+        from shifan.reviews.services import city_can_act
+
+        if application.state != "submitted":
+            return None
+        allowed, _reason = city_can_act(application.batch, actor.city_code)
+        return JudgeRole.CITY if allowed else None
     if actor.is_expert:
-        # expert_review comes after eligibility in the import order: its model through the relation.
-        assigned = application.expert_assignments.filter(expert=actor, state=PUBLISHED_ASSIGNMENT).exists()
-        return JudgeRole.EXPERT if assigned else None
+        from shifan.expert_review.selectors import open_assignments
+
+        open_to_judge = open_assignments(actor).filter(
+            application_id=application.pk, confirmed_at__isnull=False, submitted_at=None
+        )
+        return JudgeRole.EXPERT if open_to_judge.exists() else None
     return None
 
 
@@ -224,7 +235,10 @@ def judgment_items(application: Any, check: EligibilityCheck | None, user: User)
         return []
     form = application.form
     answers = check.snapshot.answers
-    judgments = ConditionJudgment.objects.filter(application=application).select_related("judged_by")
+    # The judgments made on this version: one made on an earlier one judged other passages.
+    judgments = ConditionJudgment.objects.filter(
+        application=application, snapshot_id=check.snapshot_id
+    ).select_related("judged_by")
     latest: dict[tuple[str, int], ConditionJudgment] = {}
     for judgment in judgments:  # newest first
         latest.setdefault((judgment.rule_key, judgment.judged_by_id), judgment)
@@ -251,6 +265,7 @@ def judgment_items(application: Any, check: EligibilityCheck | None, user: User)
                 "passages": passages,
                 "judgments": [j for j in shown if j.rule_key == key],
                 "mine": latest.get((key, user.pk)),
+                "snapshot_id": check.snapshot_id,
             }
         )
     return result
@@ -258,13 +273,26 @@ def judgment_items(application: Any, check: EligibilityCheck | None, user: User)
 
 @transaction.atomic
 def record_judgment(
-    *, actor: User, application: Any, rule_key: str, verdict: str, note: str
+    *, actor: User, application: Any, rule_key: str, verdict: str, note: str, snapshot_id: int | None = None
 ) -> ConditionJudgment:
-    """Record a city officer's or an assigned expert's judgment of a needs-judgment item, audited."""
+    """Record a city officer's or an assigned expert's judgment of a needs-judgment item, audited.
+
+    `snapshot_id` is the version the person read: a judgment is of the latest one only."""
+    # Locked and read afresh: a city decision made meanwhile closes the judging.
+    application = (
+        type(application)
+        .objects.select_for_update()
+        .select_related("batch", "organisation")
+        .get(pk=application.pk)
+    )
     role = judge_role(actor, application)
     if role is None:
-        raise EligibilityError("只有申报单位所在地市工信局和分配到本申报的评审专家可以判断。")
+        raise EligibilityError(
+            "只有申报单位所在地市工信局（在本市作出推荐决定前）和分配到本申报、尚未提交评分的评审专家可以判断。"
+        )
     check = latest_check(application)
+    if check is not None and snapshot_id is not None and snapshot_id != check.snapshot_id:
+        raise EligibilityError("申报书已有新的提交版本，请在最新版本上判断。")
     keys = {
         result.get("key") or result["rule"]
         for result in (check.results if check else [])
