@@ -154,11 +154,17 @@ def field_view(
 
 
 def feedback_for(
-    application: Application, answers: dict[str, Any], fields: Iterable[Field] | None = None
+    application: Application,
+    answers: dict[str, Any],
+    fields: Iterable[Field] | None = None,
+    results: list[Any] | None = None,
 ) -> dict[str, dict[str, list[str]]]:
     """Return errors and warnings per field key, as shown beside the fields while typing.
 
     Only for `fields` when given (the fields of the page that asks), for the whole form otherwise.
+    `results`, the eligibility results the caller has evaluated, add the failed rules beside the
+    figures they read (None: the rules were not evaluated, as for a page none of whose fields
+    they read).
     """
     form = application.form
     asked = list(form.fields() if fields is None else fields)
@@ -173,25 +179,23 @@ def feedback_for(
     for key, warnings in answer_rules.consistency_warnings(form, answers).items():
         if key in keys:
             feedback.setdefault(key, {})["warnings"] = warnings
-    for key, failures in rule_failures(application, answers, keys).items():
-        feedback.setdefault(key, {})["rules"] = failures
+    if results is not None:
+        for key, failures in rule_failures(application, results, keys).items():
+            feedback.setdefault(key, {})["rules"] = failures
     return feedback
 
 
-def rule_failures(application: Application, answers: dict[str, Any], keys: set[str]) -> dict[str, list[str]]:
+def rule_failures(application: Application, results: list[Any], keys: set[str]) -> dict[str, list[str]]:
     """Return the failed eligibility rules by the field they read, for the fields in `keys`.
 
     A failure blocks the submission: it is shown beside the figure it is about, not only in the
-    checklist, which on a long page is out of sight. The rules are evaluated only when one of
-    `keys` is read by a rule.
+    checklist, which on a long page is out of sight.
     """
     read_by: dict[str, set[str]] = {}
     for rule in eligibility.effective_rules(application.batch, application.category):
         read_by[rule.name] = {path.split(".", 1)[0] for path in rule.fields.values()} & keys
-    if not any(read_by.values()):
-        return {}
     failures: dict[str, list[str]] = {}
-    for result in eligibility.evaluate(application, answers):
+    for result in results:
         if result.blocking:
             for key in sorted(read_by.get(result.rule, ())):
                 failures.setdefault(key, []).append(
@@ -420,7 +424,8 @@ def section_page(application: Application, section_key: str, user: User) -> dict
     form = application.form
     section = form.section(section_key)
     answers = answer_rules.computed_answers(form, application.answers)
-    feedback = feedback_for(application, answers, section.fields)
+    results = eligibility.evaluate(application)
+    feedback = feedback_for(application, answers, section.fields, results)
     editable, reason = rules.can_edit(user, application)
     returned = latest_return(application)
     comments: dict[str, str] = returned["comments"] if returned else {}
@@ -438,7 +443,7 @@ def section_page(application: Application, section_key: str, user: User) -> dict
         ],
         "editable": editable,
         "readonly_reason": reason,
-        "eligibility": eligibility.evaluate(application),
+        "eligibility": results,
         "sections": section_links(application, comments),
         "previous": sections[index - 1] if index > 0 else None,
         "next": sections[index + 1] if index + 1 < len(sections) else None,
@@ -480,11 +485,13 @@ def autosave_payload(
     page = [
         field for section in form.sections if set(posted) & section.field_keys for field in section.fields
     ]
+    # The rules run once, and only when the page holds a field they read: its failures are shown
+    # beside those fields again. The checklist is sent only when the save changed what they read.
+    rule_keys = eligibility.answer_keys(application)
+    results = eligibility.evaluate(application) if {field.key for field in page} & rule_keys else None
     checklist = None
-    if set(result.applied) & eligibility.answer_keys(application):
-        checklist = render_to_string(
-            "eligibility/_checklist.html", {"results": eligibility.evaluate(application)}
-        )
+    if results is not None and set(result.applied) & rule_keys:  # an applied key is on the page
+        checklist = render_to_string("eligibility/_checklist.html", {"results": results})
     return {
         "version": result.version,
         "saved_at": timezone.localtime(result.saved_at).strftime("%H:%M:%S"),
@@ -499,7 +506,7 @@ def autosave_payload(
             }
             for conflict in result.conflicts
         ],
-        "feedback": feedback_for(application, answers, page),
+        "feedback": feedback_for(application, answers, page, results),
         "computed": computed_inputs(application, answers),
         "progress": {key: list(value) for key, value in progress(application).items()},
         "required": sorted(
