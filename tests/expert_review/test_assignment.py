@@ -411,3 +411,19 @@ def test_relaxed_solver_prefers_the_better_fit_among_the_largest_assignments():
     solution, shortfalls = solve_most(problem)
     assert solution.cost == -7
     assert shortfalls == {2: 2}
+
+
+def test_relaxed_solver_assigns_the_possible_review_whatever_the_sign_of_the_costs():
+    # A dear pair is still better than an unmet review.
+    problem = Problem(demand={"A": 2}, experts=("e1",), max_load=1, costs={("A", "e1"): 1000})
+    solution, shortfalls = solve_most(problem)
+    assert solution.pairs == (("A", "e1"),)
+    assert shortfalls == {"A": 1}
+
+
+def test_relaxed_solver_refuses_fixed_pairs_before_solving():
+    problem = Problem(
+        demand={"A": 1}, experts=("e1",), max_load=1, costs={("A", "e1"): 0}, fixed=frozenset({("A", "e1")})
+    )
+    with pytest.raises(ValueError, match="fixed"):
+        solve_most(problem)

@@ -112,14 +112,10 @@ class AssignmentInfeasible(Exception):
 
 def solve(problem: Problem) -> Solution:
     """Return a minimum-cost assignment, or raise AssignmentInfeasible saying why there is none."""
-    import numpy as np
-
     network = _network(problem)
     _check_feasible(problem, network)
-    if not problem.demand:
-        return Solution(pairs=(), cost=0, bound=0.0)
-    solved = _solve_priced(network)
-    if solved is None:
+    solution = _solved(network)
+    if solution is None:
         # The counts allow it but the pairs do not: find the group of applications that is short
         # (only then, since the cut costs more than the solve on large batches).
         group = _hall_violation(problem)
@@ -128,6 +124,18 @@ def solve(problem: Problem) -> Solution:
             total_needed=int(network.demand.sum()),
             total_available=int(network.capacity.sum()),
         )
+    return solution
+
+
+def _solved(network: _Network) -> Solution | None:
+    """Return the minimum-cost assignment meeting every demand of the network, or None if none does."""
+    import numpy as np
+
+    if not len(network.applications):
+        return Solution(pairs=(), cost=0, bound=0.0)
+    solved = _solve_priced(network)
+    if solved is None:
+        return None
     used, y, z = solved
     return Solution(
         pairs=tuple(network.pairs[i] for i in np.flatnonzero(used)),
@@ -145,10 +153,18 @@ def solve_most(problem: Problem) -> tuple[Solution, dict[Hashable, int]]:
     assignment for those counts is then solved exactly (with its bound), and the rest of each
     application's demand is its shortfall: {application: experts missing}.
     """
+    if problem.fixed:
+        raise ValueError("solve_most takes no fixed pairs: leave them out and count them in used_load")
+    network = _network(problem)
     try:
-        return solve(problem), {}
+        _check_feasible(problem, network)
     except AssignmentInfeasible:
-        pass
+        solution = None  # short by counting alone
+    else:
+        solution = _solved(network)
+    if solution is not None:
+        return solution, {}
+    # Not every demand can be met: no explanation of why (solve's cut) is needed here.
     counts = _most_per_application(problem)
     reachable = Problem(
         demand={a: n for a, n in counts.items() if n > 0},
@@ -165,20 +181,20 @@ def _most_per_application(problem: Problem) -> dict[Hashable, int]:
     """Return how many experts each application gets in the best of the largest assignments.
 
     A minimum-cost flow where each application may also send its demand straight to the sink at
-    a cost `unmet` dearer than any rerouting of pairs could save (the spread of the pair costs
-    times the total demand, plus one): the flow first leaves as little demand unmet as possible,
-    then, among those counts, takes the best fit.
+    a cost `unmet` dearer than any rerouting of pairs could save: the flow first leaves as little
+    demand unmet as possible, then, among those counts, takes the best fit.
     """
     import numpy as np
     from ortools.graph.python.min_cost_flow import SimpleMinCostFlow
 
-    if problem.fixed:
-        raise ValueError("solve_most takes no fixed pairs: leave them out and count them in used_load")
     network = _network(problem)
     applications, experts = len(network.applications), len(network.experts)
     sink = applications + experts
+    # Routing one more review adds k + 1 pairs and drops k (k below the total demand): it changes
+    # the cost by at most k times the spread plus the dearest pair, so leaving it unmet costs more.
     spread = int(network.cost.max() - network.cost.min()) if len(network.pairs) else 0
-    unmet = (spread + 1) * int(network.demand.sum()) + 1
+    dearest = max(int(network.cost.max()), 0) if len(network.pairs) else 0
+    unmet = spread * int(network.demand.sum()) + dearest + 1
     flow = SimpleMinCostFlow()
     # Each application's unmet arc first, so that arc i says what application i lacks.
     flow.add_arcs_with_capacity_and_unit_cost(
